@@ -1,0 +1,37 @@
+/* Browser-side helpers of the screens.
+ *
+ * 1. Formats a phone number field as the customer types, in the browser (no round trip, so no
+ * keystroke is ever lost): numbers of the French plan typed nationally ("0612345678") are
+ * grouped by two ("06 12 34 56 78"). Anything else is left exactly as typed; the server
+ * validates and formats it. Only reformats while the caret is at the end of the field. */
+(function () {
+  "use strict";
+  const FRENCH_PLAN = new Set(["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC"]);
+
+  function format(value, region) {
+    if (!FRENCH_PLAN.has(region) || !/^[\d\s.\-]*$/.test(value)) return value;
+    const digits = value.replace(/\D/g, "");
+    if (!digits.startsWith("0") || digits.length > 10) return value;
+    return digits.replace(/(\d{2})(?=\d)/g, "$1 ");
+  }
+
+  document.addEventListener("input", (event) => {
+    const field = event.target;
+    if (!(field instanceof HTMLInputElement) || !field.dataset.phoneFormat) return;
+    if (field.selectionStart !== field.value.length) return;
+    const formatted = format(field.value, field.dataset.phoneFormat);
+    if (formatted !== field.value) field.value = formatted;
+  });
+
+  /* 2. When a screen is replaced by another (for instance pushed by the phone's answer) and the
+   * focus was lost with the old screen, move it to the new screen's title, as screen readers
+   * expect. A focus the customer placed elsewhere is never taken away. */
+  let lastTitle = null;
+  new MutationObserver(() => {
+    const title = document.getElementById("step-title");
+    if (!title || title === lastTitle) return;
+    lastTitle = title;
+    const active = document.activeElement;
+    if (!active || active === document.body || !active.isConnected) title.focus();
+  }).observe(document.documentElement, { childList: true, subtree: true });
+})();

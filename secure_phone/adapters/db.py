@@ -1,0 +1,99 @@
+"""Database access: one engine per URL, short transactions, the same code on SQLite and PostgreSQL.
+
+SQLite (embedded default) runs every write transaction as ``BEGIN IMMEDIATE`` in WAL mode so that
+two writers serialise instead of failing on a lock upgrade; PostgreSQL uses row locks
+(``SELECT … FOR UPDATE``) taken by the services where a rule depends on the current row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import event
+from sqlmodel import Session
+
+_ENGINES: dict[str, sqlalchemy.Engine] = {}
+READ_ONLY = "secure_phone_read_only"
+
+
+def default_url() -> str:
+    """The database URL Reflex uses (``REFLEX_DB_URL`` overrides rxconfig's default)."""
+    url = os.environ.get("REFLEX_DB_URL")
+    if url:
+        return url
+    from reflex_base.config import get_config
+
+    return get_config().db_url or "sqlite:///data/secure_phone.db"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _sqlite_engine(url: str) -> sqlalchemy.Engine:
+    engine = sqlalchemy.create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def get_engine(url: str | None = None) -> sqlalchemy.Engine:
+    """The engine for ``url`` (default: the app's database), created once per process."""
+    url = url or default_url()
+    engine = _ENGINES.get(url)
+    if engine is None:
+        if is_sqlite(url):
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            engine = _sqlite_engine(url)
+        else:
+            engine = sqlalchemy.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        _ENGINES[url] = engine
+    return engine
+
+
+@contextlib.contextmanager
+def transaction(url: str | None = None) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any exception."""
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextlib.contextmanager
+def read_only(url: str | None = None) -> Iterator[Session]:
+    """A transaction that only reads: on SQLite it does not take the write lock."""
+    # Closing (not rolling back) ends the transaction without expiring what was read.
+    with Session(get_engine(url).execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
+        yield session
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, and after a fork)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()

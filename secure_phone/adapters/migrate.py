@@ -1,0 +1,30 @@
+"""Bring a database to the head of the Alembic chain (the one ``reflex db migrate`` applies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import alembic.config
+import alembic.script
+from alembic.runtime.environment import EnvironmentContext
+
+from secure_phone.adapters.db import get_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def migrate(url: str | None = None) -> None:
+    """Apply every pending migration to ``url`` (default: the app's database)."""
+    config = alembic.config.Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    script = alembic.script.ScriptDirectory.from_config(config)
+
+    def upgrade(rev, _context):  # type: ignore[no-untyped-def]
+        return script._upgrade_revs("head", rev)
+
+    with get_engine(url).connect() as connection:
+        with EnvironmentContext(config, script, fn=upgrade) as env:
+            env.configure(connection=connection)
+            with env.begin_transaction():
+                env.run_migrations()
+        connection.commit()

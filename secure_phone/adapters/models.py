@@ -1,0 +1,240 @@
+"""SQLModel tables of the application and of the MySys simulator.
+
+The MySys tables (prefixed ``mysys_``) belong to the simulated system of record: only
+:mod:`secure_phone.adapters.mysys` touches them. Every datetime is stored as UTC and read back
+timezone-aware.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+from typing import Any
+
+import reflex as rx
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A datetime stored as naive UTC, returned timezone-aware (SQLite keeps no zone)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _dt(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Agency(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    name: str
+    phone: str
+    hours_fr: str
+    hours_en: str
+
+
+class Advisor(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True, max_length=64)
+    first_name: str
+    last_name: str
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    password_hash: str
+    failed_logins: int = 0
+    locked_until: datetime | None = _dt(nullable=True)
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    identifier: str = Field(unique=True, max_length=10)
+    first_name: str
+    last_name: str
+    email: str
+    lang: str = "fr"
+    person_type: str  # domain.PersonType
+    birth_date: date | None = None
+    emancipated: bool = False
+    subscription: str  # domain.Subscription
+    legal_protection: str  # domain.LegalProtection
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
+    password_hash: str
+    failed_logins: int = 0
+    locked_until: datetime | None = _dt(nullable=True)
+    # The app's copy of the secure number (MySys is the system of record); unique so that one
+    # number can never be the secure number of two customers, even under a race.
+    secure_phone_e164: str | None = Field(default=None, unique=True)
+    number_confirmed_at: datetime | None = _dt(nullable=True)
+    number_changed_at: datetime | None = _dt(nullable=True)
+    cooling_off_until: datetime | None = _dt(nullable=True)
+    stale_prompt_later_count: int = 0
+    securpass_status: str = "none"  # domain.SecurPassStatus
+    securpass_wrong_codes: int = 0
+    securpass_moved_at: datetime | None = _dt(nullable=True)
+
+
+class Device(SQLModel, table=True):
+    """A smartphone running the app. Enrolled devices carry the Sécur'Pass binding."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    label: str
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    status: str = "unenrolled"  # unenrolled | enrolled | revoked
+    public_jwk: str | None = None  # JSON {"kty","crv","x","y"}; the private key never leaves the phone
+    code_hash: str | None = None  # keyed hash of the 4-digit Sécur'Pass code
+    created_at: datetime = _dt()
+    enrolled_at: datetime | None = _dt(nullable=True)
+    revoked_at: datetime | None = _dt(nullable=True)
+    key_registered_at: datetime | None = _dt(nullable=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side login session; the browser holds only an opaque reference in Reflex state."""
+
+    id: str = Field(primary_key=True)  # sha256 of the session secret
+    principal_kind: str  # customer | advisor
+    principal_id: int = Field(index=True)
+    channel: str  # web | app | advisor
+    device_id: str | None = Field(default=None, foreign_key="device.id")
+    created_at: datetime = _dt()
+    last_seen_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    ended_at: datetime | None = _dt(nullable=True)
+
+
+class ChangeRequest(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    channel: str  # domain.Channel
+    old_e164: str | None = None
+    new_e164: str
+    status: str = Field(index=True)  # domain.Status
+    nonce: str = Field(unique=True)
+    created_at: datetime = _dt(index=True)
+    expires_at: datetime = _dt()
+    decided_at: datetime | None = _dt(nullable=True)
+    completed_at: datetime | None = _dt(nullable=True)
+    device_id: str | None = Field(default=None, foreign_key="device.id")
+    refusal_reason: str | None = None
+    failure_reason: str | None = None
+    mysys_attempts: int = 0
+    advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
+
+
+class UsedNonce(SQLModel, table=True):
+    """Every approval nonce ever presented with a valid signature: a replay hits the primary key."""
+
+    nonce: str = Field(primary_key=True)
+    request_id: str = Field(foreign_key="changerequest.id")
+    used_at: datetime = _dt()
+
+
+class Outbox(SQLModel, table=True):
+    """Transactional outbox: written in the transaction that completes a change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # e.g. "<request id>:email" — one notification per purpose
+    channel: str  # sms | email
+    recipient: str  # E.164 or email address
+    subject: str | None = None
+    body: str
+    status: str = Field(default="pending", index=True)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = _dt(index=True)
+    claimed_until: datetime | None = _dt(nullable=True)
+    last_error: str | None = None
+    created_at: datetime = _dt()
+    sent_at: datetime | None = _dt(nullable=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+
+
+class DemoMessage(SQLModel, table=True):
+    """What the demo SMS/email gateways delivered: the phones' and mailboxes' inboxes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_key: str = Field(unique=True)  # the gateway is idempotent on the outbox key
+    channel: str
+    recipient: str = Field(index=True)
+    subject: str | None = None
+    body: str
+    received_at: datetime = _dt()
+
+
+class LiveSubscription(SQLModel, table=True):
+    """A browser tab that wants to be pushed when one customer's requests change."""
+
+    token: str = Field(primary_key=True)  # Reflex client token of the tab
+    state: str = Field(primary_key=True)  # full name of the state class to refresh
+    customer_id: int = Field(index=True)
+    updated_at: datetime = _dt()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only audit trail; each entry's hash covers the previous one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _dt(index=True)
+    actor_kind: str  # customer | device | advisor | system
+    actor_id: str | None = None
+    customer_id: int | None = Field(default=None, index=True)
+    action: str = Field(index=True)
+    outcome: str
+    channel: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = Field(default=None, index=True)
+    details: str = "{}"  # JSON, phone numbers masked
+    prev_hash: str
+    hash: str = Field(unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """Single row holding the last hash: locking it serialises appends to the chain."""
+
+    id: int = Field(default=1, primary_key=True)
+    last_hash: str
+
+
+# --- MySys simulator (system of record) -------------------------------------------------------
+
+
+class MySysContact(SQLModel, table=True):
+    __tablename__ = "mysys_contact"
+    customer_ref: str = Field(primary_key=True)
+    secure_phone_e164: str | None = None
+    email: str
+    updated_at: datetime = _dt()
+    version: int = 0
+
+
+class MySysHistory(SQLModel, table=True):
+    __tablename__ = "mysys_history"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_ref: str = Field(index=True)
+    operation_id: str = Field(unique=True)  # the change request id: idempotency key
+    old_e164: str | None = None
+    new_e164: str
+    source: str
+    applied_at: datetime = _dt()
+
+
+# Every table shares ``SQLModel.metadata``: registering one model hands Reflex (``reflex db``)
+# that whole metadata, without the per-model merge that would copy each table again.
+rx.ModelRegistry.register(Agency)

@@ -1,0 +1,414 @@
+"""Notifications: a transactional outbox, the SMS/email gateways and the dispatcher (PRODUCT.md §7).
+
+A completed change calls :func:`enqueue` in its own transaction, so the notifications exist if and
+only if the change committed. A :class:`Dispatcher` (in the app's process, or as its own process:
+``python -m secure_phone.dispatcher``) then delivers them:
+
+1. it claims due rows in one short transaction, leasing them (``claimed_until``) so that no other
+   dispatcher takes them meanwhile (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: its write
+   transactions are exclusive);
+2. it hands each message to its channel's gateway, outside any transaction;
+3. it records each outcome in its own transaction: sent, or retried later with exponential backoff,
+   or ``failed`` (visible to advisors) after the policy's maximum number of attempts.
+
+A dispatcher that dies after claiming loses nothing: the lease expires and another one takes the row
+again. Gateways are idempotent on the outbox key, so a redelivery is never seen twice by the
+recipient. Logs name the outbox key and a masked recipient, never the body or the full address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final, Literal, Protocol, get_args
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, or_, select
+
+from secure_phone.adapters import db
+from secure_phone.adapters.models import DemoMessage, Outbox
+from secure_phone.adapters.mysys import check_fraction, read_fraction
+from secure_phone.domain.phone import MASK, phone_from_e164
+from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+
+logger = logging.getLogger(__name__)
+
+Channel = Literal["sms", "email"]
+CHANNELS: Final[tuple[str, ...]] = get_args(Channel)
+
+PENDING: Final = "pending"
+SENT: Final = "sent"
+FAILED: Final = "failed"
+
+FAIL_RATE_ENV: Final[Mapping[str, str]] = {"sms": "SMS_GATEWAY_FAIL_RATE", "email": "EMAIL_GATEWAY_FAIL_RATE"}
+"""The variable injecting faults into each demo gateway (0..1; 1 = gateway down)."""
+
+_MAX_ERROR_LENGTH = 200
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _check_channel(channel: str) -> None:
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown notification channel {channel!r} (expected one of {CHANNELS})")
+
+
+def mask_recipient(recipient: str) -> str:
+    """A recipient fit for logs: "06 •• •• •• 78" for a number, "j•••@example.com" for an address."""
+    if "@" in recipient:
+        local, _, domain = recipient.rpartition("@")
+        return f"{local[:1]}{MASK * 3}@{domain}"
+    try:
+        return phone_from_e164(recipient).masked
+    except ValueError:
+        return MASK * 2 + recipient[-2:]
+
+
+def _add_once(session: Session, row: SQLModel, key_column: Any, key: str) -> bool:
+    """Add ``row`` unless a row with ``key`` in the unique ``key_column`` exists; True when added.
+
+    The insert runs in a savepoint: if a concurrent transaction commits the same key first, only the
+    savepoint is rolled back and the caller's transaction goes on. Any other integrity error is raised.
+    """
+
+    def exists() -> bool:
+        return session.exec(select(key_column).where(key_column == key)).first() is not None
+
+    if exists():
+        return False
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        if exists():
+            return False
+        raise
+    return True
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    channel: Channel,
+    recipient: str,
+    body: str,
+    subject: str | None = None,
+    customer_id: int | None = None,
+    now: datetime,
+) -> None:
+    """Queue one notification in the caller's transaction; nothing if ``key`` is already queued.
+
+    ``key`` names the notification's purpose (e.g. ``"<request id>:email"``): enqueuing it twice
+    queues it once. If the caller's transaction rolls back, the notification is never sent.
+    """
+    _check_channel(channel)
+    _add_once(
+        session,
+        Outbox(
+            key=key,
+            channel=channel,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            customer_id=customer_id,
+        ),
+        Outbox.key,
+        key,
+    )
+
+
+def failed_notifications(session: Session, customer_id: int) -> list[Outbox]:
+    """The customer's notifications given up after every attempt, newest first (advisor view)."""
+    return list(
+        session.exec(
+            select(Outbox)
+            .where(Outbox.customer_id == customer_id, Outbox.status == FAILED)
+            .order_by(col(Outbox.created_at).desc(), col(Outbox.id).desc())
+        ).all()
+    )
+
+
+# --- gateways ---------------------------------------------------------------------------------
+
+
+class GatewayError(Exception):
+    """A gateway did not take the message; it will be retried.
+
+    The message becomes the outbox row's ``last_error`` and a log line: it must never contain
+    the message body or the recipient.
+    """
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """What a gateway needs to deliver one notification."""
+
+    key: str
+    channel: str
+    recipient: str
+    subject: str | None
+    body: str
+
+
+def _message(row: Outbox) -> OutboxMessage:
+    return OutboxMessage(key=row.key, channel=row.channel, recipient=row.recipient, subject=row.subject, body=row.body)
+
+
+class Gateway(Protocol):
+    """Delivers messages of one channel; must be idempotent on ``message.key``."""
+
+    channel: str
+
+    def deliver(self, message: OutboxMessage) -> None:
+        """Deliver the message, or raise :class:`GatewayError`."""
+        ...
+
+
+class DemoGateway:
+    """The demo SMS or email provider: delivering writes the message into the demo inboxes.
+
+    Idempotent on the outbox key, like a real provider given an idempotency key: a redelivery after
+    a dispatcher crash changes nothing. ``fail_rate`` (0..1) injects refusals; 1 means "down".
+    """
+
+    def __init__(
+        self, channel: str, url: str | None = None, fail_rate: float = 0.0, rng: random.Random | None = None
+    ) -> None:
+        _check_channel(channel)
+        self.channel = channel
+        self.fail_rate = check_fraction(FAIL_RATE_ENV[channel], fail_rate)
+        self._url = url
+        self._rng = rng or random.Random()  # fault simulation, not cryptography
+
+    def deliver(self, message: OutboxMessage) -> None:
+        """Put the message in the recipient's demo inbox (once), or raise :class:`GatewayError`."""
+        if message.channel != self.channel:
+            raise GatewayError(f"{self.channel} gateway cannot deliver a {message.channel} message")
+        if self._rng.random() < self.fail_rate:
+            raise GatewayError(f"{self.channel} gateway unavailable (injected fault)")
+        with db.transaction(self._url) as session:
+            _add_once(
+                session,
+                DemoMessage(
+                    outbox_key=message.key,
+                    channel=message.channel,
+                    recipient=message.recipient,
+                    subject=message.subject,
+                    body=message.body,
+                    received_at=_utcnow(),
+                ),
+                DemoMessage.outbox_key,
+                message.key,
+            )
+
+
+def demo_gateways(url: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Gateway]:
+    """One demo gateway per channel, with the fail rates of SMS_GATEWAY_FAIL_RATE / EMAIL_GATEWAY_FAIL_RATE."""
+    env = os.environ if environ is None else environ
+    return {
+        channel: DemoGateway(channel, url=url, fail_rate=read_fraction(env, variable))
+        for channel, variable in FAIL_RATE_ENV.items()
+    }
+
+
+# --- the dispatcher ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A leased outbox row: ``until`` is the lease end this claim wrote, which fences its outcome."""
+
+    outbox_id: int
+    until: datetime
+    message: OutboxMessage
+
+
+@dataclass(frozen=True)
+class _Pass:
+    claimed: int
+    delivered: int
+
+
+def _error_text(exc: Exception) -> str:
+    """A short, safe ``last_error``: a gateway's own message, or only the type of anything else."""
+    if isinstance(exc, GatewayError):
+        return str(exc)[:_MAX_ERROR_LENGTH] or "GatewayError"
+    return f"unexpected {type(exc).__name__}"
+
+
+class Dispatcher:
+    """Delivers due outbox rows through the gateways, with leases, retries and backoff.
+
+    Several dispatchers may run at once (threads, processes, hosts) on the same database: a row is
+    handed to a gateway by one of them at a time.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        gateways: Mapping[str, Gateway] | None = None,
+        policy: Policy = DEFAULT_POLICY,
+        worker_id: str | None = None,
+        lease: timedelta = timedelta(seconds=30),
+        batch: int = 20,
+    ) -> None:
+        if lease <= timedelta(0):
+            raise ValueError("the lease must be positive")
+        if batch < 1:
+            raise ValueError("the batch must hold at least one message")
+        self._url = url
+        self.gateways: dict[str, Gateway] = dict(demo_gateways(url) if gateways is None else gateways)
+        self.policy = policy
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.lease = lease
+        self.batch = batch
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake_event: asyncio.Event | None = None
+
+    # --- one pass -----------------------------------------------------------------------------
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Claim, deliver and settle one batch of due messages; the number delivered."""
+        return self._pass(_utcnow() if now is None else now).delivered
+
+    def claim(self, now: datetime) -> list[Claim]:
+        """Lease up to ``batch`` due rows to this dispatcher until ``now + lease`` (one short transaction)."""
+        until = now + self.lease
+        with db.transaction(self._url) as session:
+            rows = session.exec(
+                select(Outbox)
+                .where(
+                    Outbox.status == PENDING,
+                    Outbox.next_attempt_at <= now,
+                    or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
+                )
+                .order_by(Outbox.next_attempt_at, Outbox.id)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)  # PostgreSQL; SQLite renders nothing and needs nothing
+            ).all()
+            claims = []
+            for row in rows:
+                assert row.id is not None
+                row.claimed_until = until
+                session.add(row)
+                claims.append(Claim(outbox_id=row.id, until=until, message=_message(row)))
+            return claims
+
+    def _pass(self, now: datetime) -> _Pass:
+        claims = self.claim(now)
+        delivered = 0
+        for claim in claims:
+            error = self._deliver(claim.message)
+            if self._settle(claim, now, error) and error is None:
+                delivered += 1
+        return _Pass(claimed=len(claims), delivered=delivered)
+
+    def _deliver(self, message: OutboxMessage) -> str | None:
+        """Hand the message to its gateway, outside any transaction; the error text, or None."""
+        gateway = self.gateways.get(message.channel)
+        if gateway is None:
+            return f"no gateway for channel {message.channel!r}"
+        try:
+            gateway.deliver(message)
+        except Exception as exc:  # any gateway failure is retried, never fatal to the dispatcher
+            return _error_text(exc)
+        return None
+
+    def _settle(self, claim: Claim, now: datetime, error: str | None) -> bool:
+        """Record the outcome of one delivery attempt; False if this claim's lease was lost meanwhile."""
+        key, masked = claim.message.key, mask_recipient(claim.message.recipient)
+        with db.transaction(self._url) as session:
+            row = session.exec(
+                select(Outbox)
+                .where(Outbox.id == claim.outbox_id, Outbox.status == PENDING, Outbox.claimed_until == claim.until)
+                .with_for_update()
+            ).first()
+            if row is None:
+                logger.warning("%s: lease on %s lost before recording the outcome; left to its new holder",
+                               self.worker_id, key)
+                return False
+            row.attempts += 1
+            row.claimed_until = None
+            if error is None:
+                row.status, row.sent_at, row.last_error = SENT, now, None
+            else:
+                row.last_error = error
+                if row.attempts >= self.policy.notification_max_attempts:
+                    row.status = FAILED
+                else:
+                    row.next_attempt_at = now + self.policy.notification_backoff(row.attempts)
+            session.add(row)
+            attempts, status, retry_at = row.attempts, row.status, row.next_attempt_at
+        if error is None:
+            logger.info("%s: %s %s delivered to %s (attempt %d)", self.worker_id, claim.message.channel, key,
+                        masked, attempts)
+        elif status == FAILED:
+            logger.error("%s: %s %s to %s failed for good after %d attempts: %s", self.worker_id,
+                         claim.message.channel, key, masked, attempts, error)
+        else:
+            logger.warning("%s: %s %s to %s not delivered (attempt %d): %s; next try at %s", self.worker_id,
+                           claim.message.channel, key, masked, attempts, error, retry_at.isoformat())
+        return True
+
+    # --- running ------------------------------------------------------------------------------
+
+    async def run_forever(self, stop: asyncio.Event, poll_interval: float = 0.5) -> None:
+        """Deliver until ``stop`` is set, then return after the pass in progress.
+
+        Each pass runs in a worker thread; between passes the loop naps ``poll_interval`` seconds,
+        cut short by :meth:`wake` or ``stop``. A full batch is followed by another pass at once.
+        """
+        self._loop, self._wake_event = asyncio.get_running_loop(), asyncio.Event()
+        logger.info("%s: dispatcher started", self.worker_id)
+        try:
+            while not stop.is_set():
+                self._wake_event.clear()  # before the pass: a wake during it triggers another pass
+                try:
+                    claimed = (await asyncio.to_thread(self._pass, _utcnow())).claimed
+                except Exception as exc:  # e.g. database unreachable: log (without data) and retry
+                    logger.error("%s: dispatch pass failed (%s); retrying", self.worker_id, type(exc).__name__)
+                    claimed = 0
+                if claimed < self.batch:
+                    await self._nap(stop, self._wake_event, poll_interval)
+        finally:
+            self._loop = self._wake_event = None
+            logger.info("%s: dispatcher stopped", self.worker_id)
+
+    def wake(self) -> None:
+        """Ask a running :meth:`run_forever` for a pass now (e.g. a change just completed).
+
+        Safe from any thread; does nothing when the dispatcher is not running in this process.
+        """
+        loop, event = self._loop, self._wake_event
+        if loop is None or event is None:
+            return
+        try:
+            loop.call_soon_threadsafe(event.set)
+        except RuntimeError:  # the loop closed meanwhile: nothing left to wake
+            pass
+
+    @staticmethod
+    async def _nap(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()

@@ -1,0 +1,70 @@
+"""The notification dispatcher as its own process (scale-out mode, PRODUCT.md §11).
+
+    python -m secure_phone.dispatcher [--poll-interval SECONDS]
+
+Delivers the outbox of the app's database (``REFLEX_DB_URL``) through the demo gateways
+(``SMS_GATEWAY_FAIL_RATE`` / ``EMAIL_GATEWAY_FAIL_RATE``) until SIGTERM or SIGINT, then finishes
+the pass in progress and exits. Several may run at once. One log line per delivery, with the outbox
+key and a masked recipient — never the body, the full number or the database URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+
+from datetime import datetime, timezone
+
+from secure_phone.adapters.notifications import Dispatcher
+
+logger = logging.getLogger(__name__)
+REPAIR_INTERVAL = 2.0
+
+
+async def repair_changes(stop: asyncio.Event, interval: float = REPAIR_INTERVAL) -> None:
+    """Finish approved changes still waiting for MySys (MySys down or slow, or a crash between
+    the approval and the completion): MySys is idempotent on the request id, so retrying is safe."""
+    from secure_phone.services.change import retry_applying
+
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(retry_applying, now=datetime.now(timezone.utc))
+        except Exception as exc:  # database unreachable: log the type only, retry later
+            logger.error("repair pass failed (%s); retrying", type(exc).__name__)
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def run_background(stop: asyncio.Event, dispatcher: Dispatcher, poll_interval: float = 0.5) -> None:
+    """Deliver notifications and repair pending changes until ``stop`` is set."""
+    await asyncio.gather(dispatcher.run_forever(stop, poll_interval=poll_interval), repair_changes(stop))
+
+
+async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
+    """Run the background work until the process receives SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await run_background(stop, dispatcher, poll_interval)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line, configure logging and serve."""
+    parser = argparse.ArgumentParser(prog="python -m secure_phone.dispatcher", description=__doc__.split("\n")[0])
+    parser.add_argument("--poll-interval", type=float, default=0.5, metavar="SECONDS",
+                        help="pause between two passes when nothing is due (default: 0.5)")
+    args = parser.parse_args(argv)
+    if args.poll_interval <= 0:
+        parser.error("--poll-interval must be positive")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(Dispatcher(), args.poll_interval))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Who may change their secure number online (PRODUCT.md §5.2 and the 72-hour lock of §5.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from enum import Enum
+
+from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+
+ADULT_AGE = 18
+
+
+class PersonType(str, Enum):
+    """Natural person (individual) or legal person (company, association…)."""
+
+    NATURAL = "natural"
+    LEGAL = "legal"
+
+
+class Subscription(str, Enum):
+    """Type of *Banque à distance* subscription."""
+
+    PARTICULIER = "particulier"
+    ENTREPRENEUR_INDIVIDUEL = "entrepreneur_individuel"
+    PROFESSIONNEL = "professionnel"
+    NONE = "none"
+
+
+class LegalProtection(str, Enum):
+    """Legal protection measure of an adult."""
+
+    NONE = "none"
+    TUTELLE = "tutelle"
+    CURATELLE = "curatelle"
+
+
+class SecurPassStatus(str, Enum):
+    """State of the customer's Sécur'Pass: never activated, active, or blocked."""
+
+    NONE = "none"
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    """What eligibility depends on.
+
+    `device_enrolled_at` is when Sécur'Pass was *moved* to the current phone (J4); leave it None
+    for a first enrollment, which does not lock online changes.
+    """
+
+    person_type: PersonType
+    birth_date: date | None
+    emancipated: bool
+    subscription: Subscription
+    legal_protection: LegalProtection
+    securpass: SecurPassStatus
+    has_enrolled_device: bool
+    device_enrolled_at: datetime | None
+
+
+class Ineligibility(str, Enum):
+    """Why a customer cannot change their secure number online; listed in checking order."""
+
+    LEGAL_PERSON = "legal_person"
+    NO_REMOTE_BANKING = "no_remote_banking"
+    PROFESSIONAL_SUBSCRIPTION = "professional_subscription"
+    MINOR = "minor"
+    PROTECTED_ADULT = "protected_adult"
+    NO_SECURPASS = "no_securpass"
+    SECURPASS_BLOCKED = "securpass_blocked"
+    NO_ENROLLED_DEVICE = "no_enrolled_device"
+    RECENT_DEVICE_CHANGE = "recent_device_change"
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """All the reasons that apply, in `Ineligibility` order; none means eligible."""
+
+    reasons: tuple[Ineligibility, ...]
+
+    @property
+    def eligible(self) -> bool:
+        """True when no reason applies."""
+        return not self.reasons
+
+    @property
+    def primary(self) -> Ineligibility | None:
+        """The reason to show first, or None when eligible."""
+        return self.reasons[0] if self.reasons else None
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on `day` (someone born on 29 February ages on 1 March in common years)."""
+    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - (0 if had_birthday else 1)
+
+
+def _is_minor(profile: CustomerProfile, now: datetime) -> bool:
+    """A natural person without a known birth date cannot prove they are an adult."""
+    if profile.birth_date is None:
+        return True
+    today = now.astimezone(timezone.utc).date()
+    return age_on(profile.birth_date, today) < ADULT_AGE
+
+
+def check_eligibility(
+    profile: CustomerProfile, now: datetime, policy: Policy = DEFAULT_POLICY
+) -> Eligibility:
+    """Every reason why `profile` may not change the secure number online at `now` (aware UTC)."""
+    natural = profile.person_type is PersonType.NATURAL
+    securpass_on = profile.securpass is not SecurPassStatus.NONE
+    checks = {
+        Ineligibility.LEGAL_PERSON: not natural,
+        Ineligibility.NO_REMOTE_BANKING: profile.subscription is Subscription.NONE,
+        Ineligibility.PROFESSIONAL_SUBSCRIPTION: profile.subscription is Subscription.PROFESSIONNEL,
+        Ineligibility.MINOR: natural and not profile.emancipated and _is_minor(profile, now),
+        Ineligibility.PROTECTED_ADULT: profile.legal_protection is not LegalProtection.NONE,
+        Ineligibility.NO_SECURPASS: not securpass_on,
+        Ineligibility.SECURPASS_BLOCKED: profile.securpass is SecurPassStatus.BLOCKED,
+        Ineligibility.NO_ENROLLED_DEVICE: securpass_on and not profile.has_enrolled_device,
+        Ineligibility.RECENT_DEVICE_CHANGE: (
+            profile.device_enrolled_at is not None
+            and now - profile.device_enrolled_at < policy.new_device_lock
+        ),
+    }
+    return Eligibility(tuple(reason for reason in Ineligibility if checks[reason]))

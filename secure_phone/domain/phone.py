@@ -1,0 +1,251 @@
+"""Phone numbers: checking a new secure number (PRODUCT.md §5.1), display and masking."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+from typing import NoReturn
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+from secure_phone.domain.policy import DEFAULT_POLICY, FRENCH_OVERSEAS_REGIONS, Policy
+
+MASK = "\u2022"  # "•"
+
+_SEPARATORS = re.compile(r"[\s.()\-\u2010-\u2015\u2212]")
+_NUMBER_SHAPED = re.compile(r"\+?\d*")
+_FRENCH_PLAN_DISPLAY = frozenset({"FR", *FRENCH_OVERSEAS_REGIONS})  # grouped by two
+_FRENCH_COUNTRY_CODE = 33
+_FRENCH_M2M_PREFIX = "700"  # 07 00 … : machine-to-machine, 14 digits with the leading 0
+_FRENCH_M2M_NSN_LENGTH = 13
+
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+class NumberProblem(str, Enum):
+    """Why a new secure number is refused; each has its own message on the field.
+
+    All but UNAVAILABLE come from `parse_new_number`; UNAVAILABLE needs the database and is raised
+    by the services with `reject_unavailable()`.
+    """
+
+    EMPTY = "empty"
+    NOT_A_NUMBER = "not_a_number"
+    INVALID = "invalid"  # looks like a number but does not exist
+    COUNTRY_NOT_ALLOWED = "country_not_allowed"
+    LANDLINE = "landline"
+    VOIP = "voip"
+    PREMIUM = "premium"
+    SHARED_COST = "shared_cost"
+    M2M = "m2m"
+    TOLL_FREE = "toll_free"
+    OTHER_NOT_MOBILE = "other_not_mobile"  # pager, UAN, voicemail, personal number, unknown
+    SAME_AS_CURRENT = "same_as_current"
+    UNAVAILABLE = "unavailable"  # another customer's secure number: the message must stay generic
+
+
+_TYPE_PROBLEMS: dict[int, NumberProblem] = {
+    PhoneNumberType.FIXED_LINE: NumberProblem.LANDLINE,
+    PhoneNumberType.VOIP: NumberProblem.VOIP,
+    PhoneNumberType.PREMIUM_RATE: NumberProblem.PREMIUM,
+    PhoneNumberType.SHARED_COST: NumberProblem.SHARED_COST,
+    PhoneNumberType.TOLL_FREE: NumberProblem.TOLL_FREE,
+}
+
+
+class NumberRejected(ValueError):
+    """A new number was refused; `problem` says why."""
+
+    def __init__(self, problem: NumberProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A phone number in E.164 with its region (ISO 3166 code, e.g. "FR", "RE")."""
+
+    e164: str
+    region: str
+
+    def _parsed(self) -> phonenumbers.PhoneNumber:
+        return phonenumbers.parse(self.e164, None)
+
+    @property
+    def national(self) -> str:
+        """National format; numbers of the French plan grouped by two ("06 92 12 34 56")."""
+        text = phonenumbers.format_number(self._parsed(), PhoneNumberFormat.NATIONAL)
+        digits = phonenumbers.normalize_digits_only(text)
+        if self.region in _FRENCH_PLAN_DISPLAY and len(digits) % 2 == 0:
+            return " ".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+        return text
+
+    @property
+    def international(self) -> str:
+        """International format ("+33 6 12 34 56 78")."""
+        return phonenumbers.format_number(self._parsed(), PhoneNumberFormat.INTERNATIONAL)
+
+    @property
+    def masked(self) -> str:
+        """`national` with every digit hidden but the first group and the last two.
+
+        "06 12 34 56 78" → "06 •• •• •• 78"; the grouping of `national` is kept.
+        """
+        text = self.national
+        first_group = len(text) - len(text.lstrip("0123456789"))
+        total = sum(ch.isdigit() for ch in text)
+        out: list[str] = []
+        seen = 0
+        for ch in text:
+            if ch.isdigit():
+                if first_group <= seen < total - 2:
+                    ch = MASK
+                seen += 1
+            out.append(ch)
+        return "".join(out)
+
+    @property
+    def last_two(self) -> str:
+        """The last two digits ("78")."""
+        return self.e164[-2:]
+
+
+def phone_from_e164(e164: str) -> PhoneNumber:
+    """Rebuild a stored E.164 number (ValueError if it is not E.164).
+
+    Works even for a number that today's metadata no longer calls valid.
+    """
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException as exc:
+        raise ValueError(f"not an E.164 number: {e164!r}") from exc
+    if phonenumbers.format_number(number, PhoneNumberFormat.E164) != e164:
+        raise ValueError(f"not an E.164 number: {e164!r}")
+    region = (phonenumbers.region_code_for_number(number)
+              or phonenumbers.region_code_for_country_code(number.country_code))
+    return PhoneNumber(e164=e164, region=region)
+
+
+def region_of(e164: str) -> str:
+    """The region (ISO 3166 code) of a stored E.164 number."""
+    return phone_from_e164(e164).region
+
+
+def selectable_regions(policy: Policy = DEFAULT_POLICY) -> list[str]:
+    """Regions offered by the country selector: the default region first, then alphabetical."""
+    others = sorted(policy.allowed_regions - {policy.default_region})
+    return [policy.default_region, *others]
+
+
+def _normalize(raw: str) -> str | None:
+    """ASCII "+digits" or "digits" without separators, or None if the text is not number-shaped."""
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    if not _NUMBER_SHAPED.fullmatch(text):
+        return None
+    plus = "+" if text.startswith("+") else ""
+    return plus + phonenumbers.normalize_digits_only(text)
+
+
+def format_as_you_type(raw: str, region: str) -> str:
+    """Format a number being typed ("0612" → "06 12"); text that is not number-shaped is kept."""
+    normalized = _normalize(raw)
+    if normalized is None:
+        return raw
+    formatter = phonenumbers.AsYouTypeFormatter(region.upper())
+    formatted = ""
+    for ch in normalized:
+        formatted = formatter.input_digit(ch)
+    return formatted
+
+
+def _parse(normalized: str, region: str) -> phonenumbers.PhoneNumber:
+    try:
+        return phonenumbers.parse(normalized, region)
+    except NumberParseException as exc:
+        raise NumberRejected(NumberProblem.INVALID) from exc
+
+
+def _french_plan_alternative(
+    normalized: str, regions: tuple[str, ...]
+) -> phonenumbers.PhoneNumber | None:
+    """The number meant by national digits typed under another region of the French plan.
+
+    Overseas customers type "0692 12 34 56" with France selected: among `regions`, take the one
+    valid mobile, else the one valid number (so that a landline is called a landline). None when
+    nothing matches or the digits are ambiguous ("82 12 34" is a mobile in both Wallis and New
+    Caledonia): the customer then selects their territory.
+    """
+    valid: dict[str, phonenumbers.PhoneNumber] = {}
+    for other in regions:
+        try:
+            candidate = phonenumbers.parse(normalized, other)
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(candidate):
+            valid[phonenumbers.format_number(candidate, PhoneNumberFormat.E164)] = candidate
+    mobiles = [n for n in valid.values() if phonenumbers.number_type(n) in _MOBILE_TYPES]
+    matches = mobiles or list(valid.values())
+    return matches[0] if len(matches) == 1 else None
+
+
+def _is_french_m2m(number: phonenumbers.PhoneNumber) -> bool:
+    nsn = phonenumbers.national_significant_number(number)
+    return (number.country_code == _FRENCH_COUNTRY_CODE
+            and len(nsn) == _FRENCH_M2M_NSN_LENGTH
+            and nsn.startswith(_FRENCH_M2M_PREFIX))
+
+
+def _check_mobile(number: phonenumbers.PhoneNumber) -> None:
+    number_type = phonenumbers.number_type(number)
+    if number_type not in _MOBILE_TYPES:
+        raise NumberRejected(_TYPE_PROBLEMS.get(number_type, NumberProblem.OTHER_NOT_MOBILE))
+
+
+def parse_new_number(
+    raw: str, region: str, *, current_e164: str | None, policy: Policy = DEFAULT_POLICY
+) -> PhoneNumber:
+    """Check a new secure number typed by the customer under the selected `region`.
+
+    Accepts national input, "+33…" and "0033…", ignoring spaces, dots, dashes and parentheses.
+    Raises NumberRejected. Whether the number belongs to another customer is not checked here
+    (it needs the database): the services call `reject_unavailable()`.
+    """
+    if not raw.strip():
+        raise NumberRejected(NumberProblem.EMPTY)
+    normalized = _normalize(raw)
+    if normalized is None or not normalized.lstrip("+"):
+        raise NumberRejected(NumberProblem.NOT_A_NUMBER)
+    region = region.upper()
+    if region not in policy.allowed_regions:
+        raise NumberRejected(NumberProblem.COUNTRY_NOT_ALLOWED)
+
+    number = _parse(normalized, region)
+    french_plan = ("FR", *policy.overseas_regions)
+    if region in french_plan and not phonenumbers.is_valid_number(number):
+        others = tuple(r for r in french_plan if r != region)
+        number = _french_plan_alternative(normalized, others) or number
+    if policy.allowed_regions.isdisjoint(
+            phonenumbers.region_codes_for_country_code(number.country_code)):
+        raise NumberRejected(NumberProblem.COUNTRY_NOT_ALLOWED)
+    if _is_french_m2m(number):
+        raise NumberRejected(NumberProblem.M2M)
+    if not phonenumbers.is_valid_number(number):
+        raise NumberRejected(NumberProblem.INVALID)
+    number_region = phonenumbers.region_code_for_number(number)
+    if number_region not in policy.allowed_regions:  # e.g. Jersey, which shares +44 with the UK
+        raise NumberRejected(NumberProblem.COUNTRY_NOT_ALLOWED)
+    _check_mobile(number)
+
+    phone = PhoneNumber(e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+                        region=number_region)
+    if phone.e164 == current_e164:
+        raise NumberRejected(NumberProblem.SAME_AS_CURRENT)
+    return phone
+
+
+def reject_unavailable() -> NoReturn:
+    """Refuse a number that is already another customer's secure number (generic message)."""
+    raise NumberRejected(NumberProblem.UNAVAILABLE)

@@ -1,0 +1,87 @@
+"""Every configurable figure of the product (PRODUCT.md, figures marked *policy*), in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import timedelta
+
+FRENCH_OVERSEAS_REGIONS: tuple[str, ...] = (
+    "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC",
+)
+"""Overseas departments and territories numbered in the French plan (ISO 3166 codes)."""
+
+EU_EEA_REGIONS: frozenset[str] = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    "IS", "LI", "NO",
+})
+"""Member states of the European Union and of the European Economic Area."""
+
+DEFAULT_ALLOWED_REGIONS: frozenset[str] = frozenset(
+    {"FR", *FRENCH_OVERSEAS_REGIONS, *EU_EEA_REGIONS, "CH", "GB", "MC", "AD"}
+)
+"""France and its overseas, the EU/EEA, Switzerland, the United Kingdom, Monaco and Andorra."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Limits, durations and accepted countries; `DEFAULT_POLICY` holds the specified values."""
+
+    # Sécur'Pass approval (§5.3, §6)
+    approval_ttl: timedelta = timedelta(minutes=5)
+    securpass_max_wrong_codes: int = 3
+    # SMS codes (J4, J7)
+    sms_code_digits: int = 8
+    sms_code_ttl: timedelta = timedelta(minutes=10)
+    sms_code_max_tries: int = 3
+    sms_codes_per_day: int = 3
+    # Rate limits and sessions
+    change_requests_per_day: int = 3
+    rolling_window: timedelta = timedelta(hours=24)
+    flow_inactivity_timeout: timedelta = timedelta(minutes=5)
+    session_idle_timeout: timedelta = timedelta(minutes=15)
+    session_max_age: timedelta = timedelta(hours=8)
+    login_max_failures: int = 5
+    login_lockout: timedelta = timedelta(minutes=15)
+    # Anti-takeover
+    new_device_lock: timedelta = timedelta(hours=72)
+    cooling_off: timedelta = timedelta(hours=72)
+    # Stale number prompt (J7)
+    stale_number_after: timedelta = timedelta(days=365)
+    stale_prompt_max_later: int = 3
+    # Audit and notifications
+    audit_retention: timedelta = timedelta(days=365)
+    notification_max_attempts: int = 8
+    notification_backoff_base: timedelta = timedelta(seconds=2)
+    notification_backoff_max: timedelta = timedelta(minutes=5)
+    # Phone numbers (§5.1)
+    default_region: str = "FR"
+    allowed_regions: frozenset[str] = DEFAULT_ALLOWED_REGIONS
+    overseas_regions: tuple[str, ...] = FRENCH_OVERSEAS_REGIONS
+
+    def __post_init__(self) -> None:
+        """Refuse a configuration that cannot work (non-positive figures, inconsistent regions)."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            too_small = (value <= timedelta(0) if isinstance(value, timedelta)
+                         else isinstance(value, int) and value <= 0)
+            if too_small:
+                raise ValueError(f"Policy.{f.name} must be positive, got {value!r}")
+        if self.default_region not in self.allowed_regions:
+            raise ValueError("Policy.default_region must be one of allowed_regions")
+        if not set(self.overseas_regions) <= self.allowed_regions:
+            raise ValueError("Policy.overseas_regions must be a subset of allowed_regions")
+
+    def notification_backoff(self, attempt: int) -> timedelta:
+        """Delay before retry `attempt` (1-based): base, 2×base, 4×base… capped at the max."""
+        if attempt < 1:
+            raise ValueError("attempt is 1-based")
+        delay = self.notification_backoff_base
+        for _ in range(attempt - 1):
+            if delay >= self.notification_backoff_max:
+                break
+            delay *= 2
+        return min(delay, self.notification_backoff_max)
+
+
+DEFAULT_POLICY = Policy()

@@ -1,0 +1,70 @@
+"""One-time codes sent by SMS to the current secure number (J4 activation, J7 confirmation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+import pyotp
+
+from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+
+_COUNTER = 0  # each code has its own secret, so the HOTP counter never moves
+
+
+class SmsCodeProblem(str, Enum):
+    """Why an entered SMS code is refused, or (DAILY_LIMIT) why no new code can be sent."""
+
+    EXPIRED = "expired"
+    TOO_MANY_TRIES = "too_many_tries"
+    USED = "used"
+    WRONG = "wrong"
+    DAILY_LIMIT = "daily_limit"
+
+
+@dataclass(frozen=True)
+class SmsCodeState:
+    """The stored facts about the code being checked.
+
+    `failures` is the customer's count of wrong entries for this purpose, carried across resends
+    (sending a new code does not reset it, §5.3) — not the count of this code alone.
+    """
+
+    issued_at: datetime
+    failures: int
+    used: bool
+
+
+def new_sms_code(policy: Policy = DEFAULT_POLICY) -> tuple[str, str]:
+    """A fresh (secret in base32, code) pair; store the secret, send the code."""
+    secret = pyotp.random_base32()
+    return secret, pyotp.HOTP(secret, digits=policy.sms_code_digits).at(_COUNTER)
+
+
+def check_sms_code(
+    state: SmsCodeState,
+    entered: str,
+    secret: str,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
+) -> SmsCodeProblem | None:
+    """None if `entered` is the right code and still usable, else the problem (constant-time).
+
+    Checked in this order: used, too many tries, expired, wrong. The caller counts a WRONG.
+    """
+    if state.used:
+        return SmsCodeProblem.USED
+    if state.failures >= policy.sms_code_max_tries:
+        return SmsCodeProblem.TOO_MANY_TRIES
+    if now >= state.issued_at + policy.sms_code_ttl:
+        return SmsCodeProblem.EXPIRED
+    code = "".join(entered.split())  # tolerate "1234 5678"
+    if not pyotp.HOTP(secret, digits=policy.sms_code_digits).verify(code, _COUNTER):
+        return SmsCodeProblem.WRONG
+    return None
+
+
+def can_issue_code(issued_in_window: int, policy: Policy = DEFAULT_POLICY) -> bool:
+    """Whether another code may be sent, given how many were sent in the rolling window."""
+    return issued_in_window < policy.sms_codes_per_day

@@ -1,0 +1,420 @@
+"""The one translation layer: every visible string, French (default) and English.
+
+Keys are stable identifiers; the UI renders them through :mod:`secure_phone.ui.i18n`, the
+notifications through :func:`text`. French typography is applied to the French catalogue
+(no-break space before « : », narrow no-break space before « ; ! ? »).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+LANGS = ("fr", "en")
+DEFAULT_LANG = "fr"
+
+_CATALOG: dict[str, tuple[str, str]] = {
+    # --- shell, landing -----------------------------------------------------------------
+    "bank.name": ("Ma Banque", "Ma Banque"),
+    "skip.to.content": ("Aller au contenu", "Skip to content"),
+    "lang.switch": ("English", "Français"),
+    "lang.switch.label": ("Switch to English", "Passer en français"),
+    "landing.title": ("Téléphone mobile sécurisé en autonomie", "Self-service secure mobile number"),
+    "landing.intro": (
+        "Démonstration : changer son numéro de mobile sécurisé, validé par Sécur'Pass.",
+        "Demo: change your secure mobile number, approved with Sécur'Pass.",
+    ),
+    "landing.web": ("Espace client web", "Web customer area"),
+    "landing.web.hint": ("Sur ordinateur, connexion par identifiant.", "On a computer, sign in with your identifier."),
+    "landing.app": ("Application mobile et Sécur'Pass", "Mobile app and Sécur'Pass"),
+    "landing.app.hint": (
+        "Le smartphone du client : application, validations Sécur'Pass.",
+        "The customer's smartphone: app and Sécur'Pass approvals.",
+    ),
+    "landing.messages": ("SMS et e-mails reçus (démo)", "Received SMS and emails (demo)"),
+    "landing.messages.hint": (
+        "Ce que chaque numéro et chaque adresse a reçu.",
+        "What each number and address received.",
+    ),
+    "landing.advisor": ("Espace conseiller", "Advisor back-office"),
+    "landing.advisor.hint": ("Réservé aux conseillers de l'agence.", "For the agency's advisors."),
+    # --- login ------------------------------------------------------------------------
+    "login.title": ("Connexion à votre espace client", "Sign in to your customer area"),
+    "login.identifier": ("Identifiant", "Identifier"),
+    "login.identifier.hint": ("Vos 10 chiffres, par exemple 1000000001", "Your 10 digits, for example 1000000001"),
+    "login.password": ("Mot de passe", "Password"),
+    "login.submit": ("Se connecter", "Sign in"),
+    "login.error.invalid": (
+        "Identifiant ou mot de passe incorrect. Vérifiez votre saisie et réessayez.",
+        "Incorrect identifier or password. Check what you typed and try again.",
+    ),
+    "login.error.locked": (
+        "Trop d'essais. Votre accès est suspendu 15 minutes ; contactez votre conseiller si besoin.",
+        "Too many attempts. Access is suspended for 15 minutes; contact your advisor if needed.",
+    ),
+    "login.error.empty": ("Saisissez votre identifiant et votre mot de passe.", "Enter your identifier and password."),
+    "logout": ("Se déconnecter", "Sign out"),
+    "session.expired": (
+        "Votre session a expiré. Reconnectez-vous pour continuer.",
+        "Your session has expired. Sign in again to continue.",
+    ),
+    "error.summary.title": ("Il y a un problème", "There is a problem"),
+    # --- secure phone overview --------------------------------------------------------
+    "nav.details": ("Mes coordonnées", "My details"),
+    "overview.title": ("Mes coordonnées", "My details"),
+    "overview.secure.phone": ("Téléphone mobile sécurisé", "Secure mobile phone"),
+    "overview.secure.phone.hint": (
+        "Ce numéro reçoit vos codes de sécurité et les alertes de votre banque.",
+        "This number receives your security codes and your bank's alerts.",
+    ),
+    "overview.modify": ("Modifier", "Change"),
+    "overview.modify.label": ("Modifier le téléphone mobile sécurisé", "Change the secure mobile phone"),
+    "overview.cooling.off": (
+        "Numéro modifié récemment : certaines opérations sensibles restent limitées jusqu'au",
+        "Number changed recently: some sensitive operations stay limited until",
+    ),
+    "overview.ineligible.title": (
+        "Vous ne pouvez pas modifier ce numéro en ligne",
+        "You cannot change this number online",
+    ),
+    "overview.contact.advisor": ("Contacter mon conseiller", "Contact my advisor"),
+    "masked.prefix": ("Numéro masqué commençant par", "Masked number starting with"),
+    "masked.suffix": ("et finissant par", "and ending with"),
+    # --- eligibility reasons ----------------------------------------------------------
+    "ineligible.legal_person": (
+        "Le numéro d'une personne morale se modifie avec votre conseiller.",
+        "A legal entity's number is changed with your advisor.",
+    ),
+    "ineligible.no_remote_banking": (
+        "Votre contrat ne comprend pas d'abonnement Banque à distance.",
+        "Your contract has no remote-banking subscription.",
+    ),
+    "ineligible.professional_subscription": (
+        "Votre abonnement Banque à distance Professionnel ne permet pas ce changement en ligne.",
+        "Your Professional remote-banking subscription does not allow this change online.",
+    ),
+    "ineligible.minor": (
+        "Vous êtes mineur : ce changement se fait avec votre représentant légal et votre conseiller.",
+        "You are a minor: this change is made with your legal guardian and your advisor.",
+    ),
+    "ineligible.protected_adult": (
+        "Vous bénéficiez d'une mesure de protection : ce changement se fait avec votre conseiller.",
+        "You are under a legal protection measure: this change is made with your advisor.",
+    ),
+    "ineligible.no_securpass": (
+        "Sécur'Pass n'est pas activé. Téléchargez l'application mobile et activez Sécur'Pass pour "
+        "modifier votre numéro en autonomie.",
+        "Sécur'Pass is not activated. Download the mobile app and activate Sécur'Pass to change "
+        "your number on your own.",
+    ),
+    "ineligible.securpass_blocked": (
+        "Votre Sécur'Pass est bloqué. Votre conseiller peut le débloquer.",
+        "Your Sécur'Pass is blocked. Your advisor can unblock it.",
+    ),
+    "ineligible.no_enrolled_device": (
+        "Aucun smartphone n'est enregistré pour Sécur'Pass.",
+        "No smartphone is enrolled for Sécur'Pass.",
+    ),
+    "ineligible.recent_device_change": (
+        "Sécur'Pass vient d'être transféré sur un nouveau smartphone : par sécurité, le numéro ne peut "
+        "pas être modifié en ligne pendant 72 heures.",
+        "Sécur'Pass has just moved to a new smartphone: for your security the number cannot be "
+        "changed online for 72 hours.",
+    ),
+    # --- steps ------------------------------------------------------------------------
+    "steps.label": ("Étapes", "Steps"),
+    "step.number": ("Numéro", "Number"),
+    "step.confirm": ("Confirmation", "Confirmation"),
+    "step.securpass": ("Sécur'Pass", "Sécur'Pass"),
+    "step.done": ("Terminé", "Done"),
+    "step.current": ("étape en cours", "current step"),
+    "step.of": ("Étape", "Step"),
+    # --- new number ---------------------------------------------------------------
+    "new.title": ("Quel est votre nouveau numéro de mobile ?", "What is your new mobile number?"),
+    "new.label": ("Nouveau numéro de mobile sécurisé", "New secure mobile number"),
+    "new.hint": ("Exemple : 06 12 34 56 78", "Example: 06 12 34 56 78"),
+    "new.country": ("Pays", "Country"),
+    "continue": ("Continuer", "Continue"),
+    "cancel": ("Annuler", "Cancel"),
+    "back.to.details": ("Retour à mes coordonnées", "Back to my details"),
+    "number.empty": ("Saisissez votre nouveau numéro de mobile.", "Enter your new mobile number."),
+    "number.not_a_number": (
+        "Saisissez un numéro de téléphone, avec des chiffres uniquement, par exemple 06 12 34 56 78.",
+        "Enter a phone number, in digits only, for example 06 12 34 56 78.",
+    ),
+    "number.invalid": (
+        "Ce numéro n'existe pas. Vérifiez le nombre de chiffres et le pays choisi.",
+        "This number does not exist. Check the number of digits and the country chosen.",
+    ),
+    "number.country_not_allowed": (
+        "Ce pays n'est pas accepté. Saisissez un numéro de France, d'un pays de l'Espace économique "
+        "européen, de Suisse, du Royaume-Uni, de Monaco ou d'Andorre.",
+        "This country is not accepted. Enter a number from France, the European Economic Area, "
+        "Switzerland, the United Kingdom, Monaco or Andorra.",
+    ),
+    "number.landline": (
+        "Saisissez un numéro de mobile : ce numéro est une ligne fixe.",
+        "Enter a mobile number: this number is a landline.",
+    ),
+    "number.voip": (
+        "Saisissez un numéro de mobile : les numéros en 09 (box internet) ne reçoivent pas les SMS de sécurité.",
+        "Enter a mobile number: 09 numbers (internet boxes) do not receive security text messages.",
+    ),
+    "number.premium": (
+        "Saisissez un numéro de mobile : ce numéro est un numéro surtaxé.",
+        "Enter a mobile number: this is a premium-rate number.",
+    ),
+    "number.shared_cost": (
+        "Saisissez un numéro de mobile : ce numéro est un numéro à coût partagé.",
+        "Enter a mobile number: this is a shared-cost number.",
+    ),
+    "number.m2m": (
+        "Saisissez un numéro de mobile personnel : les numéros en 07 00 sont réservés aux objets connectés.",
+        "Enter a personal mobile number: 07 00 numbers are reserved for connected devices.",
+    ),
+    "number.toll_free": (
+        "Saisissez un numéro de mobile : ce numéro est un numéro vert ou gratuit.",
+        "Enter a mobile number: this is a toll-free number.",
+    ),
+    "number.other_not_mobile": (
+        "Saisissez un numéro de mobile : ce numéro ne peut pas recevoir de SMS.",
+        "Enter a mobile number: this number cannot receive text messages.",
+    ),
+    "number.same_as_current": (
+        "C'est déjà votre numéro de mobile sécurisé. Saisissez le nouveau numéro.",
+        "This is already your secure mobile number. Enter the new number.",
+    ),
+    "number.unavailable": (
+        "Ce numéro ne peut pas être enregistré. Saisissez un autre numéro ou contactez votre conseiller.",
+        "This number cannot be registered. Enter another number or contact your advisor.",
+    ),
+    # --- confirmation -----------------------------------------------------------------
+    "confirm.title": ("Confirmez-vous ce numéro ?", "Do you confirm this number?"),
+    "confirm.phone": ("Téléphone sécurisé :", "Secure phone:"),
+    "confirm.on": ("sur", "for"),
+    "confirm.explain": (
+        "Après confirmation, validez la demande avec Sécur'Pass sur votre smartphone.",
+        "After you confirm, approve the request with Sécur'Pass on your smartphone.",
+    ),
+    "confirm.submit": ("Confirmer", "Confirm"),
+    "confirm.edit": ("Modifier le numéro", "Edit the number"),
+    "limit.requests": (
+        "Vous avez fait 3 demandes de changement en 24 heures. Réessayez demain ou contactez votre conseiller.",
+        "You have made 3 change requests in 24 hours. Try again tomorrow or contact your advisor.",
+    ),
+    "flow.timeout": (
+        "Sans action de votre part pendant 5 minutes, la demande a été abandonnée. Recommencez.",
+        "After 5 minutes without activity the request was abandoned. Start again.",
+    ),
+    # --- waiting for Sécur'Pass (web step 4) -------------------------------------------
+    "wait.title": ("Validez sur votre smartphone", "Approve on your smartphone"),
+    "wait.explain": (
+        "Une demande de validation Sécur'Pass a été envoyée sur votre smartphone enregistré. Ouvrez "
+        "l'application, vérifiez le nouveau numéro puis saisissez votre code Sécur'Pass.",
+        "A Sécur'Pass approval request was sent to your enrolled smartphone. Open the app, check the "
+        "new number, then enter your Sécur'Pass code.",
+    ),
+    "wait.time.left": ("Temps restant :", "Time left:"),
+    "wait.waiting": ("En attente de votre validation…", "Waiting for your approval…"),
+    "wait.cancel.hint": (
+        "Vous avez changé de smartphone ? Annulez cette demande.",
+        "Changed your smartphone? Cancel this request.",
+    ),
+    "wait.fraud": (
+        "Votre banque ne vous demandera jamais de valider une demande Sécur'Pass par téléphone. "
+        "Si quelqu'un vous le demande, c'est un fraudeur : raccrochez.",
+        "Your bank will never ask you to approve a Sécur'Pass request over the phone. Anyone who "
+        "asks is a fraudster: hang up.",
+    ),
+    # --- outcomes ---------------------------------------------------------------------
+    "success.title": (
+        "Votre nouveau numéro de mobile sécurisé est enregistré.",
+        "Your new secure mobile number is registered.",
+    ),
+    "success.body": (
+        "Un e-mail de confirmation et un SMS sur votre ancien numéro vous informent du changement.",
+        "A confirmation email and a text message to your old number tell you about the change.",
+    ),
+    "success.number": ("Nouveau numéro :", "New number:"),
+    "applying.title": (
+        "Votre validation est enregistrée : le numéro est en cours d'enregistrement.",
+        "Your approval is recorded: the number is being saved.",
+    ),
+    "applying.body": (
+        "Notre système est momentanément lent. Le changement sera terminé automatiquement et vous "
+        "recevrez l'e-mail et le SMS de confirmation. Vous n'avez rien à refaire.",
+        "Our system is slow at the moment. The change will complete automatically and you will receive "
+        "the confirmation email and text message. You have nothing to redo.",
+    ),
+    "outcome.cancelled": ("Demande annulée. Votre numéro n'a pas changé.", "Request cancelled. Your number has not changed."),
+    "outcome.expired": (
+        "Le délai de 5 minutes est dépassé : la demande a expiré. Votre numéro n'a pas changé.",
+        "The 5 minutes are over: the request has expired. Your number has not changed.",
+    ),
+    "outcome.refused": (
+        "La demande a été refusée sur votre smartphone. Votre numéro n'a pas changé.",
+        "The request was declined on your smartphone. Your number has not changed.",
+    ),
+    "outcome.superseded": (
+        "Cette demande a été remplacée par une demande plus récente.",
+        "This request was replaced by a more recent one.",
+    ),
+    "outcome.blocked": (
+        "Trop de codes Sécur'Pass erronés : Sécur'Pass est bloqué. Contactez votre conseiller pour le débloquer.",
+        "Too many wrong Sécur'Pass codes: Sécur'Pass is blocked. Contact your advisor to unblock it.",
+    ),
+    "outcome.failed": (
+        "Le changement n'a pas pu être enregistré. Votre numéro n'a pas changé ; réessayez plus tard ou "
+        "contactez votre conseiller.",
+        "The change could not be saved. Your number has not changed; try again later or contact your advisor.",
+    ),
+    "start.again": ("Recommencer", "Start again"),
+    "error.generic": (
+        "Une erreur est survenue. Rien n'a été modifié. Réessayez dans un instant.",
+        "Something went wrong. Nothing was changed. Try again in a moment.",
+    ),
+    # --- app, phone picker ------------------------------------------------------------
+    "app.title": ("Ma Banque", "Ma Banque"),
+    "picker.title": ("Quel smartphone tenez-vous ?", "Which smartphone are you holding?"),
+    "picker.explain": (
+        "Démonstration : choisissez le smartphone simulé par ce navigateur. Le choix est conservé "
+        "jusqu'à « Changer de smartphone ».",
+        "Demo: choose the smartphone this browser simulates. The choice is kept until "
+        "\"Change smartphone\".",
+    ),
+    "picker.new": ("Nouveau smartphone", "New smartphone"),
+    "picker.new.hint": ("Un smartphone sur lequel Sécur'Pass n'est pas activé.", "A smartphone on which Sécur'Pass is not activated."),
+    "picker.change": ("Changer de smartphone", "Change smartphone"),
+    "picker.this.phone": ("Ce smartphone :", "This smartphone:"),
+    "picker.unsupported": (
+        "Ce navigateur ne peut pas créer de clé Sécur'Pass.",
+        "This browser cannot create a Sécur'Pass key.",
+    ),
+    "app.home.title": ("Bonjour", "Hello"),
+    "app.securpass.active": ("Sécur'Pass est actif sur ce smartphone.", "Sécur'Pass is active on this smartphone."),
+    "app.no.pending": ("Aucune demande Sécur'Pass en attente.", "No pending Sécur'Pass request."),
+    "app.not.enrolled.title": (
+        "Sécur'Pass n'est pas activé sur ce smartphone",
+        "Sécur'Pass is not activated on this smartphone",
+    ),
+    "app.not.enrolled.body": (
+        "Ce smartphone n'est pas celui enregistré pour Sécur'Pass. Vous ne pouvez pas valider d'opération depuis ce smartphone.",
+        "This is not the smartphone enrolled for Sécur'Pass. You cannot approve operations from it.",
+    ),
+    # --- Sécur'Pass approval (J5) -----------------------------------------------------
+    "sp.badge": ("Sécur'Pass · Validation d'opération", "Sécur'Pass · Operation approval"),
+    "sp.title": ("Changement de numéro de mobile sécurisé", "Change of secure mobile number"),
+    "sp.not.login": (
+        "Il ne s'agit pas d'une connexion : vous autorisez le remplacement de votre numéro de mobile sécurisé.",
+        "This is not a sign-in: you are authorising the replacement of your secure mobile number.",
+    ),
+    "sp.requested.at": ("Demandée le", "Requested on"),
+    "sp.new.number": ("Nouveau numéro", "New number"),
+    "sp.details": ("Détail signé par ce smartphone", "Details signed by this smartphone"),
+    "sp.fraud.title": ("Attention à la fraude", "Beware of fraud"),
+    "sp.fraud": (
+        "Votre banque ne vous demandera jamais de valider une demande Sécur'Pass par téléphone. Si "
+        "quelqu'un vous appelle pour vous le demander, c'est un fraudeur : refusez la demande.",
+        "Your bank will never ask you to approve a Sécur'Pass request over the phone. If someone "
+        "calls you and asks, they are a fraudster: decline the request.",
+    ),
+    "sp.code": ("Code Sécur'Pass", "Sécur'Pass code"),
+    "sp.code.hint": ("Vos 4 chiffres", "Your 4 digits"),
+    "sp.validate": ("Valider", "Approve"),
+    "sp.refuse": ("Refuser", "Decline"),
+    "sp.refuse.title": ("Pourquoi refusez-vous ?", "Why are you declining?"),
+    "sp.refuse.not_me": (
+        "Je ne suis pas à l'origine de cette demande",
+        "I did not make this request",
+    ),
+    "sp.refuse.changed_mind": ("J'ai changé d'avis", "I changed my mind"),
+    "sp.refuse.confirm": ("Refuser la demande", "Decline the request"),
+    "sp.back": ("Retour", "Back"),
+    "sp.code.format": ("Saisissez les 4 chiffres de votre code Sécur'Pass.", "Enter the 4 digits of your Sécur'Pass code."),
+    "sp.failed": (
+        "Validation impossible. Vérifiez votre code et réessayez.",
+        "Approval failed. Check your code and try again.",
+    ),
+    "sp.failed.last": (
+        "Validation impossible. Attention : il vous reste un seul essai avant le blocage de Sécur'Pass.",
+        "Approval failed. Careful: one try left before Sécur'Pass is blocked.",
+    ),
+    "sp.approved": ("Demande validée.", "Request approved."),
+    "sp.refused.not_me": (
+        "Demande refusée. Votre conseiller est alerté ; votre numéro n'a pas changé. Changez votre mot "
+        "de passe si vous pensez qu'il est connu de quelqu'un d'autre.",
+        "Request declined. Your advisor has been alerted; your number has not changed. Change your "
+        "password if you think someone else knows it.",
+    ),
+    "sp.refused.changed_mind": ("Demande refusée. Votre numéro n'a pas changé.", "Request declined. Your number has not changed."),
+    "sp.gone": (
+        "Cette demande n'est plus valable (annulée, expirée ou remplacée). Rien n'a été modifié.",
+        "This request is no longer valid (cancelled, expired or replaced). Nothing was changed.",
+    ),
+    # --- demo inboxes -----------------------------------------------------------------
+    "messages.title": ("SMS et e-mails reçus", "Received SMS and emails"),
+    "messages.intro": (
+        "Démonstration : ce que chaque numéro et chaque adresse a reçu, du plus récent au plus ancien.",
+        "Demo: what each number and address received, newest first.",
+    ),
+    "messages.none": ("Aucun message pour l'instant.", "No messages yet."),
+    "messages.refresh": ("Actualiser", "Refresh"),
+    "messages.sms": ("SMS", "SMS"),
+    "messages.email": ("E-mail", "Email"),
+    "messages.received": ("Reçu le", "Received on"),
+    # --- notifications (server side) ----------------------------------------------------
+    "notif.email.subject": (
+        "Votre numéro de mobile sécurisé a été modifié",
+        "Your secure mobile number has been changed",
+    ),
+    "notif.change": (
+        "Ma Banque : le {when}, votre numéro de mobile sécurisé a été remplacé par {masked} ({channel}). "
+        "Si vous n'êtes pas à l'origine de ce changement, appelez immédiatement votre conseiller au {advisor_phone}.",
+        "Ma Banque: on {when}, your secure mobile number was replaced by {masked} ({channel}). "
+        "If you did not make this change, call your advisor at once on {advisor_phone}.",
+    ),
+    "notif.email.body": (
+        "Bonjour {first_name} {last_name},\n\nLe {when}, votre numéro de mobile sécurisé a été remplacé "
+        "par {masked} depuis {channel}.\n\nPar sécurité, certaines opérations sensibles restent limitées "
+        "jusqu'au {cooling_off}.\n\nSi vous n'êtes pas à l'origine de ce changement, appelez immédiatement "
+        "votre conseiller au {advisor_phone}. Votre banque ne vous demandera jamais de valider une "
+        "demande Sécur'Pass par téléphone.",
+        "Hello {first_name} {last_name},\n\nOn {when}, your secure mobile number was replaced by {masked} "
+        "from {channel}.\n\nFor your security, some sensitive operations stay limited until {cooling_off}."
+        "\n\nIf you did not make this change, call your advisor at once on {advisor_phone}. Your bank will "
+        "never ask you to approve a Sécur'Pass request over the phone.",
+    ),
+    "notif.welcome": (
+        "Ma Banque : ce numéro est désormais votre numéro de mobile sécurisé. Vous y recevrez vos codes "
+        "de sécurité. Nous ne vous demanderons jamais de code par téléphone.",
+        "Ma Banque: this number is now your secure mobile number. Your security codes will be sent here. "
+        "We will never ask you for a code over the phone.",
+    ),
+    "channel.web": ("l'espace client web", "the web customer area"),
+    "channel.app": ("l'application mobile", "the mobile app"),
+    "channel.advisor": ("votre agence", "your branch"),
+}
+
+_FR_SPACES = [(re.compile(r" ([:])"), "\u00a0\\1"), (re.compile(r" ([;!?])"), "\u202f\\1")]
+
+
+def _french(text: str) -> str:
+    for pattern, replacement in _FR_SPACES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "fr": {key: _french(fr) for key, (fr, _en) in _CATALOG.items()},
+    "en": {key: en for key, (_fr, en) in _CATALOG.items()},
+}
+
+
+def normalize_lang(lang: str | None) -> str:
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def text(key: str, lang: str | None = DEFAULT_LANG, **params: Any) -> str:
+    """The text of ``key`` in ``lang``; ``params`` fill its ``{placeholders}``."""
+    value = MESSAGES[normalize_lang(lang)][key]
+    return value.format(**params) if params else value

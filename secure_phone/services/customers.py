@@ -1,0 +1,107 @@
+"""Reading a customer as the domain sees them (profile, eligibility, masked number)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from secure_phone.adapters.db import read_only
+from secure_phone.adapters.models import Agency, Customer, Device
+from secure_phone.domain.eligibility import (
+    CustomerProfile,
+    Eligibility,
+    LegalProtection,
+    PersonType,
+    SecurPassStatus,
+    Subscription,
+    check_eligibility,
+)
+from secure_phone.domain.phone import phone_from_e164
+from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def local_time(moment: datetime, lang: str) -> str:
+    """A moment as a French customer reads it (Paris time)."""
+    local = moment.astimezone(PARIS)
+    return local.strftime("%d/%m/%Y à %H:%M" if lang == "fr" else "%d/%m/%Y at %H:%M")
+
+
+def enrolled_device(session: Session, customer_id: int) -> Device | None:
+    return session.exec(
+        select(Device).where(Device.customer_id == customer_id, Device.status == "enrolled")
+    ).first()
+
+
+def profile_of(session: Session, customer: Customer) -> CustomerProfile:
+    assert customer.id is not None
+    device = enrolled_device(session, customer.id)
+    return CustomerProfile(
+        person_type=PersonType(customer.person_type),
+        birth_date=customer.birth_date,
+        emancipated=customer.emancipated,
+        subscription=Subscription(customer.subscription),
+        legal_protection=LegalProtection(customer.legal_protection),
+        securpass=SecurPassStatus(customer.securpass_status),
+        has_enrolled_device=device is not None,
+        device_enrolled_at=customer.securpass_moved_at,
+    )
+
+
+def eligibility_of(session: Session, customer: Customer, now: datetime, policy: Policy = DEFAULT_POLICY) -> Eligibility:
+    return check_eligibility(profile_of(session, customer), now, policy)
+
+
+def display_name(customer: Customer) -> str:
+    """« Camille MARTIN »: first name, last name in capitals (how the bank writes it)."""
+    return f"{customer.first_name} {customer.last_name.upper()}"
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What « Mes coordonnées » shows."""
+
+    customer_id: int
+    first_name: str
+    last_name: str
+    masked: str
+    masked_first: str
+    masked_last_two: str
+    eligible: bool
+    reasons: tuple[str, ...]
+    cooling_off_until: date | None
+    agency_name: str
+    agency_phone: str
+    agency_hours_fr: str
+    agency_hours_en: str
+
+
+def overview(customer_id: int, *, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None) -> Overview:
+    with read_only(url) as session:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise LookupError("customer")
+        agency = session.get(Agency, customer.agency_id)
+        assert agency is not None
+        eligibility = eligibility_of(session, customer, now, policy)
+    number = phone_from_e164(customer.secure_phone_e164) if customer.secure_phone_e164 else None
+    cooling = customer.cooling_off_until if customer.cooling_off_until and customer.cooling_off_until > now else None
+    return Overview(
+        customer_id=customer_id,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        masked=number.masked if number else "",
+        masked_first=number.masked.split(" ")[0] if number else "",
+        masked_last_two=number.last_two if number else "",
+        eligible=eligibility.eligible,
+        reasons=tuple(r.value for r in eligibility.reasons),
+        cooling_off_until=cooling.astimezone(PARIS).date() if cooling else None,
+        agency_name=agency.name,
+        agency_phone=agency.phone,
+        agency_hours_fr=agency.hours_fr,
+        agency_hours_en=agency.hours_en,
+    )

@@ -1,0 +1,1 @@
+"""Reflex pages, components and states. Handlers stay thin: they call services."""

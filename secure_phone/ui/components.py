@@ -1,0 +1,166 @@
+"""Shared layout components: the desktop web shell, the phone frame, steps, errors, numbers."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from secure_phone.ui.i18n import LangState, lang_switch, t, t_var
+
+# The title takes the focus only when the focus was lost with the previous screen (assets/ui.js
+# does the same for screens pushed from another client); a focus placed elsewhere is kept.
+FOCUS_TITLE = (
+    "requestAnimationFrame(() => { const a = document.activeElement, el = document.getElementById('step-title');"
+    " if (el && (!a || a === document.body || !a.isConnected)) el.focus(); })"
+)
+FOCUS_ERRORS = "setTimeout(() => { const el = document.getElementById('error-summary'); if (el) el.focus(); }, 60)"
+
+
+def focus_title() -> rx.event.EventSpec:
+    """Move the focus to the new screen's title (screen readers announce it)."""
+    return rx.call_script(FOCUS_TITLE)
+
+
+def focus_errors() -> rx.event.EventSpec:
+    return rx.call_script(FOCUS_ERRORS)
+
+
+def title(text: rx.Var | str, **props) -> rx.Component:
+    return rx.heading(text, as_="h1", size="7", id="step-title", tab_index=-1, class_name="step-title", **props)
+
+
+def skip_link() -> rx.Component:
+    return rx.el.a(t("skip.to.content"), href="#main", class_name="skip-link")
+
+
+def brand() -> rx.Component:
+    return rx.hstack(
+        rx.el.span("◆", aria_hidden="true", class_name="brand-mark"),
+        rx.text(t("bank.name"), weight="bold", size="4"),
+        align="center",
+        spacing="2",
+    )
+
+
+def web_shell(*children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
+    """The desktop web customer area (responsive)."""
+    return rx.box(
+        skip_link(),
+        rx.el.header(
+            rx.hstack(
+                rx.link(brand(), href="/", underline="none", color="inherit"),
+                rx.spacer(),
+                actions or rx.fragment(),
+                lang_switch(),
+                align="center",
+                spacing="4",
+                class_name="shell-bar",
+            ),
+            class_name="site-header",
+        ),
+        rx.el.main(rx.box(*children, class_name="web-content"), id="main", tab_index=-1),
+        on_mount=LangState.sync_html_lang,
+        class_name="web-page",
+    )
+
+
+def phone_frame(*children: rx.Component, top: rx.Component | None = None) -> rx.Component:
+    """The mobile app: drawn inside a phone outline on a desktop, full screen on a phone."""
+    return rx.box(
+        rx.box(
+            skip_link(),
+            rx.el.header(
+                rx.hstack(brand(), rx.spacer(), top or rx.fragment(), lang_switch(), align="center", spacing="2"),
+                class_name="app-header",
+            ),
+            rx.el.main(rx.box(*children, class_name="app-content"), id="main", tab_index=-1),
+            class_name="phone-screen",
+        ),
+        on_mount=LangState.sync_html_lang,
+        class_name="phone-stage",
+    )
+
+
+STEP_KEYS = ("step.number", "step.confirm", "step.securpass", "step.done")
+
+
+def step_indicator(current: rx.Var, keys: tuple[str, ...] = STEP_KEYS) -> rx.Component:
+    """Numéro → Confirmation → Sécur'Pass → Terminé, the current one announced as such."""
+    items = []
+    for index, key in enumerate(keys, start=1):
+        is_current = current == index
+        items.append(
+            rx.el.li(
+                rx.el.span(str(index), class_name="step-dot", aria_hidden="true"),
+                rx.el.span(t(key)),
+                rx.cond(is_current, rx.el.span(" (", t("step.current"), ")", class_name="sr-only")),
+                aria_current=rx.cond(is_current, "step", None),
+                class_name=rx.cond(is_current, "step current", rx.cond(current > index, "step done", "step")),
+            )
+        )
+    return rx.el.nav(rx.el.ol(*items, class_name="steps"), aria_label=t("steps.label"))
+
+
+def error_summary(error_key: rx.Var, field_id: str) -> rx.Component:
+    """GOV.UK-style summary linked to the field, announced to screen readers."""
+    return rx.cond(
+        error_key != "",
+        rx.box(
+            rx.heading(t("error.summary.title"), as_="h2", size="4"),
+            rx.el.a(t_var(error_key), href=f"#{field_id}", class_name="error-link"),
+            role="alert",
+            id="error-summary",
+            tab_index=-1,
+            class_name="error-summary",
+        ),
+    )
+
+
+def field_error(error_key: rx.Var, field_id: str) -> rx.Component:
+    return rx.cond(
+        error_key != "",
+        rx.el.p(
+            rx.el.span("⚠ ", aria_hidden="true"),
+            t_var(error_key),
+            id=f"{field_id}-error",
+            class_name="field-error",
+        ),
+    )
+
+
+def masked_number(first: rx.Var, last_two: rx.Var, masked: rx.Var) -> rx.Component:
+    """« 06 •• •• •• 78 » with a screen-reader text that reads the visible digits."""
+    return rx.el.span(
+        rx.el.span(masked, aria_hidden="true", class_name="number"),
+        rx.el.span(t("masked.prefix"), " ", first, " ", t("masked.suffix"), " ", last_two, class_name="sr-only"),
+    )
+
+
+def notice(kind: str, *children: rx.Component, **props) -> rx.Component:
+    """An outcome panel: an icon and words, never colour alone."""
+    icons = {"success": "✔", "info": "ℹ", "warning": "⚠", "error": "✖"}
+    return rx.box(
+        rx.hstack(
+            rx.el.span(icons[kind], aria_hidden="true", class_name="notice-icon"),
+            rx.box(*children),
+            align="start",
+            spacing="3",
+        ),
+        class_name=f"notice notice-{kind}",
+        **props,
+    )
+
+
+def fraud_warning(key: str, title_key: str | None = None) -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.el.span("⚠", aria_hidden="true", class_name="notice-icon"),
+            rx.box(
+                *([rx.text(t(title_key), weight="bold")] if title_key else []),
+                rx.text(t(key)),
+            ),
+            align="start",
+            spacing="3",
+        ),
+        class_name="fraud-warning",
+        role="note",
+    )

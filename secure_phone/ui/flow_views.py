@@ -1,0 +1,230 @@
+"""Screens shared by the web area and the app: login, « Mes coordonnées », new number,
+confirmation and outcome. Each takes the state class of its channel."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from secure_phone.ui.components import error_summary, field_error, masked_number, notice, step_indicator, title
+from secure_phone.ui.i18n import LangState, t, t_var
+from secure_phone.ui.states.customer import REGIONS
+
+_REGION_NAMES_FR = {
+    "FR": "France", "GP": "Guadeloupe", "MQ": "Martinique", "GF": "Guyane", "RE": "La Réunion", "YT": "Mayotte",
+    "PM": "Saint-Pierre-et-Miquelon", "BL": "Saint-Barthélemy", "MF": "Saint-Martin", "WF": "Wallis-et-Futuna",
+    "PF": "Polynésie française", "NC": "Nouvelle-Calédonie", "AT": "Autriche", "BE": "Belgique", "BG": "Bulgarie",
+    "CY": "Chypre", "CZ": "Tchéquie", "DE": "Allemagne", "DK": "Danemark", "EE": "Estonie", "ES": "Espagne",
+    "FI": "Finlande", "GR": "Grèce", "HR": "Croatie", "HU": "Hongrie", "IE": "Irlande", "IT": "Italie",
+    "LT": "Lituanie", "LU": "Luxembourg", "LV": "Lettonie", "MT": "Malte", "NL": "Pays-Bas", "PL": "Pologne",
+    "PT": "Portugal", "RO": "Roumanie", "SE": "Suède", "SI": "Slovénie", "SK": "Slovaquie", "IS": "Islande",
+    "LI": "Liechtenstein", "NO": "Norvège", "CH": "Suisse", "GB": "Royaume-Uni", "MC": "Monaco", "AD": "Andorre",
+}
+_REGION_NAMES_EN = {
+    "FR": "France", "GP": "Guadeloupe", "MQ": "Martinique", "GF": "French Guiana", "RE": "Réunion", "YT": "Mayotte",
+    "PM": "Saint Pierre and Miquelon", "BL": "Saint Barthélemy", "MF": "Saint Martin", "WF": "Wallis and Futuna",
+    "PF": "French Polynesia", "NC": "New Caledonia", "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria",
+    "CY": "Cyprus", "CZ": "Czechia", "DE": "Germany", "DK": "Denmark", "EE": "Estonia", "ES": "Spain",
+    "FI": "Finland", "GR": "Greece", "HR": "Croatia", "HU": "Hungary", "IE": "Ireland", "IT": "Italy",
+    "LT": "Lithuania", "LU": "Luxembourg", "LV": "Latvia", "MT": "Malta", "NL": "Netherlands", "PL": "Poland",
+    "PT": "Portugal", "RO": "Romania", "SE": "Sweden", "SI": "Slovenia", "SK": "Slovakia", "IS": "Iceland",
+    "LI": "Liechtenstein", "NO": "Norway", "CH": "Switzerland", "GB": "United Kingdom", "MC": "Monaco",
+    "AD": "Andorra",
+}
+
+
+def login_form(S, on_submit, heading_key: str = "login.title") -> rx.Component:  # type: ignore[no-untyped-def]
+    """« Identifiant », « Mot de passe », « Se connecter » (the same on web and app)."""
+    return rx.vstack(
+        title(t(heading_key)),
+        error_summary(S.login_error, "identifier"),
+        rx.form(
+            rx.vstack(
+                rx.el.label(t("login.identifier"), html_for="identifier", class_name="label"),
+                rx.el.p(t("login.identifier.hint"), id="identifier-hint", class_name="hint"),
+                rx.input(id="identifier", name="identifier", autocomplete="username", input_mode="numeric",
+                         max_length=10, aria_describedby="identifier-hint", size="3", width="100%"),
+                rx.el.label(t("login.password"), html_for="password", class_name="label"),
+                rx.input(id="password", name="password", type="password", autocomplete="current-password",
+                         max_length=128, size="3", width="100%"),
+                rx.button(t("login.submit"), type="submit", size="3", class_name="primary"),
+                spacing="2",
+                align="stretch",
+                width="100%",
+            ),
+            on_submit=on_submit,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        spacing="4",
+        align="stretch",
+        width="100%",
+        max_width="28rem",
+    )
+
+
+def advisor_card(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.box(
+        rx.text(S.agency_name, weight="bold"),
+        rx.text(S.agency_phone),
+        rx.text(rx.cond(LangState.lang == "en", S.agency_hours_en, S.agency_hours_fr)),
+        class_name="advisor-card",
+    )
+
+
+def overview_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    """Step 1, « Mes coordonnées »."""
+    return rx.vstack(
+        title(t("overview.title")),
+        rx.cond(S.outcome != "", notice("info", rx.text(t_var(S.outcome)))),
+        rx.box(
+            rx.heading(t("overview.secure.phone"), as_="h2", size="4"),
+            rx.text(t("overview.secure.phone.hint"), class_name="hint"),
+            rx.hstack(
+                masked_number(S.masked_first, S.masked_last_two, S.masked),
+                rx.spacer(),
+                rx.cond(
+                    S.eligible,
+                    rx.button(t("overview.modify"), on_click=S.start_change, size="3", class_name="primary",
+                              aria_label=t("overview.modify.label"), id="modify"),
+                ),
+                align="center",
+                width="100%",
+                wrap="wrap",
+            ),
+            rx.cond(
+                S.cooling_off_until != "",
+                rx.text(t("overview.cooling.off"), " ", S.cooling_off_until, ".", class_name="hint"),
+            ),
+            class_name="card",
+        ),
+        rx.cond(
+            ~S.eligible,
+            notice(
+                "warning",
+                rx.heading(t("overview.ineligible.title"), as_="h2", size="4"),
+                rx.foreach(S.reasons, lambda r: rx.text(t_var("ineligible." + r))),
+                rx.text(t("overview.contact.advisor"), weight="bold"),
+                advisor_card(S),
+            ),
+        ),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+# France first, then by French name (the default language).
+_REGION_ORDER = ["FR"] + sorted((c for c in REGIONS if c != "FR"), key=lambda c: _REGION_NAMES_FR.get(c, c))
+
+
+def _region_option(code: str) -> rx.Component:
+    return rx.el.option(rx.cond(LangState.lang == "en", _REGION_NAMES_EN.get(code, code), _REGION_NAMES_FR.get(code, code)),
+                        value=code)
+
+
+def number_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    """Step 2, one question: the new number."""
+    invalid = S.number_error != ""
+    return rx.vstack(
+        step_indicator(S.step),
+        error_summary(S.number_error, "new-number"),
+        rx.form(
+            rx.vstack(
+                title(t("new.title")),
+                rx.el.label(t("new.label"), html_for="new-number", class_name="label"),
+                rx.el.p(t("new.hint"), id="new-number-hint", class_name="hint"),
+                field_error(S.number_error, "new-number"),
+                rx.hstack(
+                    rx.box(
+                        rx.el.label(t("new.country"), html_for="country", class_name="label small"),
+                        rx.el.select(*[_region_option(c) for c in _REGION_ORDER], id="country", name="country", value=S.region,
+                                     on_change=S.set_region, class_name="native-select"),
+                    ),
+                    rx.box(
+                        rx.input(id="new-number", name="number", default_value=S.number_input,
+                                 data_phone_format=S.region,
+                                 type="tel", autocomplete="tel-national", input_mode="tel", max_length=40, size="3",
+                                 aria_invalid=rx.cond(invalid, "true", "false"),
+                                 aria_describedby=rx.cond(invalid, "new-number-hint new-number-error", "new-number-hint"),
+                                 class_name=rx.cond(invalid, "input-error", ""), width="100%"),
+                        flex="1",
+                    ),
+                    align="end",
+                    width="100%",
+                    wrap="wrap",
+                ),
+                rx.hstack(
+                    rx.button(t("continue"), type="submit", size="3", class_name="primary"),
+                    rx.button(t("cancel"), type="button", on_click=S.cancel_flow, size="3", variant="outline"),
+                    spacing="3",
+                    wrap="wrap",
+                ),
+                spacing="2",
+                align="stretch",
+                width="100%",
+            ),
+            on_submit=S.submit_number,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def confirm_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    """Step 3: the number in full, attached to the customer's name."""
+    return rx.vstack(
+        step_indicator(S.step),
+        title(t("confirm.title")),
+        rx.box(
+            rx.text(
+                t("confirm.phone"), " ",
+                rx.el.strong(S.new_national, class_name="number", id="confirm-number"),
+                " — ", t("confirm.on"), " ", rx.el.strong(S.first_name, " ", S.last_name.upper()),
+                size="5",
+            ),
+            rx.text(t("confirm.explain"), class_name="hint"),
+            class_name="card",
+        ),
+        rx.hstack(
+            rx.button(t("confirm.submit"), on_click=S.confirm, size="3", class_name="primary"),
+            rx.button(t("confirm.edit"), on_click=S.edit_number, size="3", variant="outline"),
+            rx.button(t("cancel"), on_click=S.cancel_flow, size="3", variant="ghost"),
+            spacing="3",
+            wrap="wrap",
+        ),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def outcome_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    """Step 4: success, or why not and what next."""
+    return rx.vstack(
+        rx.cond(S.outcome_kind == "success", step_indicator(S.step)),
+        rx.box(
+            title(t_var(S.outcome)),
+            rx.cond(
+                S.outcome_kind == "success",
+                rx.vstack(
+                    rx.text(t("success.number"), " ", masked_number(S.masked_first, S.masked_last_two, S.masked)),
+                    rx.text(t("success.body")),
+                    rx.cond(S.cooling_off_until != "", rx.text(t("overview.cooling.off"), " ", S.cooling_off_until, ".")),
+                ),
+            ),
+            rx.cond(S.outcome == "applying.title", rx.text(t("applying.body"))),
+            rx.cond(
+                (S.outcome_kind == "error") | (S.outcome_kind == "warning"),
+                rx.vstack(rx.text(t("overview.contact.advisor"), weight="bold"), advisor_card(S)),
+            ),
+            class_name=rx.cond(S.outcome_kind == "success", "notice notice-success", "notice notice-info"),
+            role="status",
+        ),
+        rx.button(t("back.to.details"), on_click=S.back_to_overview, size="3", variant="outline"),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )

@@ -1,0 +1,46 @@
+"""Rendering the translation catalogue: every visible string goes through :func:`t`."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from secure_phone.i18n import MESSAGES
+
+
+class LangState(rx.State):
+    """The interface language, kept in the browser across visits."""
+
+    lang: str = rx.LocalStorage("fr", name="sp_lang", sync=True)
+
+    @rx.event
+    def toggle(self):  # type: ignore[no-untyped-def]
+        self.lang = "en" if self.lang == "fr" else "fr"
+        return rx.call_script(f"document.documentElement.lang = '{self.lang}'")
+
+    @rx.event
+    def sync_html_lang(self):  # type: ignore[no-untyped-def]
+        return rx.call_script(f"document.documentElement.lang = '{'en' if self.lang == 'en' else 'fr'}'")
+
+
+def t(key: str) -> rx.Var:
+    """A catalogue text, switched in the browser when the language changes."""
+    return rx.cond(LangState.lang == "en", MESSAGES["en"][key], MESSAGES["fr"][key])  # type: ignore[return-value]
+
+
+_CATALOG_VAR = rx.Var.create(MESSAGES)
+
+
+def t_var(key: rx.Var | str) -> rx.Var:
+    """The text of a key held in a state var (error codes, outcomes)."""
+    return _CATALOG_VAR[rx.cond(LangState.lang == "en", "en", "fr")][key]  # type: ignore[index]
+
+
+def lang_switch() -> rx.Component:
+    return rx.button(
+        t("lang.switch"),
+        on_click=LangState.toggle,
+        variant="ghost",
+        aria_label=t("lang.switch.label"),
+        lang=rx.cond(LangState.lang == "en", "fr", "en"),
+        id="lang-switch",
+    )

@@ -1,0 +1,190 @@
+"""``/app``: the mobile app, with Sécur'Pass inside it (J2, J5)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from secure_phone.ui.components import error_summary, field_error, fraud_warning, phone_frame, title
+from secure_phone.ui.flow_views import advisor_card, confirm_screen, login_form, number_screen, outcome_screen, overview_screen
+from secure_phone.ui.i18n import LangState, t, t_var
+from secure_phone.ui.states.app import AppState, PhoneChoiceView
+
+
+def picker() -> rx.Component:
+    """Demo: which phone this browser is (sticks until « Changer de smartphone »)."""
+
+    def choice(option: PhoneChoiceView) -> rx.Component:
+        return rx.el.li(
+            rx.button(
+                rx.cond(option.value == "new", t("picker.new"), option.label),
+                on_click=AppState.pick_phone(option.value),
+                size="3",
+                variant="outline",
+                width="100%",
+                justify="start",
+            )
+        )
+
+    return rx.vstack(
+        title(t("picker.title")),
+        rx.text(t("picker.explain"), class_name="hint"),
+        error_summary(AppState.picker_error, "phones"),
+        rx.el.ul(rx.foreach(AppState.phone_choices, choice), class_name="phone-list", id="phones"),
+        spacing="3",
+        align="stretch",
+        width="100%",
+    )
+
+
+def this_phone() -> rx.Component:
+    return rx.hstack(
+        rx.text(t("picker.this.phone"), " ", rx.el.strong(rx.cond(AppState.device_enrolled, AppState.device_label,
+                                                                   t("picker.new"))), size="2"),
+        rx.button(t("picker.change"), on_click=AppState.change_phone, variant="ghost", size="1"),
+        align="center",
+        wrap="wrap",
+        class_name="this-phone",
+    )
+
+
+def not_enrolled() -> rx.Component:
+    return rx.vstack(
+        title(t("app.not.enrolled.title")),
+        rx.text(t("app.not.enrolled.body")),
+        rx.text(t("overview.contact.advisor"), weight="bold"),
+        advisor_card(AppState),
+        rx.button(t("logout"), on_click=AppState.logout, variant="outline", size="3"),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def approval() -> rx.Component:
+    """J5: unmistakably a change of secure number, never a login; the phone signs the text shown."""
+    return rx.box(
+        rx.text(t("sp.badge"), class_name="sp-badge"),
+        title(t("sp.title")),
+        rx.text(t("sp.not.login"), class_name="sp-lead"),
+        rx.el.dl(
+            rx.el.dt(t("sp.new.number")),
+            rx.el.dd(AppState.approval_new_number, class_name="sp-number", id="approval-number"),
+            rx.el.dt(t("sp.requested.at")),
+            rx.el.dd(AppState.approval_requested_at),
+            rx.el.dt(t("wait.time.left")),
+            rx.el.dd(rx.el.span("5:00", data_countdown_until=AppState.approval_expires_ms, aria_live="off")),
+            class_name="sp-facts",
+        ),
+        fraud_warning("sp.fraud", "sp.fraud.title"),
+        rx.el.details(
+            rx.el.summary(t("sp.details")),
+            rx.el.pre(AppState.approval_text, id="securpass-challenge", class_name="sp-challenge"),
+        ),
+        error_summary(AppState.approval_error, rx.cond(AppState.refusing, "reason-not_me", "sp-code")),
+        rx.cond(
+            AppState.refusing,
+            rx.form(
+                rx.el.fieldset(
+                    rx.el.legend(t("sp.refuse.title"), class_name="label"),
+                    *[
+                        rx.el.div(
+                            rx.el.input(type="radio", name="reason", value=value, id=f"reason-{value}",
+                                        default_checked=value == "not_me"),
+                            rx.el.label(t(f"sp.refuse.{value}"), html_for=f"reason-{value}"),
+                            class_name="radio",
+                        )
+                        for value in ("not_me", "changed_mind")
+                    ],
+                ),
+                rx.hstack(
+                    rx.button(t("sp.refuse.confirm"), type="submit", size="3", class_name="sp-refuse"),
+                    rx.button(t("sp.back"), type="button", on_click=AppState.stop_refusal, size="3",
+                              class_name="sp-secondary"),
+                    spacing="3",
+                    wrap="wrap",
+                ),
+                on_submit=AppState.refuse,
+                reset_on_submit=False,
+            ),
+            rx.form(
+                rx.vstack(
+                    rx.el.label(t("sp.code"), html_for="sp-code", class_name="label"),
+                    rx.el.p(t("sp.code.hint"), id="sp-code-hint", class_name="hint"),
+                    field_error(AppState.approval_error, "sp-code"),
+                    rx.input(id="sp-code", name="code", type="password", input_mode="numeric", max_length=4,
+                             autocomplete="off", aria_describedby="sp-code-hint", size="3", width="10rem",
+                             class_name="sp-code"),
+                    rx.hstack(
+                        rx.button(t("sp.validate"), type="submit", size="3", class_name="sp-validate"),
+                        rx.button(t("sp.refuse"), type="button", on_click=AppState.start_refusal, size="3",
+                                  class_name="sp-refuse"),
+                        spacing="3",
+                        wrap="wrap",
+                    ),
+                    spacing="2",
+                    align="start",
+                ),
+                on_submit=AppState.validate,
+                reset_on_submit=True,
+            ),
+        ),
+        class_name="securpass",
+    )
+
+
+def refused() -> rx.Component:
+    return rx.vstack(
+        title(t_var(AppState.approval_done)),
+        rx.button(t("back.to.details"), on_click=AppState.refused_seen, size="3", variant="outline"),
+        spacing="4",
+        align="stretch",
+        width="100%",
+        class_name="notice notice-info",
+    )
+
+
+def logged_in() -> rx.Component:
+    return rx.cond(
+        AppState.device_mine,
+        rx.match(
+            AppState.screen,
+            ("number", number_screen(AppState)),
+            ("confirm", confirm_screen(AppState)),
+            ("approval", approval()),
+            ("outcome", outcome_screen(AppState)),
+            ("refused", refused()),
+            rx.vstack(
+                overview_screen(AppState),
+                rx.text(t("app.securpass.active"), class_name="hint"),
+                width="100%",
+            ),
+        ),
+        not_enrolled(),
+    )
+
+
+def page() -> rx.Component:
+    return phone_frame(
+        rx.cond(
+            ~AppState.device_checked,
+            rx.center(rx.spinner(size="3"), min_height="30vh"),
+            rx.cond(
+                AppState.device_id == "",
+                picker(),
+                rx.cond(
+                    AppState.device_label == "",
+                    picker(),
+                    rx.vstack(
+                        rx.cond(AppState.logged_in, logged_in(), login_form(AppState, AppState.login)),
+                        this_phone(),
+                        spacing="5",
+                        width="100%",
+                    ),
+                ),
+            ),
+        ),
+        top=rx.cond(AppState.logged_in, rx.button(t("logout"), on_click=AppState.logout, variant="ghost", size="1")),
+    )
+
+
+ON_LOAD = [AppState.load, LangState.sync_html_lang]

@@ -1,0 +1,33 @@
+"""``/``: one place to start a demo."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from secure_phone.ui.components import title, web_shell
+from secure_phone.ui.i18n import t
+
+
+def _entry(href: str, label: str, hint: str) -> rx.Component:
+    return rx.el.li(
+        rx.link(rx.text(t(label), weight="bold", size="4"), href=href),
+        rx.text(t(hint), class_name="hint"),
+        class_name="card",
+    )
+
+
+def page() -> rx.Component:
+    return web_shell(
+        rx.vstack(
+            title(t("landing.title")),
+            rx.text(t("landing.intro")),
+            rx.el.ul(
+                _entry("/connexion", "landing.web", "landing.web.hint"),
+                _entry("/app", "landing.app", "landing.app.hint"),
+                _entry("/demo/messages", "landing.messages", "landing.messages.hint"),
+                class_name="entry-list",
+            ),
+            spacing="4",
+            align="stretch",
+        )
+    )

@@ -1,0 +1,53 @@
+"""``/espace-client/telephone-securise``: J1, the secure number on the web."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from secure_phone.ui.components import fraud_warning, step_indicator, title, web_shell
+from secure_phone.ui.flow_views import confirm_screen, number_screen, outcome_screen, overview_screen
+from secure_phone.ui.i18n import t
+from secure_phone.ui.states.web import WebState
+
+
+def wait_screen() -> rx.Component:
+    """Step 4 (web only): waiting for the phone; changes by itself when the phone answers."""
+    return rx.vstack(
+        step_indicator(WebState.step),
+        title(t("wait.title")),
+        rx.box(
+            rx.text(t("wait.explain")),
+            rx.text(t("wait.time.left"), " ",
+                    rx.el.strong("5:00", data_countdown_until=WebState.expires_at_ms, class_name="countdown",
+                                 aria_live="off")),
+            rx.text(t("wait.waiting"), role="status", class_name="hint"),
+            class_name="card",
+        ),
+        fraud_warning("wait.fraud"),
+        rx.text(t("wait.cancel.hint"), class_name="hint"),
+        rx.button(t("cancel"), on_click=WebState.cancel_request, size="3", variant="outline", id="cancel-request"),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def page() -> rx.Component:
+    return web_shell(
+        rx.cond(
+            WebState.logged_in,
+            rx.match(
+                WebState.screen,
+                ("number", number_screen(WebState)),
+                ("confirm", confirm_screen(WebState)),
+                ("wait", wait_screen()),
+                ("outcome", outcome_screen(WebState)),
+                overview_screen(WebState),
+            ),
+            rx.center(rx.spinner(size="3"), min_height="40vh"),
+        ),
+        actions=rx.cond(
+            WebState.logged_in,
+            rx.button(t("logout"), on_click=WebState.logout_and_leave, variant="outline", size="2"),
+        ),
+    )

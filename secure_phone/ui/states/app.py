@@ -1,0 +1,290 @@
+"""The mobile app's state (J2, J5): the phone picker, login on this phone, Sécur'Pass approvals."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import json
+
+import reflex as rx
+
+from secure_phone.domain.change_request import RefusalReason, Status
+from secure_phone.domain.securpass import Rejection, is_valid_code_format
+from secure_phone.services import change, devices
+from secure_phone.services.auth import Principal
+from secure_phone.services.customers import local_time
+from secure_phone.services.devices import DeviceError
+from secure_phone.ui import runtime
+from secure_phone.ui.components import focus_errors, focus_title
+from secure_phone.ui.i18n import LangState
+from secure_phone.ui.states.customer import ChangeFlow, CustomerAuth
+
+
+def securpass_call(expression: str) -> str:
+    """JavaScript calling the device module once it is loaded; always resolves to an object."""
+    return (
+        "(async () => { for (let i = 0; i < 100 && !window.SecurPass; i++) await new Promise(r => setTimeout(r, 50));"
+        f" return window.SecurPass ? {expression} : {{ok: false, error: 'not loaded'}}; }})()"
+    )
+
+
+@dataclasses.dataclass
+class PhoneChoiceView:
+    value: str
+    label: str
+
+
+@runtime.pushable
+class AppState(CustomerAuth, ChangeFlow, rx.State):
+    channel_name: str = "app"
+
+    # The phone this browser simulates: its id in local storage, its key in IndexedDB.
+    device_id: str = rx.LocalStorage("", name="sp_device", sync=True)
+    device_label: str = ""
+    device_enrolled: bool = False
+    device_checked: bool = False
+    device_mine: bool = False  # the logged-in customer's enrolled phone is the one in hand
+    phone_choices: list[PhoneChoiceView] = []
+    picker_error: str = ""
+    _picking: str = ""
+
+    # The Sécur'Pass approval on screen (J5). The code typed is never kept in a browser var.
+    approval_request_id: str = ""
+    approval_text: str = ""
+    approval_new_number: str = ""
+    approval_requested_at: str = ""
+    approval_expires_ms: int = 0
+    approval_error: str = ""
+    refusing: bool = False
+    approval_done: str = ""
+    _code: str = ""
+    _refusal: str = ""
+
+    # --- the phone ------------------------------------------------------------------------
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        """On load of /app: which phone is this, is someone logged in on it."""
+        view = devices.device_view(self.device_id)
+        self.device_checked = True
+        if view is None:
+            self.device_label, self.device_enrolled = "", False
+            self.phone_choices = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.demo_phones()]
+            if self.logged_in:
+                self._do_logout()
+            return None
+        self.device_label, self.device_enrolled = view.label, view.enrolled
+        principal = self._principal()
+        if principal is not None:
+            self._home(principal)
+        return None
+
+    @rx.event
+    def pick_phone(self, choice: str):  # type: ignore[no-untyped-def]
+        self._picking = choice
+        self.picker_error = ""
+        return rx.call_script(securpass_call("window.SecurPass.createKey()"), callback=AppState.phone_key_made)
+
+    @rx.event
+    def phone_key_made(self, result: dict):  # type: ignore[no-untyped-def]
+        if not isinstance(result, dict) or not result.get("ok"):
+            self.picker_error = "picker.unsupported"
+            return focus_errors()
+        try:
+            view = devices.pick_up_phone(self._picking, result.get("jwk"), actor=runtime.actor(self, "device", None, "app"),
+                                         now=runtime.now())
+        except DeviceError as error:
+            self.picker_error = error.code
+            return focus_errors()
+        self.device_id = view.id
+        self.device_label, self.device_enrolled = view.label, view.enrolled
+        return focus_title()
+
+    @rx.event
+    def change_phone(self):  # type: ignore[no-untyped-def]
+        """« Changer de smartphone »: forget this browser's key and phone."""
+        if self.logged_in:
+            self._do_logout()
+        self.device_id = ""
+        self.device_label, self.device_enrolled = "", False
+        self.phone_choices = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.demo_phones()]
+        return [rx.call_script(securpass_call("window.SecurPass.forget()")), focus_title()]
+
+    def _device_for_login(self) -> str | None:
+        return self.device_id or None
+
+    # --- after login -----------------------------------------------------------------------
+
+    def _after_login(self, principal: Principal) -> None:
+        self._home(principal)
+
+    def _home(self, principal: Principal) -> None:
+        view = devices.device_view(principal.device_id)
+        self.device_mine = view is not None and view.enrolled and view.customer_id == principal.id
+        self._load_overview(principal.id)
+        if self.screen not in ("number", "confirm", "outcome"):
+            self.screen = "overview"
+        self._load_pending(principal)
+
+    def _clear_approval(self) -> None:
+        self.approval_request_id = self.approval_text = self.approval_new_number = ""
+        self.approval_requested_at = self.approval_error = ""
+        self.approval_expires_ms = 0
+        self.refusing = False
+        self._code = self._refusal = ""
+
+    def _load_pending(self, principal: Principal, lang: str = "fr") -> None:
+        """Show the pending Sécur'Pass request, if this phone is the customer's enrolled one."""
+        pending = change.pending_approval(principal.id, principal.device_id, lang=lang, now=runtime.now())
+        if pending is None:
+            if self.screen == "approval":
+                self.screen = "overview"
+            self._clear_approval()
+            return
+        if pending.request_id != self.approval_request_id:
+            self.approval_error = ""
+            self.refusing = False
+        self.approval_request_id = pending.request_id
+        self.approval_text = pending.text
+        self.approval_new_number = pending.new_national
+        self.approval_requested_at = local_time(pending.requested_at, lang)
+        self.approval_expires_ms = int(pending.expires_at.timestamp() * 1000)
+        self.screen = "approval"
+
+    def _on_push(self) -> None:
+        principal = self._principal()
+        if principal is None:
+            return
+        if self.screen in ("overview", "approval", "outcome"):
+            self._load_pending(principal, self._lang)
+        if self.screen != "approval":
+            self._refresh_request()
+
+    _lang: str = "fr"
+
+    async def _sync_lang(self) -> str:
+        self._lang = (await self.get_state(LangState)).lang
+        return self._lang
+
+    def _request_created(self, principal: Principal) -> None:
+        # J2: no step 4 — the approval opens directly in the app.
+        self._load_pending(principal, self._lang)
+
+    @rx.event
+    async def refresh_approval(self):  # type: ignore[no-untyped-def]
+        """Re-read the pending request (e.g. after the language changed: the text is re-signed)."""
+        principal = self._principal()
+        if principal is not None:
+            self._load_pending(principal, await self._sync_lang())
+
+    # --- J5: approve or refuse --------------------------------------------------------------
+
+    @rx.event
+    async def validate(self, form: dict):  # type: ignore[no-untyped-def]
+        principal = self._principal()
+        if principal is None:
+            return focus_title()
+        code = str(form.get("code", "")).strip()
+        if not is_valid_code_format(code):
+            self.approval_error = "sp.code.format"
+            return focus_errors()
+        lang = await self._sync_lang()
+        pending = change.pending_approval(principal.id, principal.device_id, lang=lang, now=runtime.now())
+        if pending is None or pending.request_id != self.approval_request_id or pending.text != self.approval_text:
+            self._load_pending(principal, lang)
+            self.approval_error = "sp.gone" if pending is None else "sp.failed"
+            return focus_errors()
+        self._code = code
+        return rx.call_script(securpass_call("window.SecurPass.signShown('')"), callback=AppState.approval_signed)
+
+    @rx.event
+    async def approval_signed(self, result: dict):  # type: ignore[no-untyped-def]
+        code, self._code = self._code, ""
+        principal = self._principal()
+        if principal is None or not code:
+            return focus_title()
+        signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
+        outcome = change.approve(
+            principal.id, principal.device_id, self.approval_request_id, code=code, signature=str(signature),
+            lang=self._lang, actor=runtime.actor(self, "device", principal.device_id, "app"), now=runtime.now(),
+        )
+        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
+        if outcome.accepted:
+            runtime.wake_dispatcher()
+            return self._finished(principal, outcome.status or Status.COMPLETED.value)
+        if outcome.status == Status.BLOCKED.value:
+            return self._finished(principal, Status.BLOCKED.value)
+        if outcome.rejection in (Rejection.NOT_PENDING.value, Rejection.EXPIRED.value, Rejection.SUPERSEDED.value,
+                                 Rejection.NOT_FOUND.value):
+            self._load_pending(principal, self._lang)
+            self.approval_error = "sp.gone"
+            if self.screen != "approval":
+                return self._finished(principal, outcome.status or Status.CANCELLED.value)
+            return focus_errors()
+        self._load_pending(principal, self._lang)
+        self.approval_error = "sp.failed.last" if outcome.tries_left == 1 else "sp.failed"
+        if self.screen != "approval":
+            return self._finished(principal, outcome.status or Status.FAILED.value)
+        return focus_errors()
+
+    def _finished(self, principal: Principal, status: str):  # type: ignore[no-untyped-def]
+        self.request_id = self.approval_request_id or self.request_id
+        self._clear_approval()
+        self._show_outcome(status, principal)
+        return focus_title()
+
+    @rx.event
+    def start_refusal(self):  # type: ignore[no-untyped-def]
+        self.refusing = True
+        self.approval_error = ""
+        return focus_title()
+
+    @rx.event
+    def stop_refusal(self):  # type: ignore[no-untyped-def]
+        self.refusing = False
+        return focus_title()
+
+    @rx.event
+    async def refuse(self, form: dict):  # type: ignore[no-untyped-def]
+        principal = self._principal()
+        if principal is None:
+            return focus_title()
+        reason = str(form.get("reason", ""))
+        if reason not in {r.value for r in RefusalReason}:
+            self.approval_error = "sp.refuse.title"
+            return focus_errors()
+        await self._sync_lang()
+        self._refusal = reason
+        return rx.call_script(
+            securpass_call(f"window.SecurPass.signShown({json.dumps(chr(10) + reason)})"),
+            callback=AppState.refusal_signed,
+        )
+
+    @rx.event
+    def refusal_signed(self, result: dict):  # type: ignore[no-untyped-def]
+        reason, self._refusal = self._refusal, ""
+        principal = self._principal()
+        if principal is None or not reason:
+            return focus_title()
+        signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
+        outcome = change.refuse(
+            principal.id, principal.device_id, self.approval_request_id, reason=RefusalReason(reason),
+            signature=str(signature), lang=self._lang, actor=runtime.actor(self, "device", principal.device_id, "app"),
+            now=runtime.now(),
+        )
+        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
+        if not outcome.accepted:
+            self._load_pending(principal, self._lang)
+            self.approval_error = "sp.gone" if outcome.rejection == Rejection.NOT_PENDING.value else "sp.failed"
+            return focus_errors()
+        self._clear_approval()
+        self._load_overview(principal.id)
+        self.approval_done = f"sp.refused.{reason}"
+        self.screen = "refused"
+        return focus_title()
+
+    @rx.event
+    def refused_seen(self):  # type: ignore[no-untyped-def]
+        self.approval_done = ""
+        self.screen = "overview"
+        return focus_title()

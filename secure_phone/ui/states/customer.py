@@ -1,0 +1,294 @@
+"""Customer states shared by the web area and the app: login session and the change flow.
+
+Both are mixins: the web page and the app each get their own copy (``WebState``, ``AppState``),
+with their own server-side session. Nothing secret or complete about the current number is
+held in a browser-visible var: the session secret and the new number's E.164 are backend-only
+(underscore) vars; the current number is only ever sent masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from secure_phone.domain.change_request import Channel, Status
+from secure_phone.domain.phone import NumberRejected, format_as_you_type, selectable_regions
+from secure_phone.domain.policy import DEFAULT_POLICY
+from secure_phone.services import auth, change, customers, live
+from secure_phone.services.auth import LoginError, Principal
+from secure_phone.services.change import ChangeError
+from secure_phone.ui import runtime
+from secure_phone.ui.components import focus_errors, focus_title
+from secure_phone.ui.i18n import LangState
+
+REGIONS = selectable_regions(DEFAULT_POLICY)
+
+OUTCOMES = {
+    Status.COMPLETED.value: ("success.title", "success"),
+    Status.APPLYING.value: ("applying.title", "info"),
+    Status.CANCELLED.value: ("outcome.cancelled", "info"),
+    Status.EXPIRED.value: ("outcome.expired", "warning"),
+    Status.REFUSED.value: ("outcome.refused", "warning"),
+    Status.SUPERSEDED.value: ("outcome.superseded", "info"),
+    Status.BLOCKED.value: ("outcome.blocked", "error"),
+    Status.FAILED.value: ("outcome.failed", "error"),
+}
+
+
+class CustomerAuth(rx.State, mixin=True):
+    """A customer's login on one channel; the secret stays on the server.
+
+    Used together with :class:`ChangeFlow`, which provides ``_reset_flow``.
+    """
+
+    _secret: str = ""
+    logged_in: bool = False
+    login_error: str = ""
+    first_name: str = ""
+    last_name: str = ""
+
+    channel_name: str = "web"  # overridden per channel
+
+    def _actor(self, principal: Principal | None = None):  # type: ignore[no-untyped-def]
+        return runtime.actor(self, "customer", principal.id if principal else None, self.channel_name)
+
+    def _principal(self) -> Principal | None:
+        """The live session's customer, or None after logging the tab out (expired session)."""
+        principal = auth.authenticate(self._secret, now=runtime.now()) if self._secret else None
+        if principal is None or principal.kind != "customer" or principal.channel != self.channel_name:
+            if self.logged_in:
+                self._end_session("session.expired")
+            return None
+        return principal
+
+    def _end_session(self, message: str = "") -> None:
+        if self._secret:
+            live.unsubscribe(self.router.session.client_token, self.get_full_name())
+        self._secret = ""
+        self.logged_in = False
+        self.login_error = message
+        self.first_name = self.last_name = ""
+        self._reset_flow()
+
+    def _device_for_login(self) -> str | None:  # the app passes its phone
+        return None
+
+    def _after_login(self, principal: Principal) -> None:  # loads the first screen
+        pass
+
+    def _do_login(self, form: dict) -> bool:
+        """Open a session from the login form; False (with ``login_error`` set) when refused."""
+        now = runtime.now()
+        try:
+            secret = auth.login_customer(
+                str(form.get("identifier", "")), str(form.get("password", "")),
+                channel=self.channel_name, actor=self._actor(), now=now, device_id=self._device_for_login(),
+            )
+        except LoginError as error:
+            self.login_error = error.code
+            return False
+        self._secret = secret
+        principal = auth.authenticate(secret, now=now)
+        assert principal is not None
+        self.logged_in = True
+        self.login_error = ""
+        live.subscribe(self.router.session.client_token, self.get_full_name(), principal.id, now=now)
+        self._after_login(principal)
+        return True
+
+    def _do_logout(self) -> None:
+        auth.logout(self._secret, actor=self._actor(), now=runtime.now())
+        self._end_session()
+
+    @rx.event
+    def login(self, form: dict):  # type: ignore[no-untyped-def]
+        return focus_title() if self._do_login(form) else focus_errors()
+
+    @rx.event
+    def logout(self):  # type: ignore[no-untyped-def]
+        self._do_logout()
+        return focus_title()
+
+
+class ChangeFlow(rx.State, mixin=True):
+    """Steps 1–3 of J1/J2 (overview, new number, confirmation) and the outcome."""
+
+    screen: str = "overview"  # overview | number | confirm | wait | outcome (+ app screens)
+    masked: str = ""
+    masked_first: str = ""
+    masked_last_two: str = ""
+    eligible: bool = False
+    reasons: list[str] = []
+    cooling_off_until: str = ""
+    agency_name: str = ""
+    agency_phone: str = ""
+    agency_hours_fr: str = ""
+    agency_hours_en: str = ""
+
+    region: str = "FR"
+    number_input: str = ""
+    number_error: str = ""
+    new_national: str = ""
+    _new_e164: str = ""
+    request_id: str = ""
+    expires_at_ms: int = 0
+    outcome: str = ""
+    outcome_kind: str = "info"
+    _last_activity: float = 0.0
+
+    @rx.var
+    def step(self) -> int:
+        return {"number": 1, "confirm": 2, "wait": 3, "approval": 3, "outcome": 4}.get(self.screen, 0)
+
+    def _reset_flow(self) -> None:
+        self.screen = "overview"
+        self.number_input = self.number_error = self.new_national = self._new_e164 = ""
+        self.request_id = self.outcome = ""
+        self.expires_at_ms = 0
+        self.region = "FR"
+
+    def _load_overview(self, customer_id: int) -> None:
+        view = customers.overview(customer_id, now=runtime.now())
+        self.first_name, self.last_name = view.first_name, view.last_name
+        self.masked, self.masked_first, self.masked_last_two = view.masked, view.masked_first, view.masked_last_two
+        self.eligible, self.reasons = view.eligible, list(view.reasons)
+        self.cooling_off_until = view.cooling_off_until.strftime("%d/%m/%Y") if view.cooling_off_until else ""
+        self.agency_name, self.agency_phone = view.agency_name, view.agency_phone
+        self.agency_hours_fr, self.agency_hours_en = view.agency_hours_fr, view.agency_hours_en
+
+    def _active(self) -> Principal | None:
+        """The principal, or None; ends the flow after the inactivity timeout (§5.3)."""
+        principal = self._principal()  # type: ignore[attr-defined]
+        if principal is None:
+            return None
+        now = runtime.now().timestamp()
+        idle = DEFAULT_POLICY.flow_inactivity_timeout.total_seconds()
+        if self.screen in ("number", "confirm") and self._last_activity and now - self._last_activity > idle:
+            self._reset_flow()
+            self._load_overview(principal.id)
+            self.outcome, self.outcome_kind = "flow.timeout", "warning"
+            self.screen = "outcome"
+            self._last_activity = now
+            return None
+        self._last_activity = now
+        return principal
+
+    @rx.event
+    def start_change(self):  # type: ignore[no-untyped-def]
+        principal = self._active()
+        if principal is None:
+            return focus_title()
+        self._load_overview(principal.id)
+        if not self.eligible:
+            self.screen = "overview"
+            return focus_title()
+        self._reset_flow()
+        self.screen = "number"
+        return focus_title()
+
+    @rx.event
+    def set_region(self, value: str) -> None:
+        if value in REGIONS:
+            self.region = value
+
+    @rx.event
+    def submit_number(self, form: dict | None = None):  # type: ignore[no-untyped-def]
+        principal = self._active()
+        if principal is None:
+            return focus_title()
+        raw = str((form or {}).get("number", ""))[:40]
+        self.number_input = format_as_you_type(raw, self.region)
+        try:
+            number = change.check_new_number(principal.id, raw, self.region, actor=self._actor(principal), now=runtime.now())
+        except NumberRejected as rejected:
+            self.number_error = f"number.{rejected.problem.value}"
+            return focus_errors()
+        except ChangeError as refused:
+            self.number_error = refused.code
+            return focus_errors()
+        self.number_error = ""
+        self._new_e164, self.new_national = number.e164, number.national
+        self.screen = "confirm"
+        return focus_title()
+
+    @rx.event
+    def edit_number(self):  # type: ignore[no-untyped-def]
+        if self._active() is None:
+            return focus_title()
+        self.screen = "number"
+        return focus_title()
+
+    @rx.event
+    def cancel_flow(self):  # type: ignore[no-untyped-def]
+        principal = self._active()
+        self._reset_flow()
+        if principal is not None:
+            self._load_overview(principal.id)
+        return focus_title()
+
+    def _request_created(self, principal: Principal) -> None:  # web: wait; app: approve here
+        pass
+
+    @rx.event
+    def confirm(self):  # type: ignore[no-untyped-def]
+        principal = self._active()
+        if principal is None or not self._new_e164:
+            return focus_title()
+        try:
+            view = change.start_request(
+                principal.id, self._new_e164, channel=Channel(self.channel_name),  # type: ignore[attr-defined]
+                actor=self._actor(principal), now=runtime.now(),
+            )
+        except ChangeError as refused:
+            self.number_error = refused.code
+            self.screen = "number"
+            return focus_errors()
+        self.request_id = view.id
+        self.expires_at_ms = int(view.expires_at.timestamp() * 1000)
+        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
+        self._request_created(principal)
+        return [focus_title(), type(self).watch_expiry]
+
+    def _show_outcome(self, status: str, principal: Principal) -> None:
+        key, kind = OUTCOMES.get(status, ("error.generic", "error"))
+        self.outcome, self.outcome_kind = key, kind
+        self.screen = "outcome"
+        self._load_overview(principal.id)
+
+    def _refresh_request(self) -> bool:
+        """Reload the request shown; True when the screen changed."""
+        if not self.request_id or self.screen not in ("wait", "outcome", "approval"):
+            return False
+        principal = self._principal()  # type: ignore[attr-defined]
+        if principal is None:
+            return True
+        try:
+            view = change.request_status(principal.id, self.request_id, now=runtime.now())
+        except ChangeError:
+            return False
+        if view.status == Status.PENDING_APPROVAL.value:
+            return False
+        if self.screen == "outcome" and self.outcome == OUTCOMES.get(view.status, ("",))[0]:
+            return False
+        self._show_outcome(view.status, principal)
+        return True
+
+    @rx.event(background=True)
+    async def watch_expiry(self):  # type: ignore[no-untyped-def]
+        """Show « expired » by itself when the 5 minutes are over."""
+        async with self:
+            request_id, until = self.request_id, self.expires_at_ms / 1000
+        await asyncio.sleep(max(0.0, until - runtime.now().timestamp()) + 0.5)
+        async with self:
+            if self.request_id == request_id:
+                self._refresh_request()
+
+    @rx.event
+    def back_to_overview(self):  # type: ignore[no-untyped-def]
+        principal = self._active()
+        self._reset_flow()
+        if principal is not None:
+            self._load_overview(principal.id)
+        return focus_title()
+

@@ -1,0 +1,73 @@
+"""The web customer area's state (J1)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from secure_phone.services import change
+from secure_phone.services.auth import Principal
+from secure_phone.services.change import ChangeError
+from secure_phone.ui import runtime
+from secure_phone.ui.components import focus_errors, focus_title
+from secure_phone.ui.states.customer import ChangeFlow, CustomerAuth
+
+LOGIN_ROUTE = "/connexion"
+HOME_ROUTE = "/espace-client/telephone-securise"
+
+
+@runtime.pushable
+class WebState(CustomerAuth, ChangeFlow, rx.State):
+    channel_name: str = "web"
+
+    def _after_login(self, principal: Principal) -> None:
+        self._reset_flow()
+        self._load_overview(principal.id)
+
+    @rx.event
+    def login_and_go(self, form: dict):  # type: ignore[no-untyped-def]
+        if self._do_login(form):
+            return rx.redirect(HOME_ROUTE)
+        return focus_errors()
+
+    @rx.event
+    def load_home(self):  # type: ignore[no-untyped-def]
+        """On load of « Mes coordonnées »: only for a live session."""
+        principal = self._principal()
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
+        if self.screen in ("overview", "outcome"):
+            self._reset_flow()
+            self._load_overview(principal.id)
+        return focus_title()
+
+    @rx.event
+    def load_login(self):  # type: ignore[no-untyped-def]
+        if self._principal() is not None:
+            return rx.redirect(HOME_ROUTE)
+        return None
+
+    @rx.event
+    def logout_and_leave(self):  # type: ignore[no-untyped-def]
+        self._do_logout()
+        return rx.redirect(LOGIN_ROUTE)
+
+    def _request_created(self, principal: Principal) -> None:
+        self.screen = "wait"
+
+    def _on_push(self) -> None:
+        """Another client (the phone) changed one of this customer's requests."""
+        self._refresh_request()
+
+    @rx.event
+    def cancel_request(self):  # type: ignore[no-untyped-def]
+        """« Annuler » at step 4: the request dies at once."""
+        principal = self._active()
+        if principal is None or not self.request_id:
+            return focus_title()
+        try:
+            view = change.cancel_request(principal.id, self.request_id, actor=self._actor(principal), now=runtime.now())
+        except ChangeError:
+            return focus_title()
+        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
+        self._show_outcome(view.status, principal)
+        return focus_title()

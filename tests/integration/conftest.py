@@ -1,0 +1,59 @@
+"""A real, migrated database for each test: SQLite always, PostgreSQL when reachable.
+
+Each test gets an empty schema (tables truncated), so tests are independent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy
+from sqlmodel import SQLModel
+
+from secure_phone.adapters import db, models  # noqa: F401  (the tables)
+from secure_phone.adapters.migrate import migrate
+from tests.conftest import PG_ADMIN_URL, require_service
+
+_PG_DATABASES: list[str] = []
+
+
+def _fresh_pg_url() -> str:
+    name = f"secure_phone_test_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    _PG_DATABASES.append(name)
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        require_service("PostgreSQL", "127.0.0.1", 5432)
+        url = _fresh_pg_url()
+    migrate(url)
+    yield url
+    db.get_engine(url).dispose()
+    if request.param == "postgresql":
+        admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def db_url(migrated_url: str) -> Iterator[str]:
+    """An empty, migrated database (SQLite, and PostgreSQL when reachable)."""
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with db.get_engine(migrated_url).begin() as conn:
+        if migrated_url.startswith("postgresql"):
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                conn.exec_driver_sql(f'DELETE FROM "{table}"')
+    yield migrated_url

@@ -1,0 +1,375 @@
+"""The transactional outbox, the demo gateways and the dispatcher on a real database.
+
+Time is passed explicitly (``now``): nothing here sleeps to wait for a backoff or a lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from secure_phone.adapters import db
+from secure_phone.adapters.models import Agency, Customer, DemoMessage, Outbox
+from secure_phone.adapters.notifications import (
+    Channel,
+    DemoGateway,
+    Dispatcher,
+    Gateway,
+    GatewayError,
+    OutboxMessage,
+    demo_gateways,
+    enqueue,
+    failed_notifications,
+    mask_recipient,
+)
+from secure_phone.domain.policy import DEFAULT_POLICY
+
+T0 = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
+LEASE = timedelta(seconds=30)
+NUMBER = "+33612345678"
+BODY = "Votre numéro sécurisé a été modifié"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def queue(url: str, count: int = 1, *, channel: Channel = "sms", customer_id: int | None = None) -> list[str]:
+    """Enqueue ``count`` notifications in one committed transaction; their keys."""
+    keys = [f"req-{i}:{channel}" for i in range(count)]
+    recipient = NUMBER if channel == "sms" else "jeanne@example.com"
+    with db.transaction(url) as session:
+        for key in keys:
+            enqueue(session, key=key, channel=channel, recipient=recipient, body=BODY,
+                    subject=None if channel == "sms" else "Changement", customer_id=customer_id, now=T0)
+    return keys
+
+
+def outbox(url: str) -> list[Outbox]:
+    with db.transaction(url) as session:
+        return list(session.exec(select(Outbox).order_by(Outbox.id)).all())
+
+
+def inbox(url: str) -> list[DemoMessage]:
+    with db.transaction(url) as session:
+        return list(session.exec(select(DemoMessage).order_by(DemoMessage.id)).all())
+
+
+class Recording:
+    """Wraps a gateway and counts, thread-safely, how often each key was handed to it."""
+
+    def __init__(self, inner: DemoGateway) -> None:
+        self.channel = inner.channel
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def deliver(self, message: OutboxMessage) -> None:
+        with self._lock:
+            self.calls[message.key] += 1
+        self.inner.deliver(message)
+
+
+class Crash(BaseException):
+    """The dispatcher process dying (not an error it could catch and record)."""
+
+
+class DeliverThenCrash:
+    """Delivers the message, then the dispatcher dies before recording it."""
+
+    channel = "sms"
+
+    def __init__(self, url: str) -> None:
+        self.inner = DemoGateway("sms", url)
+
+    def deliver(self, message: OutboxMessage) -> None:
+        self.inner.deliver(message)
+        raise Crash
+
+
+def dispatcher(url: str, gateway: Gateway | None = None, batch: int = 20) -> Dispatcher:
+    """A dispatcher over the SMS channel (a demo gateway unless ``gateway`` is given)."""
+    return Dispatcher(url, gateways={"sms": gateway or DemoGateway("sms", url)}, lease=LEASE, batch=batch)
+
+
+@pytest.fixture
+def customer_id(db_url: str) -> int:
+    with db.transaction(db_url) as session:
+        agency = Agency(code="PAR01", name="Paris Opéra", phone="+33140000000", hours_fr="9h-18h", hours_en="9am-6pm")
+        session.add(agency)
+        session.flush()
+        customer = Customer(identifier="1234567890", first_name="Jeanne", last_name="Martin",
+                            email="jeanne@example.com", person_type="individual", subscription="internet",
+                            legal_protection="none", agency_id=agency.id, password_hash="x")
+        session.add(customer)
+        session.flush()
+        assert customer.id is not None
+        return customer.id
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+
+def test_enqueue_is_idempotent_on_key(db_url: str) -> None:
+    queue(db_url)
+    with db.transaction(db_url) as session:
+        for _ in range(2):
+            enqueue(session, key="req-0:sms", channel="sms", recipient="+33699999999", body="other", now=T0)
+
+    [row] = outbox(db_url)
+    assert (row.key, row.recipient, row.body, row.status, row.attempts) == ("req-0:sms", NUMBER, BODY, "pending", 0)
+    assert row.next_attempt_at == T0 and row.claimed_until is None
+
+
+def test_enqueue_rolls_back_with_the_callers_transaction(db_url: str) -> None:
+    with pytest.raises(RuntimeError), db.transaction(db_url) as session:
+        enqueue(session, key="req-0:sms", channel="sms", recipient=NUMBER, body=BODY, now=T0)
+        raise RuntimeError("MySys refused: the change does not complete")
+
+    assert outbox(db_url) == []
+    assert dispatcher(db_url).run_once(T0) == 0
+    assert inbox(db_url) == []
+
+
+def test_enqueue_refuses_an_unknown_channel(db_url: str) -> None:
+    with pytest.raises(ValueError, match="channel"), db.transaction(db_url) as session:
+        enqueue(session, key="k", channel="fax", recipient=NUMBER, body=BODY, now=T0)  # type: ignore[arg-type]
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+def test_dispatcher_delivers_each_pending_row_exactly_once(db_url: str) -> None:
+    queue(db_url, 3)
+    queue(db_url, 1, channel="email")
+    gateways = {channel: Recording(gateway) for channel, gateway in demo_gateways(db_url, {}).items()}
+    d = Dispatcher(db_url, gateways=gateways)
+
+    assert d.run_once(T0 - timedelta(seconds=1)) == 0  # not due yet
+    assert d.run_once(T0) == 4
+    assert d.run_once(T0 + timedelta(hours=1)) == 0
+
+    assert {(r.status, r.attempts, r.sent_at, r.claimed_until) for r in outbox(db_url)} == {("sent", 1, T0, None)}
+    messages = inbox(db_url)
+    assert sorted(m.outbox_key for m in messages) == ["req-0:email", "req-0:sms", "req-1:sms", "req-2:sms"]
+    assert {(m.channel, m.recipient, m.body) for m in messages if m.channel == "sms"} == {("sms", NUMBER, BODY)}
+    assert sum(sum(g.calls.values()) for g in gateways.values()) == 4
+
+
+def test_failing_gateway_is_retried_with_backoff_then_marked_failed(db_url: str, customer_id: int) -> None:
+    queue(db_url, customer_id=customer_id)
+    down = dispatcher(db_url, DemoGateway("sms", db_url, fail_rate=1.0))
+    now = T0
+    for attempt in range(1, DEFAULT_POLICY.notification_max_attempts):
+        assert down.run_once(now) == 0
+        [row] = outbox(db_url)
+        assert (row.status, row.attempts, row.claimed_until) == ("pending", attempt, None)
+        assert row.next_attempt_at - now == DEFAULT_POLICY.notification_backoff(attempt)
+        assert down.run_once(row.next_attempt_at - timedelta(microseconds=1)) == 0  # waits for the backoff
+        assert outbox(db_url)[0].attempts == attempt
+        now = row.next_attempt_at
+
+    assert down.run_once(now) == 0
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts) == ("failed", DEFAULT_POLICY.notification_max_attempts)
+    assert row.last_error and "unavailable" in row.last_error
+    assert NUMBER not in row.last_error and BODY not in row.last_error
+    with db.transaction(db_url) as session:
+        assert [n.key for n in failed_notifications(session, customer_id)] == ["req-0:sms"]
+
+    assert dispatcher(db_url).run_once(now + timedelta(days=1)) == 0  # a failed row stays failed
+    assert inbox(db_url) == []
+
+
+def test_a_transient_failure_is_delivered_at_the_next_attempt(db_url: str) -> None:
+    queue(db_url)
+    assert dispatcher(db_url, DemoGateway("sms", db_url, fail_rate=1.0)).run_once(T0) == 0
+    retry_at = T0 + DEFAULT_POLICY.notification_backoff(1)
+
+    assert dispatcher(db_url).run_once(retry_at) == 1
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts, row.sent_at) == ("sent", 2, retry_at)
+    assert len(inbox(db_url)) == 1
+
+
+def test_a_row_without_gateway_is_retried_not_lost(db_url: str) -> None:
+    queue(db_url, channel="email")
+    assert dispatcher(db_url).run_once(T0) == 0  # this dispatcher only has an SMS gateway
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error == "no gateway for channel 'email'"
+
+
+# --- crashes and concurrency ------------------------------------------------------------------
+
+
+def test_rows_claimed_by_a_dead_dispatcher_are_taken_again_after_the_lease(db_url: str) -> None:
+    queue(db_url, 2)
+    dead = dispatcher(db_url)
+    assert len(dead.claim(T0)) == 2  # ... and the process dies here
+    survivor = dispatcher(db_url)
+
+    assert survivor.run_once(T0 + LEASE - timedelta(seconds=1)) == 0  # the lease still holds
+    assert survivor.run_once(T0 + LEASE + timedelta(seconds=1)) == 2
+
+    assert sorted(m.outbox_key for m in inbox(db_url)) == ["req-0:sms", "req-1:sms"]
+    assert {r.status for r in outbox(db_url)} == {"sent"}
+
+
+def test_redelivery_after_a_crash_before_recording_is_a_no_op(db_url: str) -> None:
+    queue(db_url)
+    with pytest.raises(Crash):
+        dispatcher(db_url, DeliverThenCrash(db_url)).run_once(T0)
+    assert len(inbox(db_url)) == 1
+    assert outbox(db_url)[0].status == "pending"
+
+    assert dispatcher(db_url).run_once(T0 + LEASE + timedelta(seconds=1)) == 1
+
+    assert [m.outbox_key for m in inbox(db_url)] == ["req-0:sms"]  # the recipient saw it once
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts) == ("sent", 1)
+
+
+def test_a_dispatcher_that_lost_its_lease_does_not_overwrite_the_outcome(db_url: str) -> None:
+    queue(db_url)
+    late = T0 + LEASE + timedelta(seconds=1)
+
+    class SlowFailing:
+        """Fails after so long that the lease expired and another dispatcher delivered."""
+
+        channel = "sms"
+
+        def deliver(self, message: OutboxMessage) -> None:
+            assert dispatcher(db_url).run_once(late) == 1
+            raise GatewayError("sms gateway timed out")
+
+    assert dispatcher(db_url, SlowFailing()).run_once(T0) == 0
+
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts, row.last_error, row.sent_at) == ("sent", 1, None, late)
+    assert len(inbox(db_url)) == 1
+
+
+def test_two_concurrent_dispatchers_deliver_each_row_once(db_url: str) -> None:
+    keys = queue(db_url, 50)
+    recorder = Recording(DemoGateway("sms", db_url))
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        d = dispatcher(db_url, recorder, batch=5)
+        start.wait()
+        try:
+            while d.run_once() or any(r.status == "pending" for r in outbox(db_url)):
+                pass
+        except BaseException as exc:  # surfaced below: a thread's exception would be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert recorder.calls == Counter({key: 1 for key in keys})
+    assert sorted(m.outbox_key for m in inbox(db_url)) == sorted(keys)
+    assert {(r.status, r.attempts) for r in outbox(db_url)} == {("sent", 1)}
+
+
+# --- gateways, configuration, logs ------------------------------------------------------------
+
+
+def test_demo_gateway_is_idempotent_and_channel_bound(db_url: str) -> None:
+    message = OutboxMessage(key="k1", channel="email", recipient="jeanne@example.com", subject="S", body=BODY)
+    gateway = DemoGateway("email", db_url)
+    gateway.deliver(message)
+    gateway.deliver(message)
+    assert [(m.outbox_key, m.subject) for m in inbox(db_url)] == [("k1", "S")]
+    with pytest.raises(GatewayError):
+        DemoGateway("sms", db_url).deliver(message)
+
+
+def test_demo_gateways_read_their_fail_rates(db_url: str) -> None:
+    gateways = demo_gateways(db_url, {"SMS_GATEWAY_FAIL_RATE": "1", "EMAIL_GATEWAY_FAIL_RATE": "0.25"})
+    rates = {c: g.fail_rate for c, g in gateways.items() if isinstance(g, DemoGateway)}
+    assert rates == {"sms": 1.0, "email": 0.25}
+    with pytest.raises(ValueError, match="SMS_GATEWAY_FAIL_RATE"):
+        demo_gateways(db_url, {"SMS_GATEWAY_FAIL_RATE": "2"})
+
+
+def test_logs_mask_the_recipient_and_omit_the_body(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    assert mask_recipient(NUMBER) == "06 •• •• •• 78"
+    assert mask_recipient("jeanne@example.com") == "j•••@example.com"
+    queue(db_url)
+    queue(db_url, channel="email")
+    with caplog.at_level(logging.INFO, logger="secure_phone.adapters.notifications"):
+        assert Dispatcher(db_url, gateways=demo_gateways(db_url, {})).run_once(T0) == 2
+
+    delivered = [r.getMessage() for r in caplog.records if "delivered" in r.getMessage()]
+    assert len(delivered) == 2
+    text = "\n".join(delivered)
+    assert "06 •• •• •• 78" in text and "j•••@example.com" in text
+    assert NUMBER not in text and "12345678" not in text and "jeanne@" not in text and BODY not in text
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def test_run_forever_delivers_when_woken_and_stops(db_url: str) -> None:
+    async def scenario() -> None:
+        d = dispatcher(db_url)
+        stop = asyncio.Event()
+        task = asyncio.create_task(d.run_forever(stop, poll_interval=3600))  # only a wake can start a pass
+        await asyncio.sleep(0)
+        queue(db_url)
+        while not inbox(db_url):  # a wake sent before run_forever is listening is lost: wake again
+            await asyncio.to_thread(d.wake)  # from another thread, as a completing change would
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+    assert outbox(db_url)[0].status == "sent"
+
+
+@pytest.fixture
+def dispatcher_process(db_url: str) -> Iterator[subprocess.Popen[str]]:
+    env = {**os.environ, "REFLEX_DB_URL": db_url, "SMS_GATEWAY_FAIL_RATE": "0", "EMAIL_GATEWAY_FAIL_RATE": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "secure_phone.dispatcher", "--poll-interval", "0.05"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_dispatcher_process_delivers_and_stops_on_sigterm(
+    db_url: str, dispatcher_process: subprocess.Popen[str]
+) -> None:
+    queue(db_url)  # due at T0, long past
+    deadline = time.monotonic() + 60  # a liveness bound, not a timing assertion
+    while not inbox(db_url) and dispatcher_process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    dispatcher_process.send_signal(signal.SIGTERM)
+    output, _ = dispatcher_process.communicate(timeout=60)
+
+    assert dispatcher_process.returncode == 0, output
+    assert [m.outbox_key for m in inbox(db_url)] == ["req-0:sms"]
+    assert "req-0:sms delivered to 06 •• •• •• 78" in output
+    assert NUMBER not in output and BODY not in output and db_url not in output

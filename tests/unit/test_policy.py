@@ -1,0 +1,108 @@
+"""Policy defaults are the values of PRODUCT.md; backoff; configuration checks."""
+
+from dataclasses import FrozenInstanceError, replace
+from datetime import timedelta
+
+import phonenumbers
+import pytest
+
+from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+
+EU_27 = {
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+}
+OVERSEAS = ("GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("approval_ttl", timedelta(minutes=5)),
+        ("securpass_max_wrong_codes", 3),
+        ("sms_code_digits", 8),
+        ("sms_code_ttl", timedelta(minutes=10)),
+        ("sms_code_max_tries", 3),
+        ("sms_codes_per_day", 3),
+        ("change_requests_per_day", 3),
+        ("rolling_window", timedelta(hours=24)),
+        ("flow_inactivity_timeout", timedelta(minutes=5)),
+        ("session_idle_timeout", timedelta(minutes=15)),
+        ("session_max_age", timedelta(hours=8)),
+        ("login_max_failures", 5),
+        ("login_lockout", timedelta(minutes=15)),
+        ("new_device_lock", timedelta(hours=72)),
+        ("cooling_off", timedelta(hours=72)),
+        ("stale_number_after", timedelta(days=365)),
+        ("stale_prompt_max_later", 3),
+        ("audit_retention", timedelta(days=365)),
+        ("notification_max_attempts", 8),
+        ("notification_backoff_base", timedelta(seconds=2)),
+        ("notification_backoff_max", timedelta(minutes=5)),
+        ("default_region", "FR"),
+        ("overseas_regions", OVERSEAS),
+    ],
+)
+def test_defaults_are_the_specified_values(name: str, expected: object) -> None:
+    assert getattr(DEFAULT_POLICY, name) == expected
+
+
+def test_default_policy_is_the_default_instance() -> None:
+    assert DEFAULT_POLICY == Policy()
+
+
+def test_allowed_regions_are_france_overseas_eu_eea_ch_gb_mc_ad() -> None:
+    expected = {"FR", *OVERSEAS, *EU_27, "IS", "LI", "NO", "CH", "GB", "MC", "AD"}
+    assert DEFAULT_POLICY.allowed_regions == expected
+
+
+@pytest.mark.parametrize("region", ["US", "MA", "DZ", "TN", "RU", "TR", "CN", "GG", "JE", "IM"])
+def test_other_countries_are_not_allowed(region: str) -> None:
+    assert region not in DEFAULT_POLICY.allowed_regions
+
+
+def test_every_allowed_region_is_known_to_phonenumbers() -> None:
+    assert DEFAULT_POLICY.allowed_regions <= phonenumbers.SUPPORTED_REGIONS
+
+
+def test_policy_is_frozen() -> None:
+    with pytest.raises(FrozenInstanceError):
+        DEFAULT_POLICY.approval_ttl = timedelta(hours=1)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "seconds"),
+    [(1, 2), (2, 4), (3, 8), (4, 16), (5, 32), (6, 64), (7, 128), (8, 256), (9, 300), (10, 300),
+     (10_000, 300)],
+)
+def test_notification_backoff_doubles_then_is_capped(attempt: int, seconds: int) -> None:
+    assert DEFAULT_POLICY.notification_backoff(attempt) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("attempt", [0, -1])
+def test_notification_backoff_attempts_start_at_one(attempt: int) -> None:
+    with pytest.raises(ValueError):
+        DEFAULT_POLICY.notification_backoff(attempt)
+
+
+def test_a_policy_can_be_tuned() -> None:
+    tuned = replace(DEFAULT_POLICY, securpass_max_wrong_codes=5, allowed_regions=frozenset({"FR"}),
+                    overseas_regions=())
+    assert tuned.securpass_max_wrong_codes == 5
+    assert DEFAULT_POLICY.securpass_max_wrong_codes == 3
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"approval_ttl": timedelta(0)},
+        {"sms_code_digits": 0},
+        {"securpass_max_wrong_codes": -1},
+        {"notification_backoff_max": timedelta(seconds=-1)},
+        {"default_region": "US"},
+        {"allowed_regions": frozenset({"FR"})},  # overseas regions no longer allowed
+    ],
+)
+def test_an_unworkable_policy_is_refused(changes: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        replace(DEFAULT_POLICY, **changes)
