@@ -63,13 +63,13 @@ def web_shell(*children: rx.Component, actions: rx.Component | None = None) -> r
     )
 
 
-def phone_frame(*children: rx.Component, top: rx.Component | None = None) -> rx.Component:
+def phone_frame(*children: rx.Component, top: rx.Component | None = None, on_lang=None) -> rx.Component:  # type: ignore[no-untyped-def]
     """The mobile app: drawn inside a phone outline on a desktop, full screen on a phone."""
     return rx.box(
         rx.box(
             skip_link(),
             rx.el.header(
-                rx.hstack(brand(), rx.spacer(), top or rx.fragment(), lang_switch(), align="center", spacing="2"),
+                rx.hstack(brand(), rx.spacer(), top or rx.fragment(), lang_switch(on_lang), align="center", spacing="2"),
                 class_name="app-header",
             ),
             rx.el.main(rx.box(*children, class_name="app-content"), id="main", tab_index=-1),

@@ -35,10 +35,11 @@ def t_var(key: rx.Var | str) -> rx.Var:
     return _CATALOG_VAR[rx.cond(LangState.lang == "en", "en", "fr")][key]  # type: ignore[index]
 
 
-def lang_switch() -> rx.Component:
+def lang_switch(after: rx.event.EventHandler | None = None) -> rx.Component:
+    """FR / EN; ``after`` refreshes texts built on the server (the Sécur'Pass approval)."""
     return rx.button(
         t("lang.switch"),
-        on_click=LangState.toggle,
+        on_click=[LangState.toggle, after] if after is not None else LangState.toggle,
         variant="ghost",
         aria_label=t("lang.switch.label"),
         lang=rx.cond(LangState.lang == "en", "fr", "en"),

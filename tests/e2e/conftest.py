@@ -43,7 +43,7 @@ def _wait_healthy(base_url: str, process: subprocess.Popen | None, log: Path) ->
             raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()[-4000:]}")
         try:
             if httpx.get(f"{base_url}/api/health", timeout=2).status_code == 200 and \
-                    httpx.get(f"{base_url}/app", timeout=5).status_code == 200:
+                    httpx.get(f"{base_url}/app", timeout=5, follow_redirects=True).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -175,7 +175,7 @@ def page() -> rx.Component:
                     AppState.device_label == "",
                     picker(),
                     rx.vstack(
-                        rx.cond(AppState.logged_in, logged_in(), login_form(AppState, AppState.login)),
+                        rx.cond(AppState.logged_in, logged_in(), login_form(AppState, AppState.app_login)),
                         this_phone(),
                         spacing="5",
                         width="100%",
@@ -184,6 +184,7 @@ def page() -> rx.Component:
             ),
         ),
         top=rx.cond(AppState.logged_in, rx.button(t("logout"), on_click=AppState.logout, variant="ghost", size="1")),
+        on_lang=AppState.refresh_approval,
     )
 
 

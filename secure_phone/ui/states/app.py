@@ -63,8 +63,9 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     # --- the phone ------------------------------------------------------------------------
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):  # type: ignore[no-untyped-def]
         """On load of /app: which phone is this, is someone logged in on it."""
+        await self._sync_lang()
         view = devices.device_view(self.device_id)
         self.device_checked = True
         if view is None:
@@ -113,6 +114,11 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     def _device_for_login(self) -> str | None:
         return self.device_id or None
 
+    @rx.event
+    async def app_login(self, form: dict):  # type: ignore[no-untyped-def]
+        await self._sync_lang()
+        return focus_title() if self._do_login(form) else focus_errors()
+
     # --- after login -----------------------------------------------------------------------
 
     def _after_login(self, principal: Principal) -> None:
@@ -124,7 +130,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self._load_overview(principal.id)
         if self.screen not in ("number", "confirm", "outcome"):
             self.screen = "overview"
-        self._load_pending(principal)
+        self._load_pending(principal, self._lang)
 
     def _clear_approval(self) -> None:
         self.approval_request_id = self.approval_text = self.approval_new_number = ""
@@ -133,8 +139,11 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self.refusing = False
         self._code = self._refusal = ""
 
-    def _load_pending(self, principal: Principal, lang: str = "fr") -> None:
-        """Show the pending Sécur'Pass request, if this phone is the customer's enrolled one."""
+    def _load_pending(self, principal: Principal, lang: str) -> None:
+        """Show the pending Sécur'Pass request, if this phone is the customer's enrolled one.
+
+        ``lang`` is the language of the text shown, hence signed: approvals are checked in it.
+        """
         pending = change.pending_approval(principal.id, principal.device_id, lang=lang, now=runtime.now())
         if pending is None:
             if self.screen == "approval":
@@ -160,7 +169,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         if self.screen != "approval":
             self._refresh_request()
 
-    _lang: str = "fr"
+    _lang: str = "fr"  # the language of the approval text on screen
 
     async def _sync_lang(self) -> str:
         self._lang = (await self.get_state(LangState)).lang
@@ -172,7 +181,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     async def refresh_approval(self):  # type: ignore[no-untyped-def]
-        """Re-read the pending request (e.g. after the language changed: the text is re-signed)."""
+        """Re-read the pending request after the language changed: the text shown follows it."""
         principal = self._principal()
         if principal is not None:
             self._load_pending(principal, await self._sync_lang())
@@ -188,10 +197,9 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         if not is_valid_code_format(code):
             self.approval_error = "sp.code.format"
             return focus_errors()
-        lang = await self._sync_lang()
-        pending = change.pending_approval(principal.id, principal.device_id, lang=lang, now=runtime.now())
+        pending = change.pending_approval(principal.id, principal.device_id, lang=self._lang, now=runtime.now())
         if pending is None or pending.request_id != self.approval_request_id or pending.text != self.approval_text:
-            self._load_pending(principal, lang)
+            self._load_pending(principal, self._lang)
             self.approval_error = "sp.gone" if pending is None else "sp.failed"
             return focus_errors()
         self._code = code
@@ -245,7 +253,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         return focus_title()
 
     @rx.event
-    async def refuse(self, form: dict):  # type: ignore[no-untyped-def]
+    def refuse(self, form: dict):  # type: ignore[no-untyped-def]
         principal = self._principal()
         if principal is None:
             return focus_title()
@@ -253,7 +261,6 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         if reason not in {r.value for r in RefusalReason}:
             self.approval_error = "sp.refuse.title"
             return focus_errors()
-        await self._sync_lang()
         self._refusal = reason
         return rx.call_script(
             securpass_call(f"window.SecurPass.signShown({json.dumps(chr(10) + reason)})"),

@@ -1,0 +1,117 @@
+"""Screenshots of every screen of J1, J2 and J5 at 1280×800 and 390×844, for docs/screenshots/.
+
+    .venv/bin/python scripts/screenshots.py [BASE_URL]      (default http://localhost:3000)
+
+Runs the real journeys against a running app (``make run``), with Debian's chromium. It changes
+Camille's and Julien's numbers: run ``make clean run`` first for the seeded state.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://localhost:3000"
+OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def shot(page: Page, name: str, viewport: str) -> None:
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(OUT / f"{name}-{viewport}.png"), full_page=True)
+
+
+def login(page: Page, identifier: str) -> None:
+    page.get_by_label("Identifiant").fill(identifier)
+    page.get_by_label("Mot de passe").fill("Demo1234!")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Mes coordonnées")).to_be_visible()
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        for vp_name, viewport in VIEWPORTS.items():
+            ctx = lambda: browser.new_context(base_url=BASE, viewport=viewport)  # noqa: E731
+            web, phone, inbox = ctx().new_page(), ctx().new_page(), ctx().new_page()
+            for page in (web, phone, inbox):
+                page.set_default_timeout(15_000)
+            web.goto("/")
+            shot(web, "01-landing", vp_name)
+            # The phone: picker, login, home.
+            phone.goto("/app")
+            expect(phone.get_by_role("heading", name="Quel smartphone tenez-vous ?")).to_be_visible()
+            shot(phone, "10-app-picker", vp_name)
+            phone.get_by_role("button", name="Smartphone de Camille Martin").click()
+            expect(phone.get_by_label("Identifiant")).to_be_visible()
+            shot(phone, "11-app-login", vp_name)
+            login(phone, "1000000001")
+            shot(phone, "12-app-home", vp_name)
+            # J1 on the web.
+            web.goto("/connexion")
+            shot(web, "02-web-login", vp_name)
+            login(web, "1000000001")
+            shot(web, "03-web-details", vp_name)
+            web.get_by_role("button", name="Modifier le téléphone mobile sécurisé").click()
+            field = web.get_by_label("Nouveau numéro de mobile sécurisé")
+            field.fill("01 42 68 00 00")
+            web.get_by_role("button", name="Continuer").click()
+            expect(web.locator("#error-summary")).to_be_visible()
+            shot(web, "04-web-number-error", vp_name)
+            field.fill("")
+            field.press_sequentially("0798765432" if vp_name == "desktop" else "0766554433")
+            shot(web, "05-web-number", vp_name)
+            web.get_by_role("button", name="Continuer").click()
+            expect(web.get_by_role("heading", name="Confirmez-vous ce numéro ?")).to_be_visible()
+            shot(web, "06-web-confirm", vp_name)
+            web.get_by_role("button", name="Confirmer").click()
+            expect(web.get_by_role("heading", name="Validez sur votre smartphone")).to_be_visible()
+            shot(web, "07-web-securpass-wait", vp_name)
+            # J5 on the phone.
+            expect(phone.get_by_role("heading", name="Changement de numéro de mobile sécurisé")).to_be_visible()
+            shot(phone, "13-securpass-approval", vp_name)
+            phone.get_by_label("Code Sécur'Pass").fill("0000")
+            phone.get_by_role("button", name="Valider").click()
+            expect(phone.get_by_role("alert")).to_be_visible()
+            shot(phone, "14-securpass-wrong-code", vp_name)
+            phone.get_by_role("button", name="Refuser").click()
+            shot(phone, "15-securpass-refusal-reasons", vp_name)
+            phone.get_by_role("button", name="Retour").click()
+            phone.get_by_label("Code Sécur'Pass").fill("4827")
+            phone.get_by_role("button", name="Valider").click()
+            expect(web.get_by_role("heading", name=re.compile("est enregistré"))).to_be_visible()
+            shot(web, "08-web-success", vp_name)
+            shot(phone, "16-app-success", vp_name)
+            inbox.goto("/demo/messages")
+            expect(inbox.get_by_text("remplacé par").first).to_be_visible()
+            shot(inbox, "09-demo-messages", vp_name)
+            # J2 in the app: Julien.
+            phone.get_by_role("button", name="Se déconnecter").click()
+            phone.get_by_role("button", name="Changer de smartphone").click()
+            phone.get_by_role("button", name="Smartphone de Julien Petit").click()
+            login(phone, "1000000002")
+            phone.get_by_role("button", name="Modifier le téléphone mobile sécurisé").click()
+            phone.get_by_label("Nouveau numéro de mobile sécurisé").fill("07 81 22 33 44" if vp_name == "desktop"
+                                                                         else "07 81 22 33 55")
+            phone.get_by_role("button", name="Continuer").click()
+            shot(phone, "17-app-confirm", vp_name)
+            phone.get_by_role("button", name="Confirmer").click()
+            expect(phone.get_by_role("heading", name="Changement de numéro de mobile sécurisé")).to_be_visible()
+            phone.get_by_role("button", name="Switch to English").click()
+            phone.wait_for_timeout(300)
+            shot(phone, "18-securpass-approval-english", vp_name)
+            phone.get_by_role("button", name="Passer en français").click()
+            for page in (web, phone, inbox):
+                page.context.close()
+        browser.close()
+    print(f"screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
