@@ -1,10 +1,20 @@
 /* Sécur'Pass device side: the phone's key pair and its signatures.
  *
- * The private key is made by WebCrypto as NON-EXTRACTABLE and kept as a CryptoKey in this
- * browser's IndexedDB: it never leaves the device, and page scripts cannot read its bytes.
- * Only the public key (JWK x, y) is sent to the bank. Signatures are ECDSA P-256 / SHA-256 in
- * WebCrypto's raw r||s form, base64url-encoded. Every function resolves to an object
- * ({ok: true, ...} or {ok: false, error}) and never rejects: Reflex drops rejected promises.
+ * Two implementations of one scheme, ECDSA P-256 / SHA-256, signatures in raw r||s form
+ * (64 bytes), base64url-encoded; only the public key (JWK x, y) is sent to the bank.
+ *
+ * - "webcrypto" (secure contexts: https, http://localhost): the private key is made by WebCrypto
+ *   as NON-EXTRACTABLE and kept as a CryptoKey in this browser's IndexedDB: it never leaves the
+ *   device, and page scripts cannot read its bytes.
+ * - "software" (plain HTTP on a local network address, where browsers offer no crypto.subtle):
+ *   @noble/curves' p256 (bundled into the /app page, which sets window.__nobleP256; see
+ *   secure_phone/ui/device_crypto.py). The private key comes from crypto.getRandomValues and is
+ *   kept as raw bytes in IndexedDB: it still never leaves the device, but page scripts of this
+ *   origin CAN read it. Weaker; the app says so on that phone.
+ * - "none": no IndexedDB or no random source: no key can be made.
+ *
+ * Every function resolves to an object ({ok: true, ...} or {ok: false, error}) and never
+ * rejects: Reflex drops rejected promises.
  */
 (function () {
   "use strict";
@@ -39,45 +49,98 @@
     return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
+  function failure(e) {
+    return { ok: false, error: String((e && (e.name || e.message)) || e) };
+  }
+
+  /* Which implementation this browser uses: "webcrypto" | "software" | "none". */
+  function mode() {
+    try {
+      if (!window.indexedDB || !window.crypto) return "none";
+      if (window.isSecureContext && window.crypto.subtle) return "webcrypto";
+      if (typeof window.crypto.getRandomValues === "function") return "software";
+    } catch (e) {
+      /* fall through */
+    }
+    return "none";
+  }
+
   function supported() {
-    return !!(window.isSecureContext && window.crypto && crypto.subtle && window.indexedDB);
+    return mode() !== "none";
+  }
+
+  /* The bundled p256 of @noble/curves, once the page module that exposes it has run. */
+  async function noble() {
+    for (let i = 0; i < 100 && !window.__nobleP256; i++) await new Promise((r) => setTimeout(r, 50));
+    return window.__nobleP256 || null;
+  }
+
+  async function createWebCryptoKey() {
+    const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+    const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
+    const publicJwk = { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y };
+    await withStore("readwrite", (s) => s.put({ privateKey: pair.privateKey, publicJwk }, SLOT));
+    return { ok: true, jwk: publicJwk, mode: "webcrypto" };
+  }
+
+  async function createSoftwareKey() {
+    const p256 = await noble();
+    if (!p256) return { ok: false, error: "not loaded" };
+    // A uniformly random scalar from (groupLen + groupLen/2) random bytes (48 for P-256).
+    const seed = crypto.getRandomValues(new Uint8Array(p256.lengths.seed));
+    const secretKey = p256.utils.randomSecretKey(seed);
+    seed.fill(0);
+    const point = p256.getPublicKey(secretKey, false); // 0x04 || x (32) || y (32)
+    if (point.length !== 65 || point[0] !== 4) return { ok: false, error: "bad public key" };
+    const publicJwk = { kty: "EC", crv: "P-256", x: b64url(point.slice(1, 33)), y: b64url(point.slice(33, 65)) };
+    await withStore("readwrite", (s) => s.put({ secretKey, publicJwk, kind: "software" }, SLOT));
+    return { ok: true, jwk: publicJwk, mode: "software" };
   }
 
   async function createKey() {
     try {
-      if (!supported()) return { ok: false, error: "unsupported" };
-      const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
-      const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
-      const publicJwk = { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y };
-      await withStore("readwrite", (s) => s.put({ privateKey: pair.privateKey, publicJwk }, SLOT));
-      return { ok: true, jwk: publicJwk };
+      const current = mode();
+      if (current === "webcrypto") return await createWebCryptoKey();
+      if (current === "software") return await createSoftwareKey();
+      return { ok: false, error: "unsupported" };
     } catch (e) {
-      return { ok: false, error: String(e && e.name || e) };
+      return failure(e);
     }
   }
 
   async function hasKey() {
     try {
       const entry = await withStore("readonly", (s) => s.get(SLOT));
-      return { ok: true, present: !!(entry && entry.privateKey) };
+      return { ok: true, present: !!(entry && (entry.privateKey || entry.secretKey)) };
     } catch (e) {
-      return { ok: false, error: String(e && e.name || e) };
+      return failure(e);
     }
   }
 
   /* Sign exactly the text shown in the element #securpass-challenge (plus an optional suffix,
-   * such as the refusal reason). */
+   * such as the refusal reason), with whichever kind of key this phone holds. */
   async function signShown(suffix) {
     try {
       const shown = document.getElementById("securpass-challenge");
       if (!shown) return { ok: false, error: "nothing shown" };
       const entry = await withStore("readonly", (s) => s.get(SLOT));
-      if (!entry || !entry.privateKey) return { ok: false, error: "no key" };
-      const text = shown.textContent + (suffix || "");
-      const sig = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, entry.privateKey, new TextEncoder().encode(text));
-      return { ok: true, signature: b64url(sig) };
+      const data = new TextEncoder().encode(shown.textContent + (suffix || ""));
+      if (entry && entry.privateKey) {
+        if (!(window.isSecureContext && window.crypto && crypto.subtle)) return { ok: false, error: "unsupported" };
+        const sig = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, entry.privateKey, data);
+        return { ok: true, signature: b64url(sig) };
+      }
+      if (entry && entry.secretKey) {
+        const p256 = await noble();
+        if (!p256) return { ok: false, error: "not loaded" };
+        // prehash: SHA-256 of the message; lowS and compact (64-byte r||s) are the defaults.
+        const sig = p256.sign(data, entry.secretKey, { prehash: true });
+        if (sig.length !== 64) return { ok: false, error: "bad signature" };
+        return { ok: true, signature: b64url(sig) };
+      }
+      return { ok: false, error: "no key" };
     } catch (e) {
-      return { ok: false, error: String(e && e.name || e) };
+      return failure(e);
     }
   }
 
@@ -86,11 +149,11 @@
       await withStore("readwrite", (s) => s.delete(SLOT));
       return { ok: true };
     } catch (e) {
-      return { ok: false, error: String(e && e.name || e) };
+      return failure(e);
     }
   }
 
-  window.SecurPass = { supported, createKey, hasKey, signShown, forget };
+  window.SecurPass = { supported, mode, createKey, hasKey, signShown, forget };
 
   /* Countdowns: every element with data-countdown-until (epoch ms) shows the time left as m:ss. */
   function tick() {

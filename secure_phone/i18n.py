@@ -202,6 +202,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Vous avez fait 3 demandes de changement en 24 heures. Réessayez demain ou contactez votre conseiller.",
         "You have made 3 change requests in 24 hours. Try again tomorrow or contact your advisor.",
     ),
+    "change.in_progress": (
+        "Votre précédent changement de numéro est en cours d'enregistrement. Réessayez dans quelques minutes.",
+        "Your previous change of number is being saved. Try again in a few minutes.",
+    ),
     "flow.timeout": (
         "Sans action de votre part pendant 5 minutes, la demande a été abandonnée. Recommencez.",
         "After 5 minutes without activity the request was abandoned. Start again.",
@@ -292,6 +296,12 @@ _CATALOG: dict[str, tuple[str, str]] = {
     ),
     "app.home.title": ("Bonjour", "Hello"),
     "app.securpass.active": ("Sécur'Pass est actif sur ce smartphone.", "Sécur'Pass is active on this smartphone."),
+    "app.securpass.software": (
+        "Connexion non sécurisée (HTTP) : la clé Sécur'Pass de ce smartphone est moins protégée, "
+        "lisible par les scripts de la page.",
+        "Insecure connection (HTTP): this smartphone's Sécur'Pass key is less protected, "
+        "readable by the page's scripts.",
+    ),
     "app.no.pending": ("Aucune demande Sécur'Pass en attente.", "No pending Sécur'Pass request."),
     "app.not.enrolled.title": (
         "Sécur'Pass n'est pas activé sur ce smartphone",
@@ -362,6 +372,131 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "messages.sms": ("SMS", "SMS"),
     "messages.email": ("E-mail", "Email"),
     "messages.received": ("Reçu le", "Received on"),
+    # --- J6: the advisor ----------------------------------------------------------------
+    "advisor.title": ("Contacter votre conseiller", "Contact your advisor"),
+    "advisor.intro": (
+        "Votre conseiller peut vous aider à mettre à jour votre numéro de mobile sécurisé, en agence, "
+        "avec une pièce d'identité.",
+        "Your advisor can help you update your secure mobile number, in the branch, with an identity document.",
+    ),
+    "advisor.your.advisor": ("Votre conseiller :", "Your advisor:"),
+    "advisor.callback": ("Être rappelé par mon conseiller", "Have my advisor call me back"),
+    "advisor.callback.done": (
+        "C'est noté : votre conseiller vous rappellera. Vous n'avez rien d'autre à faire.",
+        "Noted: your advisor will call you back. You have nothing else to do.",
+    ),
+    "advisor.fraud": (
+        "Votre conseiller ne vous demandera jamais de valider une demande Sécur'Pass par téléphone, ni de lui "
+        "communiquer un code. Si on vous le demande, raccrochez : c'est un fraudeur.",
+        "Your advisor will never ask you to approve a Sécur'Pass request over the phone, nor to give a code. "
+        "If someone asks, hang up: it is a fraudster.",
+    ),
+    "advisor.reason": ("Motif transmis :", "Reason passed on:"),
+    "reason.changed_phone": ("je n'ai plus accès à mon numéro", "I no longer have access to my number"),
+    "reason.not_my_number": ("ce n'est plus mon numéro", "it is no longer my number"),
+    "reason.securpass_blocked": ("Sécur'Pass bloqué", "Sécur'Pass blocked"),
+    "reason.repeated_failure": ("échecs répétés", "repeated failures"),
+    "reason.other": ("autre", "other"),
+    # --- J3: cancelled at step 4 ------------------------------------------------------
+    "j3.title": ("Vous avez changé de smartphone ?", "Have you changed smartphone?"),
+    "j3.activate": ("Activer Sécur'Pass sur mon nouveau smartphone", "Activate Sécur'Pass on my new smartphone"),
+    "j3.no.access": ("Je n'ai plus accès à ce numéro", "I no longer have access to this number"),
+    "j3.procedure.title": ("Activer Sécur'Pass sur votre nouveau smartphone", "Activate Sécur'Pass on your new smartphone"),
+    "j3.procedure.1": (
+        "Installez l'application Ma Banque sur votre nouveau smartphone et ouvrez-la.",
+        "Install the Ma Banque app on your new smartphone and open it.",
+    ),
+    "j3.procedure.2": ("Connectez-vous avec votre identifiant et votre mot de passe.", "Sign in with your identifier and password."),
+    "j3.procedure.3": (
+        "Un code à 8 chiffres est envoyé par SMS à votre numéro de mobile sécurisé actuel :",
+        "An 8-digit code is sent by text message to your current secure mobile number:",
+    ),
+    "j3.procedure.4": (
+        "Saisissez ce code puis choisissez votre code Sécur'Pass. Vous pourrez modifier votre numéro en ligne "
+        "72 heures après l'activation.",
+        "Enter that code, then choose your Sécur'Pass code. You can change your number online 72 hours after "
+        "the activation.",
+    ),
+    "j3.open.app": ("Ouvrir l'application", "Open the app"),
+    # --- J4: activation on a new phone ------------------------------------------------
+    "act.title": ("Activez Sécur'Pass sur ce smartphone", "Activate Sécur'Pass on this smartphone"),
+    "act.intro": (
+        "C'est votre première connexion sur ce smartphone. Pour y activer Sécur'Pass, nous envoyons un code "
+        "à 8 chiffres par SMS à votre numéro de mobile sécurisé :",
+        "This is your first sign-in on this smartphone. To activate Sécur'Pass here, we send an 8-digit code by "
+        "text message to your secure mobile number:",
+    ),
+    "act.send": ("Recevoir le code par SMS", "Get the code by text message"),
+    "act.not.my.number": ("Ce n'est plus mon numéro", "It is no longer my number"),
+    "act.code.title": ("Saisissez le code reçu par SMS", "Enter the code received by text message"),
+    "act.code.sent": ("Code envoyé au", "Code sent to"),
+    "act.sms.code": ("Code reçu par SMS", "Code received by text message"),
+    "act.sms.code.hint": ("8 chiffres, valable 10 minutes", "8 digits, valid for 10 minutes"),
+    "act.pin": ("Choisissez votre code Sécur'Pass", "Choose your Sécur'Pass code"),
+    "act.pin.hint": ("4 chiffres, que vous seul connaissez", "4 digits that only you know"),
+    "act.submit": ("Activer Sécur'Pass", "Activate Sécur'Pass"),
+    "act.resend": ("Recevoir un nouveau code", "Get a new code"),
+    "act.done": (
+        "Sécur'Pass est activé sur ce smartphone. Votre ancien smartphone ne peut plus rien valider.",
+        "Sécur'Pass is activated on this smartphone. Your old smartphone can no longer approve anything.",
+    ),
+    "activation.not_possible": (
+        "Sécur'Pass ne peut pas être activé sur ce smartphone. Contactez votre conseiller.",
+        "Sécur'Pass cannot be activated on this smartphone. Contact your advisor.",
+    ),
+    "activation.code_format": ("Choisissez un code Sécur'Pass de 4 chiffres.", "Choose a 4-digit Sécur'Pass code."),
+    "sms.no_number": (
+        "Aucun numéro de mobile sécurisé n'est enregistré. Contactez votre conseiller.",
+        "No secure mobile number is registered. Contact your advisor.",
+    ),
+    "sms.daily_limit": (
+        "Vous avez demandé 3 codes en 24 heures. Réessayez demain ou contactez votre conseiller.",
+        "You have asked for 3 codes in 24 hours. Try again tomorrow or contact your advisor.",
+    ),
+    "sms.wrong": ("Ce code n'est pas le bon. Vérifiez le SMS et réessayez.", "This code is wrong. Check the text message and try again."),
+    "sms.too_many_tries": (
+        "Trop de codes erronés. Par sécurité, contactez votre conseiller.",
+        "Too many wrong codes. For your security, contact your advisor.",
+    ),
+    "sms.expired": ("Ce code a expiré. Demandez un nouveau code.", "This code has expired. Ask for a new code."),
+    "sms.used": ("Ce code a déjà servi. Demandez un nouveau code.", "This code has already been used. Ask for a new code."),
+    "sms.tries.left": ("Essais restants :", "Tries left:"),
+    "sms.body.activation": (
+        "Ma Banque : votre code d'activation Sécur'Pass est {code}. Il est valable 10 minutes. Ne le "
+        "communiquez jamais, même à un conseiller.",
+        "Ma Banque: your Sécur'Pass activation code is {code}. It is valid for 10 minutes. Never give it to "
+        "anyone, not even an advisor.",
+    ),
+    "sms.body.confirm_number": (
+        "Ma Banque : votre code de confirmation est {code}. Il est valable 10 minutes. Ne le communiquez "
+        "jamais, même à un conseiller.",
+        "Ma Banque: your confirmation code is {code}. It is valid for 10 minutes. Never give it to anyone, "
+        "not even an advisor.",
+    ),
+    # --- J7: a number not confirmed for a year ------------------------------------------
+    "stale.title": ("Votre numéro de mobile sécurisé est-il toujours le", "Is your secure mobile number still"),
+    "stale.qmark": (" ?", "?"),
+    "stale.intro": (
+        "Vous ne l'avez pas confirmé depuis plus d'un an. Il sert à sécuriser vos opérations.",
+        "You have not confirmed it for more than a year. It secures your operations.",
+    ),
+    "stale.yes": ("Oui, c'est mon numéro", "Yes, it is my number"),
+    "stale.no": ("Non, je le modifie", "No, I will change it"),
+    "stale.later": ("Plus tard", "Later"),
+    "stale.code.title": ("Saisissez le code reçu par SMS", "Enter the code received by text message"),
+    "stale.confirm": ("Confirmer mon numéro", "Confirm my number"),
+    "stale.done": ("Merci, votre numéro de mobile sécurisé est confirmé.", "Thank you, your secure mobile number is confirmed."),
+    "stale.later.exhausted": (
+        "Vous avez déjà reporté 3 fois : confirmez ou modifiez votre numéro.",
+        "You have already postponed 3 times: confirm or change your number.",
+    ),
+    "notif.activation.subject": ("Sécur'Pass activé sur un nouveau smartphone", "Sécur'Pass activated on a new smartphone"),
+    "notif.activation": (
+        "Ma Banque : le {when}, Sécur'Pass a été activé sur un nouveau smartphone ; l'ancien ne peut plus rien "
+        "valider. Si ce n'est pas vous, appelez immédiatement votre conseiller au {advisor_phone}.",
+        "Ma Banque: on {when}, Sécur'Pass was activated on a new smartphone; the old one can no longer approve "
+        "anything. If this was not you, call your advisor at once on {advisor_phone}.",
+    ),
     # --- notifications (server side) ----------------------------------------------------
     "notif.email.subject": (
         "Votre numéro de mobile sécurisé a été modifié",

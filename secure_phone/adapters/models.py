@@ -138,6 +138,36 @@ class ChangeRequest(SQLModel, table=True):
     advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
 
 
+class SmsCode(SQLModel, table=True):
+    """An 8-digit code sent by SMS to the current secure number; only its keyed hash is kept."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    purpose: str  # activation (J4) | confirm_number (J7)
+    device_id: str | None = Field(default=None, foreign_key="device.id")
+    code_hash: str
+    issued_at: datetime = _dt(index=True)
+    failures: int = 0  # the customer's failures for this purpose when the code was sent, plus this code's
+    used_at: datetime | None = _dt(nullable=True)
+    revoked_at: datetime | None = _dt(nullable=True)
+
+
+class ContactRequest(SQLModel, table=True):
+    """« Être rappelé par mon conseiller »: a request for the advisor, with its reason and context."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    reason: str
+    channel: str
+    last_request_id: str | None = None  # the last change attempt's reference
+    created_at: datetime = _dt(index=True)
+    status: str = Field(default="open", index=True)  # open | taken | closed
+    advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
+    note: str | None = None
+    taken_at: datetime | None = _dt(nullable=True)
+    closed_at: datetime | None = _dt(nullable=True)
+
+
 class UsedNonce(SQLModel, table=True):
     """Every approval nonce ever presented with a valid signature: a replay hits the primary key."""
 

@@ -50,6 +50,8 @@ from secure_phone.domain.sms_code import (
     SmsCodeState,
     can_issue_code,
     check_sms_code,
+    code_matcher,
+    hash_sms_code,
     new_sms_code,
 )
 
@@ -82,6 +84,8 @@ __all__ = [
     "challenge_text",
     "check_eligibility",
     "check_sms_code",
+    "code_matcher",
+    "hash_sms_code",
     "code_matches",
     "decide_approval",
     "effective_status",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -36,20 +39,29 @@ class SmsCodeState:
     used: bool
 
 
-def new_sms_code(policy: Policy = DEFAULT_POLICY) -> tuple[str, str]:
-    """A fresh (secret in base32, code) pair; store the secret, send the code."""
-    secret = pyotp.random_base32()
-    return secret, pyotp.HOTP(secret, digits=policy.sms_code_digits).at(_COUNTER)
+def new_sms_code(policy: Policy = DEFAULT_POLICY) -> str:
+    """A fresh code to send. Its one-time secret is discarded: only a keyed hash is stored."""
+    return pyotp.HOTP(pyotp.random_base32(), digits=policy.sms_code_digits).at(_COUNTER)
+
+
+def hash_sms_code(key: bytes, subject: str, code: str) -> str:
+    """Keyed hash of a code (``subject`` binds it to one customer and purpose)."""
+    return hmac.new(key, f"{subject}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_matcher(key: bytes, subject: str, stored_hash: str) -> Callable[[str], bool]:
+    """A constant-time check of an entered code against the stored hash."""
+    return lambda code: hmac.compare_digest(hash_sms_code(key, subject, code), stored_hash)
 
 
 def check_sms_code(
     state: SmsCodeState,
     entered: str,
-    secret: str,
+    matches: Callable[[str], bool],
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
 ) -> SmsCodeProblem | None:
-    """None if `entered` is the right code and still usable, else the problem (constant-time).
+    """None if `entered` is the right code and still usable, else the problem.
 
     Checked in this order: used, too many tries, expired, wrong. The caller counts a WRONG.
     """
@@ -60,7 +72,7 @@ def check_sms_code(
     if now >= state.issued_at + policy.sms_code_ttl:
         return SmsCodeProblem.EXPIRED
     code = "".join(entered.split())  # tolerate "1234 5678"
-    if not pyotp.HOTP(secret, digits=policy.sms_code_digits).verify(code, _COUNTER):
+    if not (code.isascii() and code.isdigit() and len(code) == policy.sms_code_digits and matches(code)):
         return SmsCodeProblem.WRONG
     return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlmodel import Session, select
@@ -74,7 +74,7 @@ def record(
         head = AuditHead(id=1, last_hash=GENESIS)
         session.add(head)
     entry = AuditEntry(
-        at=now,
+        at=now.astimezone(timezone.utc),  # hashed as stored: the column keeps UTC
         actor_kind=actor.kind,
         actor_id=actor.id,
         customer_id=customer_id,

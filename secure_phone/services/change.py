@@ -36,6 +36,7 @@ from secure_phone.domain.securpass import (
 )
 from secure_phone.services.audit import Actor, record
 from secure_phone.services.customers import display_name, eligibility_of, local_time
+from secure_phone.services.sms_codes import revoke_codes
 from secure_phone.settings import secret_key
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,13 @@ def start_request(
             record(session, actor, "change_requested", "refused", now=now, customer_id=customer_id, problem=code)
             session.commit()
             raise ChangeError(code) from refused
+        applying = session.exec(select(ChangeRequest.id).where(
+            ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.APPLYING.value)).first()
+        if applying is not None:  # one change at a time: a late MySys answer must not land on a newer one
+            record(session, actor, "change_requested", "refused", now=now, customer_id=customer_id,
+                   problem="change.in_progress", request_id=applying)
+            session.commit()
+            raise ChangeError("change.in_progress")
         recent = session.exec(
             select(func.count()).select_from(ChangeRequest).where(
                 ChangeRequest.customer_id == customer_id,
@@ -251,6 +259,19 @@ def cancel_request(
 
 
 # --- the phone: pending approval, approve, refuse ------------------------------------------
+
+
+def _number_free(session: Session, request: ChangeRequest, customer_id: int) -> bool:
+    """Nobody else holds the new number, nor is being given it (approved, waiting for MySys)."""
+    held = session.exec(
+        select(Customer.id).where(Customer.secure_phone_e164 == request.new_e164, Customer.id != customer_id)
+    ).first()
+    applying = session.exec(
+        select(ChangeRequest.id).where(ChangeRequest.new_e164 == request.new_e164,
+                                       ChangeRequest.status == Status.APPLYING.value,
+                                       ChangeRequest.customer_id != customer_id)
+    ).first()
+    return held is None and applying is None
 
 
 def _enrolled_device(session: Session, device_id: str | None, customer_id: int) -> Device | None:
@@ -333,24 +354,23 @@ def approve(
             return ApprovalResult(False, Rejection.NOT_FOUND.value, None, customer_id, None)
         _expire_if_due(session, request, now)
         device = session.get(Device, device_id) if device_id else None
+        # Only the customer's own enrolled phone can spend (or even test) this request's nonce.
+        own = _enrolled_device(session, device_id, customer_id)
         signature_ok = bool(
-            device and device.public_jwk
-            and verify_signature(json.loads(device.public_jwk), _signed_text(request, customer, lang), signature)
+            own and verify_signature(json.loads(own.public_jwk or "{}"), _signed_text(request, customer, lang), signature)
         )
         nonce_used = session.get(UsedNonce, request.nonce) is not None
-        number_free = session.exec(
-            select(Customer.id).where(Customer.secure_phone_e164 == request.new_e164, Customer.id != customer_id)
-        ).first() is None
         facts = ApprovalFacts(
             status=Status(request.status),
             device_belongs_to_customer=device is not None and device.customer_id == customer_id,
             device_active=device is not None and device.status == "enrolled",
             signature_valid=signature_ok,
             nonce_already_used=nonce_used,
-            code_correct=bool(device and device.code_hash and code_matches(secret_key(), device.id, code, device.code_hash)),
+            code_correct=bool(own and own.code_hash and code_matches(secret_key(), own.id, code, own.code_hash)),
             securpass_blocked=customer.securpass_status == "blocked",
             consecutive_wrong_codes=customer.securpass_wrong_codes,
-            number_still_available=number_free and request.old_e164 == customer.secure_phone_e164,
+            number_still_available=_number_free(session, request, customer_id)
+            and request.old_e164 == customer.secure_phone_e164,
             eligible=eligibility_of(session, customer, now, policy).eligible,
         )
         decision = decide_approval(facts, policy)
@@ -487,14 +507,19 @@ def complete_change(
     """Write an approved request to MySys, then complete it with its notifications in one
     transaction. Safe to call again at any time (MySys is idempotent on the request id)."""
     mysys = mysys or get_mysys()
-    with read_only(url) as session:
-        request = session.get(ChangeRequest, request_id)
-        if request is None or Status(request.status) is not Status.APPLYING:
+    with transaction(url) as session:
+        request, customer = _lock_request(session, request_id)
+        if request is None or customer is None or Status(request.status) is not Status.APPLYING:
             return request.status if request else Status.FAILED.value
-        customer = session.get(Customer, request.customer_id)
-        assert customer is not None
+        # Nothing goes to MySys unless the change still applies to the number it replaces.
+        if customer.secure_phone_e164 != request.old_e164:
+            return _fail(session, request, "number_changed", now)
+        if session.exec(select(Customer.id).where(Customer.secure_phone_e164 == request.new_e164,
+                                                  Customer.id != customer.id)).first() is not None:
+            return _fail(session, request, "number_unavailable", now)
+        identifier, old_e164, new_e164, channel = customer.identifier, request.old_e164, request.new_e164, request.channel
     try:
-        mysys.update_secure_phone(customer.identifier, request.new_e164, request.id, source=request.channel)
+        mysys.update_secure_phone(identifier, new_e164, request_id, source=channel)
     except MySysError as error:
         with transaction(url) as session:
             live = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).one()
@@ -509,10 +534,10 @@ def complete_change(
             return live.status
     try:
         with transaction(url) as session:
-            live = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).one()
+            live, customer = _lock_request(session, request_id)
+            assert live is not None and customer is not None
             if Status(live.status) is not Status.APPLYING:
                 return live.status
-            customer = _customer_for_update(session, live.customer_id)
             _move(live, Action.COMPLETE, now)
             live.completed_at = now
             customer.secure_phone_e164 = live.new_e164
@@ -521,27 +546,47 @@ def complete_change(
             customer.cooling_off_until = now + policy.cooling_off
             customer.stale_prompt_later_count = 0
             session.add_all([live, customer])
+            revoke_codes(session, customer.id, now)  # old SMS codes die with the change (§7)
             _enqueue_notifications(session, live, customer, now)
             record(session, Actor("system"), "change_completed", "ok", now=now, customer_id=customer.id,
                    request_id=request_id, number=phone_from_e164(live.new_e164).masked, channel_of_request=live.channel)
             return live.status
     except IntegrityError:
-        # The number became another customer's secure number in the meantime (unique index).
+        # The number became another customer's secure number in the meantime (unique index):
+        # put MySys back to the number it replaced (its own idempotent operation), then fail.
+        if old_e164:
+            mysys.update_secure_phone(identifier, old_e164, f"{request_id}:revert", source="revert")
         with transaction(url) as session:
             live = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).one()
-            if Status(live.status) is Status.APPLYING:
-                _move(live, Action.FAIL, now)
-                live.failure_reason = "number_unavailable"
-                session.add(live)
-                record(session, Actor("system"), "change_completed", "failed", now=now, customer_id=live.customer_id,
-                       request_id=request_id, reason="number_unavailable")
-            return live.status
+            return _fail(session, live, "number_unavailable", now)
+
+
+def _lock_request(session: Session, request_id: str) -> tuple[ChangeRequest | None, Customer | None]:
+    """Lock the customer, then the request: the order every service uses (no deadlock)."""
+    customer_id = session.exec(select(ChangeRequest.customer_id).where(ChangeRequest.id == request_id)).first()
+    if customer_id is None:
+        return None, None
+    customer = _customer_for_update(session, customer_id)
+    request = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).one()
+    return request, customer
+
+
+def _fail(session: Session, request: ChangeRequest, reason: str, now: datetime) -> str:
+    """An approved request that cannot be applied fails cleanly (nothing half-written)."""
+    if Status(request.status) is Status.APPLYING:
+        _move(request, Action.FAIL, now)
+        request.failure_reason = reason
+        session.add(request)
+        record(session, Actor("system"), "change_completed", "failed", now=now, customer_id=request.customer_id,
+               request_id=request.id, reason=reason)
+    return request.status
 
 
 def retry_applying(*, now: datetime, mysys: MySys | None = None, url: str | None = None) -> int:
     """Finish every approved request still waiting for MySys (run by the dispatcher loop)."""
     with read_only(url) as session:
-        ids = list(session.exec(select(ChangeRequest.id).where(ChangeRequest.status == Status.APPLYING.value)))
+        ids = list(session.exec(select(ChangeRequest.id).where(ChangeRequest.status == Status.APPLYING.value)
+                                .order_by(ChangeRequest.created_at)))  # type: ignore[arg-type]
     for request_id in ids:
         complete_change(request_id, now=now, mysys=mysys, url=url)
     return len(ids)

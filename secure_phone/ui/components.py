@@ -24,8 +24,8 @@ def focus_errors() -> rx.event.EventSpec:
     return rx.call_script(FOCUS_ERRORS)
 
 
-def title(text: rx.Var | str, **props) -> rx.Component:
-    return rx.heading(text, as_="h1", size="7", id="step-title", tab_index=-1, class_name="step-title", **props)
+def title(*children: rx.Component | rx.Var | str, **props) -> rx.Component:
+    return rx.heading(*children, as_="h1", size="7", id="step-title", tab_index=-1, class_name="step-title", **props)
 
 
 def skip_link() -> rx.Component:

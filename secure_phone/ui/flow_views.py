@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from secure_phone.ui.components import error_summary, field_error, masked_number, notice, step_indicator, title
+from secure_phone.ui.components import (
+    error_summary,
+    field_error,
+    fraud_warning,
+    masked_number,
+    notice,
+    step_indicator,
+    title,
+)
 from secure_phone.ui.i18n import LangState, t, t_var
 from secure_phone.ui.states.customer import REGIONS
 
@@ -103,8 +111,8 @@ def overview_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
                 "warning",
                 rx.heading(t("overview.ineligible.title"), as_="h2", size="4"),
                 rx.foreach(S.reasons, lambda r: rx.text(t_var("ineligible." + r))),
-                rx.text(t("overview.contact.advisor"), weight="bold"),
-                advisor_card(S),
+                rx.button(t("overview.contact.advisor"), on_click=S.show_advisor_for_eligibility, size="3",
+                          class_name="primary", margin_top="0.5rem"),
             ),
         ),
         spacing="4",
@@ -216,14 +224,137 @@ def outcome_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
                 ),
             ),
             rx.cond(S.outcome == "applying.title", rx.text(t("applying.body"))),
-            rx.cond(
-                (S.outcome_kind == "error") | (S.outcome_kind == "warning"),
-                rx.vstack(rx.text(t("overview.contact.advisor"), weight="bold"), advisor_card(S)),
-            ),
             class_name=rx.cond(S.outcome_kind == "success", "notice notice-success", "notice notice-info"),
             role="status",
         ),
+        rx.match(
+            S.outcome,
+            ("outcome.cancelled", j3_exits(S)),
+            ("outcome.blocked", _advisor_button(S, "securpass_blocked")),
+            ("outcome.failed", _advisor_button(S, "repeated_failure")),
+            ("success.title", rx.fragment()),
+            ("applying.title", rx.fragment()),
+            rx.button(t("start.again"), on_click=S.start_change, size="3", class_name="primary"),
+        ),
         rx.button(t("back.to.details"), on_click=S.back_to_overview, size="3", variant="outline"),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def _advisor_button(S, reason: str) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.button(t("overview.contact.advisor"), on_click=S.show_advisor(reason), size="3", class_name="primary")
+
+
+def j3_exits(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    """J3: the customer who changed smartphone cancels at step 4 and gets two ways out."""
+    return rx.box(
+        rx.heading(t("j3.title"), as_="h2", size="4"),
+        rx.vstack(
+            rx.button(t("j3.activate"), on_click=S.activation_help, size="3", class_name="primary"),
+            rx.button(t("j3.no.access"), on_click=S.show_advisor("changed_phone"), size="3", variant="outline"),
+            spacing="3",
+            align="start",
+        ),
+        class_name="card",
+    )
+
+
+def activation_help_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    """J3, first way out: the Sécur'Pass activation procedure on the new smartphone."""
+    return rx.vstack(
+        title(t("j3.procedure.title")),
+        rx.el.ol(
+            rx.el.li(t("j3.procedure.1")),
+            rx.el.li(t("j3.procedure.2")),
+            rx.el.li(t("j3.procedure.3"), " ", masked_number(S.masked_first, S.masked_last_two, S.masked)),
+            rx.el.li(t("j3.procedure.4")),
+            class_name="procedure",
+        ),
+        rx.link(t("j3.open.app"), href="/app", class_name="primary-link"),
+        rx.button(t("j3.no.access"), on_click=S.show_advisor("changed_phone"), size="3", variant="outline"),
+        rx.button(t("back.to.details"), on_click=S.back_to_overview, size="3", variant="ghost"),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def advisor_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    """J6: the advisor, the call-back request, and the anti-fraud reminder."""
+    return rx.vstack(
+        title(t("advisor.title")),
+        rx.text(t("advisor.intro")),
+        rx.box(
+            rx.cond(S.advisor_name != "", rx.text(t("advisor.your.advisor"), " ", rx.el.strong(S.advisor_name))),
+            advisor_card(S),
+            rx.text(t("advisor.reason"), " ", t_var(S.reason_key), class_name="hint"),
+            class_name="card",
+        ),
+        rx.cond(
+            S.contact_done,
+            notice("success", rx.text(t("advisor.callback.done"), role="status")),
+            rx.button(t("advisor.callback"), on_click=S.request_callback, size="3", class_name="primary"),
+        ),
+        fraud_warning("advisor.fraud"),
+        rx.button(t("back.to.details"), on_click=S.back_to_overview, size="3", variant="outline"),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def code_field(field_id: str, label_key: str, hint_key: str, error: rx.Var, digits: int) -> rx.Component:
+    invalid = error != ""
+    return rx.vstack(
+        rx.el.label(t(label_key), html_for=field_id, class_name="label"),
+        rx.el.p(t(hint_key), id=f"{field_id}-hint", class_name="hint"),
+        field_error(error, field_id),
+        rx.input(id=field_id, name=field_id.split("-")[-1], input_mode="numeric", autocomplete="one-time-code",
+                 max_length=digits + 2, size="3", width="14rem", aria_describedby=f"{field_id}-hint",
+                 aria_invalid=rx.cond(invalid, "true", "false")),
+        spacing="1",
+        align="start",
+    )
+
+
+def stale_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    """J7: before anything else, is the secure number still the right one?"""
+    return rx.vstack(
+        title(t("stale.title"), " ", masked_number(S.masked_first, S.masked_last_two, S.masked), t("stale.qmark")),
+        rx.text(t("stale.intro")),
+        error_summary(S.code_error, "stale-yes"),
+        rx.vstack(
+            rx.button(t("stale.yes"), on_click=S.stale_yes, size="3", class_name="primary", id="stale-yes"),
+            rx.button(t("stale.no"), on_click=S.stale_change, size="3", variant="outline"),
+            rx.cond(S.stale_later_allowed, rx.button(t("stale.later"), on_click=S.stale_later, size="3",
+                                                      variant="ghost")),
+            spacing="3",
+            align="start",
+        ),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def stale_code_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.vstack(
+        title(t("stale.code.title")),
+        rx.text(t("act.code.sent"), " ", masked_number(S.masked_first, S.masked_last_two, S.masked)),
+        error_summary(S.code_error, "stale-code"),
+        rx.form(
+            rx.vstack(
+                code_field("stale-code", "act.sms.code", "act.sms.code.hint", S.code_error, 8),
+                rx.button(t("stale.confirm"), type="submit", size="3", class_name="primary"),
+                spacing="3",
+                align="start",
+            ),
+            on_submit=S.stale_confirm,
+            reset_on_submit=True,
+        ),
+        rx.button(t("act.resend"), on_click=S.stale_yes, size="2", variant="ghost"),
         spacing="4",
         align="stretch",
         width="100%",

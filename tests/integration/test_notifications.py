@@ -6,6 +6,7 @@ Time is passed explicitly (``now``): nothing here sleeps to wait for a backoff o
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import signal
@@ -342,7 +343,10 @@ def test_run_forever_delivers_when_woken_and_stops(db_url: str) -> None:
         stop.set()
         await task
 
-    asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+    # Its own thread and loop: Playwright's sync API keeps a loop running in the main thread when the
+    # browser tests ran first in this process.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, asyncio.wait_for(scenario(), timeout=30)).result()
     assert outbox(db_url)[0].status == "sent"
 
 

@@ -3,7 +3,6 @@
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-import pyotp
 import pytest
 
 from secure_phone.domain.policy import DEFAULT_POLICY
@@ -12,35 +11,47 @@ from secure_phone.domain.sms_code import (
     SmsCodeState,
     can_issue_code,
     check_sms_code,
+    code_matcher,
+    hash_sms_code,
     new_sms_code,
 )
 
 ISSUED = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
 FRESH = SmsCodeState(issued_at=ISSUED, failures=0, used=False)
-SECRET, CODE = "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA", "75292263"  # HOTP(SECRET, 8 digits).at(0)
-OTHER_SECRET, OTHER_CODE = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U", "06953265"
+KEY, SUBJECT = b"server-side key", "customer-1:confirm_number"
+CODE, OTHER_CODE = "75292263", "06953265"
+# What the services keep: a matcher over the stored keyed hash, never the code or its secret.
+SECRET = code_matcher(KEY, SUBJECT, hash_sms_code(KEY, SUBJECT, CODE))
+OTHER_SECRET = code_matcher(KEY, SUBJECT, hash_sms_code(KEY, SUBJECT, OTHER_CODE))
 
 
-def test_new_code_has_eight_digits_and_matches_its_secret() -> None:
-    secret, code = new_sms_code()
+def test_new_code_has_eight_digits() -> None:
+    code = new_sms_code()
     assert len(code) == DEFAULT_POLICY.sms_code_digits == 8
     assert code.isascii() and code.isdigit()
-    assert pyotp.HOTP(secret, digits=8).at(0) == code
 
 
-def test_each_code_has_its_own_secret() -> None:
-    secrets = {new_sms_code()[0] for _ in range(20)}
-    assert len(secrets) == 20
+def test_codes_are_random() -> None:
+    assert len({new_sms_code() for _ in range(50)}) > 45
 
 
 def test_code_length_comes_from_the_policy() -> None:
-    _, code = new_sms_code(replace(DEFAULT_POLICY, sms_code_digits=6))
+    code = new_sms_code(replace(DEFAULT_POLICY, sms_code_digits=6))
     assert len(code) == 6
 
 
-def test_a_fresh_code_checks_against_its_own_secret() -> None:
-    secret, code = new_sms_code()
-    assert check_sms_code(FRESH, code, secret, ISSUED) is None
+def test_the_hash_is_keyed_and_bound_to_its_subject() -> None:
+    stored = hash_sms_code(KEY, SUBJECT, CODE)
+    assert CODE not in stored
+    assert stored != hash_sms_code(b"another key", SUBJECT, CODE)
+    assert stored != hash_sms_code(KEY, "customer-2:confirm_number", CODE)
+    assert code_matcher(KEY, SUBJECT, stored)(CODE)
+    assert not code_matcher(KEY, "customer-2:confirm_number", stored)(CODE)
+
+
+def test_a_fresh_code_checks_against_its_own_hash() -> None:
+    code = new_sms_code()
+    assert check_sms_code(FRESH, code, code_matcher(KEY, SUBJECT, hash_sms_code(KEY, SUBJECT, code)), ISSUED) is None
 
 
 def test_the_right_code_is_accepted() -> None:

@@ -5,7 +5,21 @@ from __future__ import annotations
 import reflex as rx
 
 from secure_phone.ui.components import error_summary, field_error, fraud_warning, phone_frame, title
-from secure_phone.ui.flow_views import advisor_card, confirm_screen, login_form, number_screen, outcome_screen, overview_screen
+from secure_phone.ui.components import masked_number
+from secure_phone.ui.device_crypto import software_key_notice
+from secure_phone.ui.flow_views import (
+    activation_help_screen,
+    advisor_card,
+    advisor_screen,
+    code_field,
+    confirm_screen,
+    login_form,
+    number_screen,
+    outcome_screen,
+    overview_screen,
+    stale_code_screen,
+    stale_screen,
+)
 from secure_phone.ui.i18n import LangState, t, t_var
 from secure_phone.ui.states.app import AppState, PhoneChoiceView
 
@@ -54,6 +68,48 @@ def not_enrolled() -> rx.Component:
         rx.text(t("overview.contact.advisor"), weight="bold"),
         advisor_card(AppState),
         rx.button(t("logout"), on_click=AppState.logout, variant="outline", size="3"),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def activation_intro() -> rx.Component:
+    """J4: first connection on a phone that is not enrolled."""
+    return rx.vstack(
+        title(t("act.title")),
+        rx.text(t("act.intro"), " ", masked_number(AppState.masked_first, AppState.masked_last_two, AppState.masked)),
+        error_summary(AppState.code_error, "send-activation"),
+        rx.button(t("act.send"), on_click=AppState.send_activation_code, size="3", class_name="primary",
+                  id="send-activation"),
+        rx.button(t("act.not.my.number"), on_click=AppState.not_my_number, size="3", variant="outline"),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
+def activation_code() -> rx.Component:
+    return rx.vstack(
+        title(t("act.code.title")),
+        rx.text(t("act.code.sent"), " ", masked_number(AppState.masked_first, AppState.masked_last_two, AppState.masked)),
+        error_summary(AppState.code_error, "activation-code"),
+        rx.form(
+            rx.vstack(
+                code_field("activation-code", "act.sms.code", "act.sms.code.hint", AppState.code_error, 8),
+                rx.el.label(t("act.pin"), html_for="activation-pin", class_name="label"),
+                rx.el.p(t("act.pin.hint"), id="activation-pin-hint", class_name="hint"),
+                rx.input(id="activation-pin", name="pin", type="password", input_mode="numeric", max_length=4,
+                         autocomplete="new-password", aria_describedby="activation-pin-hint", size="3", width="10rem"),
+                rx.button(t("act.submit"), type="submit", size="3", class_name="primary"),
+                spacing="2",
+                align="start",
+            ),
+            on_submit=AppState.activate,
+            reset_on_submit=True,
+        ),
+        rx.button(t("act.resend"), on_click=AppState.send_activation_code, size="2", variant="ghost"),
+        rx.button(t("act.not.my.number"), on_click=AppState.not_my_number, size="2", variant="outline"),
         spacing="4",
         align="stretch",
         width="100%",
@@ -153,13 +209,26 @@ def logged_in() -> rx.Component:
             ("approval", approval()),
             ("outcome", outcome_screen(AppState)),
             ("refused", refused()),
+            ("advisor", advisor_screen(AppState)),
+            ("activation_help", activation_help_screen(AppState)),
+            ("stale", stale_screen(AppState)),
+            ("stale_code", stale_code_screen(AppState)),
             rx.vstack(
                 overview_screen(AppState),
                 rx.text(t("app.securpass.active"), class_name="hint"),
                 width="100%",
             ),
         ),
-        not_enrolled(),
+        rx.cond(
+            AppState.device_enrolled,
+            not_enrolled(),
+            rx.match(
+                AppState.screen,
+                ("activation_code", activation_code()),
+                ("advisor", advisor_screen(AppState)),
+                activation_intro(),
+            ),
+        ),
     )
 
 
@@ -183,6 +252,7 @@ def page() -> rx.Component:
                 ),
             ),
         ),
+        software_key_notice(),
         top=rx.cond(AppState.logged_in, rx.button(t("logout"), on_click=AppState.logout, variant="ghost", size="1")),
         on_lang=AppState.refresh_approval,
     )

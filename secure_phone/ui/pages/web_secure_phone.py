@@ -5,7 +5,16 @@ from __future__ import annotations
 import reflex as rx
 
 from secure_phone.ui.components import fraud_warning, step_indicator, title, web_shell
-from secure_phone.ui.flow_views import confirm_screen, number_screen, outcome_screen, overview_screen
+from secure_phone.ui.flow_views import (
+    activation_help_screen,
+    advisor_screen,
+    confirm_screen,
+    number_screen,
+    outcome_screen,
+    overview_screen,
+    stale_code_screen,
+    stale_screen,
+)
 from secure_phone.ui.i18n import t
 from secure_phone.ui.states.web import WebState
 
@@ -42,6 +51,10 @@ def page() -> rx.Component:
                 ("confirm", confirm_screen(WebState)),
                 ("wait", wait_screen()),
                 ("outcome", outcome_screen(WebState)),
+                ("advisor", advisor_screen(WebState)),
+                ("activation_help", activation_help_screen(WebState)),
+                ("stale", stale_screen(WebState)),
+                ("stale_code", stale_code_screen(WebState)),
                 overview_screen(WebState),
             ),
             rx.center(rx.spinner(size="3"), min_height="40vh"),

@@ -10,9 +10,10 @@ import reflex as rx
 
 from secure_phone.domain.change_request import RefusalReason, Status
 from secure_phone.domain.securpass import Rejection, is_valid_code_format
-from secure_phone.services import change, devices
+from secure_phone.services import activation, change, devices
 from secure_phone.services.auth import Principal
 from secure_phone.services.customers import local_time
+from secure_phone.services.activation import ActivationError
 from secure_phone.services.devices import DeviceError
 from secure_phone.ui import runtime
 from secure_phone.ui.components import focus_errors, focus_title
@@ -122,15 +123,24 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     # --- after login -----------------------------------------------------------------------
 
     def _after_login(self, principal: Principal) -> None:
-        self._home(principal)
+        self._stale_dismissed = False
+        self._home(principal, landing=True)
 
-    def _home(self, principal: Principal) -> None:
+    def _home(self, principal: Principal, landing: bool = False) -> None:
         view = devices.device_view(principal.device_id)
-        self.device_mine = view is not None and view.enrolled and view.customer_id == principal.id
-        self._load_overview(principal.id)
-        if self.screen not in ("number", "confirm", "outcome"):
-            self.screen = "overview"
-        self._load_pending(principal, self._lang)
+        self.device_enrolled = view is not None and view.enrolled
+        self.device_mine = self.device_enrolled and view is not None and view.customer_id == principal.id
+        if not self.device_mine:
+            # J4: first connection on a phone that is not this customer's Sécur'Pass phone.
+            self._load_overview(principal.id)
+            if landing or self.screen not in ("activation_code", "advisor"):
+                self._reset_flow()
+                self.screen = "activation"
+            return
+        if landing or self.screen not in ("number", "confirm", "outcome", "advisor", "stale", "stale_code"):
+            self._land(principal)
+        if self.screen != "stale":
+            self._load_pending(principal, self._lang)
 
     def _clear_approval(self) -> None:
         self.approval_request_id = self.approval_text = self.approval_new_number = ""
@@ -185,6 +195,54 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         principal = self._principal()
         if principal is not None:
             self._load_pending(principal, await self._sync_lang())
+
+    # --- J4: Sécur'Pass on a new phone ------------------------------------------------------
+
+    @rx.event
+    def send_activation_code(self):  # type: ignore[no-untyped-def]
+        principal = self._principal()
+        if principal is None:
+            return focus_title()
+        try:
+            activation.send_activation_code(principal.id, principal.device_id,
+                                            actor=runtime.actor(self, "device", principal.device_id, "app"),
+                                            now=runtime.now())
+        except ActivationError as error:
+            self.code_error = error.code
+            return focus_errors()
+        self.code_error = ""
+        self.screen = "activation_code"
+        return focus_title()
+
+    @rx.event
+    def activate(self, form: dict):  # type: ignore[no-untyped-def]
+        principal = self._principal()
+        if principal is None:
+            return focus_title()
+        try:
+            activation.activate(principal.id, principal.device_id, sms_code=str(form.get("code", ""))[:20],
+                                securpass_code=str(form.get("pin", "")).strip()[:8],
+                                actor=runtime.actor(self, "device", principal.device_id, "app"), now=runtime.now())
+        except ActivationError as error:
+            self.code_error = error.code
+            return focus_errors()
+        self.code_error = ""
+        view = devices.device_view(principal.device_id)
+        self.device_label = view.label if view else self.device_label
+        self._home(principal, landing=True)
+        self.outcome = "act.done"
+        return focus_title()
+
+    @rx.event
+    def not_my_number(self):  # type: ignore[no-untyped-def]
+        """« Ce n'est plus mon numéro »: nothing more online; the advisor, with that reason."""
+        principal = self._principal()
+        if principal is None:
+            return focus_title()
+        activation.not_my_number(principal.id, actor=runtime.actor(self, "customer", principal.id, "app"),
+                                 now=runtime.now())
+        self._show_advisor(principal, "not_my_number")
+        return focus_title()
 
     # --- J5: approve or refuse --------------------------------------------------------------
 

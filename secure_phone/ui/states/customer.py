@@ -15,9 +15,10 @@ import reflex as rx
 from secure_phone.domain.change_request import Channel, Status
 from secure_phone.domain.phone import NumberRejected, format_as_you_type, selectable_regions
 from secure_phone.domain.policy import DEFAULT_POLICY
-from secure_phone.services import auth, change, customers, live
+from secure_phone.services import auth, change, contact, customers, live, stale
 from secure_phone.services.auth import LoginError, Principal
 from secure_phone.services.change import ChangeError
+from secure_phone.services.stale import StaleError
 from secure_phone.ui import runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.i18n import LangState
@@ -137,6 +138,20 @@ class ChangeFlow(rx.State, mixin=True):
     outcome_kind: str = "info"
     _last_activity: float = 0.0
 
+    # J6: the advisor and the call-back request.
+    advisor_name: str = ""
+    contact_reason: str = ""
+    contact_done: bool = False
+    # J7: the number not confirmed for a year.
+    stale_later_allowed: bool = True
+    code_error: str = ""
+    _stale_dismissed: bool = False
+
+    @rx.var
+    def reason_key(self) -> str:
+        """The i18n key describing the contact reason."""
+        return self.contact_reason if self.contact_reason.startswith("ineligible.") else f"reason.{self.contact_reason}"
+
     @rx.var
     def step(self) -> int:
         return {"number": 1, "confirm": 2, "wait": 3, "approval": 3, "outcome": 4}.get(self.screen, 0)
@@ -147,6 +162,17 @@ class ChangeFlow(rx.State, mixin=True):
         self.request_id = self.outcome = ""
         self.expires_at_ms = 0
         self.region = "FR"
+        self.contact_reason = self.code_error = ""
+        self.contact_done = False
+
+    def _land(self, principal: Principal) -> None:
+        """The first screen after login: the stale-number prompt before anything else (J7)."""
+        self._reset_flow()
+        self._load_overview(principal.id)
+        must, later_allowed = stale.prompt(principal.id, now=runtime.now())
+        if must and not self._stale_dismissed:
+            self.stale_later_allowed = later_allowed
+            self.screen = "stale"
 
     def _load_overview(self, customer_id: int) -> None:
         view = customers.overview(customer_id, now=runtime.now())
@@ -177,15 +203,15 @@ class ChangeFlow(rx.State, mixin=True):
     @rx.event
     def start_change(self):  # type: ignore[no-untyped-def]
         principal = self._active()
-        if principal is None:
-            return focus_title()
-        self._load_overview(principal.id)
-        if not self.eligible:
-            self.screen = "overview"
-            return focus_title()
-        self._reset_flow()
-        self.screen = "number"
+        if principal is not None:
+            self._begin_change(principal)
         return focus_title()
+
+    def _begin_change(self, principal: Principal) -> None:
+        """Step 2, for an eligible customer (eligibility is checked again at every step)."""
+        self._load_overview(principal.id)
+        self._reset_flow()
+        self.screen = "number" if self.eligible else "overview"
 
     @rx.event
     def set_region(self, value: str) -> None:
@@ -292,3 +318,95 @@ class ChangeFlow(rx.State, mixin=True):
             self._load_overview(principal.id)
         return focus_title()
 
+    @rx.event
+    def activation_help(self):  # type: ignore[no-untyped-def]
+        """J3, first way out: how to activate Sécur'Pass on the new smartphone."""
+        if self._principal() is not None:  # type: ignore[attr-defined]
+            self.screen = "activation_help"
+        return focus_title()
+
+    # --- J6: the advisor -------------------------------------------------------------------
+
+    @rx.event
+    def show_advisor(self, reason: str):  # type: ignore[no-untyped-def]
+        """J6, reached from every dead end, with the reason passed on to the advisor."""
+        principal = self._principal()  # type: ignore[attr-defined]
+        if principal is not None:
+            self._show_advisor(principal, reason)
+        return focus_title()
+
+    @rx.event
+    def show_advisor_for_eligibility(self):  # type: ignore[no-untyped-def]
+        principal = self._principal()  # type: ignore[attr-defined]
+        if principal is not None:
+            self._show_advisor(principal, f"ineligible.{self.reasons[0]}" if self.reasons else "other")
+        return focus_title()
+
+    def _show_advisor(self, principal: Principal, reason: str) -> None:
+        self.advisor_name = contact.advisor_of(principal.id).advisor_name
+        self.contact_reason = reason if reason in contact.REASONS else "other"
+        self.contact_done = False
+        self.screen = "advisor"
+
+    @rx.event
+    def request_callback(self):  # type: ignore[no-untyped-def]
+        principal = self._principal()  # type: ignore[attr-defined]
+        if principal is None:
+            return focus_title()
+        contact.request_callback(principal.id, self.contact_reason, channel=self.channel_name,  # type: ignore[attr-defined]
+                                 actor=self._actor(principal), now=runtime.now())  # type: ignore[attr-defined]
+        self.contact_done = True
+        return None
+
+    # --- J7: is the number still right? -----------------------------------------------------
+
+    def _stale_action(self, action) -> Principal | None:  # type: ignore[no-untyped-def]
+        principal = self._principal()  # type: ignore[attr-defined]
+        if principal is None:
+            return None
+        try:
+            action(principal)
+        except StaleError as error:
+            self.code_error = error.code
+            return None
+        self.code_error = ""
+        return principal
+
+    @rx.event
+    def stale_yes(self):  # type: ignore[no-untyped-def]
+        """« Oui, c'est mon numéro »: an SMS code is sent to it."""
+        done = self._stale_action(lambda p: stale.send_confirmation_code(p.id, actor=self._actor(p), now=runtime.now()))  # type: ignore[attr-defined]
+        if done is not None:
+            self.screen = "stale_code"
+            return focus_title()
+        return focus_errors()
+
+    @rx.event
+    def stale_confirm(self, form: dict):  # type: ignore[no-untyped-def]
+        code = str(form.get("code", ""))[:20]
+        done = self._stale_action(lambda p: stale.confirm(p.id, code, actor=self._actor(p), now=runtime.now()))  # type: ignore[attr-defined]
+        if done is None:
+            return focus_errors()
+        self._stale_dismissed = True
+        self._load_overview(done.id)
+        self.outcome, self.screen = "stale.done", "overview"
+        return focus_title()
+
+    @rx.event
+    def stale_later(self):  # type: ignore[no-untyped-def]
+        done = self._stale_action(lambda p: stale.later(p.id, actor=self._actor(p), now=runtime.now()))  # type: ignore[attr-defined]
+        if done is None:
+            self.stale_later_allowed = False
+            return focus_errors()
+        self._stale_dismissed = True
+        self.screen = "overview"
+        return focus_title()
+
+    @rx.event
+    def stale_change(self):  # type: ignore[no-untyped-def]
+        """« Non, je le modifie »: straight to the change (J1/J2)."""
+        principal = self._active()
+        if principal is not None:
+            self._stale_dismissed = True
+            self._begin_change(principal)
+        return focus_title()

@@ -20,8 +20,8 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
     channel_name: str = "web"
 
     def _after_login(self, principal: Principal) -> None:
-        self._reset_flow()
-        self._load_overview(principal.id)
+        self._stale_dismissed = False
+        self._land(principal)
 
     @rx.event
     def login_and_go(self, form: dict):  # type: ignore[no-untyped-def]
@@ -36,8 +36,7 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
         if self.screen in ("overview", "outcome"):
-            self._reset_flow()
-            self._load_overview(principal.id)
+            self._land(principal)
         return focus_title()
 
     @rx.event

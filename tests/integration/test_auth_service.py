@@ -1,0 +1,176 @@
+"""Login, lockout and server-side sessions through the services, on SQLite and PostgreSQL (spec §10)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from secure_phone.adapters.db import read_only
+from secure_phone.adapters.models import Advisor, UserSession
+from secure_phone.domain.policy import DEFAULT_POLICY
+from secure_phone.services import auth
+from secure_phone.services.audit import Actor
+from secure_phone.services.auth import LoginError
+from tests.integration.helpers import (
+    CAMILLE,
+    JULIEN,
+    PASSWORD,
+    World,
+    world,  # noqa: F401  (fixture)
+)
+
+ANON = Actor(kind="anonymous", channel="web", ip="192.0.2.30", user_agent="pytest-browser")
+POLICY = DEFAULT_POLICY
+
+
+def login(world: World, identifier: str = CAMILLE, password: str = PASSWORD, channel: str = "web") -> str:
+    return auth.login_customer(identifier, password, channel=channel, actor=ANON, now=world.clock.now, url=world.url)
+
+
+def session_row(world: World, secret: str) -> UserSession:
+    with read_only(world.url) as s:
+        row = s.get(UserSession, hashlib.sha256(secret.encode()).hexdigest())
+    assert row is not None
+    return row
+
+
+def test_login_returns_a_secret_for_a_live_session(world: World) -> None:
+    secret = login(world)
+
+    assert isinstance(secret, str) and len(secret) >= 32
+    principal = auth.authenticate(secret, now=world.clock.now, url=world.url)
+    assert principal is not None
+    assert (principal.kind, principal.id, principal.channel) == ("customer", world.cid(CAMILLE), "web")
+    # The database keeps only a digest of the secret.
+    with read_only(world.url) as s:
+        ids = [row.id for row in s.exec(select(UserSession))]
+    assert secret not in ids and hashlib.sha256(secret.encode()).hexdigest() in ids
+    assert world.customer(CAMILLE).failed_logins == 0
+    [entry] = world.audit(CAMILLE, "login")
+    assert entry.outcome == "ok" and PASSWORD not in entry.details and secret not in entry.details
+    # Two logins give two independent sessions.
+    other = login(world, channel="app")
+    assert other != secret
+    assert auth.authenticate(other, now=world.clock.now, url=world.url).channel == "app"  # type: ignore[union-attr]
+
+
+def test_wrong_password_is_refused_and_the_failure_is_committed(world: World) -> None:
+    with pytest.raises(LoginError) as refused:
+        login(world, password="Demo1234?")
+    assert refused.value.code == "login.error.invalid"
+
+    # Read back in a fresh session: the counter survived the exception.
+    assert world.customer(CAMILLE).failed_logins == 1
+    assert [(e.action, e.outcome) for e in world.audit(CAMILLE, "login")] == [("login", "refused")]
+    with read_only(world.url) as s:
+        assert s.exec(select(UserSession)).all() == []
+
+    with pytest.raises(LoginError):
+        login(world, password="")
+    assert world.customer(CAMILLE).failed_logins == 1  # an empty field is not an attempt
+    login(world)
+    assert world.customer(CAMILLE).failed_logins == 0  # a success resets the counter
+
+
+def test_unknown_identifier_gets_the_same_error(world: World) -> None:
+    with pytest.raises(LoginError) as unknown:
+        login(world, identifier="9999999999")
+    with pytest.raises(LoginError) as wrong:
+        login(world, password="nope")
+    assert unknown.value.code == wrong.value.code == "login.error.invalid"
+    refusals = [e for e in world.audit() if e.action == "login" and e.outcome == "refused"]
+    assert len(refusals) == 2
+
+
+def test_five_failures_lock_the_account_until_the_lockout_passes(world: World) -> None:
+    for attempt in range(POLICY.login_max_failures):
+        with pytest.raises(LoginError) as refused:
+            login(world, password=f"wrong-{attempt}")
+        assert refused.value.code == "login.error.invalid"
+        world.clock.advance(seconds=5)
+    t_locked = world.clock.now - timedelta(seconds=5)
+    assert world.customer(CAMILLE).locked_until == t_locked + POLICY.login_lockout
+
+    with pytest.raises(LoginError) as locked:
+        login(world)  # the right password
+    assert locked.value.code == "login.error.locked"
+    world.clock.now = t_locked + POLICY.login_lockout - timedelta(seconds=1)
+    with pytest.raises(LoginError, match="login.error.locked"):
+        login(world)
+    with read_only(world.url) as s:
+        assert s.exec(select(UserSession)).all() == []
+    assert world.audit(CAMILLE, "login")[-1].outcome == "locked"
+    # Julien is not affected.
+    assert auth.authenticate(login(world, identifier=JULIEN), now=world.clock.now, url=world.url) is not None
+
+    world.clock.now = t_locked + POLICY.login_lockout
+    secret = login(world)
+    assert auth.authenticate(secret, now=world.clock.now, url=world.url) is not None
+    customer = world.customer(CAMILLE)
+    assert customer.locked_until is None and customer.failed_logins == 0
+
+
+def test_session_ends_after_the_idle_timeout(world: World) -> None:
+    t0 = world.clock.now
+    secret = login(world)
+    assert auth.authenticate(secret, now=t0 + POLICY.session_idle_timeout - timedelta(seconds=1),
+                             url=world.url) is not None
+    # That activity moved last_seen forward: idle is counted from it.
+    last_seen = session_row(world, secret).last_seen_at
+    assert last_seen == t0 + POLICY.session_idle_timeout - timedelta(seconds=1)
+
+    assert auth.authenticate(secret, now=last_seen + POLICY.session_idle_timeout, url=world.url) is None
+    assert session_row(world, secret).ended_at == last_seen + POLICY.session_idle_timeout
+    # Once ended, it stays ended.
+    assert auth.authenticate(secret, now=last_seen + timedelta(seconds=1), url=world.url) is None
+
+
+def test_session_ends_after_its_max_age_even_when_active(world: World) -> None:
+    t0 = world.clock.now
+    secret = login(world)
+    moment = t0
+    step = POLICY.session_idle_timeout - timedelta(minutes=1)
+    while moment + step < t0 + POLICY.session_max_age:
+        moment += step
+        assert auth.authenticate(secret, now=moment, url=world.url) is not None
+    assert auth.authenticate(secret, now=t0 + POLICY.session_max_age - timedelta(seconds=1), url=world.url) is not None
+
+    assert auth.authenticate(secret, now=t0 + POLICY.session_max_age, url=world.url) is None
+    assert session_row(world, secret).ended_at is not None
+
+
+def test_logout_ends_the_session(world: World) -> None:
+    secret = login(world)
+    other = login(world, channel="app")
+    auth.logout(secret, actor=ANON, now=world.clock.advance(minutes=1), url=world.url)
+
+    assert auth.authenticate(secret, now=world.clock.now, url=world.url) is None
+    assert session_row(world, secret).ended_at == world.clock.now
+    assert auth.authenticate(other, now=world.clock.now, url=world.url) is not None  # only that one
+    assert ("logout", "ok") in world.audit_pairs(CAMILLE)
+    auth.logout(secret, actor=ANON, now=world.clock.advance(minutes=1), url=world.url)  # twice is harmless
+    assert len(world.audit(CAMILLE, "logout")) == 1
+    assert auth.authenticate("forged-secret", now=world.clock.now, url=world.url) is None
+    assert auth.authenticate(None, now=world.clock.now, url=world.url) is None
+
+
+def test_a_customer_session_is_not_an_advisor_session(world: World) -> None:
+    customer_secret = login(world)
+    advisor_secret = auth.login_advisor("sophie.lambert", PASSWORD, actor=ANON, now=world.clock.now, url=world.url)
+
+    customer = auth.authenticate(customer_secret, now=world.clock.now, url=world.url)
+    advisor = auth.authenticate(advisor_secret, now=world.clock.now, url=world.url)
+    assert customer is not None and advisor is not None
+    assert (customer.kind, customer.channel) == ("customer", "web")
+    assert (advisor.kind, advisor.channel) == ("advisor", "advisor")
+    with read_only(world.url) as s:
+        sophie = s.exec(select(Advisor).where(Advisor.login == "sophie.lambert")).one()
+    assert advisor.id == sophie.id
+    # A customer's credentials do not open the back-office.
+    with pytest.raises(LoginError, match="login.error.invalid"):
+        auth.login_advisor(CAMILLE, PASSWORD, actor=ANON, now=world.clock.now, url=world.url)
+    with pytest.raises(LoginError, match="login.error.invalid"):
+        login(world, identifier="sophie.lambert")
