@@ -70,3 +70,33 @@ def test_j2_and_j5_screens(browser: Browser, server: dict, viewport: dict) -> No
     app.get_by_role("button", name="Refuser").click()
     assert_accessible(app, "refusal reasons")
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_ways_out_screens(browser: Browser, server: dict, viewport: dict) -> None:
+    """J3, J4, J6, J7 and the ineligible overview."""
+    from tests.e2e.journeys import login
+
+    context = browser.new_context(base_url=server["base_url"], viewport=viewport)
+    page = context.new_page()
+    web_login(page, "1000000004")
+    assert_accessible(page, "ineligible overview")
+    page.get_by_role("button", name="Contacter mon conseiller").click()
+    expect(page.get_by_role("heading", name="Contacter votre conseiller")).to_be_visible()
+    assert_accessible(page, "advisor")
+    page.get_by_role("button", name="Se déconnecter").click()
+    login(page, "1000000007")
+    expect(page.get_by_role("button", name="Oui, c'est mon numéro")).to_be_visible()
+    assert_accessible(page, "stale prompt")
+    page.get_by_role("button", name="Oui, c'est mon numéro").click()
+    expect(page.get_by_label("Code reçu par SMS")).to_be_visible()
+    assert_accessible(page, "stale code")
+    app = context.new_page()
+    pick_phone(app, "Nouveau smartphone")
+    login(app, "1000000006")
+    expect(app.get_by_role("heading", name="Activez Sécur'Pass sur ce smartphone")).to_be_visible()
+    assert_accessible(app, "activation")
+    app.get_by_role("button", name="Recevoir le code par SMS").click()
+    expect(app.get_by_label("Code reçu par SMS")).to_be_visible()
+    assert_accessible(app, "activation code")
+    context.close()

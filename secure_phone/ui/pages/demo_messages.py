@@ -65,7 +65,7 @@ class MessagesState(rx.State):
             for _ in range(900):  # 30 minutes at most, then the page's button refreshes
                 inboxes = await asyncio.to_thread(_inboxes)
                 async with self:
-                    if self.router.url.path != "/demo/messages":
+                    if self.router.url.path.rstrip("/") != "/demo/messages":
                         break
                     if inboxes != self.inboxes:
                         self.inboxes = inboxes

@@ -212,6 +212,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
             return focus_errors()
         self.code_error = ""
         self.screen = "activation_code"
+        runtime.wake_dispatcher()
         return focus_title()
 
     @rx.event
@@ -229,6 +230,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self.code_error = ""
         view = devices.device_view(principal.device_id)
         self.device_label = view.label if view else self.device_label
+        runtime.wake_dispatcher()
         self._home(principal, landing=True)
         self.outcome = "act.done"
         return focus_title()

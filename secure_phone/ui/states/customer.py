@@ -377,6 +377,7 @@ class ChangeFlow(rx.State, mixin=True):
         """« Oui, c'est mon numéro »: an SMS code is sent to it."""
         done = self._stale_action(lambda p: stale.send_confirmation_code(p.id, actor=self._actor(p), now=runtime.now()))  # type: ignore[attr-defined]
         if done is not None:
+            runtime.wake_dispatcher()
             self.screen = "stale_code"
             return focus_title()
         return focus_errors()
