@@ -47,8 +47,9 @@ class SecurPassStatus(str, Enum):
 class CustomerProfile:
     """What eligibility depends on.
 
-    `device_enrolled_at` is when Sécur'Pass was *moved* to the current phone (J4); leave it None
-    for a first enrollment, which does not lock online changes.
+    `device_enrolled_at` is when Sécur'Pass was last bound to a phone by an SMS code (J4, a first
+    activation included: a swapped SIM plus a stolen password must not be enough to take over the
+    number); None when the binding was made otherwise (e.g. in branch).
     """
 
     person_type: PersonType

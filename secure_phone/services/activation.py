@@ -47,6 +47,8 @@ def _customer(session, customer_id: int) -> Customer:  # type: ignore[no-untyped
     customer = session.exec(select(Customer).where(Customer.id == customer_id).with_for_update()).first()
     if customer is None:
         raise ActivationError("error.generic")
+    if customer.securpass_status == "blocked":  # unblocking goes through the advisor (§5.3)
+        raise ActivationError("ineligible.securpass_blocked")
     return customer
 
 
@@ -81,7 +83,7 @@ def activate(
         customer = _customer(session, customer_id)
         device = _new_device(session, device_id)
         try:
-            check_code(session, customer, PURPOSE, sms_code, now=now, policy=policy)
+            check_code(session, customer, PURPOSE, sms_code, now=now, device_id=device.id, policy=policy)
         except SmsCodeError as error:
             record(session, actor, "activation", "refused", now=now, customer_id=customer_id, device=device_id,
                    problem=error.code)

@@ -45,6 +45,8 @@ def request_callback(customer_id: int, reason: str, *, channel: str, actor: Acto
     """Create the contact request with its reason and the last change attempt's reference."""
     reason = reason if reason in REASONS else "other"
     with transaction(url) as session:
+        # The customer's row lock serialises two clicks: the second finds the first's request.
+        session.exec(select(Customer.id).where(Customer.id == customer_id).with_for_update()).first()
         last = session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer_id)
                             .order_by(ChangeRequest.created_at.desc())).first()  # type: ignore[union-attr]
         already = session.exec(select(ContactRequest).where(

@@ -86,12 +86,17 @@ def send_code(
 
 def check_code(
     session: Session, customer: Customer, purpose: str, entered: str, *, now: datetime,
-    policy: Policy = DEFAULT_POLICY,
+    device_id: str | None = None, policy: Policy = DEFAULT_POLICY,
 ) -> SmsCode:
-    """The code row when ``entered`` is right (marked used); SmsCodeError otherwise (failure counted)."""
+    """The code row when ``entered`` is right (marked used); SmsCodeError otherwise (failure counted).
+
+    A code sent for one phone (``device_id``) is only good on that phone.
+    """
     assert customer.id is not None
     row = _latest(session, customer.id, purpose)
     if row is None or row.revoked_at is not None:
+        raise SmsCodeError("sms.expired")
+    if row.device_id != device_id:
         raise SmsCodeError("sms.expired")
     state = SmsCodeState(issued_at=row.issued_at, failures=row.failures, used=row.used_at is not None)
     matcher = code_matcher(secret_key(), _subject(customer.id, purpose), row.code_hash)
