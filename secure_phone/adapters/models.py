@@ -135,7 +135,21 @@ class ChangeRequest(SQLModel, table=True):
     refusal_reason: str | None = None
     failure_reason: str | None = None
     mysys_attempts: int = 0
-    advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
+    advisor_id: int | None = Field(default=None, foreign_key="advisor.id")  # advisor change: who entered it
+    validator_id: int | None = Field(default=None, foreign_key="advisor.id")  # the second advisor, if required
+    risk_signals: str | None = None  # JSON list: the signals that required a second advisor
+
+
+class IdentityCheck(SQLModel, table=True):
+    """The in-branch identity check an advisor change requires (never a phone call)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    change_request_id: str = Field(foreign_key="changerequest.id", unique=True)
+    advisor_id: int = Field(foreign_key="advisor.id")
+    document_type: str  # cni | passeport | titre_sejour
+    document_number_masked: str  # the last 4 characters only
+    document_number_hash: str  # keyed hash, to compare without keeping the number
+    checked_at: datetime = _dt()
 
 
 class SmsCode(SQLModel, table=True):

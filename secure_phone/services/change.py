@@ -204,7 +204,8 @@ def start_request(
             raise ChangeError("limit.requests")
         for pending in session.exec(
             select(ChangeRequest).where(
-                ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.PENDING_APPROVAL.value
+                ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.PENDING_APPROVAL.value,
+                ChangeRequest.channel != Channel.ADVISOR.value,
             )
         ):
             _move(pending, Action.SUPERSEDE, now)
@@ -231,7 +232,7 @@ def _own_request(session: Session, customer_id: int, request_id: str) -> ChangeR
     request = session.exec(
         select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()
     ).first()
-    if request is None or request.customer_id != customer_id:
+    if request is None or request.customer_id != customer_id or request.channel == Channel.ADVISOR.value:
         raise ChangeError("sp.gone")  # the same answer whether it does not exist or is someone else's
     return request
 
@@ -311,7 +312,8 @@ def pending_approval(
             return None
         request = session.exec(
             select(ChangeRequest)
-            .where(ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.PENDING_APPROVAL.value)
+            .where(ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.PENDING_APPROVAL.value,
+                   ChangeRequest.channel != Channel.ADVISOR.value)  # an advisor change waits for an advisor
             .order_by(ChangeRequest.created_at.desc())  # type: ignore[union-attr]
         ).first()
         if request is None or now >= request.expires_at:
@@ -348,7 +350,7 @@ def approve(
     with transaction(url) as session:
         customer = _customer_for_update(session, customer_id)
         request = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).first()
-        if request is None or request.customer_id != customer_id:
+        if request is None or request.customer_id != customer_id or request.channel == Channel.ADVISOR.value:
             record(session, actor, "approval", "refused", now=now, customer_id=customer_id,
                    request_id=request_id, rejection=Rejection.NOT_FOUND.value)
             return ApprovalResult(False, Rejection.NOT_FOUND.value, None, customer_id, None)
@@ -426,7 +428,8 @@ def refuse(
         customer = _customer_for_update(session, customer_id)
         request = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).first()
         device = _enrolled_device(session, device_id, customer_id)
-        if request is None or request.customer_id != customer_id or device is None:
+        if request is None or request.customer_id != customer_id or device is None \
+                or request.channel == Channel.ADVISOR.value:
             record(session, actor, "refusal", "refused", now=now, customer_id=customer_id, request_id=request_id,
                    rejection=Rejection.WRONG_DEVICE.value if request else Rejection.NOT_FOUND.value)
             return ApprovalResult(False, Rejection.NOT_FOUND.value, None, customer_id, None)

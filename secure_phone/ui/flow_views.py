@@ -130,6 +130,15 @@ def _region_option(code: str) -> rx.Component:
                         value=code)
 
 
+def region_select(field_id: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+    """The country of the number: France first, then by French name."""
+    return rx.box(
+        rx.el.label(t("new.country"), html_for=field_id, class_name="label small"),
+        rx.el.select(*[_region_option(c) for c in _REGION_ORDER], id=field_id, name="country",
+                     class_name="native-select", **props),
+    )
+
+
 def number_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
     """Step 2, one question: the new number."""
     invalid = S.number_error != ""
@@ -143,11 +152,7 @@ def number_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
                 rx.el.p(t("new.hint"), id="new-number-hint", class_name="hint"),
                 field_error(S.number_error, "new-number"),
                 rx.hstack(
-                    rx.box(
-                        rx.el.label(t("new.country"), html_for="country", class_name="label small"),
-                        rx.el.select(*[_region_option(c) for c in _REGION_ORDER], id="country", name="country", value=S.region,
-                                     on_change=S.set_region, class_name="native-select"),
-                    ),
+                    region_select("country", value=S.region, on_change=S.set_region),
                     rx.box(
                         rx.input(id="new-number", name="number", default_value=S.number_input,
                                  data_phone_format=S.region,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +14,7 @@ from secure_phone.adapters.models import AuditEntry, AuditHead
 from secure_phone.domain.change_request import RefusalReason
 from secure_phone.domain.phone import NumberRejected
 from secure_phone.services import auth, change
-from secure_phone.services.audit import GENESIS, verify_chain
+from secure_phone.services.audit import ANCHOR_ID, GENESIS, purge, verify_chain
 from secure_phone.services.change import ChangeError
 from tests.integration.helpers import (
     CAMILLE,
@@ -187,3 +188,32 @@ def test_no_full_phone_number_in_the_audit_or_the_change_notifications(world: Wo
         assert set(FULL_NUMBER.findall(body)) <= {PARIS_OPERA_PHONE}, key  # only the agency's phone, in full
     assert outbox[f"{request_id}:sms-old"].recipient == CAMILLE_OLD
 
+
+
+def test_purge_keeps_a_verifiable_chain_from_its_anchor(world: World) -> None:
+    """A busy day purged half-way (the entries before one moment are past retention), then tampered."""
+    busy_day(world)
+    entries = world.audit()
+    cut = next(e for e in entries if e.at > entries[0].at)  # the first entry after the clock moved on
+    retention = timedelta(days=365)
+    with transaction(world.url) as s:
+        removed = purge(s, now=cut.at + retention, retention=retention)
+    kept = [e for e in entries if e.id >= cut.id]
+    assert kept and all(e.at < cut.at for e in entries if e.id < cut.id)
+    assert removed == len(entries) - len(kept)
+    after = world.audit()
+    assert [e.id for e in after[:-1]] == [e.id for e in kept]
+    assert after[-1].action == "audit_purged"
+    with read_only(world.url) as s:
+        anchor = s.get(AuditHead, ANCHOR_ID)
+        head = s.get(AuditHead, 1)
+    assert anchor is not None and anchor.last_hash == kept[0].prev_hash != GENESIS
+    assert head is not None and head.last_hash == after[-1].hash
+    assert chain_break(world) is None
+
+    with transaction(world.url) as s:
+        row = s.get(AuditEntry, kept[1].id)
+        assert row is not None
+        row.outcome = "altered"
+        s.add(row)
+    assert chain_break(world) == kept[1].id

@@ -25,6 +25,7 @@ def page() -> rx.Component:
                 _entry("/connexion", "landing.web", "landing.web.hint"),
                 _entry("/app", "landing.app", "landing.app.hint"),
                 _entry("/demo/messages", "landing.messages", "landing.messages.hint"),
+                _entry("/conseiller", "landing.advisor", "landing.advisor.hint"),
                 class_name="entry-list",
             ),
             spacing="4",

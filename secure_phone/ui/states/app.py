@@ -231,6 +231,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         view = devices.device_view(principal.device_id)
         self.device_label = view.label if view else self.device_label
         runtime.wake_dispatcher()
+        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         self._home(principal, landing=True)
         self.outcome = "act.done"
         return focus_title()
@@ -244,6 +245,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         activation.not_my_number(principal.id, actor=runtime.actor(self, "customer", principal.id, "app"),
                                  now=runtime.now())
         self._show_advisor(principal, "not_my_number")
+        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         return focus_title()
 
     # --- J5: approve or refuse --------------------------------------------------------------

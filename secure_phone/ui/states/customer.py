@@ -229,6 +229,7 @@ class ChangeFlow(rx.State, mixin=True):
             number = change.check_new_number(principal.id, raw, self.region, actor=self._actor(principal), now=runtime.now())
         except NumberRejected as rejected:
             self.number_error = f"number.{rejected.problem.value}"
+            runtime.push_customer(principal.id, skip_token=self.router.session.client_token)  # the advisor's timeline
             return focus_errors()
         except ChangeError as refused:
             self.number_error = refused.code
@@ -356,6 +357,7 @@ class ChangeFlow(rx.State, mixin=True):
         contact.request_callback(principal.id, self.contact_reason, channel=self.channel_name,  # type: ignore[attr-defined]
                                  actor=self._actor(principal), now=runtime.now())  # type: ignore[attr-defined]
         self.contact_done = True
+        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         return None
 
     # --- J7: is the number still right? -----------------------------------------------------

@@ -1,0 +1,376 @@
+"""The advisor back-office (spec §8): every function is limited to the advisor's own agency.
+
+A customer of another agency is « not found », exactly like a customer who does not exist. An
+advisor change of a secure number requires an in-branch identity check, and a second advisor of
+the same agency when a risk signal is present; it then goes through the same completion as the
+online path (MySys, notifications, cooling-off, audit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from secure_phone.adapters.db import read_only, transaction
+from secure_phone.adapters.models import (
+    Advisor,
+    Agency,
+    AuditEntry,
+    ChangeRequest,
+    ContactRequest,
+    Customer,
+    Device,
+    IdentityCheck,
+    Outbox,
+)
+from secure_phone.adapters.mysys import MySys
+from secure_phone.domain.change_request import Action, Channel, Status, transition
+from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164, reject_unavailable
+from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+from secure_phone.domain.risk import RISK_WINDOW, Event, RiskSignal, requires_second_advisor, risk_signals
+from secure_phone.services.audit import Actor, record
+from secure_phone.services.change import complete_change
+from secure_phone.services.customers import local_time
+from secure_phone.settings import secret_key
+
+DOCUMENT_TYPES = ("cni", "passeport", "titre_sejour")
+VALIDATION_TTL = timedelta(hours=2)  # a change waiting for the second advisor
+TIMELINE_LIMIT = 60
+
+
+class AdvisorError(Exception):
+    """``code`` is an i18n key."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class AdvisorView:
+    id: int
+    name: str
+    agency_id: int
+    agency_name: str
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    identifier: str
+    name: str
+    masked: str
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: str
+    action: str
+    outcome: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Sheet:
+    customer_id: int
+    identifier: str
+    name: str
+    masked: str
+    last_confirmed: str
+    securpass: str
+    device: str
+    cooling_off_until: str
+    changes: list[TimelineItem] = field(default_factory=list)
+    timeline: list[TimelineItem] = field(default_factory=list)
+    signals: list[str] = field(default_factory=list)
+    failed_notifications: int = 0
+
+
+@dataclass(frozen=True)
+class ContactView:
+    id: str
+    identifier: str
+    name: str
+    reason: str
+    channel: str
+    created: str
+    status: str
+    advisor: str
+    note: str
+    last_request_id: str
+
+
+@dataclass(frozen=True)
+class ValidationView:
+    request_id: str
+    identifier: str
+    name: str
+    new_national: str
+    requested_by: str
+    signals: list[str]
+
+
+def _advisor(session: Session, advisor_id: int) -> Advisor:
+    advisor = session.get(Advisor, advisor_id)
+    if advisor is None:
+        raise AdvisorError("advisor.not_found")
+    return advisor
+
+
+def _customer(session: Session, advisor: Advisor, identifier: str, lock: bool = False) -> Customer:
+    """The customer, only if they belong to the advisor's agency: else « not found »."""
+    query = select(Customer).where(Customer.identifier == identifier, Customer.agency_id == advisor.agency_id)
+    customer = session.exec(query.with_for_update() if lock else query).first()
+    if customer is None:
+        raise AdvisorError("advisor.not_found")
+    return customer
+
+
+def profile(advisor_id: int, *, url: str | None = None) -> AdvisorView:
+    with read_only(url) as session:
+        advisor = _advisor(session, advisor_id)
+        agency = session.get(Agency, advisor.agency_id)
+    return AdvisorView(advisor.id or 0, f"{advisor.first_name} {advisor.last_name}", advisor.agency_id,
+                       agency.name if agency else "")
+
+
+def search(advisor_id: int, query: str, *, url: str | None = None) -> list[CustomerRow]:
+    """By identifier (or its start) or by name, in the advisor's agency only."""
+    text = (query or "").strip()[:60]
+    if len(text) < 2:
+        return []
+    pattern = f"%{text.replace('%', '').replace('_', '')}%"
+    with read_only(url) as session:
+        advisor = _advisor(session, advisor_id)
+        rows = session.exec(
+            select(Customer).where(
+                Customer.agency_id == advisor.agency_id,
+                or_(Customer.identifier.startswith(text), Customer.last_name.ilike(pattern),  # type: ignore[attr-defined]
+                    Customer.first_name.ilike(pattern)),  # type: ignore[attr-defined]
+            ).order_by(Customer.last_name).limit(20)
+        ).all()
+    return [CustomerRow(c.identifier, f"{c.first_name} {c.last_name}",
+                        phone_from_e164(c.secure_phone_e164).masked if c.secure_phone_e164 else "") for c in rows]
+
+
+def _events(session: Session, customer_id: int) -> list[AuditEntry]:
+    return list(session.exec(
+        select(AuditEntry).where(AuditEntry.customer_id == customer_id)
+        .order_by(AuditEntry.id.desc()).limit(TIMELINE_LIMIT)  # type: ignore[union-attr]
+    ))
+
+
+def _signals(session: Session, customer: Customer, now: datetime) -> list[RiskSignal]:
+    """From every event of the risk window: later activity never pushes a signal out of sight."""
+    rows = session.exec(select(AuditEntry).where(AuditEntry.customer_id == customer.id,
+                                                 AuditEntry.at >= now - RISK_WINDOW)).all()
+    events = [Event(e.at, e.action, e.outcome, json.loads(e.details or "{}")) for e in rows]
+    return risk_signals(events, now=now, cooling_off_until=customer.cooling_off_until,
+                        securpass_moved_at=customer.securpass_moved_at,
+                        securpass_blocked=customer.securpass_status == "blocked")
+
+
+def _detail(entry: AuditEntry) -> str:
+    details = json.loads(entry.details or "{}")
+    for key in ("reason", "rejection", "problem", "number", "signal"):
+        if details.get(key):
+            return str(details[key])
+    return ""
+
+
+def sheet(advisor_id: int, identifier: str, *, now: datetime, lang: str = "fr", url: str | None = None) -> Sheet:
+    with read_only(url) as session:
+        advisor = _advisor(session, advisor_id)
+        customer = _customer(session, advisor, identifier)
+        device = session.exec(select(Device).where(Device.customer_id == customer.id, Device.status == "enrolled")).first()
+        events = _events(session, customer.id or 0)
+        changes = session.exec(select(ChangeRequest).where(ChangeRequest.customer_id == customer.id)
+                               .order_by(ChangeRequest.created_at.desc()).limit(20)).all()  # type: ignore[union-attr]
+        signals = _signals(session, customer, now)
+        failed = len(session.exec(select(Outbox.id).where(Outbox.customer_id == customer.id, Outbox.status == "failed")).all())
+    cooling = customer.cooling_off_until if customer.cooling_off_until and customer.cooling_off_until > now else None
+    return Sheet(
+        customer_id=customer.id or 0,
+        identifier=customer.identifier,
+        name=f"{customer.first_name} {customer.last_name}",
+        masked=phone_from_e164(customer.secure_phone_e164).masked if customer.secure_phone_e164 else "",
+        last_confirmed=local_time(customer.number_confirmed_at, lang) if customer.number_confirmed_at else "",
+        securpass=customer.securpass_status,
+        device=device.label if device else "",
+        cooling_off_until=local_time(cooling, lang) if cooling else "",
+        changes=[TimelineItem(local_time(c.created_at, lang), f"channel.{c.channel}", c.status,
+                              phone_from_e164(c.new_e164).masked) for c in changes],
+        timeline=[TimelineItem(local_time(e.at, lang), e.action, e.outcome, _detail(e)) for e in events],
+        signals=[s.value for s in signals],
+        failed_notifications=failed,
+    )
+
+
+def reveal_number(advisor_id: int, identifier: str, *, actor: Actor, now: datetime, url: str | None = None) -> str:
+    """The full secure number, for the advisor who asks: audited."""
+    with transaction(url) as session:
+        customer = _customer(session, _advisor(session, advisor_id), identifier)
+        record(session, actor, "advisor_reveal_number", "ok", now=now, customer_id=customer.id)
+        return phone_from_e164(customer.secure_phone_e164).national if customer.secure_phone_e164 else ""
+
+
+# --- contact requests --------------------------------------------------------------------------
+
+
+def queue(advisor_id: int, *, lang: str = "fr", url: str | None = None) -> list[ContactView]:
+    with read_only(url) as session:
+        advisor = _advisor(session, advisor_id)
+        rows = session.exec(
+            select(ContactRequest, Customer).join(Customer, ContactRequest.customer_id == Customer.id)  # type: ignore[arg-type]
+            .where(Customer.agency_id == advisor.agency_id, ContactRequest.status != "closed")
+            .order_by(ContactRequest.created_at)
+        ).all()
+        names = {a.id: f"{a.first_name} {a.last_name}" for a in session.exec(select(Advisor)).all()}
+    return [ContactView(r.id, c.identifier, f"{c.first_name} {c.last_name}", r.reason, r.channel,
+                        local_time(r.created_at, lang), r.status, names.get(r.advisor_id, "") if r.advisor_id else "",
+                        r.note or "", r.last_request_id or "") for r, c in rows]
+
+
+def _contact(session: Session, advisor: Advisor, contact_id: str) -> ContactRequest:
+    row = session.exec(select(ContactRequest).where(ContactRequest.id == contact_id).with_for_update()).first()
+    customer = session.get(Customer, row.customer_id) if row else None
+    if row is None or customer is None or customer.agency_id != advisor.agency_id:
+        raise AdvisorError("advisor.not_found")
+    return row
+
+
+def take(advisor_id: int, contact_id: str, *, actor: Actor, now: datetime, url: str | None = None) -> None:
+    with transaction(url) as session:
+        advisor = _advisor(session, advisor_id)
+        row = _contact(session, advisor, contact_id)
+        if row.status == "closed":
+            raise AdvisorError("advisor.contact.closed")
+        row.status, row.advisor_id, row.taken_at = "taken", advisor.id, now
+        session.add(row)
+        record(session, actor, "contact_taken", "ok", now=now, customer_id=row.customer_id, contact=row.id)
+
+
+def close(advisor_id: int, contact_id: str, note: str, *, actor: Actor, now: datetime, url: str | None = None) -> None:
+    with transaction(url) as session:
+        advisor = _advisor(session, advisor_id)
+        row = _contact(session, advisor, contact_id)
+        row.note = (note or "").strip()[:500] or row.note
+        row.status, row.closed_at = "closed", now
+        row.advisor_id = row.advisor_id or advisor.id
+        session.add(row)
+        record(session, actor, "contact_closed", "ok", now=now, customer_id=row.customer_id, contact=row.id)
+
+
+# --- advisor change (« process hors espace client ») -------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdvisorChangeResult:
+    request_id: str
+    status: str  # completed | applying | pending_validation | failed
+
+
+def _document_hash(number: str) -> str:
+    return hmac.new(secret_key(), b"identity:" + number.encode(), hashlib.sha256).hexdigest()
+
+
+def advisor_change(
+    advisor_id: int, identifier: str, *, raw_number: str, region: str, document_type: str, document_number: str,
+    in_branch: bool, actor: Actor, now: datetime, mysys: MySys | None = None, policy: Policy = DEFAULT_POLICY,
+    url: str | None = None,
+) -> AdvisorChangeResult:
+    """Change a customer's secure number in branch, after checking an identity document."""
+    document = "".join(ch for ch in (document_number or "") if ch.isalnum()).upper()[:30]
+    if not in_branch:
+        raise AdvisorError("advisor.change.in_branch_required")
+    if document_type not in DOCUMENT_TYPES or len(document) < 6:
+        raise AdvisorError("advisor.change.document_required")
+    with transaction(url) as session:
+        advisor = _advisor(session, advisor_id)
+        customer = _customer(session, advisor, identifier, lock=True)
+        try:
+            number = parse_new_number(raw_number, region, current_e164=customer.secure_phone_e164, policy=policy)
+            if session.exec(select(Customer.id).where(Customer.secure_phone_e164 == number.e164,
+                                                      Customer.id != customer.id)).first() is not None:
+                reject_unavailable()
+        except NumberRejected as rejected:
+            risk = rejected.problem.value == "unavailable"
+            record(session, actor, "advisor_change", "refused", now=now, customer_id=customer.id,
+                   problem=rejected.problem.value, risk_signal="number_shared" if risk else None)
+            session.commit()
+            raise AdvisorError(f"number.{rejected.problem.value}") from rejected
+        if session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer.id,
+                                                       ChangeRequest.status == Status.APPLYING.value)).first():
+            raise AdvisorError("change.in_progress")
+        for pending in session.exec(select(ChangeRequest).where(ChangeRequest.customer_id == customer.id,
+                                                                ChangeRequest.status == Status.PENDING_APPROVAL.value)):
+            pending.status = transition(Status(pending.status), Action.SUPERSEDE).value
+            pending.decided_at = now
+            session.add(pending)
+            record(session, actor, "change_superseded", "ok", now=now, customer_id=customer.id, request_id=pending.id)
+        signals = _signals(session, customer, now)
+        request = ChangeRequest(
+            customer_id=customer.id or 0, channel=Channel.ADVISOR.value, old_e164=customer.secure_phone_e164,
+            new_e164=number.e164, status=Status.PENDING_APPROVAL.value, nonce=secrets.token_urlsafe(16),
+            created_at=now, expires_at=now + VALIDATION_TTL, advisor_id=advisor.id,
+            risk_signals=json.dumps([s.value for s in signals]) if signals else None,
+        )
+        session.add(request)
+        session.flush()
+        session.add(IdentityCheck(change_request_id=request.id, advisor_id=advisor.id or 0, document_type=document_type,
+                                  document_number_masked="•" * max(0, len(document) - 4) + document[-4:],
+                                  document_number_hash=_document_hash(document), checked_at=now))
+        record(session, actor, "advisor_change", "requested", now=now, customer_id=customer.id, request_id=request.id,
+               number=number.masked, document_type=document_type, signals=[s.value for s in signals])
+        if requires_second_advisor(signals):
+            return AdvisorChangeResult(request.id, "pending_validation")
+        request.status = transition(Status(request.status), Action.APPROVE).value
+        request.decided_at = now
+        session.add(request)
+        request_id = request.id
+    return AdvisorChangeResult(request_id, complete_change(request_id, now=now, mysys=mysys, url=url))
+
+
+def pending_validations(advisor_id: int, *, now: datetime, url: str | None = None) -> list[ValidationView]:
+    """Advisor changes of this agency waiting for a second advisor (only another advisor may
+    validate them: ``validate_change`` refuses the one who entered the change)."""
+    with read_only(url) as session:
+        advisor = _advisor(session, advisor_id)
+        rows = session.exec(
+            select(ChangeRequest, Customer).join(Customer, ChangeRequest.customer_id == Customer.id)  # type: ignore[arg-type]
+            .where(Customer.agency_id == advisor.agency_id, ChangeRequest.channel == Channel.ADVISOR.value,
+                   ChangeRequest.status == Status.PENDING_APPROVAL.value, ChangeRequest.expires_at > now)
+        ).all()
+        names = {a.id: f"{a.first_name} {a.last_name}" for a in session.exec(select(Advisor)).all()}
+    return [ValidationView(r.id, c.identifier, f"{c.first_name} {c.last_name}", phone_from_e164(r.new_e164).national,
+                           names.get(r.advisor_id, ""), json.loads(r.risk_signals or "[]")) for r, c in rows]
+
+
+def validate_change(advisor_id: int, request_id: str, *, actor: Actor, now: datetime, mysys: MySys | None = None,
+                    url: str | None = None) -> str:
+    """The second advisor's validation (four eyes): never the advisor who entered the change."""
+    with transaction(url) as session:
+        advisor = _advisor(session, advisor_id)
+        request = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).first()
+        customer = session.get(Customer, request.customer_id) if request else None
+        if request is None or customer is None or customer.agency_id != advisor.agency_id \
+                or request.channel != Channel.ADVISOR.value:
+            raise AdvisorError("advisor.not_found")
+        if request.advisor_id == advisor.id:
+            record(session, actor, "advisor_validation", "refused", now=now, customer_id=customer.id,
+                   request_id=request.id, problem="same_advisor")
+            session.commit()
+            raise AdvisorError("advisor.validation.same_advisor")
+        if Status(request.status) is not Status.PENDING_APPROVAL or now >= request.expires_at:
+            raise AdvisorError("sp.gone")
+        request.status = transition(Status(request.status), Action.APPROVE).value
+        request.validator_id, request.decided_at = advisor.id, now
+        session.add(request)
+        record(session, actor, "advisor_validation", "ok", now=now, customer_id=customer.id, request_id=request.id)
+    return complete_change(request_id, now=now, mysys=mysys, url=url)

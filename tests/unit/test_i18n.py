@@ -1,0 +1,40 @@
+"""The translation catalogue: complete in both languages, no key defined twice, French typography."""
+
+import ast
+import re
+from pathlib import Path
+
+from secure_phone import i18n
+
+SOURCE = Path(i18n.__file__).read_text(encoding="utf-8")
+
+
+def test_no_key_is_defined_twice() -> None:
+    """A dict literal silently keeps the last of two equal keys: one text would vanish."""
+    catalog = next(node.value for node in ast.walk(ast.parse(SOURCE))
+                   if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "_CATALOG")
+    keys = [k.value for k in catalog.keys]
+    assert sorted({k for k in keys if keys.count(k) > 1}) == []
+
+
+def test_both_languages_have_every_key_and_no_empty_text() -> None:
+    assert i18n.MESSAGES["fr"].keys() == i18n.MESSAGES["en"].keys()
+    assert all(text.strip() for lang in i18n.LANGS for text in i18n.MESSAGES[lang].values())
+
+
+def test_french_typography_uses_no_break_spaces() -> None:
+    for text in i18n.MESSAGES["fr"].values():
+        assert not re.search(r" [:;!?]", text), text
+
+
+def test_placeholders_match_between_languages() -> None:
+    for key, fr in i18n.MESSAGES["fr"].items():
+        assert set(re.findall(r"{(\w+)}", fr)) == set(re.findall(r"{(\w+)}", i18n.MESSAGES["en"][key])), key
+
+
+def test_every_key_used_by_the_code_exists() -> None:
+    root = Path(i18n.__file__).parent
+    used = set()
+    for path in root.rglob("*.py"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_.]+)["']""", path.read_text(encoding="utf-8")))
+    assert sorted(used - i18n.MESSAGES["fr"].keys()) == []
