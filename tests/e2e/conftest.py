@@ -1,6 +1,10 @@
 """Browser tests: a real server (``scripts/serve``, Reflex prod mode) on a free port, its own
 database re-seeded before every test, and Debian's chromium driven by Playwright.
 
+``E2E_MODE=scaleout`` (run by ``scripts/test`` after the embedded pass) starts the server in the
+scale-out mode instead: a fresh PostgreSQL database, Reflex's Redis state manager with two backend
+workers, and the notification dispatcher as its own process.
+
 ``E2E_BASE_URL`` points the tests at an already running server instead (development only: the
 database is then the one that server uses, ``E2E_DB_URL``).
 """
@@ -20,6 +24,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlmodel import SQLModel
 
+from tests.conftest import PG_ADMIN_URL, REDIS_URL, require_service
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -28,6 +34,8 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SECRET = os.environ.get("E2E_SECRET", "e2e-secret-not-for-production")
 STARTUP_SECONDS = 420
+SCALE_OUT = os.environ.get("E2E_MODE") == "scaleout"
+SCALE_OUT_WORKERS = 2
 
 
 def _free_port() -> int:
@@ -58,11 +66,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         yield {"base_url": os.environ["E2E_BASE_URL"].rstrip("/"), "db_url": os.environ["E2E_DB_URL"]}
         return
     data = tmp_path_factory.mktemp("e2e-data")
-    db_url = os.environ.get("E2E_SERVER_DB_URL") or f"sqlite:///{data / 'e2e.db'}"
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "SECURE_PHONE_DATA_DIR": str(data), "REFLEX_DB_URL": db_url,
+    env = {**os.environ, "PORT": str(port), "SECURE_PHONE_DATA_DIR": str(data),
            "SECURE_PHONE_SECRET": SECRET, "SECURE_PHONE_SERVICE_TOKEN": "e2e-service-token",
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
+    env.pop("REFLEX_REDIS_URL", None)
+    bun = ROOT / ".tools" / "node_modules" / ".bin"
+    if (bun / "bun").exists():  # as the Makefile sets it (the machine's node is too old for Reflex)
+        env.update(PATH=f"{bun}:{env.get('PATH', '')}", REFLEX_BUN_PATH=str(bun / "bun"))
+    pg_database = None
+    if SCALE_OUT:
+        require_service("PostgreSQL", "127.0.0.1", 5432)
+        require_service("Redis", "127.0.0.1", 6379)
+        pg_database = f"secure_phone_e2e_{port}"
+        _admin(f'CREATE DATABASE "{pg_database}"')
+        db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_database
+        env.update(REFLEX_REDIS_URL=REDIS_URL, SECURE_PHONE_WORKERS=str(SCALE_OUT_WORKERS))
+    else:
+        db_url = f"sqlite:///{data / 'e2e.db'}"
+    env["REFLEX_DB_URL"] = db_url
     from secure_phone.adapters.migrate import migrate
 
     migrate(db_url)
@@ -73,14 +95,37 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base_url, process, log)
-        yield {"base_url": base_url, "db_url": db_url, "log": log}
+        yield {"base_url": base_url, "db_url": db_url, "log": log, "pgid": process.pid}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        _stop(process)
+        from secure_phone.adapters import db as database
+
+        database.get_engine(db_url).dispose()
+        if pg_database:
+            _admin(f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)')
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server's whole process group (workers and dispatcher included)."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
         try:
-            process.wait(20)
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            return
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            continue
+
+
+def _admin(sql: str) -> None:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(sql)
+    engine.dispose()
 
 
 @pytest.fixture(autouse=True)
