@@ -33,6 +33,14 @@ def login(page: Page, identifier: str) -> None:
     expect(page.get_by_role("heading", name="Mes coordonnées")).to_be_visible()
 
 
+def login_any(page: Page, identifier: str) -> None:
+    """Log in without expecting « Mes coordonnées » (ineligible, stale number, new phone)."""
+    page.get_by_label("Identifiant").fill(identifier)
+    page.get_by_label("Mot de passe").fill("Demo1234!")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_timeout(800)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -107,7 +115,46 @@ def main() -> None:
             phone.wait_for_timeout(300)
             shot(phone, "18-securpass-approval-english", vp_name)
             phone.get_by_role("button", name="Passer en français").click()
-            for page in (web, phone, inbox):
+            # Ways out (issue 3).
+            other = ctx().new_page()
+            other.goto("/connexion")
+            login_any(other, "1000000004")
+            shot(other, "20-ineligible", vp_name)
+            other.get_by_role("button", name="Contacter mon conseiller").click()
+            expect(other.get_by_role("heading", name="Contacter votre conseiller")).to_be_visible()
+            shot(other, "21-advisor-contact", vp_name)
+            other.get_by_role("button", name="Se déconnecter").click()
+            login_any(other, "1000000007")
+            expect(other.get_by_role("button", name="Oui, c'est mon numéro")).to_be_visible()
+            shot(other, "22-stale-number", vp_name)
+            new = ctx().new_page()
+            new.goto("/app")
+            new.get_by_role("button", name="Nouveau smartphone").click()
+            login_any(new, "1000000006")
+            expect(new.get_by_role("heading", name="Activez Sécur'Pass sur ce smartphone")).to_be_visible()
+            shot(new, "23-activation-new-phone", vp_name)
+            # Julien refuses: « not me »; the advisor's sheet shows the warning (issue 4).
+            julien = ctx().new_page()
+            julien.goto("/app")
+            julien.get_by_role("button", name="Smartphone de Julien Petit").click()
+            login_any(julien, "1000000002")  # his J2 request above is still pending: the app opens on it
+            expect(julien.get_by_role("heading", name="Changement de numéro de mobile sécurisé")).to_be_visible()
+            julien.get_by_role("button", name="Refuser").click()
+            julien.get_by_label("Je ne suis pas à l'origine de cette demande").check()
+            julien.get_by_role("button", name="Refuser la demande").click()
+            advisor = ctx().new_page()
+            advisor.goto("/conseiller")
+            advisor.get_by_label("Identifiant conseiller").fill("sophie.lambert")
+            advisor.get_by_label("Mot de passe").fill("Demo1234!")
+            advisor.get_by_role("button", name="Se connecter").click()
+            expect(advisor.get_by_role("heading", name=re.compile("^Espace conseiller"))).to_be_visible()
+            shot(advisor, "30-advisor-home", vp_name)
+            advisor.get_by_label("Rechercher un client").fill("Petit")
+            advisor.get_by_role("button", name="Rechercher").click()
+            advisor.get_by_role("button", name="Ouvrir la fiche de Julien Petit").click()
+            expect(advisor.locator("#vigilance")).to_be_visible()
+            shot(advisor, "31-advisor-sheet-warning", vp_name)
+            for page in (web, phone, inbox, other, new, julien, advisor):
                 page.context.close()
         browser.close()
     print(f"screenshots written to {OUT}")

@@ -22,7 +22,7 @@ from secure_phone.domain.phone import phone_from_e164
 from secure_phone.services.status import secure_phone_status
 from secure_phone.settings import service_token
 
-IDENTIFIER = re.compile(r"^\d{10}$")
+IDENTIFIER = re.compile(r"[0-9]{10}")  # ASCII digits only; used with fullmatch
 
 
 def _authorized(request: Request) -> bool:
@@ -53,7 +53,7 @@ async def customer_status(request: Request) -> JSONResponse:
     if not _authorized(request):
         return _error(401, "unauthorized")
     identifier = request.path_params["identifier"]
-    if not IDENTIFIER.match(identifier):
+    if not IDENTIFIER.fullmatch(identifier):
         return _error(400, "invalid_identifier")
     status = await asyncio.to_thread(secure_phone_status, identifier, now=datetime.now(timezone.utc))
     return JSONResponse(status) if status else _error(404, "not_found")
@@ -63,7 +63,7 @@ async def mysys_contact(request: Request) -> JSONResponse:
     if not _authorized(request):
         return _error(401, "unauthorized")
     identifier = request.path_params["identifier"]
-    if not IDENTIFIER.match(identifier):
+    if not IDENTIFIER.fullmatch(identifier):
         return _error(400, "invalid_identifier")
     contact = await asyncio.to_thread(get_mysys().get_customer_contact, identifier)
     if contact is None:
