@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import sqlalchemy
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from secure_phone.adapters.db import read_only
@@ -75,7 +75,28 @@ async def mysys_contact(request: Request) -> JSONResponse:
     })
 
 
+BINDING = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+async def bind_session(request: Request) -> Response:
+    """Store a login's binding value as an HttpOnly cookie (see secure_phone.ui.binding)."""
+    from secure_phone.ui.binding import CHANNELS, cookie_name
+
+    try:
+        payload = await request.json()
+    except ValueError:
+        return _error(400, "invalid_body")
+    channel, value = (payload.get("channel"), payload.get("value")) if isinstance(payload, dict) else (None, None)
+    if channel not in CHANNELS or not isinstance(value, str) or not BINDING.fullmatch(value):
+        return _error(400, "invalid_body")
+    response = Response(status_code=204)
+    response.set_cookie(cookie_name(channel), value, httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https", max_age=8 * 3600)
+    return response
+
+
 api = Starlette(routes=[
+    Route("/api/session/bind", bind_session, methods=["POST"]),
     Route("/api/health", health),
     Route("/api/v1/customers/{identifier}/secure-phone", customer_status),
     Route("/api/mysys/v1/contacts/{identifier}", mysys_contact),

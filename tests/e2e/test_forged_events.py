@@ -377,6 +377,39 @@ def test_a_copied_client_token_does_not_reach_a_live_tab_session(server: dict, d
     expect(desktop.get_by_role("heading", name="Mes coordonnées")).to_be_visible()
 
 
+def test_a_copied_client_token_cannot_resume_a_closed_tabs_session(
+    server: dict, browser: Browser, attacker: Page
+) -> None:
+    """The victim closes the tab without logging out; someone who copied its client token (visible in
+    the tab's sessionStorage and in the websocket URL) connects from another browser with it.
+
+    Correct behaviour: that other browser is not logged in as the victim.
+    """
+    victim_context = browser.new_context(base_url=server["base_url"], locale="fr-FR")
+    victim = victim_context.new_page()
+    web_login(victim, JULIEN)
+    token = victim.evaluate("() => sessionStorage.getItem('token')")
+    victim_context.close()
+    time.sleep(1.5)  # the server notices the disconnect
+
+    before = snapshot(server["db_url"])["requests"]
+
+    thief = RawClient(attacker, token)
+    for name, payload in ((f"{WEB}.load_home", {}), (f"{WEB}.start_change", {}),
+                          (f"{WEB}.submit_number", {"form": {"number": "07 81 22 33 44"}}), (f"{WEB}.confirm", {})):
+        thief.send(name, payload)
+        thief.settle(quiet=0.3)  # one step after the other, as the page would
+    received = "\n".join(thief.frames)
+    started = [r for r in snapshot(server["db_url"])["requests"] if r not in before]
+    assert started == [], \
+        f"another browser holding only the closed tab's client token started a change in Julien's name: {started}"
+    assert '"first_name_rx_state_":"Julien"' not in received and "06 •• •• •• 89" not in received, \
+        "another browser holding only the closed tab's client token resumed Julien's logged-in session"
+
+
+# --- (c) the Sécur'Pass code never comes back ---------------------------------------------------
+
+
 def test_the_phone_never_receives_the_code_the_secret_nor_the_full_number(server: dict, phone: Page) -> None:
     received = record_frames(phone)
     pick_phone(phone, "Smartphone de Camille Martin")

@@ -15,10 +15,13 @@ def _group(pgid: int) -> list[str]:
 
 
 def test_the_processes_of_the_mode(server: dict) -> None:
-    processes = _group(server["pgid"])
+    """(Against a server started elsewhere, E2E_BASE_URL, only its health and database are checked.)"""
+    processes = _group(server["pgid"]) if "pgid" in server else []
     dispatchers = [p for p in processes if "secure_phone.dispatcher" in p]
     servers = [p for p in processes if "reflex run" in p]
-    if SCALE_OUT:
+    if not processes:
+        pass
+    elif SCALE_OUT:
         # the reflex supervisor, plus one process per worker
         assert len(servers) >= SCALE_OUT_WORKERS + 1, processes
         assert len(dispatchers) == 1, processes

@@ -234,3 +234,21 @@ def test_the_api_is_read_only(client: TestClient, world: World) -> None:  # noqa
             assert response.status_code == 405, (method, path)
     assert world.customer(CAMILLE).secure_phone_e164 == CAMILLE_OLD
     assert world.mysys_contact(CAMILLE).secure_phone_e164 == CAMILLE_OLD
+
+
+def test_session_binding_sets_an_httponly_strict_cookie() -> None:
+    from starlette.testclient import TestClient
+
+    from secure_phone.api import api
+
+    client = TestClient(api)
+    value = "A" * 43
+    response = client.post("/api/session/bind", json={"channel": "web", "value": value})
+    assert response.status_code == 204
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"sp_bind_web={value}") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    for bad in ({"channel": "bank", "value": value}, {"channel": "web", "value": "short"},
+                {"channel": "web", "value": "A" * 42 + "!"}, ["web", value], {"channel": "web"}):
+        assert client.post("/api/session/bind", json=bad).status_code == 400
+    assert client.post("/api/session/bind", content=b"not json").status_code == 400
+    assert client.get("/api/session/bind").status_code == 405

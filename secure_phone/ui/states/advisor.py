@@ -10,7 +10,7 @@ from secure_phone.services import advisor as svc
 from secure_phone.services import auth, live
 from secure_phone.services.advisor import AdvisorError, ContactView, CustomerRow, TimelineItem, ValidationView
 from secure_phone.services.auth import LoginError, Principal
-from secure_phone.ui import runtime
+from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.states.customer import REGIONS
 
@@ -18,6 +18,8 @@ from secure_phone.ui.states.customer import REGIONS
 @runtime.pushable
 class AdvisorState(rx.State):
     _secret: str = ""
+    _binding_hash: str = ""
+    _login_sid: str = ""
     logged_in: bool = False
     login_error: str = ""
     advisor_name: str = ""
@@ -56,6 +58,8 @@ class AdvisorState(rx.State):
 
     def _principal(self) -> Principal | None:
         principal = auth.authenticate(self._secret, now=runtime.now()) if self._secret else None
+        if principal is not None and not binding.bound(self, "advisor"):
+            principal = None  # the token alone is not the browser that logged in
         if principal is None or principal.kind != "advisor":
             if self.logged_in:
                 self._logout_here("session.expired")
@@ -65,6 +69,7 @@ class AdvisorState(rx.State):
     def _logout_here(self, message: str = "") -> None:
         live.unsubscribe(self.router.session.client_token, self.get_full_name())
         self._secret, self.logged_in, self.login_error = "", False, message
+        self._binding_hash = self._login_sid = ""
         self.screen, self.revealed, self.identifier = "home", "", ""
 
     @rx.event
@@ -75,13 +80,14 @@ class AdvisorState(rx.State):
         except LoginError as error:
             self.login_error = error.code
             return focus_errors()
+        bind_cookie = binding.bind(self, "advisor")
         principal = self._principal()
         assert principal is not None
         view = svc.profile(principal.id)
         self.advisor_name, self.agency_name = view.name, view.agency_name
         self.logged_in, self.login_error = True, ""
         self._home(principal)
-        return focus_title()
+        return [bind_cookie, focus_title()]
 
     @rx.event
     def logout(self):  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from secure_phone.services import auth, change, contact, customers, live, stale
 from secure_phone.services.auth import LoginError, Principal
 from secure_phone.services.change import ChangeError
 from secure_phone.services.stale import StaleError
-from secure_phone.ui import runtime
+from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.i18n import LangState
 
@@ -44,6 +44,8 @@ class CustomerAuth(rx.State, mixin=True):
     """
 
     _secret: str = ""
+    _binding_hash: str = ""
+    _login_sid: str = ""
     logged_in: bool = False
     login_error: str = ""
     first_name: str = ""
@@ -57,6 +59,8 @@ class CustomerAuth(rx.State, mixin=True):
     def _principal(self) -> Principal | None:
         """The live session's customer, or None after logging the tab out (expired session)."""
         principal = auth.authenticate(self._secret, now=runtime.now()) if self._secret else None
+        if principal is not None and not binding.bound(self, self.channel_name):
+            principal = None  # the token alone (e.g. copied from a URL) is not the browser that logged in
         if principal is None or principal.kind != "customer" or principal.channel != self.channel_name:
             if self.logged_in:
                 self._end_session("session.expired")
@@ -66,7 +70,7 @@ class CustomerAuth(rx.State, mixin=True):
     def _end_session(self, message: str = "") -> None:
         if self._secret:
             live.unsubscribe(self.router.session.client_token, self.get_full_name())
-        self._secret = ""
+        self._secret = self._binding_hash = self._login_sid = ""
         self.logged_in = False
         self.login_error = message
         self.first_name = self.last_name = ""
@@ -78,7 +82,7 @@ class CustomerAuth(rx.State, mixin=True):
     def _after_login(self, principal: Principal) -> None:  # loads the first screen
         pass
 
-    def _do_login(self, form: dict) -> bool:
+    def _do_login(self, form: dict) -> rx.event.EventSpec | None:
         """Open a session from the login form; False (with ``login_error`` set) when refused."""
         now = runtime.now()
         try:
@@ -88,15 +92,16 @@ class CustomerAuth(rx.State, mixin=True):
             )
         except LoginError as error:
             self.login_error = error.code
-            return False
+            return None
         self._secret = secret
+        bind_cookie = binding.bind(self, self.channel_name)
         principal = auth.authenticate(secret, now=now)
         assert principal is not None
         self.logged_in = True
         self.login_error = ""
         live.subscribe(self.router.session.client_token, self.get_full_name(), principal.id, now=now)
         self._after_login(principal)
-        return True
+        return bind_cookie
 
     def _do_logout(self) -> None:
         auth.logout(self._secret, actor=self._actor(), now=runtime.now())
@@ -104,7 +109,8 @@ class CustomerAuth(rx.State, mixin=True):
 
     @rx.event
     def login(self, form: dict):  # type: ignore[no-untyped-def]
-        return focus_title() if self._do_login(form) else focus_errors()
+        bind_cookie = self._do_login(form)
+        return [bind_cookie, focus_title()] if bind_cookie else focus_errors()
 
     @rx.event
     def logout(self):  # type: ignore[no-untyped-def]

@@ -25,8 +25,9 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     def login_and_go(self, form: dict):  # type: ignore[no-untyped-def]
-        if self._do_login(form):
-            return rx.redirect(HOME_ROUTE)
+        bind_cookie = self._do_login(form)
+        if bind_cookie:
+            return [bind_cookie, rx.redirect(HOME_ROUTE)]
         return focus_errors()
 
     @rx.event
