@@ -69,3 +69,8 @@ dispatcher: install
 
 clean:
 	rm -rf .web data .states
+
+.PHONY: bench
+## Benchmark (reports, never gates): BENCH_QUICK=1 (< 2 min of load), BENCH_REDIS_URL=redis://127.0.0.1:6379/13 for scale-out.
+bench: install
+	$(PY) bench/run.py

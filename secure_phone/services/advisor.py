@@ -38,6 +38,7 @@ from secure_phone.domain.risk import RISK_WINDOW, Event, RiskSignal, requires_se
 from secure_phone.services.audit import Actor, record
 from secure_phone.services.change import complete_change
 from secure_phone.services.customers import local_time
+from secure_phone.services.inputs import free_text, key
 from secure_phone.settings import secret_key
 
 DOCUMENT_TYPES = ("cni", "passeport", "titre_sejour")
@@ -125,7 +126,7 @@ def _advisor(session: Session, advisor_id: int) -> Advisor:
 
 def _customer(session: Session, advisor: Advisor, identifier: str, lock: bool = False) -> Customer:
     """The customer, only if they belong to the advisor's agency: else « not found »."""
-    query = select(Customer).where(Customer.identifier == identifier, Customer.agency_id == advisor.agency_id)
+    query = select(Customer).where(Customer.identifier == key(identifier), Customer.agency_id == advisor.agency_id)
     customer = session.exec(query.with_for_update() if lock else query).first()
     if customer is None:
         raise AdvisorError("advisor.not_found")
@@ -142,7 +143,7 @@ def profile(advisor_id: int, *, url: str | None = None) -> AdvisorView:
 
 def search(advisor_id: int, query: str, *, url: str | None = None) -> list[CustomerRow]:
     """By identifier (or its start) or by name, in the advisor's agency only."""
-    text = (query or "").strip()[:60]
+    text = key(query, 60).strip()
     if len(text) < 2:
         return []
     pattern = f"%{text.replace('%', '').replace('_', '')}%"
@@ -151,7 +152,7 @@ def search(advisor_id: int, query: str, *, url: str | None = None) -> list[Custo
         rows = session.exec(
             select(Customer).where(
                 Customer.agency_id == advisor.agency_id,
-                or_(Customer.identifier.startswith(text), Customer.last_name.ilike(pattern),  # type: ignore[attr-defined]
+                or_(Customer.identifier.startswith(text, autoescape=True), Customer.last_name.ilike(pattern),  # type: ignore[attr-defined]
                     Customer.first_name.ilike(pattern)),  # type: ignore[attr-defined]
             ).order_by(Customer.last_name).limit(20)
         ).all()
@@ -238,7 +239,7 @@ def queue(advisor_id: int, *, lang: str = "fr", url: str | None = None) -> list[
 
 
 def _contact(session: Session, advisor: Advisor, contact_id: str) -> ContactRequest:
-    row = session.exec(select(ContactRequest).where(ContactRequest.id == contact_id).with_for_update()).first()
+    row = session.exec(select(ContactRequest).where(ContactRequest.id == key(contact_id)).with_for_update()).first()
     customer = session.get(Customer, row.customer_id) if row else None
     if row is None or customer is None or customer.agency_id != advisor.agency_id:
         raise AdvisorError("advisor.not_found")
@@ -260,7 +261,7 @@ def close(advisor_id: int, contact_id: str, note: str, *, actor: Actor, now: dat
     with transaction(url) as session:
         advisor = _advisor(session, advisor_id)
         row = _contact(session, advisor, contact_id)
-        row.note = (note or "").strip()[:500] or row.note
+        row.note = free_text(note) or row.note
         row.status, row.closed_at = "closed", now
         row.advisor_id = row.advisor_id or advisor.id
         session.add(row)
@@ -357,7 +358,7 @@ def validate_change(advisor_id: int, request_id: str, *, actor: Actor, now: date
     """The second advisor's validation (four eyes): never the advisor who entered the change."""
     with transaction(url) as session:
         advisor = _advisor(session, advisor_id)
-        request = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).first()
+        request = session.exec(select(ChangeRequest).where(ChangeRequest.id == key(request_id)).with_for_update()).first()
         customer = session.get(Customer, request.customer_id) if request else None
         if request is None or customer is None or customer.agency_id != advisor.agency_id \
                 or request.channel != Channel.ADVISOR.value:

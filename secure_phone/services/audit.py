@@ -27,6 +27,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from secure_phone.adapters.models import AuditEntry, AuditHead
+from secure_phone.services.inputs import free_text
 from secure_phone.domain.policy import DEFAULT_POLICY
 
 GENESIS = "0" * 64
@@ -101,15 +102,15 @@ def record(
     entry = AuditEntry(
         at=now.astimezone(timezone.utc),  # hashed as stored: the column keeps UTC
         actor_kind=actor.kind,
-        actor_id=actor.id,
+        actor_id=free_text(actor.id, 100) or None,
         customer_id=customer_id,
         action=action,
         outcome=outcome,
         channel=actor.channel,
-        ip=actor.ip,
-        user_agent=(actor.user_agent or "")[:300] or None,
-        request_id=request_id,
-        details=json.dumps(details, sort_keys=True, default=str),
+        ip=free_text(actor.ip, 64) or None,
+        user_agent=free_text(actor.user_agent, 300) or None,
+        request_id=free_text(request_id, 100) or None,
+        details=json.dumps(details, sort_keys=True, default=str),  # JSON escapes control characters
         prev_hash=head.last_hash,
         hash="",
     )

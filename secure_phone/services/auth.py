@@ -20,6 +20,7 @@ from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import Advisor, Customer, Device, UserSession
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.services.audit import Actor, record
+from secure_phone.services.inputs import key
 
 _HASHER = PasswordHasher()
 # Verified when the identifier is unknown, so that the answer takes the same time either way.
@@ -121,7 +122,7 @@ def login_customer(
     url: str | None = None,
 ) -> str:
     """Check the credentials and open a session; returns the session secret (kept server-side)."""
-    identifier = (identifier or "").strip()
+    identifier = key(identifier).strip()
     if not identifier or not password:
         raise LoginError("login.error.empty")
     with transaction(url) as session:
@@ -138,7 +139,7 @@ def login_customer(
 def login_advisor(
     login: str, password: str, *, actor: Actor, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None
 ) -> str:
-    login = (login or "").strip().lower()
+    login = key(login).strip().lower()
     if not login or not password:
         raise LoginError("login.error.empty")
     with transaction(url) as session:

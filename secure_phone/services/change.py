@@ -36,6 +36,7 @@ from secure_phone.domain.securpass import (
 )
 from secure_phone.services.audit import Actor, record
 from secure_phone.services.customers import display_name, eligibility_of, local_time
+from secure_phone.services.inputs import key
 from secure_phone.services.sms_codes import revoke_codes
 from secure_phone.settings import secret_key
 
@@ -230,7 +231,7 @@ def start_request(
 
 def _own_request(session: Session, customer_id: int, request_id: str) -> ChangeRequest:
     request = session.exec(
-        select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()
+        select(ChangeRequest).where(ChangeRequest.id == key(request_id)).with_for_update()
     ).first()
     if request is None or request.customer_id != customer_id or request.channel == Channel.ADVISOR.value:
         raise ChangeError("sp.gone")  # the same answer whether it does not exist or is someone else's
@@ -239,7 +240,7 @@ def _own_request(session: Session, customer_id: int, request_id: str) -> ChangeR
 
 def request_status(customer_id: int, request_id: str, *, now: datetime, url: str | None = None) -> RequestView:
     with read_only(url) as session:
-        request = session.get(ChangeRequest, request_id)
+        request = session.get(ChangeRequest, key(request_id))
         if request is None or request.customer_id != customer_id:
             raise ChangeError("sp.gone")
         return _view(request, now)
@@ -276,6 +277,7 @@ def _number_free(session: Session, request: ChangeRequest, customer_id: int) -> 
 
 
 def _enrolled_device(session: Session, device_id: str | None, customer_id: int) -> Device | None:
+    device_id = key(device_id)
     device = session.get(Device, device_id) if device_id else None
     if device is None or device.customer_id != customer_id or device.status != "enrolled" or not device.public_jwk:
         return None
@@ -347,6 +349,7 @@ def approve(
     every failure is audited.
     """
     lang = i18n.normalize_lang(lang)
+    request_id, device_id = key(request_id), key(device_id) or None
     with transaction(url) as session:
         customer = _customer_for_update(session, customer_id)
         request = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).first()
@@ -424,6 +427,7 @@ def refuse(
 ) -> ApprovalResult:
     """« Refuser » on the phone, signed like an approval; « not me » raises a fraud alert."""
     lang = i18n.normalize_lang(lang)
+    request_id, device_id = key(request_id), key(device_id) or None
     with transaction(url) as session:
         customer = _customer_for_update(session, customer_id)
         request = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).first()

@@ -17,6 +17,7 @@ from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import Customer, Device
 from secure_phone.domain.securpass import validate_public_jwk
 from secure_phone.services.audit import Actor, record
+from secure_phone.services.inputs import key
 
 NEW_PHONE = "new"
 NEW_PHONE_LABEL = "Nouveau smartphone"
@@ -62,7 +63,7 @@ def pick_up_phone(choice: str, public_jwk: object, *, actor: Actor, now: datetim
         if choice == NEW_PHONE:
             device = Device(label=NEW_PHONE_LABEL, status="unenrolled", created_at=now)
         else:
-            device = session.exec(select(Device).where(Device.id == choice, Device.status == "enrolled")).first()
+            device = session.exec(select(Device).where(Device.id == key(choice), Device.status == "enrolled")).first()
             if device is None:
                 raise DeviceError("error.generic")
         device.public_jwk = json.dumps(jwk, sort_keys=True)
@@ -74,6 +75,7 @@ def pick_up_phone(choice: str, public_jwk: object, *, actor: Actor, now: datetim
 
 
 def device_view(device_id: str | None, url: str | None = None) -> DeviceView | None:
+    device_id = key(device_id)
     if not device_id:
         return None
     with read_only(url) as session:
