@@ -3,6 +3,8 @@ call is limited to the advisor's agency."""
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from secure_phone.domain.risk import CHECKS, RiskSignal
@@ -73,10 +75,11 @@ class AdvisorState(rx.State):
         self.screen, self.revealed, self.identifier = "home", "", ""
 
     @rx.event
-    def login(self, form: dict):  # type: ignore[no-untyped-def]
-        try:
-            self._secret = auth.login_advisor(str(form.get("login", "")), str(form.get("password", "")),
-                                              actor=self._actor(), now=runtime.now())
+    async def login(self, form: dict):  # type: ignore[no-untyped-def]
+        try:  # argon2 in a worker thread: it must not stall the other clients' events
+            self._secret = await asyncio.to_thread(
+                auth.login_advisor, str(form.get("login", "")), str(form.get("password", "")),
+                actor=self._actor(), now=runtime.now())
         except LoginError as error:
             self.login_error = error.code
             return focus_errors()

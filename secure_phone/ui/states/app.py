@@ -118,7 +118,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     @rx.event
     async def app_login(self, form: dict):  # type: ignore[no-untyped-def]
         await self._sync_lang()
-        bind_cookie = self._do_login(form)
+        bind_cookie = await self._do_login(form)
         return [bind_cookie, focus_title()] if bind_cookie else focus_errors()
 
     # --- after login -----------------------------------------------------------------------

@@ -82,12 +82,14 @@ class CustomerAuth(rx.State, mixin=True):
     def _after_login(self, principal: Principal) -> None:  # loads the first screen
         pass
 
-    def _do_login(self, form: dict) -> rx.event.EventSpec | None:
-        """Open a session from the login form; False (with ``login_error`` set) when refused."""
+    async def _do_login(self, form: dict) -> rx.event.EventSpec | None:
+        """Open a session from the login form; the cookie-binding script, or None (``login_error``
+        set) when refused. The password hash is checked in a worker thread: argon2 is slow on
+        purpose and must not stall the other clients' events."""
         now = runtime.now()
         try:
-            secret = auth.login_customer(
-                str(form.get("identifier", "")), str(form.get("password", "")),
+            secret = await asyncio.to_thread(
+                auth.login_customer, str(form.get("identifier", "")), str(form.get("password", "")),
                 channel=self.channel_name, actor=self._actor(), now=now, device_id=self._device_for_login(),
             )
         except LoginError as error:
@@ -108,8 +110,8 @@ class CustomerAuth(rx.State, mixin=True):
         self._end_session()
 
     @rx.event
-    def login(self, form: dict):  # type: ignore[no-untyped-def]
-        bind_cookie = self._do_login(form)
+    async def login(self, form: dict):  # type: ignore[no-untyped-def]
+        bind_cookie = await self._do_login(form)
         return [bind_cookie, focus_title()] if bind_cookie else focus_errors()
 
     @rx.event

@@ -24,8 +24,8 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
         self._land(principal)
 
     @rx.event
-    def login_and_go(self, form: dict):  # type: ignore[no-untyped-def]
-        bind_cookie = self._do_login(form)
+    async def login_and_go(self, form: dict):  # type: ignore[no-untyped-def]
+        bind_cookie = await self._do_login(form)
         if bind_cookie:
             return [bind_cookie, rx.redirect(HOME_ROUTE)]
         return focus_errors()
