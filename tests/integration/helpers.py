@@ -16,8 +16,10 @@ import base64
 import functools
 import json
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -325,3 +327,24 @@ def world(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         yield World(url=db_url, clock=clock, mysys=SimulatedMySys(db_url, sleep=lambda s: None))
     finally:
         secret_key.cache_clear()
+
+
+def run_together(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released at the same instant; their results (or exceptions)."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def runner(index: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results[index] = call()
+        except BaseException as error:  # noqa: BLE001  (reported to the test)
+            results[index] = error
+
+    threads = [threading.Thread(target=runner, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a call hung"
+    return results

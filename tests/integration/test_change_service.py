@@ -11,7 +11,6 @@ from secure_phone.adapters.models import Customer
 
 from secure_phone.adapters.db import transaction
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from secure_phone.services import change, devices, status
 from secure_phone.services.audit import verify_chain
 from secure_phone.services.change import ChangeError
 from tests.integration.helpers import (
+    run_together,
     CAMILLE,
     CAMILLE_OLD,
     CODE,
@@ -758,26 +758,6 @@ def test_a_late_retry_never_overwrites_a_newer_change(world: World) -> None:
 
 # --- 5. concurrency -------------------------------------------------------------------------------
 
-
-def run_together(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released at the same instant; their results (or exceptions)."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def runner(index: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = call()
-        except BaseException as error:  # noqa: BLE001  (reported to the test)
-            results[index] = error
-
-    threads = [threading.Thread(target=runner, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a call hung"
-    return results
 
 
 def test_two_simultaneous_approvals_apply_exactly_one_change(world: World) -> None:

@@ -6,7 +6,6 @@ Assertions are on the rows: ContactRequest, ChangeRequest, AuditEntry.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from secure_phone.domain.change_request import Channel
 from secure_phone.services import contact
 from secure_phone.services.contact import AdvisorCard
 from tests.integration.helpers import (
+    run_together,
     CAMILLE,
     OTHER_RAW,
     PARIS_OPERA_PHONE,
@@ -49,26 +49,6 @@ def contacts(world: World, identifier: str | None = None) -> list[ContactRequest
             query = query.where(ContactRequest.customer_id == world.cid(identifier))
         return list(s.exec(query))
 
-
-def run_together(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released at the same instant; their results (or exceptions)."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def runner(index: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = call()
-        except BaseException as error:  # noqa: BLE001  (reported to the test)
-            results[index] = error
-
-    threads = [threading.Thread(target=runner, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a call hung"
-    return results
 
 
 # --- the advisor card ---------------------------------------------------------------------------------
