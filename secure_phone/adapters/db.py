@@ -3,12 +3,19 @@
 SQLite (embedded default) runs every write transaction as ``BEGIN IMMEDIATE`` in WAL mode so that
 two writers serialise instead of failing on a lock upgrade; PostgreSQL uses row locks
 (``SELECT … FOR UPDATE``) taken by the services where a rule depends on the current row.
+
+SQLite has one write lock per database, and a writer that finds it taken polls with growing sleeps
+(up to 100 ms each) in its busy handler: with the event loop, the login threads and the dispatcher
+all writing, those sleeps added up to seconds of stall under load (docs/benchmarks.md). Writers of
+one process therefore queue on a lock of their own first, and meet SQLite's lock (and its busy
+handler) only against other processes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +24,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 _ENGINES: dict[str, sqlalchemy.Engine] = {}
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
 READ_ONLY = "secure_phone_read_only"
 
 
@@ -66,6 +74,7 @@ def get_engine(url: str | None = None) -> sqlalchemy.Engine:
             if path and path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             engine = _sqlite_engine(url)
+            _WRITE_LOCKS[url] = threading.RLock()
         else:
             engine = sqlalchemy.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         _ENGINES[url] = engine
@@ -75,13 +84,16 @@ def get_engine(url: str | None = None) -> sqlalchemy.Engine:
 @contextlib.contextmanager
 def transaction(url: str | None = None) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any exception."""
-    with Session(get_engine(url), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    url = url or default_url()
+    engine = get_engine(url)
+    with _WRITE_LOCKS.get(url) or contextlib.nullcontext():  # SQLite: this process's writers queue here
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
 
 
 @contextlib.contextmanager
@@ -97,3 +109,4 @@ def dispose_all() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
     _ENGINES.clear()
+    _WRITE_LOCKS.clear()

@@ -43,6 +43,13 @@ class Policy:
     session_max_age: timedelta = timedelta(hours=8)
     login_max_failures: int = 5
     login_lockout: timedelta = timedelta(minutes=15)
+    # Password hashes: argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane: ~40 ms of
+    # one core here). argon2-cffi's default (64 MiB, 3 passes, 4 lanes) costs ~300 ms of CPU per login,
+    # which a login burst turns into seconds of queueing for everyone (docs/benchmarks.md). Stored
+    # hashes made with other parameters are rehashed at the next successful login.
+    password_hash_memory_kib: int = 19456
+    password_hash_iterations: int = 2
+    password_hash_lanes: int = 1
     # Anti-takeover
     new_device_lock: timedelta = timedelta(hours=72)
     cooling_off: timedelta = timedelta(hours=72)
@@ -67,6 +74,9 @@ class Policy:
                          else isinstance(value, int) and value <= 0)
             if too_small:
                 raise ValueError(f"Policy.{f.name} must be positive, got {value!r}")
+        if self.password_hash_memory_kib < 7168 or self.password_hash_memory_kib * self.password_hash_iterations < 35840:
+            # OWASP's weakest acceptable argon2id setting: 7 MiB × 5 passes (its other rows trade memory for passes).
+            raise ValueError("Policy.password_hash_* is weaker than OWASP's argon2id minimum")
         if self.default_region not in self.allowed_regions:
             raise ValueError("Policy.default_region must be one of allowed_regions")
         if not set(self.overseas_regions) <= self.allowed_regions:

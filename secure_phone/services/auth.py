@@ -22,7 +22,11 @@ from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.services.audit import Actor, record
 from secure_phone.services.inputs import key
 
-_HASHER = PasswordHasher()
+_HASHER = PasswordHasher(
+    time_cost=DEFAULT_POLICY.password_hash_iterations,
+    memory_cost=DEFAULT_POLICY.password_hash_memory_kib,
+    parallelism=DEFAULT_POLICY.password_hash_lanes,
+)
 # Verified when the identifier is unknown, so that the answer takes the same time either way.
 _DUMMY_HASH = _HASHER.hash("not a password")
 TOUCH_EVERY_SECONDS = 30
@@ -55,29 +59,41 @@ def _session_id(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _password_ok(account: Customer | Advisor | None, password: str) -> bool:
+def _password_ok(password_hash: str | None, password: str) -> bool:
+    """Verify outside any transaction (argon2 is slow on purpose: no lock may wait for it)."""
     try:
-        return _HASHER.verify(account.password_hash if account else _DUMMY_HASH, password) and account is not None
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _locked(account: Customer | Advisor | None, now: datetime) -> bool:
+    return account is not None and account.locked_until is not None and account.locked_until > now
 
 
 def _check_password(
     session: Session,
     account: Customer | Advisor | None,
+    verified_hash: str | None,
+    password_ok: bool,
     password: str,
     actor: Actor,
     now: datetime,
     policy: Policy,
     customer_id: int | None,
 ) -> None:
-    """Raise LoginError after committing what the failure changed (counter, lock, audit)."""
-    if account is not None and account.locked_until is not None and account.locked_until > now:
+    """Apply the verdict of the password check to the account, now locked for update.
+
+    ``verified_hash`` is the hash the password was checked against (read before the transaction);
+    a lock taken or a password changed since then wins over that verdict. Raises LoginError after
+    committing what the failure changed (counter, lock, audit).
+    """
+    if _locked(account, now):
         record(session, actor, "login", "locked", now=now, customer_id=customer_id)
         session.commit()
         raise LoginError("login.error.locked")
-    if not _password_ok(account, password):
-        if account is not None:
+    if not password_ok or account is None or account.password_hash != verified_hash:
+        if account is not None and account.password_hash == verified_hash:
             account.failed_logins += 1
             if account.failed_logins >= policy.login_max_failures:
                 account.locked_until = now + policy.login_lockout
@@ -86,8 +102,10 @@ def _check_password(
         record(session, actor, "login", "refused", now=now, customer_id=customer_id)
         session.commit()
         raise LoginError("login.error.invalid")
-    account.failed_logins = 0  # type: ignore[union-attr]
-    account.locked_until = None  # type: ignore[union-attr]
+    account.failed_logins = 0
+    account.locked_until = None
+    if _HASHER.check_needs_rehash(account.password_hash):  # stored with older parameters
+        account.password_hash = hash_password(password)
     session.add(account)
 
 
@@ -125,9 +143,15 @@ def login_customer(
     identifier = key(identifier).strip()
     if not identifier or not password:
         raise LoginError("login.error.empty")
+    query = select(Customer).where(Customer.identifier == identifier)
+    with read_only(url) as session:
+        seen = session.exec(query).first()
+    verified_hash = seen.password_hash if seen is not None and not _locked(seen, now) else None
+    password_ok = _password_ok(verified_hash, password)  # the dummy hash when unknown or locked: same time
     with transaction(url) as session:
-        customer = session.exec(select(Customer).where(Customer.identifier == identifier)).first()
-        _check_password(session, customer, password, actor, now, policy, customer.id if customer else None)
+        customer = session.exec(query.with_for_update()).first()
+        _check_password(session, customer, verified_hash, password_ok, password, actor, now, policy,
+                        customer.id if customer else None)
         assert customer is not None and customer.id is not None
         if device_id is not None and session.get(Device, device_id) is None:
             device_id = None
@@ -142,9 +166,14 @@ def login_advisor(
     login = key(login).strip().lower()
     if not login or not password:
         raise LoginError("login.error.empty")
+    query = select(Advisor).where(Advisor.login == login)
+    with read_only(url) as session:
+        seen = session.exec(query).first()
+    verified_hash = seen.password_hash if seen is not None and not _locked(seen, now) else None
+    password_ok = _password_ok(verified_hash, password)
     with transaction(url) as session:
-        advisor = session.exec(select(Advisor).where(Advisor.login == login)).first()
-        _check_password(session, advisor, password, actor, now, policy, None)
+        advisor = session.exec(query.with_for_update()).first()
+        _check_password(session, advisor, verified_hash, password_ok, password, actor, now, policy, None)
         assert advisor is not None and advisor.id is not None
         secret = _open_session(session, "advisor", advisor.id, "advisor", None, now, policy)
         record(session, actor, "advisor_login", "ok", now=now, advisor=advisor.id)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlmodel import select
 
-from secure_phone.adapters.db import read_only
-from secure_phone.adapters.models import Advisor, UserSession
+from secure_phone.adapters.db import read_only, transaction
+from secure_phone.adapters.models import Advisor, Customer, UserSession
 from secure_phone.domain.policy import DEFAULT_POLICY
-from secure_phone.services import auth
+from secure_phone.services import auth, live
 from secure_phone.services.audit import Actor
 from secure_phone.services.auth import LoginError
 from tests.integration.helpers import (
@@ -19,6 +22,7 @@ from tests.integration.helpers import (
     JULIEN,
     PASSWORD,
     World,
+    run_together,
     world,  # noqa: F401  (fixture)
 )
 
@@ -174,3 +178,69 @@ def test_a_customer_session_is_not_an_advisor_session(world: World) -> None:
         auth.login_advisor(CAMILLE, PASSWORD, actor=ANON, now=world.clock.now, url=world.url)
     with pytest.raises(LoginError, match="login.error.invalid"):
         login(world, identifier="sophie.lambert")
+
+
+def test_no_write_waits_for_the_password_check(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 runs outside any transaction: while it runs, another writer goes through at once (on SQLite
+    a login used to hold the database's only write lock for the whole hash)."""
+    real_check = auth._password_ok
+    writer_done: list[float] = []
+
+    def check_while_someone_writes(password_hash: str | None, password: str) -> bool:
+        def write() -> None:
+            t0 = time.perf_counter()
+            live.subscribe("another-tab", "SomeState", world.cid(JULIEN), now=world.clock.now, url=world.url)
+            writer_done.append(time.perf_counter() - t0)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=10)
+        return real_check(password_hash, password)
+
+    monkeypatch.setattr(auth, "_password_ok", check_while_someone_writes)
+    assert auth.authenticate(login(world), now=world.clock.now, url=world.url) is not None
+    assert len(writer_done) == 1 and writer_done[0] < 5, "the other writer waited for the password check"
+
+
+def test_a_lock_taken_during_the_password_check_wins(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdict is applied to the account as it is after the check: locked meanwhile → refused."""
+    real_check = auth._password_ok
+
+    def check_then_lock(password_hash: str | None, password: str) -> bool:
+        with transaction(world.url) as s:
+            camille = s.exec(select(Customer).where(Customer.identifier == CAMILLE)).one()
+            camille.locked_until = world.clock.now + POLICY.login_lockout
+            s.add(camille)
+        return real_check(password_hash, password)
+
+    monkeypatch.setattr(auth, "_password_ok", check_then_lock)
+    with pytest.raises(LoginError, match="login.error.locked"):
+        login(world)  # the right password
+    with read_only(world.url) as s:
+        assert s.exec(select(UserSession)).all() == []
+
+
+def test_concurrent_wrong_passwords_still_lock_the_account(world: World) -> None:
+    attempts = POLICY.login_max_failures + 3
+    results = run_together(*(lambda i=i: login(world, password=f"wrong-{i}") for i in range(attempts)))
+    assert all(isinstance(r, LoginError) for r in results)
+    assert world.customer(CAMILLE).locked_until == world.clock.now + POLICY.login_lockout
+    with pytest.raises(LoginError, match="login.error.locked"):
+        login(world)  # the right password, during the lockout
+
+
+def test_a_hash_with_older_parameters_is_upgraded_at_the_next_login(world: World) -> None:
+    old_hash = PasswordHasher().hash(PASSWORD)  # argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes
+    with transaction(world.url) as s:
+        camille = s.exec(select(Customer).where(Customer.identifier == CAMILLE)).one()
+        camille.password_hash = old_hash
+        s.add(camille)
+
+    with pytest.raises(LoginError):
+        login(world, password="not it")
+    assert world.customer(CAMILLE).password_hash == old_hash  # a failure changes no hash
+    login(world)
+    upgraded = world.customer(CAMILLE).password_hash
+    assert upgraded != old_hash
+    assert f"m={POLICY.password_hash_memory_kib},t={POLICY.password_hash_iterations},p={POLICY.password_hash_lanes}" in upgraded
+    assert auth.authenticate(login(world), now=world.clock.now, url=world.url) is not None  # still her password

@@ -31,6 +31,9 @@ OVERSEAS = ("GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC")
         ("session_max_age", timedelta(hours=8)),
         ("login_max_failures", 5),
         ("login_lockout", timedelta(minutes=15)),
+        ("password_hash_memory_kib", 19456),
+        ("password_hash_iterations", 2),
+        ("password_hash_lanes", 1),
         ("new_device_lock", timedelta(hours=72)),
         ("cooling_off", timedelta(hours=72)),
         ("stale_number_after", timedelta(days=365)),
@@ -101,8 +104,16 @@ def test_a_policy_can_be_tuned() -> None:
         {"notification_backoff_max": timedelta(seconds=-1)},
         {"default_region": "US"},
         {"allowed_regions": frozenset({"FR"})},  # overseas regions no longer allowed
+        {"password_hash_memory_kib": 4096, "password_hash_iterations": 20},  # too little memory
+        {"password_hash_iterations": 1},  # 19 MiB × 1 pass: below OWASP's rows
     ],
 )
 def test_an_unworkable_policy_is_refused(changes: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         replace(DEFAULT_POLICY, **changes)
+
+
+@pytest.mark.parametrize(("memory_kib", "iterations"), [(47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5)])
+def test_owasp_argon2id_settings_are_accepted(memory_kib: int, iterations: int) -> None:
+    tuned = replace(DEFAULT_POLICY, password_hash_memory_kib=memory_kib, password_hash_iterations=iterations)
+    assert tuned.password_hash_memory_kib * tuned.password_hash_iterations >= 35840
