@@ -81,6 +81,7 @@ async def j1(host: str, port: int, customer: dict, record, think: float = 1.0, k
         text = phone.var(APP, "approval_text")
         await step("phone.validate", phone.event(f"{APP}.validate", {"form": {"code": CODE}}))
         t_approve = time.perf_counter()
+        facts["approved_at"] = time.time()  # the customer's tap, on the clock the server stamps with
         seconds = await phone.event(f"{APP}.approval_signed", {"result": {"ok": True, "signature": phone_key.sign(text)}})
         record("phone.approval_signed", seconds)
         # (4) the web tab: the pushed outcome.

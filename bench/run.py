@@ -1,12 +1,19 @@
 """Benchmark of secure_phone against the bare-Reflex floor, in one run. Reports; never gates anything.
 
-    .venv/bin/python bench/run.py            # 1, 50, 200 concurrent customers (~10 min)
-    BENCH_QUICK=1 .venv/bin/python bench/run.py   # 1 and 20 customers, short floor runs (< 2 min after the builds)
+    make bench                  # 1, 50 and 200 concurrent customers, embedded then scale-out mode
+    BENCH_QUICK=1 make bench    # a short version (see QUICK below), under 2 minutes
 
-It copies the project to a temp dir (never builds /work/main/.web), migrates and seeds that copy, creates
-bench customers in its SQLite database, serves it with scripts/serve (embedded mode) and the floor app
-(bench/floor_app) with `reflex run --env prod`, each in its own process group, on loopback only, and stops
-both by process group. Results: bench/results/latest.json and a Markdown table on stdout.
+Each mode copies the project to a temp dir (never builds /work/main/.web), migrates and seeds that copy's
+database, creates bench customers, serves it with scripts/serve exactly as ``make run`` does, and serves the
+bare floor app (bench/floor_app) with the same state manager, database kind and worker count; both run in
+their own process group on loopback only and are stopped by process group. Results: bench/results/latest.json
+and a Markdown table on stdout.
+
+Modes (BENCH_MODES, default "embedded,scale-out"):
+- embedded: SQLite, Reflex's default state manager, one process, the dispatcher inside the backend;
+- scale-out: PostgreSQL (a fresh database), Redis (db BENCH_REDIS_DB, flushed), $BENCH_WORKERS backend
+  workers and the separate dispatcher process — skipped, and said so, when PostgreSQL or Redis is not
+  reachable on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -17,13 +24,13 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
+import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,16 +44,16 @@ VENV = Path(os.environ.get("BENCH_VENV", PROJECT / ".venv"))
 TOOLS = PROJECT / ".tools"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 WORK = Path(os.environ.get("BENCH_WORKDIR", f"/tmp/secure-phone-bench-{os.getpid()}"))
-# Scale-out: BENCH_REDIS_URL (e.g. redis://127.0.0.1:6379/13, a db index nobody else uses) runs the app with
-# Reflex's redis state manager, $SECURE_PHONE_WORKERS workers and the separate dispatcher (scripts/serve), and the
-# floor with the same state manager and worker count. The database stays SQLite unless BENCH_DB_URL is given.
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
-WORKERS = os.environ.get("SECURE_PHONE_WORKERS", "2")
+MODES = [m.strip() for m in os.environ.get("BENCH_MODES", "embedded,scale-out").split(",") if m.strip()]
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, int(os.environ.get("BENCH_REDIS_DB", "13"))
 APP_PORT = int(os.environ.get("BENCH_APP_PORT", "3700"))
 FLOOR_PORT = int(os.environ.get("BENCH_FLOOR_PORT", "3800"))
 HOST = "127.0.0.1"
 LEVELS = [int(x) for x in os.environ.get("BENCH_LEVELS", "1,20" if QUICK else "1,50,200").split(",")]
-FLOOR_SECONDS = float(os.environ.get("BENCH_FLOOR_SECONDS", "8" if QUICK else "20"))
+FLOOR_SECONDS = float(os.environ.get("BENCH_FLOOR_SECONDS", "5" if QUICK else "20"))
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"  # py-spy on the app's backend during each J1 level
 FLOOR = "reflex___state____state.floor___floor____floor_state"
 
 
@@ -54,10 +61,13 @@ def log(*args: object) -> None:
     print(f"[{time.strftime('%H:%M:%S')}]", *args, file=sys.stderr, flush=True)
 
 
-def env() -> dict:
+def env(extra: dict | None = None) -> dict:
+    """The environment of every child: the mode's variables only (none inherited from the caller's shell)."""
     bun = TOOLS / "node_modules/.bin"
-    return {**os.environ, "PATH": f"{bun}:{os.environ['PATH']}", "REFLEX_BUN_PATH": str(bun / "bun"),
-            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("REFLEX_DB_URL", "REFLEX_REDIS_URL", "GRANIAN_WORKERS", "SECURE_PHONE_WORKERS")}
+    return {**base, "PATH": f"{bun}:{os.environ['PATH']}", "REFLEX_BUN_PATH": str(bun / "bun"),
+            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false", **(extra or {})}
 
 
 def pct(values: list[float], p: float) -> float | None:
@@ -78,7 +88,7 @@ def summary(values: list[float]) -> dict:
 class Server:
     def __init__(self, name: str, cwd: Path, argv: list[str], port: int, extra_env: dict | None = None) -> None:
         self.name, self.cwd, self.argv, self.port = name, cwd, argv, port
-        self.env = {**env(), "PORT": str(port), **(extra_env or {})}
+        self.env = env({"PORT": str(port), **(extra_env or {})})
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -100,23 +110,41 @@ class Server:
             time.sleep(1)
         raise RuntimeError(f"{self.name} not ready after {timeout}s")
 
-    def rss_bytes(self) -> int:
-        """RSS of every process in the server's process group (granian, its workers, bun-free prod)."""
+    def pids(self) -> list[int]:
+        """Every process of the server's process group (the launcher, granian, its workers, the dispatcher)."""
         assert self.proc is not None
-        pgid, total = self.proc.pid, 0
+        out = []
         for d in Path("/proc").iterdir():
             if not d.name.isdigit():
                 continue
             try:
-                stat = (d / "stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
-                    continue
-                for line in (d / "status").read_text().splitlines():
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[2]) == self.proc.pid:
+                    out.append(int(d.name))
+            except (OSError, ValueError, IndexError):
+                continue
+        return out
+
+    def rss_bytes(self) -> int:
+        """RSS of every process in the server's process group."""
+        total = 0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1]) * 1024
             except (OSError, ValueError, IndexError):
                 continue
         return total
+
+    def python_pids(self) -> list[int]:
+        out = []
+        for pid in self.pids():
+            try:
+                if "python" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace"):
+                    out.append(pid)
+            except OSError:
+                continue
+        return out
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -131,30 +159,119 @@ class Server:
             pass
 
 
-def prepare() -> tuple[Path, Path]:
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def fresh_pg_database(name: str) -> str:
+    """Drop and create ``name`` on the local PostgreSQL; its URL."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def flush_redis(db: int) -> None:
+    """FLUSHDB on one Redis database index (the bench's own), by the plain protocol."""
+    with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=5) as conn:
+        conn.sendall(f"SELECT {db}\r\nFLUSHDB\r\n".encode())
+        reply = b""
+        while reply.count(b"\r\n") < 2:
+            chunk = conn.recv(100)
+            if not chunk:
+                break
+            reply += chunk
+    if reply.count(b"+OK") < 2:
+        raise RuntimeError(f"redis FLUSHDB failed: {reply!r}")
+
+
+def mode_settings(mode: str) -> tuple[dict, dict, str]:
+    """(app env, floor env, app database URL) of a mode."""
+    if mode == "embedded":
+        return {}, {}, f"sqlite:///{WORK / 'app/data/secure_phone.db'}"
+    app_db, floor_db = fresh_pg_database("secure_phone_bench"), fresh_pg_database("secure_phone_bench_floor")
+    flush_redis(REDIS_DB)
+    flush_redis(REDIS_DB + 1)
+    app_env = {"REFLEX_DB_URL": app_db, "REFLEX_REDIS_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+               "SECURE_PHONE_WORKERS": WORKERS}
+    floor_env = {"REFLEX_DB_URL": floor_db, "REFLEX_REDIS_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB + 1}",
+                 "GRANIAN_WORKERS": WORKERS}
+    return app_env, floor_env, app_db
+
+
+def prepare(app_env: dict) -> tuple[Path, Path]:
+    """A fresh copy of the project (its own data) and of the floor app, migrated and seeded."""
     app, floor = WORK / "app", WORK / "floor"
     WORK.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(app / "data", ignore_errors=True)
     subprocess.run(["rsync", "-a", "--exclude", ".web", "--exclude", ".venv", "--exclude", "data", "--exclude", ".tools",
-                    "--exclude", "bench", f"{PROJECT}/", f"{app}/"], check=True)
+                    "--exclude", "bench", "--exclude", ".git", f"{PROJECT}/", f"{app}/"], check=True)
     for link, target in ((app / ".venv", VENV), (app / ".tools", TOOLS)):
         if not link.exists():
             link.symlink_to(target)
     (app / "data").mkdir(exist_ok=True)
     py = str(VENV / "bin/python")
     subprocess.run([py, "-c", "from secure_phone.adapters.migrate import migrate; migrate()"], cwd=app, check=True,
-                   env=env(), stdout=subprocess.DEVNULL)
-    subprocess.run([py, "-m", "secure_phone.seed"], cwd=app, check=True, env=env(), stdout=subprocess.DEVNULL)
+                   env=env(app_env), stdout=subprocess.DEVNULL)
+    subprocess.run([py, "-m", "secure_phone.seed"], cwd=app, check=True, env=env(app_env), stdout=subprocess.DEVNULL)
     if floor.exists():
-        shutil.rmtree(floor)
-    shutil.copytree(HERE / "floor_app", floor, ignore=shutil.ignore_patterns(".web", "data", "serve.log", "__pycache__"))
+        shutil.rmtree(floor / "data", ignore_errors=True)
+        for item in (HERE / "floor_app").iterdir():
+            if item.name not in (".web", "data", "serve.log", "__pycache__"):
+                if item.is_dir():
+                    shutil.copytree(item, floor / item.name, dirs_exist_ok=True,
+                                    ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy2(item, floor / item.name)
+    else:
+        shutil.copytree(HERE / "floor_app", floor, ignore=shutil.ignore_patterns(".web", "data", "serve.log", "__pycache__"))
     (floor / "data").mkdir(exist_ok=True)
     return app, floor
 
 
-def make_customers(app: Path, count: int) -> list[dict]:
+def make_customers(app: Path, count: int, app_env: dict) -> list[dict]:
     out = subprocess.run([str(VENV / "bin/python"), str(HERE / "customers.py"), str(count), "0"], cwd=app, check=True,
-                         env=env(), capture_output=True, text=True)
+                         env=env(app_env), capture_output=True, text=True)
     return json.loads(out.stdout)
+
+
+class Profiler:
+    """py-spy on every Python process of the app's group while one J1 level runs (BENCH_PROFILE=1)."""
+
+    def __init__(self, server: Server, label: str) -> None:
+        self.server, self.label, self.procs = server, label, []
+        self.dir = HERE / "results" / "profiles"
+
+    def __enter__(self) -> "Profiler":
+        spy = VENV / "bin/py-spy"
+        if not PROFILE or not spy.exists():
+            return self
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for pid in self.server.python_pids():
+            out = self.dir / f"{self.label}-{pid}.txt"
+            self.procs.append((subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--format",
+                                                 "raw", "--nonblocking", "--output", str(out)],
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc, _ in self.procs:
+            proc.send_signal(signal.SIGINT)
+        for proc, out in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            if out.exists() and out.stat().st_size:
+                log(f"  profile: {out}")
 
 
 # --- loads --------------------------------------------------------------------------------
@@ -228,35 +345,54 @@ async def customer_load(customers: list[dict], server: Server) -> dict:
         "rss_before": rss0, "rss_connected": rss1, "connected_clients": len(kept),
         "rss_per_client": (rss1 - rss0) / max(1, len(kept)),
         "hydrate_bytes_per_client": {k: statistics.mean(r["hydrate_bytes"][k] for r in ok) for k in ("phone", "web")} if ok else None,
-        "request_ids": [r["request_id"] for r in ok],
+        "approvals": {r["request_id"]: r["approved_at"] for r in ok},
     }
 
 
-def pipeline(app: Path, request_ids: list[str]) -> dict:
-    """approval (decided_at) → MySys committed (completed_at) → notifications handed over (Outbox.sent_at)."""
-    db = sqlite3.connect(app / "data/secure_phone.db")
+def _ts(value) -> float | None:  # type: ignore[no-untyped-def]
+    """A stored UTC datetime (naive; a string on SQLite) as a Unix timestamp."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc).timestamp()
 
-    def ts(v: str | None) -> float | None:
-        return datetime.fromisoformat(v).timestamp() if v else None
 
-    to_mysys, to_sent = [], []
-    deadline = time.time() + 15
-    for rid in request_ids:
-        row = db.execute("select decided_at, completed_at from changerequest where id = ?", (rid,)).fetchone()
-        if not row or not row[0] or not row[1]:
-            continue
-        decided, completed = ts(row[0]), ts(row[1])
-        to_mysys.append(completed - decided)
-        while True:
-            sent = db.execute("select max(sent_at), count(*), count(sent_at) from outbox where key like ?",
-                              (f"{rid}:%",)).fetchone()
-            if sent[1] and sent[1] == sent[2] or time.time() > deadline:
-                break
-            time.sleep(0.2)
-        if sent[1] and sent[1] == sent[2]:
-            to_sent.append(ts(sent[0]) - decided)
-    db.close()
-    return {"approval_to_mysys": summary(to_mysys), "approval_to_notifications_sent": summary(to_sent)}
+def pipeline(db_url: str, approvals: dict[str, float]) -> dict:
+    """From the customer's tap on « Valider » (client clock = server clock: one machine) to MySys's own
+    record of the update (``mysys_history.applied_at``) and to the demo gateways' receipt of the email and of
+    the SMS to the old number (``demomessage.received_at``: the gateway's clock, not the dispatcher's)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url)
+    to_mysys, to_both, to_all = [], [], []
+    missing = 0
+    deadline = time.time() + 20  # the dispatcher may still be delivering the last ones
+    try:
+        with engine.connect() as conn:
+            for rid, tapped in approvals.items():
+                applied = conn.execute(sa.text("select applied_at from mysys_history where operation_id = :r"),
+                                       {"r": rid}).scalar()
+                if applied is not None:
+                    to_mysys.append(_ts(applied) - tapped)
+                while True:
+                    rows = dict(conn.execute(sa.text("select outbox_key, received_at from demomessage "
+                                                     "where outbox_key like :k"), {"k": f"{rid}:%"}).all())
+                    if len(rows) >= 3 or time.time() > deadline:
+                        break
+                    conn.rollback()
+                    time.sleep(0.2)
+                both = [rows.get(f"{rid}:email"), rows.get(f"{rid}:sms-old")]
+                if None in both:
+                    missing += 1
+                    continue
+                to_both.append(max(_ts(v) for v in both) - tapped)
+                if len(rows) >= 3:
+                    to_all.append(max(_ts(v) for v in rows.values()) - tapped)
+    finally:
+        engine.dispose()
+    return {"approval_to_mysys": summary(to_mysys), "approval_to_notifications": summary(to_both),
+            "approval_to_all_three": summary(to_all), "notifications_missing": missing}
 
 
 # --- first load ---------------------------------------------------------------------------
@@ -292,85 +428,124 @@ def first_load(url: str) -> dict:
 
 # --- main ---------------------------------------------------------------------------------
 
-async def loads(app_server: Server, floor_server: Server, customers: list[dict]) -> dict:
-    out: dict = {"levels": {}}
+async def loads(mode: str, app_server: Server, floor_server: Server, customers: list[dict]) -> dict:
+    out: dict = {}
     used = 0
     for n in LEVELS:
-        log(f"floor: {n} clients × increment, db_write")
+        log(f"{mode} floor: {n} clients × increment, db_write")
         inc = await floor_load(n, "increment", FLOOR_SECONDS, floor_server)
         dbw = await floor_load(n, "db_write", FLOOR_SECONDS, floor_server)
-        log(f"J1: {n} customers")
-        j = await customer_load(customers[used:used + n], app_server)
+        log(f"{mode} J1: {n} customers")
+        with Profiler(app_server, f"{mode}-{n}"):
+            j = await customer_load(customers[used:used + n], app_server)
         used += n
-        log(f"  completed {j['completed']}/{n}, all steps p99 {j['all_event_steps']['p99_ms']}")
-        out["levels"][n] = {"floor_increment": inc, "floor_db_write": dbw, "j1": j}
+        log(f"  completed {j['completed']}/{n}, step p99 {j['all_event_steps']['p99_ms']} ms, "
+            f"floor db_write p99 {dbw['p99_ms']} ms")
+        out[n] = {"floor_increment": inc, "floor_db_write": dbw, "j1": j}
     return out
 
 
-def table(r: dict) -> str:
-    lines = [f"mode: {r['mode']}", "", "| customers | J1 completed | changes/s | customer step p50 / p99 ms (without logins) | floor db_write p50 / p99 ms | "
-             "step p99 ÷ floor p99 | approval→MySys p50/p99 ms | approval→notifications sent p50/p99 ms | "
-             "RSS/client KB (app / floor) |", "|" + "---|" * 9]
-    for n, lv in r["levels"].items():
-        j, f = lv["j1"], lv["floor_db_write"]
-        pp = lv.get("pipeline", {})
-        a, b = pp.get("approval_to_mysys", {}), pp.get("approval_to_notifications_sent", {})
-        ratio = (j["all_event_steps"]["p99_ms"] / f["p99_ms"]) if j["all_event_steps"]["p99_ms"] and f["p99_ms"] else None
-        fmt = lambda v: "–" if v is None else f"{v:.1f}"  # noqa: E731
-        lines.append(f"| {n} | {j['completed']}/{j['customers']} | {j['completed_per_s']:.2f} | "
-                     f"{fmt(j['all_event_steps']['p50_ms'])} / {fmt(j['all_event_steps']['p99_ms'])} "
-                     f"({fmt(j['event_steps_without_login']['p50_ms'])} / {fmt(j['event_steps_without_login']['p99_ms'])}) | "
-                     f"{fmt(f['p50_ms'])} / {fmt(f['p99_ms'])} | {fmt(ratio)} | {fmt(a.get('p50_ms'))} / {fmt(a.get('p99_ms'))} | "
-                     f"{fmt(b.get('p50_ms'))} / {fmt(b.get('p99_ms'))} | "
-                     f"{j['rss_per_client'] / 1024:.0f} / {lv['floor_increment']['rss_per_client'] / 1024:.0f} |")
+def _fmt(v: float | None, digits: int = 0) -> str:
+    return "–" if v is None else f"{v:,.{digits}f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "–" if not a or not b else f"{a / b:.2f}×"
+
+
+def table(results: dict) -> str:
+    lines = ["| mode | customers | J1 completed | changes/s | customer step p50 / p99 ms | floor db_write p50 / p99 ms | "
+             "step p99 ÷ floor p99 | worst step (p99 ms) | approval→MySys p50 / p99 ms | "
+             "approval→email+SMS handed over p50 / p99 ms | RSS/client KB app / floor | state/client KB phone, web / floor |",
+             "|" + "---|" * 12]
+    for mode, r in results["modes"].items():
+        if "skipped" in r:
+            lines.append(f"| {mode} | skipped: {r['skipped']} |" + " |" * 10)
+            continue
+        for n, lv in r["levels"].items():
+            j, f, inc = lv["j1"], lv["floor_db_write"], lv["floor_increment"]
+            pp = lv.get("pipeline", {})
+            a, b = pp.get("approval_to_mysys", {}), pp.get("approval_to_notifications", {})
+            steps = {k: v for k, v in j["steps"].items() if not k.startswith("push.") and not k.endswith("hydrate")}
+            worst = max(steps.items(), key=lambda kv: kv[1]["p99_ms"] or 0) if steps else None
+            hb = j.get("hydrate_bytes_per_client") or {}
+            lines.append(
+                f"| {mode} | {n} | {j['completed']}/{j['customers']} | {j['completed_per_s']:.2f} | "
+                f"{_fmt(j['all_event_steps']['p50_ms'], 1)} / {_fmt(j['all_event_steps']['p99_ms'], 1)} | "
+                f"{_fmt(f['p50_ms'], 1)} / {_fmt(f['p99_ms'], 1)} | {_ratio(j['all_event_steps']['p99_ms'], f['p99_ms'])} | "
+                f"{worst[0] + ' ' + _fmt(worst[1]['p99_ms']) if worst else '–'} | "
+                f"{_fmt(a.get('p50_ms'))} / {_fmt(a.get('p99_ms'))} | {_fmt(b.get('p50_ms'))} / {_fmt(b.get('p99_ms'))} | "
+                f"{j['rss_per_client'] / 1024:.0f} / {inc['rss_per_client'] / 1024:.0f} | "
+                f"{hb.get('phone', 0) / 1024:.1f}, {hb.get('web', 0) / 1024:.1f} / {inc['hydrate_bytes_per_client'] / 1024:.1f} |")
+    for mode, r in results["modes"].items():
+        fl = r.get("first_load")
+        if fl:
+            app, bare = fl["app"], fl["floor"]
+            lines.append(f"\nfirst load of /app at 390×844 ({mode}): LCP {app['lcp_ms']:.0f} ms vs bare {bare['lcp_ms']:.0f} ms "
+                         f"({_ratio(app['lcp_ms'], bare['lcp_ms'])}); {app['bytes'] / 1024:.0f} KB in {app['requests']:.0f} "
+                         f"requests vs bare {bare['bytes'] / 1024:.0f} KB in {bare['requests']:.0f} "
+                         f"({_ratio(app['bytes'], bare['bytes'])})")
     return "\n".join(lines)
 
 
-def main() -> None:
-    t0 = time.time()
-    log(f"preparing {WORK}")
-    app, floor = prepare()
-    customers = make_customers(app, sum(LEVELS))
-    scale = {"REFLEX_REDIS_URL": REDIS_URL, "SECURE_PHONE_WORKERS": WORKERS} if REDIS_URL else {}
-    if os.environ.get("BENCH_DB_URL"):
-        scale["REFLEX_DB_URL"] = os.environ["BENCH_DB_URL"]
-    results_mode = "scale-out" if REDIS_URL else "embedded"
-    app_server = Server("app", app, ["scripts/serve"], APP_PORT, scale)
+def run_mode(mode: str, t0: float) -> dict:
+    if mode not in ("embedded", "scale-out"):
+        raise SystemExit(f"unknown mode {mode!r} (BENCH_MODES: embedded, scale-out)")
+    if mode == "scale-out":
+        missing = [name for name, port in (("PostgreSQL", 5432), ("Redis", REDIS_PORT)) if not reachable(HOST, port)]
+        if missing:
+            log(f"scale-out skipped: {', '.join(missing)} not reachable on {HOST}")
+            return {"skipped": f"{' and '.join(missing)} not reachable"}
+    app_env, floor_env, db_url = mode_settings(mode)
+    log(f"{mode}: preparing {WORK}")
+    app, floor = prepare(app_env)
+    customers = make_customers(app, sum(LEVELS), app_env)
+    app_server = Server("app", app, ["scripts/serve"], APP_PORT, app_env)
     floor_server = Server("floor", floor, [str(VENV / "bin/reflex"), "run", "--env", "prod", "--single-port",
                                            "--backend-port", str(FLOOR_PORT), "--loglevel", "warning"], FLOOR_PORT,
-                          {"REFLEX_REDIS_URL": REDIS_URL, "GRANIAN_WORKERS": WORKERS} if REDIS_URL else {})
-    results: dict = {"mode": results_mode, "quick": QUICK, "levels_requested": LEVELS, "nproc": os.cpu_count(),
-                     "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+                          floor_env)
+    result: dict = {"workers": int(WORKERS) if mode == "scale-out" else 1,
+                    "database": "PostgreSQL" if mode == "scale-out" else "SQLite",
+                    "state_manager": "redis" if mode == "scale-out" else "disk (Reflex default)"}
     try:
-        log("building and starting both servers (prod builds take a few minutes)")
+        log(f"{mode}: building and starting both servers (prod builds)")
         app_server.start()
         floor_server.start()
         app_server.wait_ready("/")
         floor_server.wait_ready("/")
-        log(f"servers ready after {time.time() - t0:.0f}s")
+        log(f"{mode}: servers ready after {time.time() - t0:.0f}s")
         t_load = time.time()
-        results.update(asyncio.run(loads(app_server, floor_server, customers)))
-        for n, lv in results["levels"].items():
-            lv["pipeline"] = pipeline(app, lv["j1"].pop("request_ids"))
-        results["load_seconds"] = time.time() - t_load
-        if os.environ.get("BENCH_SKIP_BROWSER") != "1":
-            log("first load in headless Chromium")
-            results["first_load"] = {"app": first_load(f"http://{HOST}:{APP_PORT}/app"),
-                                     "floor": first_load(f"http://{HOST}:{FLOOR_PORT}/")}
+        result["levels"] = asyncio.run(loads(mode, app_server, floor_server, customers))
+        for lv in result["levels"].values():
+            lv["pipeline"] = pipeline(db_url, lv["j1"].pop("approvals"))
+        result["load_seconds"] = time.time() - t_load
+        if os.environ.get("BENCH_SKIP_BROWSER") != "1" and (mode == "embedded" or not QUICK):
+            log(f"{mode}: first load in headless Chromium")
+            result["first_load"] = {"app": first_load(f"http://{HOST}:{APP_PORT}/app"),
+                                    "floor": first_load(f"http://{HOST}:{FLOOR_PORT}/")}
+        log_text = (app / "serve.log").read_text(errors="replace")
+        result["server_log"] = {"lock_expired": log_text.count("LockExpiredError"),
+                                "held_too_long": log_text.count("was held too long"),
+                                "tracebacks": log_text.count("Traceback (most recent call last)")}
     finally:
         app_server.stop()
         floor_server.stop()
-    results["total_seconds"] = time.time() - t0
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"latest-{results_mode}.json").write_text(json.dumps(results, indent=2, default=str))
-    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    return result
+
+
+def main() -> None:
+    t0 = time.time()
+    results: dict = {"quick": QUICK, "levels_requested": LEVELS, "floor_seconds": FLOOR_SECONDS, "nproc": os.cpu_count(),
+                     "started": time.strftime("%Y-%m-%d %H:%M:%S"), "modes": {}}
+    try:
+        for mode in MODES:
+            results["modes"][mode] = run_mode(mode, t0)
+    finally:
+        results["total_seconds"] = time.time() - t0
+        out = HERE / "results"
+        out.mkdir(exist_ok=True)
+        (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
     print(table(results))
-    if "first_load" in results:
-        fl = results["first_load"]
-        print(f"\nfirst load 390×844: /app LCP {fl['app']['lcp_ms']:.0f} ms, {fl['app']['bytes'] / 1024:.0f} KB "
-              f"in {fl['app']['requests']} requests; bare LCP {fl['floor']['lcp_ms']:.0f} ms, "
-              f"{fl['floor']['bytes'] / 1024:.0f} KB in {fl['floor']['requests']} requests")
     log(f"done in {results['total_seconds']:.0f}s; bench/results/latest.json")
 
 

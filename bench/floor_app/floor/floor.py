@@ -1,5 +1,6 @@
 """Minimal app: the same kind of page and events as the floor in /work/shared/notes/reflex-floor.md."""
 
+import sqlalchemy.exc
 import sqlmodel
 
 import reflex as rx
@@ -36,5 +37,9 @@ def index() -> rx.Component:
 app = rx.App()
 app.add_page(index, route="/")
 
-# The table exists before the first event (no alembic in the floor).
-sqlmodel.SQLModel.metadata.create_all(rx.model.get_engine())
+# The table exists before the first event (no alembic in the floor). Several workers (scale-out) may race
+# to create it on PostgreSQL: the losers find it made.
+try:
+    sqlmodel.SQLModel.metadata.create_all(rx.model.get_engine())
+except sqlalchemy.exc.SQLAlchemyError:
+    pass
