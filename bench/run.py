@@ -136,6 +136,17 @@ class Server:
                 continue
         return total
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU consumed so far by the processes of the group (children that exited not counted)."""
+        tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, ValueError, IndexError):
+                continue
+        return total
+
     def python_pids(self) -> list[int]:
         out = []
         for pid in self.pids():
@@ -318,6 +329,7 @@ async def customer_load(customers: list[dict], server: Server) -> dict:
 
     kept: list[ReflexSocket] = []
     rss0 = server.rss_bytes()
+    cpu0, own0 = server.cpu_seconds(), time.process_time()
     results: list = []
 
     async def one(c: dict) -> None:
@@ -330,6 +342,7 @@ async def customer_load(customers: list[dict], server: Server) -> dict:
     t0 = time.perf_counter()
     await asyncio.gather(*(one(c) for c in customers))
     wall = time.perf_counter() - t0
+    server_cpu, client_cpu = server.cpu_seconds() - cpu0, time.process_time() - own0
     rss1 = server.rss_bytes()  # every customer's two tabs are still connected here
     await asyncio.gather(*(s.close() for s in kept))
     ok = [r for r in results if r.get("ok")]
@@ -338,6 +351,9 @@ async def customer_load(customers: list[dict], server: Server) -> dict:
         "customers": len(customers), "completed": len(ok), "failed": len(results) - len(ok),
         "errors": sorted({r.get("error", r.get("outcome")) for r in results if not r.get("ok")})[:5],
         "wall_s": wall, "completed_per_s": len(ok) / wall,
+        # CPU of the app's processes and of this load generator during the level (both on this machine).
+        "server_cpu_s": server_cpu, "client_cpu_s": client_cpu,
+        "server_cpu_ms_per_journey": 1000 * server_cpu / max(1, len(ok)),
         "steps": {k: summary(v) for k, v in sorted(steps.items())},
         "all_event_steps": summary(event_steps),
         "event_steps_without_login": summary([v for k, vs in steps.items() if not k.startswith("push.")
