@@ -309,13 +309,14 @@ async def floor_load(clients: int, event: str, seconds: float, server: Server) -
                 errors += 1
             await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - t0)))
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), server.cpu_seconds()
     await asyncio.gather(*(one(s) for s in sockets))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, server.cpu_seconds() - cpu0
     state_bytes = statistics.mean(s.hydrate_bytes for s in sockets)
     await asyncio.gather(*(s.close() for s in sockets))
     return {"event": event, "clients": clients, **summary(latencies), "errors": errors,
-            "events_per_s": len(latencies) / wall, "rss_before": rss0, "rss_connected": rss1,
+            "events_per_s": len(latencies) / wall, "server_cpu_ms_per_event": 1000 * cpu / max(1, len(latencies)),
+            "rss_before": rss0, "rss_connected": rss1,
             "rss_per_client": (rss1 - rss0) / clients, "hydrate_bytes_per_client": state_bytes}
 
 
