@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Literal, Protocol, get_args
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, or_, select
 
 from secure_phone.adapters import db
@@ -76,23 +77,16 @@ def mask_recipient(recipient: str) -> str:
 def _add_once(session: Session, row: SQLModel, key_column: Any, key: str) -> bool:
     """Add ``row`` unless a row with ``key`` in the unique ``key_column`` exists; True when added.
 
-    The insert runs in a savepoint: if a concurrent transaction commits the same key first, only the
-    savepoint is rolled back and the caller's transaction goes on. Any other integrity error is raised.
+    One ``INSERT … ON CONFLICT (key) DO NOTHING`` (SQLite and PostgreSQL alike): a concurrent
+    transaction that commits the same key first makes this insert a no-op, and the caller's
+    transaction goes on. Any other integrity error is raised.
     """
-
-    def exists() -> bool:
-        return session.exec(select(key_column).where(key_column == key)).first() is not None
-
-    if exists():
-        return False
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        if exists():
-            return False
-        raise
-    return True
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.name) for c in table.columns if getattr(row, c.name) is not None}
+    dialect = session.get_bind().dialect.name
+    dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key_column.key])
+    return session.execute(statement).rowcount == 1
 
 
 # --- the outbox -------------------------------------------------------------------------------

@@ -39,7 +39,10 @@ def enrolled_device(session: Session, customer_id: int) -> Device | None:
 
 def profile_of(session: Session, customer: Customer) -> CustomerProfile:
     assert customer.id is not None
-    device = enrolled_device(session, customer.id)
+    return _profile(customer, enrolled_device(session, customer.id) is not None)
+
+
+def _profile(customer: Customer, has_enrolled_device: bool) -> CustomerProfile:
     return CustomerProfile(
         person_type=PersonType(customer.person_type),
         birth_date=customer.birth_date,
@@ -47,7 +50,7 @@ def profile_of(session: Session, customer: Customer) -> CustomerProfile:
         subscription=Subscription(customer.subscription),
         legal_protection=LegalProtection(customer.legal_protection),
         securpass=SecurPassStatus(customer.securpass_status),
-        has_enrolled_device=device is not None,
+        has_enrolled_device=has_enrolled_device,
         device_enrolled_at=customer.securpass_moved_at,
     )
 
@@ -81,13 +84,19 @@ class Overview:
 
 
 def overview(customer_id: int, *, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None) -> Overview:
-    with read_only(url) as session:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise LookupError("customer")
-        agency = session.get(Agency, customer.agency_id)
-        assert agency is not None
-        eligibility = eligibility_of(session, customer, now, policy)
+    has_device = (
+        select(Device.id).where(Device.customer_id == Customer.id, Device.status == "enrolled").exists()
+    )
+    with read_only(url) as session:  # one statement: « Mes coordonnées » is read at nearly every step
+        row = session.exec(
+            select(Customer, Agency, has_device)
+            .join(Agency, Agency.id == Customer.agency_id)  # type: ignore[arg-type]
+            .where(Customer.id == customer_id)
+        ).first()
+    if row is None:
+        raise LookupError("customer")
+    customer, agency, has_enrolled_device = row
+    eligibility = check_eligibility(_profile(customer, bool(has_enrolled_device)), now, policy)
     number = phone_from_e164(customer.secure_phone_e164) if customer.secure_phone_e164 else None
     cooling = customer.cooling_off_until if customer.cooling_off_until and customer.cooling_off_until > now else None
     return Overview(
