@@ -268,7 +268,7 @@ class Profiler:
         self.dir.mkdir(parents=True, exist_ok=True)
         for pid in self.server.python_pids():
             out = self.dir / f"{self.label}-{pid}.txt"
-            self.procs.append((subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--format",
+            self.procs.append((subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--gil", "--format",
                                                  "raw", "--nonblocking", "--output", str(out)],
                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
         return self
