@@ -14,6 +14,7 @@ handler) only against other processes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -30,9 +31,12 @@ READ_ONLY = "secure_phone_read_only"
 
 def default_url() -> str:
     """The database URL Reflex uses (``REFLEX_DB_URL`` overrides rxconfig's default)."""
-    url = os.environ.get("REFLEX_DB_URL")
-    if url:
-        return url
+    return os.environ.get("REFLEX_DB_URL") or _configured_url()
+
+
+@functools.cache
+def _configured_url() -> str:
+    """rxconfig's URL, read once (loading the config on every transaction showed in the profiles)."""
     from reflex_base.config import get_config
 
     return get_config().db_url or "sqlite:///data/secure_phone.db"
