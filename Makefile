@@ -71,6 +71,7 @@ clean:
 	rm -rf .web data .states
 
 .PHONY: bench
-## Benchmark (reports, never gates): BENCH_QUICK=1 (< 2 min of load), BENCH_REDIS_URL=redis://127.0.0.1:6379/13 for scale-out.
-bench: install
+## Benchmark (reports, never gates): embedded then scale-out (PostgreSQL + Redis, when they run here);
+## BENCH_QUICK=1 for a short embedded run (< 2 min). See docs/benchmarks.md.
+bench: install browser
 	$(PY) bench/run.py

@@ -1,7 +1,7 @@
 """Benchmark of secure_phone against the bare-Reflex floor, in one run. Reports; never gates anything.
 
     make bench                  # 1, 50 and 200 concurrent customers, embedded then scale-out mode
-    BENCH_QUICK=1 make bench    # a short version (see QUICK below), under 2 minutes
+    BENCH_QUICK=1 make bench    # embedded mode, 1 and 20 customers, 5 s floor runs: under 2 minutes
 
 Each mode copies the project to a temp dir (never builds /work/main/.web), migrates and seeds that copy's
 database, creates bench customers, serves it with scripts/serve exactly as ``make run`` does, and serves the
@@ -9,7 +9,7 @@ bare floor app (bench/floor_app) with the same state manager, database kind and 
 their own process group on loopback only and are stopped by process group. Results: bench/results/latest.json
 and a Markdown table on stdout.
 
-Modes (BENCH_MODES, default "embedded,scale-out"):
+Modes (BENCH_MODES, default "embedded,scale-out"; "embedded" with BENCH_QUICK=1):
 - embedded: SQLite, Reflex's default state manager, one process, the dispatcher inside the backend;
 - scale-out: PostgreSQL (a fresh database), Redis (db BENCH_REDIS_DB, flushed), $BENCH_WORKERS backend
   workers and the separate dispatcher process — skipped, and said so, when PostgreSQL or Redis is not
@@ -44,7 +44,8 @@ VENV = Path(os.environ.get("BENCH_VENV", PROJECT / ".venv"))
 TOOLS = PROJECT / ".tools"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 WORK = Path(os.environ.get("BENCH_WORKDIR", f"/tmp/secure-phone-bench-{os.getpid()}"))
-MODES = [m.strip() for m in os.environ.get("BENCH_MODES", "embedded,scale-out").split(",") if m.strip()]
+MODES = [m.strip() for m in os.environ.get("BENCH_MODES", "embedded" if QUICK else "embedded,scale-out").split(",")
+         if m.strip()]
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, int(os.environ.get("BENCH_REDIS_DB", "13"))
@@ -470,27 +471,35 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "–" if not a or not b else f"{a / b:.2f}×"
 
 
+def _worst_step(j: dict) -> tuple[str, float] | None:
+    """The customer step (an event the customer sends: page loads and waits for a push excluded) with the
+    highest p99."""
+    steps = {k: v["p99_ms"] for k, v in j["steps"].items()
+             if not k.startswith("push.") and not k.endswith("hydrate") and v["p99_ms"] is not None}
+    return max(steps.items(), key=lambda kv: kv[1]) if steps else None
+
+
 def table(results: dict) -> str:
-    lines = ["| mode | customers | J1 completed | changes/s | customer step p50 / p99 ms | floor db_write p50 / p99 ms | "
-             "step p99 ÷ floor p99 | worst step (p99 ms) | approval→MySys p50 / p99 ms | "
+    lines = ["| mode | customers | J1 completed | changes/s | server CPU ms per J1 | customer step p50 / p99 ms | "
+             "floor db_write p50 / p99 ms | step p99 ÷ floor p99 | worst step (p99 ms) | approval→MySys p50 / p99 ms | "
              "approval→email+SMS handed over p50 / p99 ms | RSS/client KB app / floor | state/client KB phone, web / floor |",
-             "|" + "---|" * 12]
+             "|" + "---|" * 13]
     for mode, r in results["modes"].items():
         if "skipped" in r:
-            lines.append(f"| {mode} | skipped: {r['skipped']} |" + " |" * 10)
+            lines.append(f"| {mode} | skipped: {r['skipped']} |" + " |" * 11)
             continue
         for n, lv in r["levels"].items():
             j, f, inc = lv["j1"], lv["floor_db_write"], lv["floor_increment"]
             pp = lv.get("pipeline", {})
             a, b = pp.get("approval_to_mysys", {}), pp.get("approval_to_notifications", {})
-            steps = {k: v for k, v in j["steps"].items() if not k.startswith("push.") and not k.endswith("hydrate")}
-            worst = max(steps.items(), key=lambda kv: kv[1]["p99_ms"] or 0) if steps else None
+            worst = _worst_step(j)
             hb = j.get("hydrate_bytes_per_client") or {}
             lines.append(
                 f"| {mode} | {n} | {j['completed']}/{j['customers']} | {j['completed_per_s']:.2f} | "
+                f"{_fmt(j.get('server_cpu_ms_per_journey'))} | "
                 f"{_fmt(j['all_event_steps']['p50_ms'], 1)} / {_fmt(j['all_event_steps']['p99_ms'], 1)} | "
                 f"{_fmt(f['p50_ms'], 1)} / {_fmt(f['p99_ms'], 1)} | {_ratio(j['all_event_steps']['p99_ms'], f['p99_ms'])} | "
-                f"{worst[0] + ' ' + _fmt(worst[1]['p99_ms']) if worst else '–'} | "
+                f"{worst[0] + ' ' + _fmt(worst[1]) if worst else '–'} | "
                 f"{_fmt(a.get('p50_ms'))} / {_fmt(a.get('p99_ms'))} | {_fmt(b.get('p50_ms'))} / {_fmt(b.get('p99_ms'))} | "
                 f"{j['rss_per_client'] / 1024:.0f} / {inc['rss_per_client'] / 1024:.0f} | "
                 f"{hb.get('phone', 0) / 1024:.1f}, {hb.get('web', 0) / 1024:.1f} / {inc['hydrate_bytes_per_client'] / 1024:.1f} |")
@@ -502,7 +511,57 @@ def table(results: dict) -> str:
                          f"({_ratio(app['lcp_ms'], bare['lcp_ms'])}); {app['bytes'] / 1024:.0f} KB in {app['requests']:.0f} "
                          f"requests vs bare {bare['bytes'] / 1024:.0f} KB in {bare['requests']:.0f} "
                          f"({_ratio(app['bytes'], bare['bytes'])})")
+    lines += ["", "| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {v} |" for t, m, v in targets(results)]
     return "\n".join(lines)
+
+
+def targets(results: dict) -> list[tuple[str, str, str]]:
+    """The issue's targets, each against the highest level run in each mode."""
+    out: list[tuple[str, str, str]] = []
+
+    def verdict(ok: bool | None) -> str:
+        return "–" if ok is None else ("met" if ok else "**missed**")
+
+    ran = {m: r for m, r in results["modes"].items() if "levels" in r}
+    for mode, r in ran.items():
+        n = max(r["levels"], key=int)
+        lv = r["levels"][n]
+        j, f = lv["j1"], lv["floor_db_write"]
+        worst = _worst_step(j)
+        step, floor = (worst[1] if worst else None), f["p99_ms"]
+        out.append((f"{mode}, {n} customers: every customer step p99 ≤ 1.5× floor db_write p99",
+                    f"worst {worst[0] if worst else '–'} {_fmt(step)} ms vs 1.5 × {_fmt(floor)} ms ({_ratio(step, floor)})",
+                    verdict(step is not None and floor is not None and j["completed"] == j["customers"]
+                            and step <= 1.5 * floor)))
+        notif = lv.get("pipeline", {}).get("approval_to_notifications", {}).get("p99_ms")
+        out.append((f"{mode}, {n} customers: approval → email + SMS handed to the gateways p99 ≤ 1 s",
+                    f"{_fmt(notif)} ms", verdict(None if notif is None else notif <= 1000)))
+        app_kb, floor_kb = j["rss_per_client"] / 1024, lv["floor_increment"]["rss_per_client"] / 1024
+        out.append((f"{mode}, {n} customers: backend memory per connected client ≤ 2× bare",
+                    f"{app_kb:.0f} KB vs {floor_kb:.0f} KB ({_ratio(app_kb, floor_kb)})",
+                    verdict(app_kb <= 2 * floor_kb if floor_kb > 0 else None)))
+        hb = j.get("hydrate_bytes_per_client") or {}
+        biggest = max(hb.values()) if hb else None
+        out.append((f"{mode}: serialized state ≤ 50 KB per client", f"{_fmt(biggest and biggest / 1024, 1)} KB",
+                    verdict(None if biggest is None else biggest <= 50 * 1024)))
+        fl = r.get("first_load")
+        if fl:
+            out.append((f"{mode}: /app LCP ≤ 1.5× bare", f"{fl['app']['lcp_ms']:.0f} vs {fl['floor']['lcp_ms']:.0f} ms "
+                        f"({_ratio(fl['app']['lcp_ms'], fl['floor']['lcp_ms'])})",
+                        verdict(fl["app"]["lcp_ms"] <= 1.5 * fl["floor"]["lcp_ms"])))
+            out.append((f"{mode}: /app bytes ≤ 2× bare", f"{fl['app']['bytes'] / 1024:.0f} vs {fl['floor']['bytes'] / 1024:.0f} KB",
+                        verdict(fl["app"]["bytes"] <= 2 * fl["floor"]["bytes"])))
+    if "embedded" in ran and "scale-out" in ran:
+        common = sorted(set(ran["embedded"]["levels"]) & set(ran["scale-out"]["levels"]), key=int)
+        if common:
+            n = common[-1]
+            e, so = ran["embedded"]["levels"][n]["j1"], ran["scale-out"]["levels"][n]["j1"]
+            ep, sp = e["all_event_steps"]["p99_ms"], so["all_event_steps"]["p99_ms"]
+            out.append((f"scale-out at least as fast as one worker, {n} customers",
+                        f"step p99 {_fmt(sp)} vs {_fmt(ep)} ms; {so['completed_per_s']:.2f} vs {e['completed_per_s']:.2f} changes/s",
+                        verdict(sp is not None and ep is not None and sp <= ep and so["completed"] >= e["completed"])))
+    return out
 
 
 def run_mode(mode: str, t0: float) -> dict:

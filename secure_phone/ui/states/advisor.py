@@ -3,7 +3,6 @@ call is limited to the advisor's agency."""
 
 from __future__ import annotations
 
-import asyncio
 
 import reflex as rx
 
@@ -76,8 +75,8 @@ class AdvisorState(rx.State):
 
     @rx.event
     async def login(self, form: dict):  # type: ignore[no-untyped-def]
-        try:  # argon2 in a worker thread: it must not stall the other clients' events
-            self._secret = await asyncio.to_thread(
+        try:  # argon2 off the event loop: it must not stall the other clients' events
+            self._secret = await runtime.password_check(
                 auth.login_advisor, str(form.get("login", "")), str(form.get("password", "")),
                 actor=self._actor(), now=runtime.now())
         except LoginError as error:

@@ -84,11 +84,11 @@ class CustomerAuth(rx.State, mixin=True):
 
     async def _do_login(self, form: dict) -> rx.event.EventSpec | None:
         """Open a session from the login form; the cookie-binding script, or None (``login_error``
-        set) when refused. The password hash is checked in a worker thread: argon2 is slow on
+        set) when refused. The password is checked on the password-check threads: argon2 is slow on
         purpose and must not stall the other clients' events."""
         now = runtime.now()
         try:
-            secret = await asyncio.to_thread(
+            secret = await runtime.password_check(
                 auth.login_customer, str(form.get("identifier", "")), str(form.get("password", "")),
                 channel=self.channel_name, actor=self._actor(), now=now, device_id=self._device_for_login(),
             )
