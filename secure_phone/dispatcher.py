@@ -14,11 +14,12 @@ import argparse
 import asyncio
 import logging
 import signal
+import threading
 from collections.abc import Sequence
-
 from datetime import datetime, timezone
 
-from secure_phone.adapters.notifications import Dispatcher
+from secure_phone.adapters import db
+from secure_phone.adapters.notifications import Dispatcher, listen_for_outbox
 
 logger = logging.getLogger(__name__)
 REPAIR_INTERVAL = 2.0
@@ -46,12 +47,26 @@ async def run_background(stop: asyncio.Event, dispatcher: Dispatcher, poll_inter
 
 
 async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
-    """Run the background work until the process receives SIGTERM or SIGINT."""
+    """Run the background work until the process receives SIGTERM or SIGINT.
+
+    On PostgreSQL the dispatcher is woken by the commits that queue notifications (LISTEN/NOTIFY):
+    it does not wait for its next poll, which remains as the safety net.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await run_background(stop, dispatcher, poll_interval)
+    url = db.default_url() if dispatcher.url is None else dispatcher.url
+    listening = threading.Event()  # set = stop listening
+    listener = None
+    if url.startswith("postgresql"):
+        listener = loop.run_in_executor(None, listen_for_outbox, url, dispatcher.wake, listening)
+    try:
+        await run_background(stop, dispatcher, poll_interval)
+    finally:
+        listening.set()
+        if listener is not None:
+            await listener
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -31,6 +31,7 @@ from typing import Any, Final, Literal, Protocol, get_args
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import text
 from sqlmodel import Session, SQLModel, col, or_, select
 
 from secure_phone.adapters import db
@@ -109,6 +110,10 @@ def enqueue(
     queues it once. If the caller's transaction rolls back, the notification is never sent.
     """
     _check_channel(channel)
+    if session.get_bind().dialect.name == "postgresql":
+        # Wakes a separate dispatcher at commit (a rolled-back transaction notifies nobody; PostgreSQL
+        # folds the notifications of one transaction into one).
+        session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
     _add_once(
         session,
         Outbox(
@@ -222,6 +227,35 @@ def demo_gateways(url: str | None = None, environ: Mapping[str, str] | None = No
     }
 
 
+# --- waking a dispatcher in another process ---------------------------------------------------
+
+OUTBOX_CHANNEL: Final = "secure_phone_outbox"
+"""PostgreSQL notification channel: an outbox row was committed (see :func:`enqueue`)."""
+
+
+def listen_for_outbox(url: str, wake: Any, stop: Any, timeout: float = 1.0) -> None:
+    """Call ``wake()`` whenever a transaction that queued a notification commits, until ``stop`` is set.
+
+    PostgreSQL only (LISTEN/NOTIFY); blocking, for a thread of its own. A lost connection is retried;
+    the dispatcher's polling covers the meantime, so a missed notification only delays a message.
+    """
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    while not stop.is_set():
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                logger.info("outbox listener: woken by PostgreSQL notifications")
+                wake()  # what was queued before we listened
+                while not stop.is_set():
+                    for _ in conn.notifies(timeout=timeout, stop_after=1):
+                        wake()
+        except psycopg.Error as exc:
+            logger.warning("outbox listener: %s; retrying", type(exc).__name__)
+            stop.wait(timeout)
+
+
 # --- the dispatcher ---------------------------------------------------------------------------
 
 
@@ -275,6 +309,11 @@ class Dispatcher:
         self.batch = batch
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_event: asyncio.Event | None = None
+
+    @property
+    def url(self) -> str | None:
+        """The database this dispatcher delivers from (None: the app's)."""
+        return self._url
 
     # --- one pass -----------------------------------------------------------------------------
 

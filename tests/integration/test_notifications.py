@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from sqlmodel import select
 
 from secure_phone.adapters import db
@@ -377,3 +378,40 @@ def test_dispatcher_process_delivers_and_stops_on_sigterm(
     assert [m.outbox_key for m in inbox(db_url)] == ["req-0:sms"]
     assert "req-0:sms delivered to 06 •• •• •• 78" in output
     assert NUMBER not in output and BODY not in output and db_url not in output
+
+
+def test_a_separate_dispatcher_is_woken_by_the_commit_on_postgresql(db_url: str) -> None:
+    """Scale-out: the dispatcher process polls only every hour here, yet delivers at once, because
+    the transaction that queues a notification wakes it (NOTIFY at commit). SQLite has no such thing
+    (the embedded dispatcher is woken in-process): there, enqueue sends no NOTIFY."""
+    statements: list[str] = []
+    engine = db.get_engine(db_url)
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, …)
+    sqlalchemy.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        if not db_url.startswith("postgresql"):
+            queue(db_url)
+            assert not any("NOTIFY" in s for s in statements)
+            return
+        env = {**os.environ, "REFLEX_DB_URL": db_url, "SMS_GATEWAY_FAIL_RATE": "0", "EMAIL_GATEWAY_FAIL_RATE": "0"}
+        process = subprocess.Popen([sys.executable, "-m", "secure_phone.dispatcher", "--poll-interval", "3600"],
+                                   cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        try:
+            deadline = time.monotonic() + 60  # liveness bounds, not timing assertions
+            while not any("woken by PostgreSQL notifications" in line for line in lines) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # its first pass is over: it naps for an hour now
+            queue(db_url)
+            assert any(s.startswith("NOTIFY") for s in statements)
+            while not inbox(db_url) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert [m.outbox_key for m in inbox(db_url)] == ["req-0:sms"], "".join(lines)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+        assert process.returncode == 0, "".join(lines)
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", listener)
