@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 _ENGINES: dict[str, sqlalchemy.Engine] = {}
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
+_READ_ONLY_ENGINES: dict[str, sqlalchemy.Engine] = {}
 READ_ONLY = "secure_phone_read_only"
 
 
@@ -104,7 +105,11 @@ def transaction(url: str | None = None) -> Iterator[Session]:
 def read_only(url: str | None = None) -> Iterator[Session]:
     """A transaction that only reads: on SQLite it does not take the write lock."""
     # Closing (not rolling back) ends the transaction without expiring what was read.
-    with Session(get_engine(url).execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
+    url = url or default_url()
+    engine = _READ_ONLY_ENGINES.get(url)
+    if engine is None:  # made once: an option engine per call cost more than the query it ran
+        engine = _READ_ONLY_ENGINES[url] = get_engine(url).execution_options(**{READ_ONLY: True})
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 
@@ -114,3 +119,4 @@ def dispose_all() -> None:
         engine.dispose()
     _ENGINES.clear()
     _WRITE_LOCKS.clear()
+    _READ_ONLY_ENGINES.clear()
