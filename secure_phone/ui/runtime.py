@@ -40,9 +40,9 @@ def actor(state: "BaseState", kind: str, principal_id: object | None, channel: s
     )
 
 
-# Password checks (argon2, slow on purpose) run on threads of their own, at most one per core: a burst
-# of logins queues here instead of taking every core from the event loop, and only these threads keep
-# argon2's memory (glibc keeps a freed 19 MiB block per thread arena).
+# Password checks (argon2, slow on purpose) run on threads of their own, at most two: a burst of logins
+# queues here instead of taking every core from the event loop. (scripts/serve has glibc give argon2's
+# 19 MiB back after each check instead of keeping it in each thread's arena.)
 _PASSWORD_POOL = concurrent.futures.ThreadPoolExecutor(
     max_workers=max(1, min(2, os.cpu_count() or 1)), thread_name_prefix="password-check"
 )
