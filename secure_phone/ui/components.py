@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 
-from secure_phone.ui.i18n import LangState, lang_switch, t, t_var
+from secure_phone.i18n import MESSAGES
+from secure_phone.ui.i18n import LangState, lang_switch, t
 
 # The title takes the focus only when the focus was lost with the previous screen (assets/ui.js
 # does the same for screens pushed from another client); a focus placed elsewhere is kept.
@@ -63,9 +66,26 @@ def web_shell(*children: rx.Component, actions: rx.Component | None = None) -> r
     )
 
 
-def phone_frame(*children: rx.Component, top: rx.Component | None = None, on_lang=None) -> rx.Component:  # type: ignore[no-untyped-def]
-    """The mobile app: drawn inside a phone outline on a desktop, full screen on a phone."""
+class InlineScript(rx.el.Script):
+    """A script the browser runs while it parses the prerendered page (React never runs it again)."""
+
+    dangerouslySetInnerHTML: rx.Var[dict[str, str]]  # noqa: N815
+
+
+def inline_script(js: str) -> rx.Component:
+    return InlineScript.create(dangerouslySetInnerHTML={"__html": js})
+
+
+def phone_frame(*children: rx.Component, top: rx.Component | None = None, on_lang=None,  # type: ignore[no-untyped-def]
+                boot_js: str | None = None) -> rx.Component:
+    """The mobile app: drawn inside a phone outline on a desktop, full screen on a phone.
+
+    ``boot_js`` runs before anything of the page is drawn: it comes first in the prerendered HTML,
+    where the browser runs it once the stylesheet is in, before it paints (a script further down
+    would let the browser paint what comes before it first, then the rest: two paints).
+    """
     return rx.box(
+        *([inline_script(boot_js)] if boot_js else []),
         rx.box(
             skip_link(),
             rx.el.header(
@@ -100,31 +120,59 @@ def step_indicator(current: rx.Var, keys: tuple[str, ...] = STEP_KEYS) -> rx.Com
     return rx.el.nav(rx.el.ol(*items, class_name="steps"), aria_label=t("steps.label"))
 
 
+# The catalogue, once per page module. ``i18n.t_var`` writes the whole catalogue (~42 KB) into the
+# JavaScript of every place that uses it — ten copies in the /app page's chunk —; ``message`` reads
+# it from this one definition, put in the page module by any component that uses it.
+_CATALOG_GLOBAL = "__spMessages"
+
+
+class MessagesCatalog(rx.Fragment):
+    """Defines ``globalThis.__spMessages`` (the catalogue) when the page module loads."""
+
+    def add_custom_code(self) -> list[str]:
+        catalog = json.dumps(MESSAGES, ensure_ascii=False, sort_keys=True)
+        return [f"globalThis.{_CATALOG_GLOBAL} = globalThis.{_CATALOG_GLOBAL} || {catalog};"]
+
+
+_CATALOG = rx.Var(_js_expr=f"globalThis.{_CATALOG_GLOBAL}").to(dict[str, dict[str, str]])
+
+
+def message(error_key: rx.Var) -> rx.Var:
+    """The text of a key held in a state var (an error code), in the interface language.
+
+    Needs a ``MessagesCatalog`` in the page (``with_catalog``)."""
+    return _CATALOG[rx.cond(LangState.lang == "en", "en", "fr")][error_key]  # type: ignore[index]
+
+
+def with_catalog(component: rx.Component) -> rx.Component:
+    return rx.fragment(MessagesCatalog.create(), component)
+
+
 def error_summary(error_key: rx.Var, field_id: str) -> rx.Component:
     """GOV.UK-style summary linked to the field, announced to screen readers."""
-    return rx.cond(
+    return with_catalog(rx.cond(
         error_key != "",
         rx.box(
             rx.heading(t("error.summary.title"), as_="h2", size="4"),
-            rx.el.a(t_var(error_key), href=f"#{field_id}", class_name="error-link"),
+            rx.el.a(message(error_key), href=f"#{field_id}", class_name="error-link"),
             role="alert",
             id="error-summary",
             tab_index=-1,
             class_name="error-summary",
         ),
-    )
+    ))
 
 
 def field_error(error_key: rx.Var, field_id: str) -> rx.Component:
-    return rx.cond(
+    return with_catalog(rx.cond(
         error_key != "",
         rx.el.p(
             rx.el.span("⚠ ", aria_hidden="true"),
-            t_var(error_key),
+            message(error_key),
             id=f"{field_id}-error",
             class_name="field-error",
         ),
-    )
+    ))
 
 
 def masked_number(first: rx.Var, last_two: rx.Var, masked: rx.Var) -> rx.Component:

@@ -4,8 +4,10 @@ Browsers offer WebCrypto (``crypto.subtle``) only in secure contexts (https, ``h
 Stakeholders also open the demo from a phone on the local network over plain HTTP, where it is
 missing: ``assets/securpass.js`` then signs with ``p256`` of ``@noble/curves`` (audited, MIT), the
 same scheme (ECDSA P-256 / SHA-256, 64-byte r‖s). The package comes from the npm registry through
-this component's imports (Reflex installs it at build time and Vite bundles it into the page's
-chunk), and the page module exposes it as ``window.__nobleP256`` for the device script.
+this component's ``lib_dependencies`` (Reflex installs it at build time). The page module loads it
+only where it is needed — a page without WebCrypto — with a dynamic ``import()``, which Vite puts
+in a chunk of its own, and exposes it as ``window.__nobleP256`` for the device script (which waits
+for it). Everywhere else (https, ``http://localhost``) the page neither downloads nor runs it.
 
 That key is raw bytes in IndexedDB, readable by the page's scripts: weaker than WebCrypto's
 non-extractable key, so the component also shows a short notice, on that phone only.
@@ -44,14 +46,22 @@ securpass_mode: rx.Var[str] = rx.Var(
 )
 
 
-class SecurPassSoftware(rx.Fragment):
-    """Puts ``p256`` of ``@noble/curves`` on ``window.__nobleP256`` when the page module loads."""
+# The same test as assets/securpass.js's mode(): "webcrypto" needs a secure context and crypto.subtle.
+_LOAD_NOBLE = (
+    'if (typeof window !== "undefined" && !(window.isSecureContext && window.crypto && window.crypto.subtle)) {\n'
+    '  import("@noble/curves/nist.js").then((m) => { window.__nobleP256 = m.p256; },'
+    ' (e) => console.error("Sécur\'Pass software fallback not loaded", e));\n'
+    "}"
+)
 
-    def add_imports(self) -> dict:
-        return {NOBLE_CURVES: rx.ImportVar(tag="p256", package_path="/nist.js")}
+
+class SecurPassSoftware(rx.Fragment):
+    """Puts ``p256`` of ``@noble/curves`` on ``window.__nobleP256``, on a page without WebCrypto only."""
+
+    lib_dependencies: list[str] = [NOBLE_CURVES]
 
     def add_custom_code(self) -> list[str]:
-        return ['if (typeof window !== "undefined") { window.__nobleP256 = p256; }']
+        return [_LOAD_NOBLE]
 
 
 def software_key_notice() -> rx.Component:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import VarData
 
 from secure_phone.ui.components import error_summary, field_error, fraud_warning, phone_frame, title
-from secure_phone.ui.components import masked_number
+from secure_phone.ui.components import masked_number, message, with_catalog
 from secure_phone.ui.device_crypto import software_key_notice
 from secure_phone.ui.flow_views import (
     activation_help_screen,
@@ -20,8 +21,8 @@ from secure_phone.ui.flow_views import (
     stale_code_screen,
     stale_screen,
 )
-from secure_phone.ui.i18n import LangState, t, t_var
-from secure_phone.ui.states.app import AppState, PhoneChoiceView
+from secure_phone.ui.i18n import LangState, t
+from secure_phone.ui.states.app import DEVICE_STORAGE_KEY, AppState, PhoneChoiceView
 
 
 def picker() -> rx.Component:
@@ -190,7 +191,7 @@ def approval() -> rx.Component:
 
 def refused() -> rx.Component:
     return rx.vstack(
-        title(t_var(AppState.approval_done)),
+        with_catalog(title(message(AppState.approval_done))),
         rx.button(t("back.to.details"), on_click=AppState.refused_seen, size="3", variant="outline"),
         spacing="4",
         align="stretch",
@@ -232,29 +233,74 @@ def logged_in() -> rx.Component:
     )
 
 
+# --- the first screen, before the server has answered ------------------------------------------
+#
+# The page is prerendered, so the browser paints it as soon as the HTML and the stylesheet are in,
+# long before the scripts have run and the websocket hydrate and ``AppState.load`` have answered.
+# What the first screen should be is known to the browser alone, from what it holds:
+#   "pick"  no phone picked in this browser (``AppState.device_id``, localStorage « sp_device »):
+#           the phone picker, whose choices are the seeded personas' (``phone_choices``' default);
+#   "login" a phone, in a new tab (no Reflex session token in sessionStorage — Reflex's own key,
+#           « token » — so no one can be logged in on it): the login form;
+#   "wait"  a phone, in a tab that has a session (a reload: maybe logged in), or English chosen
+#           (the prerendered texts are French): the spinner, until the server tells.
+# An inline script (first in the page, see ``phone_frame``) computes it before the first paint and
+# sets ``data-sp-boot`` on <html>; styles.css shows that screen of the "booting" box (the others are
+# display: none); once ``load`` has answered, the box holds the one right screen only. The same
+# code runs in a layout effect for a client-side navigation to /app (no HTML parsed then). The
+# screen is ``inert`` until React has mounted: a click or a submit before that would be lost, or
+# be a native form submission.
+BOOT_MODE_JS = (
+    "var m = 'wait'; try { m = localStorage.getItem('sp_lang') === 'en' ? 'wait'"
+    f" : !localStorage.getItem('{DEVICE_STORAGE_KEY}') ? 'pick'"
+    " : sessionStorage.getItem('token') ? 'wait' : 'login'; } catch (e) {}"
+    " document.documentElement.setAttribute('data-sp-boot', m);"
+)
+
+_MOUNTED_HOOK = "const [spMounted, set_spMounted] = useState(false);\nuseEffect(() => set_spMounted(true), []);"
+mounted: rx.Var[bool] = rx.Var(
+    _js_expr="spMounted",
+    _var_type=bool,
+    _var_data=VarData(imports={"react": [rx.ImportVar(tag="useState"), rx.ImportVar(tag="useEffect")]},
+                      hooks={_MOUNTED_HOOK: None}),
+)
+"""True once React has mounted the page (false in the prerendered HTML)."""
+
+
+class BootScreen(rx.el.Div):
+    """The box of the first screen; sets ``data-sp-boot`` again when React mounts it."""
+
+    def add_imports(self) -> dict:
+        return {"react": [rx.ImportVar(tag="useLayoutEffect")]}
+
+    def add_hooks(self) -> list[str]:
+        return [f"useLayoutEffect(() => {{ {BOOT_MODE_JS} }}, []);"]
+
+
 def page() -> rx.Component:
+    known_phone = AppState.device_checked & (AppState.device_id != "") & (AppState.device_label != "")
     return phone_frame(
-        rx.cond(
-            ~AppState.device_checked,
-            rx.center(rx.spinner(size="3"), min_height="30vh"),
+        BootScreen.create(
+            rx.cond(~known_phone, rx.box(picker(), class_name="boot-pick")),
+            rx.cond(~AppState.device_checked,
+                    rx.center(rx.spinner(size="3"), min_height="30vh", class_name="boot-wait")),
             rx.cond(
-                AppState.device_id == "",
-                picker(),
-                rx.cond(
-                    AppState.device_label == "",
-                    picker(),
-                    rx.vstack(
-                        rx.cond(AppState.logged_in, logged_in(), login_form(AppState, AppState.app_login)),
-                        this_phone(),
-                        spacing="5",
-                        width="100%",
-                    ),
+                ~AppState.device_checked | known_phone,
+                rx.vstack(
+                    rx.cond(AppState.logged_in, logged_in(), login_form(AppState, AppState.app_login)),
+                    rx.cond(AppState.device_checked, this_phone()),
+                    spacing="5",
+                    width="100%",
+                    class_name="boot-login",
                 ),
             ),
+            class_name=rx.cond(AppState.device_checked, "app-screen", "app-screen booting"),
+            custom_attrs={"inert": ~mounted},
         ),
         software_key_notice(),
         top=rx.cond(AppState.logged_in, rx.button(t("logout"), on_click=AppState.logout, variant="ghost", size="1")),
         on_lang=AppState.refresh_approval,
+        boot_js=f"(function () {{ {BOOT_MODE_JS} }})();",
     )
 
 

@@ -29,6 +29,10 @@ def securpass_call(expression: str) -> str:
     )
 
 
+DEVICE_STORAGE_KEY = "sp_device"
+"""The localStorage item holding this browser's phone (``AppState.device_id``); the page reads it too."""
+
+
 @dataclasses.dataclass
 class PhoneChoiceView:
     value: str
@@ -40,12 +44,15 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     channel_name: str = "app"
 
     # The phone this browser simulates: its id in local storage, its key in IndexedDB.
-    device_id: str = rx.LocalStorage("", name="sp_device", sync=True)
+    device_id: str = rx.LocalStorage("", name=DEVICE_STORAGE_KEY, sync=True)
     device_label: str = ""
     device_enrolled: bool = False
     device_checked: bool = False
     device_mine: bool = False  # the logged-in customer's enrolled phone is the one in hand
-    phone_choices: list[PhoneChoiceView] = []
+    # The demo picker: the seeded personas' phones and « Nouveau smartphone », never the other
+    # customers'. Its default is the freshly seeded bank's, so the page draws it before the server
+    # answers; ``load`` corrects it only if the database differs (a persona moved to a new phone).
+    phone_choices: list[PhoneChoiceView] = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.SEEDED_PHONES]
     picker_error: str = ""
     _picking: str = ""
 
@@ -71,7 +78,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self.device_checked = True
         if view is None:
             self.device_label, self.device_enrolled = "", False
-            self.phone_choices = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.demo_phones()]
+            self._refresh_choices()
             if self.logged_in:
                 self._do_logout()
             return None
@@ -80,6 +87,11 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         if principal is not None:
             self._home(principal)
         return None
+
+    def _refresh_choices(self) -> None:
+        choices = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.demo_phones()]
+        if choices != self.phone_choices:  # no delta when the picker already on screen is right
+            self.phone_choices = choices
 
     @rx.event
     def pick_phone(self, choice: str):  # type: ignore[no-untyped-def]
@@ -109,7 +121,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
             self._do_logout()
         self.device_id = ""
         self.device_label, self.device_enrolled = "", False
-        self.phone_choices = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.demo_phones()]
+        self._refresh_choices()
         return [rx.call_script(securpass_call("window.SecurPass.forget()")), focus_title()]
 
     def _device_for_login(self) -> str | None:
