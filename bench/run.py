@@ -415,33 +415,36 @@ def pipeline(db_url: str, approvals: dict[str, float]) -> dict:
 
 # --- first load ---------------------------------------------------------------------------
 
-def first_load(url: str) -> dict:
+def first_load(urls: dict[str, str], rounds: int) -> dict:
+    """LCP and transferred bytes of each URL at 390×844, ``rounds`` fresh loads each, interleaved (so that
+    a busy moment of the machine weighs on every page alike); medians."""
     from playwright.sync_api import sync_playwright
 
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"]
-    runs = []
+    runs: dict[str, list[dict]] = {name: [] for name in urls}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        for _ in range(3):
-            context = browser.new_context(viewport={"width": 390, "height": 844})
-            page = context.new_page()
-            page.add_init_script("""
-              window.__lcp = 0;
-              new PerformanceObserver(l => { for (const e of l.getEntries()) window.__lcp = e.startTime; })
-                .observe({type: 'largest-contentful-paint', buffered: true});""")
-            page.goto(url, wait_until="networkidle")
-            page.wait_for_timeout(500)
-            runs.append(page.evaluate("""() => {
-              const nav = performance.getEntriesByType('navigation')[0];
-              const res = performance.getEntriesByType('resource');
-              return {lcp_ms: window.__lcp, requests: res.length + 1,
-                      bytes: (nav ? nav.transferSize : 0) + res.reduce((a, r) => a + (r.transferSize || 0), 0)};
-            }"""))
-            context.close()
+        for _ in range(rounds):
+            for name, url in urls.items():
+                context = browser.new_context(viewport={"width": 390, "height": 844})
+                page = context.new_page()
+                page.add_init_script("""
+                  window.__lcp = 0;
+                  new PerformanceObserver(l => { for (const e of l.getEntries()) window.__lcp = e.startTime; })
+                    .observe({type: 'largest-contentful-paint', buffered: true});""")
+                page.goto(url, wait_until="networkidle")
+                page.wait_for_timeout(500)
+                runs[name].append(page.evaluate("""() => {
+                  const nav = performance.getEntriesByType('navigation')[0];
+                  const res = performance.getEntriesByType('resource');
+                  return {lcp_ms: window.__lcp, requests: res.length + 1,
+                          bytes: (nav ? nav.transferSize : 0) + res.reduce((a, r) => a + (r.transferSize || 0), 0)};
+                }"""))
+                context.close()
         browser.close()
-    return {"lcp_ms": statistics.median(r["lcp_ms"] for r in runs), "bytes": statistics.median(r["bytes"] for r in runs),
-            "requests": statistics.median(r["requests"] for r in runs), "runs": runs}
+    return {name: {"lcp_ms": statistics.median(r["lcp_ms"] for r in rs), "bytes": statistics.median(r["bytes"] for r in rs),
+                   "requests": statistics.median(r["requests"] for r in rs), "runs": rs} for name, rs in runs.items()}
 
 
 # --- main ---------------------------------------------------------------------------------
@@ -597,8 +600,8 @@ def run_mode(mode: str, t0: float) -> dict:
         result["load_seconds"] = time.time() - t_load
         if os.environ.get("BENCH_SKIP_BROWSER") != "1" and (mode == "embedded" or not QUICK):
             log(f"{mode}: first load in headless Chromium")
-            result["first_load"] = {"app": first_load(f"http://{HOST}:{APP_PORT}/app"),
-                                    "floor": first_load(f"http://{HOST}:{FLOOR_PORT}/")}
+            result["first_load"] = first_load({"app": f"http://{HOST}:{APP_PORT}/app",
+                                               "floor": f"http://{HOST}:{FLOOR_PORT}/"}, 5 if QUICK else 9)
         log_text = (app / "serve.log").read_text(errors="replace")
         result["server_log"] = {"lock_expired": log_text.count("LockExpiredError"),
                                 "held_too_long": log_text.count("was held too long"),
