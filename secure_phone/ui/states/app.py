@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import json
@@ -287,9 +288,12 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         if principal is None or not code:
             return focus_title()
         signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
-        outcome = change.approve(
-            principal.id, principal.device_id, self.approval_request_id, code=code, signature=str(signature),
-            lang=self._lang, actor=runtime.actor(self, "device", principal.device_id, "app"), now=runtime.now(),
+        # Off the event loop: the approval calls MySys (another system, over the network in real life)
+        # before it answers, and a slow MySys must not stall every other customer's events.
+        outcome = await asyncio.to_thread(
+            change.approve, principal.id, principal.device_id, self.approval_request_id, code=code,
+            signature=str(signature), lang=self._lang, actor=runtime.actor(self, "device", principal.device_id, "app"),
+            now=runtime.now(),
         )
         runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         if outcome.accepted:
