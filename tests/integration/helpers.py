@@ -138,6 +138,12 @@ class World:
             row = s.exec(select(Customer).where(Customer.identifier == identifier)).one()
         return row
 
+    def device(self, device_id: str) -> Device:
+        with read_only(self.url) as s:
+            row = s.get(Device, device_id)
+        assert row is not None
+        return row
+
     def device_id(self, identifier: str) -> str:
         with read_only(self.url) as s:
             row = s.exec(

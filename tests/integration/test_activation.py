@@ -55,13 +55,6 @@ def new_phone(world: World) -> SoftPhone:
     return phone
 
 
-def device(world: World, device_id: str) -> Device:
-    with read_only(world.url) as s:
-        row = s.get(Device, device_id)
-    assert row is not None
-    return row
-
-
 def devices_of(world: World, identifier: str) -> list[Device]:
     with read_only(world.url) as s:
         return list(s.exec(select(Device).where(Device.customer_id == world.cid(identifier))))
@@ -132,13 +125,13 @@ def test_chloe_moves_securpass_to_her_new_phone(world: World) -> None:
     activate(world, CHLOE, phone, code)
 
     # The new phone is hers and enrolled, with the code she chose (kept as a keyed hash).
-    new = device(world, phone.device_id)
+    new = world.device(phone.device_id)
     assert (new.customer_id, new.status, new.enrolled_at) == (cid, "enrolled", now)
     assert new.label == "Smartphone de Chloé Dubois"
     assert new.code_hash == hash_code(secret_key(), new.id, NEW_PIN)
     assert json.loads(new.public_jwk or "{}") == phone.jwk
     # The old binding is revoked.
-    old = device(world, old_phone.device_id)
+    old = world.device(old_phone.device_id)
     assert (old.status, old.revoked_at) == ("revoked", now)
     assert [d.id for d in devices_of(world, CHLOE) if d.status == "enrolled"] == [phone.device_id]
     # Customer record: Sécur'Pass active on the new phone, moved now.
@@ -235,9 +228,9 @@ def test_activation_is_refused_on_a_device_that_is_already_enrolled(world: World
                                 actor=customer_actor(cid, "app"), now=world.clock.now, url=world.url)
         assert activating.value.code == "activation.not_possible"
 
-    camille_device = device(world, camille_phone.device_id)
+    camille_device = world.device(camille_phone.device_id)
     assert (camille_device.customer_id, camille_device.status) == (world.cid(CAMILLE), "enrolled")
-    assert device(world, chloe_old.device_id).status == "enrolled"
+    assert world.device(chloe_old.device_id).status == "enrolled"
     assert world.customer(CHLOE).securpass_moved_at is None
     assert len(sms_codes_of(world, CHLOE)) == 1  # only the one sent for the new phone
     assert sms_codes_of(world, CHLOE)[0].used_at is None
@@ -245,7 +238,7 @@ def test_activation_is_refused_on_a_device_that_is_already_enrolled(world: World
     assert [o for o in world.outbox() if o.key.startswith("activation:")] == []
     # The new phone can still be activated with that code.
     activate(world, CHLOE, phone, code)
-    assert device(world, phone.device_id).status == "enrolled"
+    assert world.device(phone.device_id).status == "enrolled"
 
 
 def test_activation_is_refused_with_a_badly_formed_securpass_code(world: World) -> None:
@@ -257,12 +250,12 @@ def test_activation_is_refused_with_a_badly_formed_securpass_code(world: World) 
             activate(world, CHLOE, phone, code, pin=pin)
         assert refused.value.code == "activation.code_format"
 
-    assert device(world, phone.device_id).status == "unenrolled"
+    assert world.device(phone.device_id).status == "unenrolled"
     [sent] = sms_codes_of(world, CHLOE)
     assert (sent.used_at, sent.failures) == (None, 0)  # the SMS code is neither spent nor counted
     assert world.customer(CHLOE).securpass_moved_at is None
     activate(world, CHLOE, phone, code)
-    assert device(world, phone.device_id).status == "enrolled"
+    assert world.device(phone.device_id).status == "enrolled"
 
 
 def test_wrong_sms_codes_are_counted_and_three_block_the_activation(world: World) -> None:
@@ -292,8 +285,8 @@ def test_wrong_sms_codes_are_counted_and_three_block_the_activation(world: World
     assert world.audit(CHLOE, "activation_code_sent")[-1].outcome == "refused"
 
     # Nothing moved.
-    assert device(world, phone.device_id).status == "unenrolled"
-    assert device(world, old_phone.device_id).status == "enrolled"
+    assert world.device(phone.device_id).status == "unenrolled"
+    assert world.device(old_phone.device_id).status == "enrolled"
     assert world.customer(CHLOE).securpass_moved_at is None
     assert world.audit(CHLOE, "securpass_activated") == []
 
@@ -313,7 +306,7 @@ def test_a_resend_keeps_the_failures_during_activation(world: World) -> None:
     assert (last.value.code, last.value.tries_left) == ("sms.too_many_tries", 0)
     with pytest.raises(ActivationError):
         activate(world, CHLOE, phone, second)
-    assert device(world, phone.device_id).status == "unenrolled"
+    assert world.device(phone.device_id).status == "unenrolled"
 
 
 def test_the_activation_code_only_activates_the_phone_it_was_sent_for(world: World) -> None:
@@ -326,8 +319,8 @@ def test_the_activation_code_only_activates_the_phone_it_was_sent_for(world: Wor
     with pytest.raises(ActivationError):
         activate(world, CHLOE, other, code)
 
-    assert device(world, other.device_id).status == "unenrolled"
-    assert device(world, other.device_id).customer_id is None
+    assert world.device(other.device_id).status == "unenrolled"
+    assert world.device(other.device_id).customer_id is None
     assert world.customer(CHLOE).securpass_moved_at is None
 
 
@@ -350,8 +343,8 @@ def test_a_blocked_securpass_is_not_unblocked_by_activating_a_new_phone(world: W
     customer = world.customer(CAMILLE)
     assert customer.securpass_status == "blocked"
     assert customer.securpass_wrong_codes == 3
-    assert device(world, phone.device_id).status == "unenrolled"
-    assert device(world, enrolled.device_id).status == "enrolled"
+    assert world.device(phone.device_id).status == "unenrolled"
+    assert world.device(enrolled.device_id).status == "enrolled"
 
 
 # --- Hugo: no Sécur'Pass yet ---------------------------------------------------------------------------
@@ -368,7 +361,7 @@ def test_hugo_activates_securpass_on_a_new_phone_and_is_locked_for_72_hours(worl
     activated_at = world.clock.advance(minutes=1)
     activate(world, HUGO, phone, code)
 
-    new = device(world, phone.device_id)
+    new = world.device(phone.device_id)
     assert (new.customer_id, new.status, new.enrolled_at, new.label) == (
         cid, "enrolled", activated_at, "Smartphone de Hugo Moreau")
     customer = world.customer(HUGO)
@@ -402,8 +395,8 @@ def test_not_my_number_is_audited_and_changes_nothing(world: World) -> None:
     assert (entry.actor_kind, entry.actor_id, entry.channel) == ("device", phone.device_id, "app")
     assert sms_codes_of(world, CHLOE) == []
     assert code_sms(world, CHLOE) == []
-    assert device(world, old_device).status == "enrolled"
-    assert device(world, phone.device_id).status == "unenrolled"
+    assert world.device(old_device).status == "enrolled"
+    assert world.device(phone.device_id).status == "unenrolled"
     assert world.customer(CHLOE).securpass_moved_at is None
 
 

@@ -64,13 +64,6 @@ def other_customers(url: str, count: int, now: datetime) -> list[str]:
     return ids
 
 
-def device_row(world: World, device_id: str) -> Device:
-    with read_only(world.url) as session:
-        row = session.get(Device, device_id)
-    assert row is not None
-    return row
-
-
 def pick(world: World, choice: object, jwk: object | None = None) -> devices.DeviceView:
     return devices.pick_up_phone(choice, jwk or fresh_jwk(), actor=device_actor(None),  # type: ignore[arg-type]
                                  now=world.clock.now, url=world.url)
@@ -116,7 +109,7 @@ def test_a_persona_who_moved_to_a_new_phone_is_offered_that_phone(world: World) 
     assert [c.value for c in choices] == sorted([*PERSONAS_WITH_SECURPASS, HUGO]) + [devices.NEW_PHONE]
     assert ("1000000005", "Smartphone de Hugo Moreau") in [(c.value, c.label) for c in choices]
     view = pick(world, CHLOE)
-    assert device_row(world, view.id).status == "enrolled"
+    assert world.device(view.id).status == "enrolled"
     assert view.customer_id == world.cid(CHLOE)
 
 
@@ -128,7 +121,7 @@ def test_a_personas_choice_binds_the_fresh_key_to_that_personas_enrolled_phone(w
     view = pick(world, CAMILLE, jwk)
     assert (view.id, view.label, view.enrolled, view.customer_id) == (
         world.device_id(CAMILLE), "Smartphone de Camille Martin", True, world.cid(CAMILLE))
-    assert json.loads(device_row(world, view.id).public_jwk or "{}") == jwk
+    assert json.loads(world.device(view.id).public_jwk or "{}") == jwk
     picked = world.audit(CAMILLE, "demo_phone_picked")
     assert [(e.outcome, details(e)["device"]) for e in picked] == [("ok", view.id)]
 
@@ -139,7 +132,7 @@ def test_an_enrolled_phone_can_still_be_picked_by_its_id(world: World) -> None:
     jwk = fresh_jwk()
     view = pick(world, bench_device, jwk)
     assert (view.id, view.label, view.enrolled) == (bench_device, "Smartphone bench 0", True)
-    assert json.loads(device_row(world, bench_device).public_jwk or "{}") == jwk
+    assert json.loads(world.device(bench_device).public_jwk or "{}") == jwk
     # And a persona's phone by its id, as before.
     assert pick(world, world.device_id(CAMILLE)).id == world.device_id(CAMILLE)
 
