@@ -75,8 +75,8 @@ def mask_recipient(recipient: str) -> str:
         return MASK * 2 + recipient[-2:]
 
 
-def _add_once(session: Session, row: SQLModel, key_column: Any, key: str) -> bool:
-    """Add ``row`` unless a row with ``key`` in the unique ``key_column`` exists; True when added.
+def _add_once(session: Session, row: SQLModel, key_column: Any) -> bool:
+    """Add ``row`` unless a row with its value of the unique ``key_column`` exists; True when added.
 
     One ``INSERT … ON CONFLICT (key) DO NOTHING`` (SQLite and PostgreSQL alike): a concurrent
     transaction that commits the same key first makes this insert a no-op, and the caller's
@@ -129,7 +129,6 @@ def enqueue(
             customer_id=customer_id,
         ),
         Outbox.key,
-        key,
     )
 
 
@@ -214,7 +213,6 @@ class DemoGateway:
                     received_at=_utcnow(),
                 ),
                 DemoMessage.outbox_key,
-                message.key,
             )
 
 
