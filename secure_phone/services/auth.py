@@ -71,12 +71,30 @@ def _locked(account: Customer | Advisor | None, now: datetime) -> bool:
     return account is not None and account.locked_until is not None and account.locked_until > now
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """The password check, made before the write transaction."""
+
+    verified_hash: str | None  # the hash checked against (None: unknown or locked account)
+    ok: bool
+    new_hash: str | None  # the password hashed with the current parameters, when the stored hash is older
+
+
+def _verify(query, password: str, now: datetime, url: str | None) -> _Verdict:  # type: ignore[no-untyped-def]
+    """Read the account, then check the password outside any transaction (the dummy hash when the
+    account is unknown or locked: the same time either way)."""
+    with read_only(url) as session:
+        seen = session.exec(query).first()
+    verified_hash = seen.password_hash if seen is not None and not _locked(seen, now) else None
+    ok = _password_ok(verified_hash, password)
+    new_hash = hash_password(password) if ok and _HASHER.check_needs_rehash(verified_hash) else None
+    return _Verdict(verified_hash, ok, new_hash)
+
+
 def _check_password(
     session: Session,
     account: Customer | Advisor | None,
-    verified_hash: str | None,
-    password_ok: bool,
-    password: str,
+    verdict: _Verdict,
     actor: Actor,
     now: datetime,
     policy: Policy,
@@ -84,16 +102,15 @@ def _check_password(
 ) -> None:
     """Apply the verdict of the password check to the account, now locked for update.
 
-    ``verified_hash`` is the hash the password was checked against (read before the transaction);
-    a lock taken or a password changed since then wins over that verdict. Raises LoginError after
+    A lock taken or a password changed since the check wins over its verdict. Raises LoginError after
     committing what the failure changed (counter, lock, audit).
     """
     if _locked(account, now):
         record(session, actor, "login", "locked", now=now, customer_id=customer_id)
         session.commit()
         raise LoginError("login.error.locked")
-    if not password_ok or account is None or account.password_hash != verified_hash:
-        if account is not None and account.password_hash == verified_hash:
+    if not verdict.ok or account is None or account.password_hash != verdict.verified_hash:
+        if account is not None and account.password_hash == verdict.verified_hash:
             account.failed_logins += 1
             if account.failed_logins >= policy.login_max_failures:
                 account.locked_until = now + policy.login_lockout
@@ -104,8 +121,8 @@ def _check_password(
         raise LoginError("login.error.invalid")
     account.failed_logins = 0
     account.locked_until = None
-    if _HASHER.check_needs_rehash(account.password_hash):  # stored with older parameters
-        account.password_hash = hash_password(password)
+    if verdict.new_hash is not None:  # stored with older parameters
+        account.password_hash = verdict.new_hash
     session.add(account)
 
 
@@ -144,14 +161,10 @@ def login_customer(
     if not identifier or not password:
         raise LoginError("login.error.empty")
     query = select(Customer).where(Customer.identifier == identifier)
-    with read_only(url) as session:
-        seen = session.exec(query).first()
-    verified_hash = seen.password_hash if seen is not None and not _locked(seen, now) else None
-    password_ok = _password_ok(verified_hash, password)  # the dummy hash when unknown or locked: same time
+    verdict = _verify(query, password, now, url)
     with transaction(url) as session:
         customer = session.exec(query.with_for_update()).first()
-        _check_password(session, customer, verified_hash, password_ok, password, actor, now, policy,
-                        customer.id if customer else None)
+        _check_password(session, customer, verdict, actor, now, policy, customer.id if customer else None)
         assert customer is not None and customer.id is not None
         if device_id is not None and session.get(Device, device_id) is None:
             device_id = None
@@ -167,13 +180,10 @@ def login_advisor(
     if not login or not password:
         raise LoginError("login.error.empty")
     query = select(Advisor).where(Advisor.login == login)
-    with read_only(url) as session:
-        seen = session.exec(query).first()
-    verified_hash = seen.password_hash if seen is not None and not _locked(seen, now) else None
-    password_ok = _password_ok(verified_hash, password)
+    verdict = _verify(query, password, now, url)
     with transaction(url) as session:
         advisor = session.exec(query.with_for_update()).first()
-        _check_password(session, advisor, verified_hash, password_ok, password, actor, now, policy, None)
+        _check_password(session, advisor, verdict, actor, now, policy, None)
         assert advisor is not None and advisor.id is not None
         secret = _open_session(session, "advisor", advisor.id, "advisor", None, now, policy)
         record(session, actor, "advisor_login", "ok", now=now, advisor=advisor.id)
