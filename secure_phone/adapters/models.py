@@ -88,6 +88,10 @@ class Customer(SQLModel, table=True):
     securpass_status: str = "none"  # domain.SecurPassStatus
     securpass_wrong_codes: int = 0
     securpass_moved_at: datetime | None = _dt(nullable=True)
+    # « Je ne suis pas à l'origine de cette demande »: online changes (number, Sécur'Pass move) are
+    # frozen until an advisor clears it (§12.2).
+    frozen_at: datetime | None = _dt(nullable=True)
+    frozen_reason: str | None = None
 
 
 class Device(SQLModel, table=True):
@@ -103,12 +107,21 @@ class Device(SQLModel, table=True):
     enrolled_at: datetime | None = _dt(nullable=True)
     revoked_at: datetime | None = _dt(nullable=True)
     key_registered_at: datetime | None = _dt(nullable=True)
+    # A seeded persona's phone: the demo picker may give it a fresh key (demo mode only). Never set on a
+    # device enrolled by the real procedure (J4), whose key only its holder can replace (§12.1).
+    demo: bool = False
 
 
 class UserSession(SQLModel, table=True):
-    """A server-side login session; the browser holds only an opaque reference in Reflex state."""
+    """A server-side login session.
 
-    id: str = Field(primary_key=True)  # sha256 of the session secret
+    Reflex's state (pickled to disk or Redis) holds only ``id``, which is worth nothing on its own: an
+    event is accepted only on the websocket that logged in, or on one that redeemed a
+    :class:`SessionTicket`, which only the HttpOnly binding cookie can obtain (``binding_hash`` is the
+    SHA-256 of that cookie's value, which the server never keeps).
+    """
+
+    id: str = Field(primary_key=True)  # random reference (32 bytes, url-safe)
     principal_kind: str  # customer | advisor
     principal_id: int = Field(index=True)
     channel: str  # web | app | advisor
@@ -117,13 +130,37 @@ class UserSession(SQLModel, table=True):
     last_seen_at: datetime = _dt()
     expires_at: datetime = _dt()
     ended_at: datetime | None = _dt(nullable=True)
+    binding_hash: str | None = Field(default=None, index=True)
+    end_reason: str | None = None  # logout | idle | max_age | factor_changed | not_me | advisor
+
+
+class SessionTicket(SQLModel, table=True):
+    """A one-time, short-lived ticket that lets a reloaded page's new websocket rejoin its session.
+
+    Issued over HTTP to the holder of the binding cookie (``POST /api/session/ticket``), redeemed once
+    on the websocket; only its SHA-256 is kept.
+    """
+
+    id: str = Field(primary_key=True)  # sha256 of the ticket
+    session_id: str = Field(foreign_key="usersession.id", index=True)
+    created_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    used_at: datetime | None = _dt(nullable=True)
+
+
+class RateCounter(SQLModel, table=True):
+    """Failures or actions counted per key (a client address, say) in a fixed window."""
+
+    key: str = Field(primary_key=True)  # e.g. "login:ip:<keyed hash of the address>"
+    window_start: datetime = _dt()
+    count: int = 0
 
 
 class ChangeRequest(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     channel: str  # domain.Channel
-    old_e164: str | None = None
+    old_e164: str | None = Field(default=None, index=True)
     new_e164: str
     status: str = Field(index=True)  # domain.Status
     nonce: str = Field(unique=True)
@@ -138,6 +175,26 @@ class ChangeRequest(SQLModel, table=True):
     advisor_id: int | None = Field(default=None, foreign_key="advisor.id")  # advisor change: who entered it
     validator_id: int | None = Field(default=None, foreign_key="advisor.id")  # the second advisor, if required
     risk_signals: str | None = None  # JSON list: the signals that required a second advisor
+    session_id: str | None = None  # the login session that asked for it (it goes on after the change)
+
+
+class AdvisorOperation(SQLModel, table=True):
+    """An in-branch advisor action on a customer's Sécur'Pass or freeze (§12.2): identity checked, and
+    validated by a second advisor of the agency when a risk signal is present."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str  # unblock_securpass | clear_freeze
+    status: str = Field(index=True)  # pending_validation | done | expired
+    advisor_id: int = Field(foreign_key="advisor.id")
+    validator_id: int | None = Field(default=None, foreign_key="advisor.id")
+    document_type: str
+    document_number_masked: str
+    document_number_hash: str
+    risk_signals: str | None = None  # JSON list
+    created_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    decided_at: datetime | None = _dt(nullable=True)
 
 
 class IdentityCheck(SQLModel, table=True):
@@ -198,7 +255,8 @@ class Outbox(SQLModel, table=True):
     channel: str  # sms | email
     recipient: str  # E.164 or email address
     subject: str | None = None
-    body: str
+    body: str  # what may be read at rest: a code the message carries is shown as ••••••
+    sealed_body: str | None = None  # the full body, sealed (AES-GCM, a key derived from the server secret); dropped once settled
     status: str = Field(default="pending", index=True)  # pending | sent | failed
     attempts: int = 0
     next_attempt_at: datetime = _dt(index=True)
