@@ -32,7 +32,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-SECRET = os.environ.get("E2E_SECRET", "e2e-secret-not-for-production")
+SECRET = os.environ.get("E2E_SECRET", "e2e-secret-not-for-production-0123456789")
 STARTUP_SECONDS = 420
 SCALE_OUT = os.environ.get("E2E_MODE") == "scaleout"
 SCALE_OUT_WORKERS = 2
