@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
 PORT ?= 3000
+# Demo mode (personas, phone picker, demo inboxes; PRODUCT.md §12.1): on for `make run`, SECURE_PHONE_DEMO=0 turns it off.
+SECURE_PHONE_DEMO ?= 1
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -40,15 +42,15 @@ browser:
 
 ## Bring the database (SQLite by default, REFLEX_DB_URL otherwise) to the head migration.
 migrate: install
-	@mkdir -p data
+	@mkdir -p "$${SECURE_PHONE_DATA_DIR:-data}"
 	reflex db migrate
 
 seed: migrate
-	$(PY) -m secure_phone.seed
+	SECURE_PHONE_DEMO=$(SECURE_PHONE_DEMO) $(PY) -m secure_phone.seed
 
 ## Install, migrate, seed and serve the app at http://localhost:$(PORT).
 run: seed
-	PORT=$(PORT) scripts/serve
+	SECURE_PHONE_DEMO=$(SECURE_PHONE_DEMO) PORT=$(PORT) scripts/serve
 
 ## Install (chromium included) and run the whole suite: unit, integration, browser tests.
 test: install browser

@@ -44,7 +44,7 @@ def create(count: int, offset: int) -> list[dict]:
             session.add(customer)
             session.flush()
             device = Device(label=f"Smartphone bench {i}", customer_id=customer.id, status="enrolled",
-                            public_jwk=_throwaway_public_jwk(), created_at=now, enrolled_at=now)
+                            public_jwk=_throwaway_public_jwk(), created_at=now, enrolled_at=now, demo=True)
             session.add(device)
             session.flush()
             device.code_hash = hash_code(secret_key(), device.id, DEMO_CODE)

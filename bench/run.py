@@ -67,8 +67,13 @@ def env(extra: dict | None = None) -> dict:
     bun = TOOLS / "node_modules/.bin"
     base = {k: v for k, v in os.environ.items()
             if k not in ("REFLEX_DB_URL", "REFLEX_REDIS_URL", "GRANIAN_WORKERS", "SECURE_PHONE_WORKERS")}
+    # Demo mode (the benchmark's phones are demo devices it picks up) and one server secret for every
+    # process of a run (the scale-out mode refuses to start without it).
+    secrets_env = {"SECURE_PHONE_DEMO": "1", "SECURE_PHONE_SECRET": "bench-secret-not-for-production-0123456789",
+                   "SECURE_PHONE_SERVICE_TOKEN": "bench-service-token-not-for-production-0123"}
     return {**base, "PATH": f"{bun}:{os.environ['PATH']}", "REFLEX_BUN_PATH": str(bun / "bun"),
-            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false", **(extra or {})}
+            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false", **secrets_env,
+            **(extra or {})}
 
 
 def pct(values: list[float], p: float) -> float | None:

@@ -19,8 +19,10 @@ from starlette.routing import Route
 from secure_phone.adapters.db import read_only
 from secure_phone.adapters.mysys import get_mysys
 from secure_phone.domain.phone import phone_from_e164
+from secure_phone.domain.policy import DEFAULT_POLICY
+from secure_phone.services import auth
 from secure_phone.services.status import secure_phone_status
-from secure_phone.settings import service_token
+from secure_phone.settings import public_url, public_url_is_https, service_token
 
 IDENTIFIER = re.compile(r"[0-9]{10}")  # ASCII digits only; used with fullmatch
 
@@ -76,27 +78,82 @@ async def mysys_contact(request: Request) -> JSONResponse:
 
 
 BINDING = re.compile(r"[A-Za-z0-9_-]{43}")
+CHANNELS = ("web", "app", "advisor")
+NO_STORE = {"Cache-Control": "no-store"}
 
 
-async def bind_session(request: Request) -> Response:
-    """Store a login's binding value as an HttpOnly cookie (see secure_phone.ui.binding)."""
-    from secure_phone.ui.binding import CHANNELS, cookie_name
+def _secure(request: Request) -> bool:
+    """Cookies are ``Secure`` (and ``__Host-``) when customers reach the app over https, even when a TLS
+    proxy speaks plain HTTP to it (``SECURE_PHONE_PUBLIC_URL``; ``secure_phone.asgi`` takes the scheme
+    from a trusted proxy only)."""
+    return public_url_is_https() or request.url.scheme == "https"
 
+
+def cookie_name(channel: str, secure: bool) -> str:
+    """``__Host-`` needs ``Secure``, ``Path=/`` and no ``Domain``: no other host or path can set or shadow it."""
+    return f"__Host-sp_bind_{channel}" if secure else f"sp_bind_{channel}"
+
+
+def _same_origin(request: Request) -> bool:
+    """The request comes from a page of this app (``Origin`` is set by the browser, never by a page)."""
+    origin = request.headers.get("origin", "")
+    if not origin:
+        return False
+    seen = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    allowed = {seen, public_url()} - {""}
+    return origin.rstrip("/") in allowed
+
+
+async def _channel_and_value(request: Request) -> tuple[str | None, str | None]:
     try:
         payload = await request.json()
     except ValueError:
+        return None, None
+    if not isinstance(payload, dict):
+        return None, None
+    channel, value = payload.get("channel"), payload.get("value")
+    return (channel if channel in CHANNELS else None), (value if isinstance(value, str) else None)
+
+
+async def bind_session(request: Request) -> Response:
+    """Store a login's binding value as an HttpOnly cookie (see secure_phone.ui.binding).
+
+    Only a value that belongs to a live session of that channel is stored, and only for a page of this
+    app: another site cannot plant a binding of its own in a customer's browser.
+    """
+    if not _same_origin(request):
+        return _error(403, "origin")
+    channel, value = await _channel_and_value(request)
+    if channel is None or value is None or not BINDING.fullmatch(value):
         return _error(400, "invalid_body")
-    channel, value = (payload.get("channel"), payload.get("value")) if isinstance(payload, dict) else (None, None)
-    if channel not in CHANNELS or not isinstance(value, str) or not BINDING.fullmatch(value):
+    now = datetime.now(timezone.utc)
+    if await asyncio.to_thread(auth.session_for_binding, value, channel, now=now) is None:
         return _error(400, "invalid_body")
-    response = Response(status_code=204)
-    response.set_cookie(cookie_name(channel), value, httponly=True, samesite="strict", path="/",
-                        secure=request.url.scheme == "https", max_age=8 * 3600)
+    secure = _secure(request)
+    response = Response(status_code=204, headers=NO_STORE)
+    response.set_cookie(cookie_name(channel, secure), value, httponly=True, samesite="strict", path="/",
+                        secure=secure, max_age=int(DEFAULT_POLICY.session_max_age.total_seconds()))
     return response
+
+
+async def session_ticket(request: Request) -> Response:
+    """A one-time ticket for the page whose browser holds a live session's binding cookie."""
+    if not _same_origin(request):
+        return _error(403, "origin")
+    channel, _ = await _channel_and_value(request)
+    if channel is None:
+        return _error(400, "invalid_body")
+    binding = request.cookies.get(cookie_name(channel, True)) or request.cookies.get(cookie_name(channel, False))
+    now = datetime.now(timezone.utc)
+    ticket = await asyncio.to_thread(auth.issue_ticket, binding, channel, now=now) if binding else None
+    if ticket is None:
+        return JSONResponse({"error": "no_session"}, status_code=401, headers=NO_STORE)
+    return JSONResponse({"ticket": ticket}, headers=NO_STORE)
 
 
 api = Starlette(routes=[
     Route("/api/session/bind", bind_session, methods=["POST"]),
+    Route("/api/session/ticket", session_ticket, methods=["POST"]),
     Route("/api/health", health),
     Route("/api/v1/customers/{identifier}/secure-phone", customer_status),
     Route("/api/mysys/v1/contacts/{identifier}", mysys_contact),

@@ -45,8 +45,14 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "login.password": ("Mot de passe", "Password"),
     "login.submit": ("Se connecter", "Sign in"),
     "login.error.invalid": (
-        "Identifiant ou mot de passe incorrect. Vérifiez votre saisie et réessayez.",
-        "Incorrect identifier or password. Check what you typed and try again.",
+        "Identifiant ou mot de passe incorrect, ou accès suspendu 15 minutes après plusieurs essais. "
+        "Vérifiez votre saisie et réessayez ; contactez votre conseiller si besoin.",
+        "Incorrect identifier or password, or access suspended for 15 minutes after several attempts. Check "
+        "what you typed and try again; contact your advisor if needed.",
+    ),
+    "login.error.throttled": (
+        "Trop d'essais de connexion depuis cet appareil. Réessayez dans 15 minutes.",
+        "Too many sign-in attempts from this device. Try again in 15 minutes.",
     ),
     "login.error.locked": (
         "Trop d'essais. Votre accès est suspendu 15 minutes ; contactez votre conseiller si besoin.",
@@ -54,6 +60,22 @@ _CATALOG: dict[str, tuple[str, str]] = {
     ),
     "login.error.empty": ("Saisissez votre identifiant et votre mot de passe.", "Enter your identifier and password."),
     "logout": ("Se déconnecter", "Sign out"),
+    "session.ended.factor_changed": (
+        "Par sécurité, cette session a été fermée : votre numéro de mobile sécurisé ou votre Sécur'Pass vient "
+        "de changer. Reconnectez-vous pour continuer.",
+        "For your security this session was closed: your secure mobile number or your Sécur'Pass has just "
+        "changed. Sign in again to continue.",
+    ),
+    "session.ended.not_me": (
+        "Cette session a été fermée : depuis votre smartphone, une demande a été refusée avec « Je ne suis pas "
+        "à l'origine de cette demande ». Les changements en ligne sont suspendus ; votre conseiller vous aidera.",
+        "This session was closed: a request was declined from your smartphone with \"I did not make this "
+        "request\". Online changes are suspended; your advisor will help you.",
+    ),
+    "session.ended.advisor": (
+        "Cette session a été fermée par votre conseiller, par sécurité. Reconnectez-vous pour continuer.",
+        "Your advisor closed this session for your security. Sign in again to continue.",
+    ),
     "session.expired": (
         "Votre session a expiré. Reconnectez-vous pour continuer.",
         "Your session has expired. Sign in again to continue.",
@@ -100,6 +122,12 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "ineligible.protected_adult": (
         "Vous bénéficiez d'une mesure de protection : ce changement se fait avec votre conseiller.",
         "You are under a legal protection measure: this change is made with your advisor.",
+    ),
+    "ineligible.frozen": (
+        "Les changements en ligne sont suspendus depuis que vous avez refusé une demande avec « Je ne suis "
+        "pas à l'origine de cette demande ». Votre conseiller peut les rétablir, en agence.",
+        "Online changes are suspended since you declined a request with \"I did not make this request\". "
+        "Your advisor can restore them, in the branch.",
     ),
     "ineligible.no_securpass": (
         "Sécur'Pass n'est pas activé. Téléchargez l'application mobile et activez Sécur'Pass pour "
@@ -351,10 +379,12 @@ _CATALOG: dict[str, tuple[str, str]] = {
     ),
     "sp.approved": ("Demande validée.", "Request approved."),
     "sp.refused.not_me": (
-        "Demande refusée. Votre conseiller est alerté ; votre numéro n'a pas changé. Changez votre mot "
-        "de passe si vous pensez qu'il est connu de quelqu'un d'autre.",
-        "Request declined. Your advisor has been alerted; your number has not changed. Change your "
-        "password if you think someone else knows it.",
+        "Demande refusée. Votre conseiller est alerté ; votre numéro n'a pas changé. Par sécurité, vos autres "
+        "sessions ont été fermées et les changements en ligne sont suspendus jusqu'à ce que votre conseiller "
+        "les rétablisse. Changez votre mot de passe si vous pensez qu'il est connu de quelqu'un d'autre.",
+        "Request declined. Your advisor has been alerted; your number has not changed. For your security your "
+        "other sessions were closed and online changes are suspended until your advisor restores them. Change "
+        "your password if you think someone else knows it.",
     ),
     "sp.refused.changed_mind": ("Demande refusée. Votre numéro n'a pas changé.", "Request declined. Your number has not changed."),
     "sp.gone": (
@@ -396,6 +426,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "reason.not_my_number": ("ce n'est plus mon numéro", "it is no longer my number"),
     "reason.securpass_blocked": ("Sécur'Pass bloqué", "Sécur'Pass blocked"),
     "reason.repeated_failure": ("échecs répétés", "repeated failures"),
+    "reason.securpass_move_refused": (
+        "Sécur'Pass ne peut pas être activé en ligne sur ce smartphone",
+        "Sécur'Pass cannot be activated online on this smartphone",
+    ),
     "reason.other": ("autre", "other"),
     # --- J3: cancelled at step 4 ------------------------------------------------------
     "j3.title": ("Vous avez changé de smartphone ?", "Have you changed smartphone?"),
@@ -429,6 +463,20 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "act.send": ("Recevoir le code par SMS", "Get the code by text message"),
     "act.not.my.number": ("Ce n'est plus mon numéro", "It is no longer my number"),
     "act.code.title": ("Saisissez le code reçu par SMS", "Enter the code received by text message"),
+    "act.sign.details": ("Ce que ce smartphone signe pour l'activation", "What this smartphone signs to activate"),
+    "activation.refused.recent_number_change": (
+        "Votre numéro de mobile sécurisé a été modifié il y a moins de 72 heures : par sécurité, Sécur'Pass ne "
+        "peut pas être activé en ligne sur un nouveau smartphone pendant ce délai. Nous avons prévenu votre "
+        "ancien numéro et votre adresse e-mail. Votre conseiller peut vous aider.",
+        "Your secure mobile number was changed less than 72 hours ago: for your security, Sécur'Pass cannot be "
+        "activated online on a new smartphone during that time. We have told your previous number and your "
+        "email address. Your advisor can help you.",
+    ),
+    "device.throttled": (
+        "Trop de smartphones enregistrés depuis cette connexion. Réessayez dans une heure.",
+        "Too many smartphones registered from this connection. Try again in an hour.",
+    ),
+    "picker.preparing": ("Préparation de votre smartphone…", "Preparing your smartphone…"),
     "act.code.sent": ("Code envoyé au", "Code sent to"),
     "act.sms.code": ("Code reçu par SMS", "Code received by text message"),
     "act.sms.code.hint": ("8 chiffres, valable 10 minutes", "8 digits, valid for 10 minutes"),
@@ -490,6 +538,16 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Vous avez déjà reporté 3 fois : confirmez ou modifiez votre numéro.",
         "You have already postponed 3 times: confirm or change your number.",
     ),
+    "notif.move.refused.subject": (
+        "Tentative d'activation de Sécur'Pass refusée", "Sécur'Pass activation attempt refused"),
+    "notif.move.refused": (
+        "Ma Banque : le {when}, quelqu'un a tenté d'activer Sécur'Pass sur un nouveau smartphone, juste après "
+        "le changement de votre numéro de mobile sécurisé. Nous l'avons refusé. Si vous n'avez pas demandé ce "
+        "changement de numéro, appelez immédiatement votre conseiller au {advisor_phone}.",
+        "Ma Banque: on {when}, someone tried to activate Sécur'Pass on a new smartphone right after your secure "
+        "mobile number was changed. We refused it. If you did not ask for that change of number, call your "
+        "advisor at once on {advisor_phone}.",
+    ),
     "notif.activation.subject": ("Sécur'Pass activé sur un nouveau smartphone", "Sécur'Pass activated on a new smartphone"),
     "notif.activation": (
         "Ma Banque : le {when}, Sécur'Pass a été activé sur un nouveau smartphone ; l'ancien ne peut plus rien "
@@ -525,6 +583,31 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "adv.device": ("Smartphone enregistré", "Enrolled smartphone"),
     "adv.cooling": ("Période de protection jusqu'au", "Cooling-off until"),
     "adv.none": ("aucun", "none"),
+    "adv.frozen": ("Changements en ligne", "Online changes"),
+    "adv.frozen.since": (
+        "gelés après un refus « Je ne suis pas à l'origine de cette demande », depuis le",
+        "frozen after a \"I did not make this request\" decline, since",
+    ),
+    "adv.op.title": ("Sécur'Pass, gel et sessions", "Sécur'Pass, freeze and sessions"),
+    "adv.op.intro": (
+        "En agence uniquement, pièce d'identité vérifiée ; un second conseiller valide en cas de point de "
+        "vigilance. Jamais à la demande d'un appelant.",
+        "In the branch only, identity document checked; a second advisor validates under a risk signal. Never "
+        "at a caller's request.",
+    ),
+    "adv.op.kind": ("Opération", "Operation"),
+    "adv.op.unblock_securpass": ("Débloquer Sécur'Pass", "Unblock Sécur'Pass"),
+    "adv.op.clear_freeze": ("Lever le gel des changements en ligne", "Lift the freeze on online changes"),
+    "adv.op.submit": ("Effectuer l'opération", "Carry out the operation"),
+    "adv.op.done": ("Opération effectuée.", "Operation done."),
+    "adv.op.pending": (
+        "Opération enregistrée : un second conseiller de l'agence doit la valider.",
+        "Operation recorded: a second advisor of the agency must validate it.",
+    ),
+    "adv.op.not_applicable": ("Cette opération ne s'applique pas à ce client.", "This operation does not apply to this customer."),
+    "adv.sessions.live": ("Sessions ouvertes du client :", "Customer's open sessions:"),
+    "adv.sessions.end": ("Fermer toutes les sessions du client", "Close all the customer's sessions"),
+    "adv.sessions.ended": ("Les sessions du client sont fermées.", "The customer's sessions are closed."),
     "adv.history": ("Historique des changements", "Change history"),
     "adv.timeline": ("Événements récents", "Recent events"),
     "adv.failed.notifications": ("Notifications en échec :", "Failed notifications:"),
@@ -609,6 +692,15 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "tl.advisor_reveal_number": ("Numéro complet consulté par un conseiller", "Full number viewed by an advisor"),
     "tl.advisor_change": ("Changement en agence", "In-branch change"),
     "tl.advisor_validation": ("Validation par un second conseiller", "Second advisor's validation"),
+    "tl.securpass_move": ("Transfert de Sécur'Pass sur un nouveau smartphone", "Sécur'Pass move to a new smartphone"),
+    "tl.number_claimed_by_other": (
+        "Son numéro (actuel ou récent) saisi par un autre client", "Their (current or recent) number entered by another customer"),
+    "tl.online_changes_frozen": ("Changements en ligne gelés", "Online changes frozen"),
+    "tl.freeze_cleared": ("Gel des changements en ligne levé", "Freeze on online changes lifted"),
+    "tl.securpass_unblocked": ("Sécur'Pass débloqué en agence", "Sécur'Pass unblocked in the branch"),
+    "tl.advisor_operation": ("Opération en agence", "In-branch operation"),
+    "tl.sessions_ended": ("Sessions fermées par le conseiller", "Sessions closed by the advisor"),
+    "tl.device_registered": ("Nouveau smartphone enregistré", "New smartphone registered"),
     "result.ok": ("réussi", "succeeded"),
     "result.refused": ("refusé", "refused"),
     "result.raised": ("levée", "raised"),
@@ -617,6 +709,7 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "result.requested": ("saisi", "entered"),
     "result.error": ("erreur", "error"),
     "result.failed": ("échec", "failed"),
+    "result.throttled": ("trop d'essais", "too many attempts"),
     "risk.not_me": ("Le client a refusé une demande : « Je ne suis pas à l'origine de cette demande »",
                     "The customer declined a request: \"I did not make this request\""),
     "risk.securpass_blocked": ("Sécur'Pass bloqué après des codes erronés", "Sécur'Pass blocked after wrong codes"),
@@ -625,6 +718,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "risk.not_my_number": ("« Ce n'est plus mon numéro » signalé", "\"It is no longer my number\" reported"),
     "risk.new_device": ("Sécur'Pass récemment transféré sur un nouveau smartphone", "Sécur'Pass recently moved to a new smartphone"),
     "risk.recent_change": ("Numéro modifié récemment", "Number changed recently"),
+    "risk.securpass_move_refused": (
+        "Activation de Sécur'Pass sur un nouveau smartphone refusée juste après un changement de numéro",
+        "Sécur'Pass activation on a new smartphone refused right after a change of number",
+    ),
     "risk.check.identity_in_branch": (
         "Vérifier l'identité en agence, pièce d'identité originale en main.",
         "Check the identity in the branch, with the original identity document.",

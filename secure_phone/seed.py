@@ -1,6 +1,7 @@
 """Idempotent seed of the personas and advisors of spec §3, their phones and their codes.
 
-Run by ``make run`` (``python -m secure_phone.seed``). Running it again changes nothing that is
+Run by ``make run`` (``python -m secure_phone.seed``), in demo mode only (``SECURE_PHONE_DEMO=1``, §12.1).
+The personas' phones are *demo* devices: the demo picker may give them a fresh key. Running it again changes nothing that is
 already there: a persona whose number was changed in a demo keeps it.
 """
 
@@ -19,7 +20,7 @@ from secure_phone.adapters.mysys import SimulatedMySys
 from secure_phone.domain.securpass import hash_code
 from secure_phone.services.audit import GENESIS
 from secure_phone.services.auth import hash_password
-from secure_phone.settings import secret_key
+from secure_phone.settings import demo_mode, secret_key
 
 DEMO_PASSWORD = "Demo1234!"
 DEMO_CODE = "4827"
@@ -123,7 +124,8 @@ def seed(url: str | None = None, now: datetime | None = None) -> None:
             session.flush()
             if p["securpass"] == "active":
                 device = Device(label=f"Smartphone de {p['first_name']} {p['last_name']}", customer_id=customer.id,
-                                status="enrolled", public_jwk=_throwaway_public_jwk(), created_at=now, enrolled_at=now)
+                                status="enrolled", public_jwk=_throwaway_public_jwk(), created_at=now, enrolled_at=now,
+                                demo=True)
                 session.add(device)
                 session.flush()
                 device.code_hash = hash_code(secret_key(), device.id, DEMO_CODE)
@@ -134,5 +136,8 @@ def seed(url: str | None = None, now: datetime | None = None) -> None:
 
 
 if __name__ == "__main__":
-    seed()
-    print("Seeded the personas and advisors (password Demo1234!, Sécur'Pass code 4827).")
+    if demo_mode():
+        seed()
+        print("Seeded the personas and advisors (password Demo1234!, Sécur'Pass code 4827).")
+    else:
+        print("Demo mode is off (SECURE_PHONE_DEMO=0): no persona seeded.")

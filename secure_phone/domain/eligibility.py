@@ -60,6 +60,7 @@ class CustomerProfile:
     securpass: SecurPassStatus
     has_enrolled_device: bool
     device_enrolled_at: datetime | None
+    frozen: bool = False  # after a « not me » refusal, until an advisor clears it (§12.2)
 
 
 class Ineligibility(str, Enum):
@@ -70,6 +71,7 @@ class Ineligibility(str, Enum):
     PROFESSIONAL_SUBSCRIPTION = "professional_subscription"
     MINOR = "minor"
     PROTECTED_ADULT = "protected_adult"
+    FROZEN = "frozen"
     NO_SECURPASS = "no_securpass"
     SECURPASS_BLOCKED = "securpass_blocked"
     NO_ENROLLED_DEVICE = "no_enrolled_device"
@@ -119,6 +121,7 @@ def check_eligibility(
         Ineligibility.PROFESSIONAL_SUBSCRIPTION: profile.subscription is Subscription.PROFESSIONNEL,
         Ineligibility.MINOR: natural and not profile.emancipated and _is_minor(profile, now),
         Ineligibility.PROTECTED_ADULT: profile.legal_protection is not LegalProtection.NONE,
+        Ineligibility.FROZEN: profile.frozen,
         Ineligibility.NO_SECURPASS: not securpass_on,
         Ineligibility.SECURPASS_BLOCKED: profile.securpass is SecurPassStatus.BLOCKED,
         Ineligibility.NO_ENROLLED_DEVICE: securpass_on and not profile.has_enrolled_device,
@@ -128,3 +131,30 @@ def check_eligibility(
         ),
     }
     return Eligibility(tuple(reason for reason in Ineligibility if checks[reason]))
+
+
+class MoveRefusal(str, Enum):
+    """Why Sécur'Pass cannot move to a new phone online (J4); each sends the customer to the advisor."""
+
+    FROZEN = "frozen"
+    SECURPASS_BLOCKED = "securpass_blocked"
+    RECENT_NUMBER_CHANGE = "recent_number_change"
+
+
+def securpass_move_refusal(
+    *, frozen: bool, securpass_blocked: bool, number_changed_at: datetime | None, now: datetime,
+    policy: Policy = DEFAULT_POLICY,
+) -> MoveRefusal | None:
+    """Whether J4 may move Sécur'Pass to a new phone at ``now``, or why not (§5.3, §12.2).
+
+    Within ``policy.securpass_move_lock_after_change`` of a change of secure number the move is refused:
+    a customer talked into approving a change to a fraudster's number must not lose Sécur'Pass to the
+    activation code that number now receives.
+    """
+    if frozen:
+        return MoveRefusal.FROZEN
+    if securpass_blocked:  # unblocking goes through the advisor
+        return MoveRefusal.SECURPASS_BLOCKED
+    if number_changed_at is not None and now - number_changed_at < policy.securpass_move_lock_after_change:
+        return MoveRefusal.RECENT_NUMBER_CHANGE
+    return None

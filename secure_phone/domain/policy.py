@@ -39,10 +39,18 @@ class Policy:
     change_requests_per_day: int = 3
     rolling_window: timedelta = timedelta(hours=24)
     flow_inactivity_timeout: timedelta = timedelta(minutes=5)
-    session_idle_timeout: timedelta = timedelta(minutes=15)
+    # PSD2 RTS Art. 4(3)(d): at most 5 minutes of inactivity; the server's timer, not the page's (§12.2).
+    session_idle_timeout: timedelta = timedelta(minutes=5)
     session_max_age: timedelta = timedelta(hours=8)
     login_max_failures: int = 5
     login_lockout: timedelta = timedelta(minutes=15)
+    # Failures from one client address, whatever the identifiers tried: beyond, that address is refused
+    # for the rest of the window (nobody can probe or lock every identifier from one place).
+    login_failures_per_address: int = 20
+    login_address_window: timedelta = timedelta(minutes=15)
+    # New phones registered from one client address (the app's first start, outside demo mode).
+    device_registrations_per_address: int = 10
+    device_registration_window: timedelta = timedelta(hours=1)
     # Password hashes: argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane: ~40 ms of
     # one core here). argon2-cffi's default (64 MiB, 3 passes, 4 lanes) costs ~300 ms of CPU per login,
     # which a login burst turns into seconds of queueing for everyone (docs/benchmarks.md). Stored
@@ -53,6 +61,14 @@ class Policy:
     # Anti-takeover
     new_device_lock: timedelta = timedelta(hours=72)
     cooling_off: timedelta = timedelta(hours=72)
+    # No Sécur'Pass move to a new phone online this long after a change of secure number (§12.2): a
+    # fraudster who had a victim approve a change to his number must not take Sécur'Pass with it.
+    securpass_move_lock_after_change: timedelta = timedelta(hours=72)
+    # A number that was another customer's secure number this recently is refused like a number held now
+    # (mule numbers, §12.2).
+    number_reuse_window: timedelta = timedelta(days=365)
+    # An advisor's in-branch operation waiting for the second advisor's validation (four eyes).
+    advisor_validation_ttl: timedelta = timedelta(hours=2)
     # Stale number prompt (J7)
     stale_number_after: timedelta = timedelta(days=365)
     stale_prompt_max_later: int = 3

@@ -35,10 +35,12 @@ class RiskSignal(str, Enum):
     NEW_DEVICE = "new_device"
     NUMBER_SHARED = "number_shared"
     NOT_MY_NUMBER = "not_my_number"
+    SECURPASS_MOVE_REFUSED = "securpass_move_refused"
 
 
 SEVERITY: tuple[RiskSignal, ...] = (
     RiskSignal.NOT_ME,
+    RiskSignal.SECURPASS_MOVE_REFUSED,
     RiskSignal.SECURPASS_BLOCKED,
     RiskSignal.SECURPASS_FAILED,
     RiskSignal.NUMBER_SHARED,
@@ -101,8 +103,13 @@ def _event_signals(event: Event) -> set[RiskSignal]:
         # A refusal ("Ce n'est pas moi" / "Annuler") sent with a bad signature or from another
         # device is a failed Sécur'Pass too.
         found.add(RiskSignal.SECURPASS_FAILED)
-    if action == "number_entered" and outcome == "refused" and details.get("risk_signal") == "number_shared":
+    if action in ("number_entered", "advisor_change") and outcome == "refused" \
+            and details.get("risk_signal") == "number_shared":
         found.add(RiskSignal.NUMBER_SHARED)
+    if action == "number_claimed_by_other":  # another customer typed this customer's (current or recent) number
+        found.add(RiskSignal.NUMBER_SHARED)
+    if action == "securpass_move" and outcome == "refused" and details.get("problem") == "recent_number_change":
+        found.add(RiskSignal.SECURPASS_MOVE_REFUSED)
     if action == "not_my_number" or (action == "contact_requested" and details.get("reason") == "not_my_number"):
         found.add(RiskSignal.NOT_MY_NUMBER)
     if action == "securpass_activated" and outcome == "ok":
@@ -181,6 +188,12 @@ CHECKS: dict[RiskSignal, tuple[str, ...]] = {
         "risk.check.identity_in_branch",
         "risk.check.never_by_phone",
         "risk.check.lost_number_reason",
+    ),
+    RiskSignal.SECURPASS_MOVE_REFUSED: (
+        "risk.check.identity_in_branch",
+        "risk.check.never_by_phone",
+        "risk.check.call_back_known_number",
+        "risk.check.recent_change_confirmed",
     ),
     RiskSignal.NEW_DEVICE: (
         "risk.check.identity_in_branch",

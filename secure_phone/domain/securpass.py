@@ -80,6 +80,35 @@ def challenge_text(
     )
 
 
+_ACTIVATION_TEMPLATES: dict[str, str] = {
+    "fr": (
+        "Activation de Sécur'Pass sur ce smartphone\n"
+        "Client : {customer}\n"
+        "Smartphone : {device}\n"
+        "Code envoyé : {reference}"
+    ),
+    "en": (
+        "Activation of Sécur'Pass on this smartphone\n"
+        "Customer: {customer}\n"
+        "Smartphone: {device}\n"
+        "Code sent: {reference}"
+    ),
+}
+
+
+def activation_text(*, lang: str, customer_name: str, device_id: str, reference: str) -> str:
+    """The text a new phone signs with the key it registered to activate Sécur'Pass (J4): it proves the
+    browser that asks holds that key (a phone id alone is worth nothing). ``reference`` names the SMS code
+    sent for this phone, so a signature is good for that code only."""
+    if lang not in _ACTIVATION_TEMPLATES:
+        raise ValueError(f"unsupported language: {lang!r}")
+    fields = {"customer": customer_name, "device": device_id, "reference": reference}
+    for name, value in fields.items():
+        if not value.isprintable():
+            raise ValueError(f"{name} contains a control character or a line break")
+    return _ACTIVATION_TEMPLATES[lang].format(**fields)
+
+
 # --- Device signatures (ECDSA P-256, SHA-256, WebCrypto's r‖s format) ----------------------
 
 def _b64url_decode(text: object) -> bytes:

@@ -1,27 +1,47 @@
-"""J4: Sécur'Pass moves to a new smartphone, by an 8-digit SMS code sent to the current secure
-number; or the customer says « Ce n'est plus mon numéro » and is sent to the advisor."""
+"""J4: Sécur'Pass moves to a new smartphone, by an 8-digit SMS code sent to the current secure number; or
+the customer says « Ce n'est plus mon numéro » and is sent to the advisor.
+
+The move is refused online (the customer goes to the advisor, J6) while the customer's online changes are
+frozen (a « not me » refusal), while Sécur'Pass is blocked, and for ``policy.securpass_move_lock_after_change``
+after a change of secure number: a customer talked by a fake adviser into approving a change to the
+fraudster's number must not lose Sécur'Pass to the code that number now receives. That refusal is told to
+the **previous** number by SMS and to the customer by email (§12.2).
+
+The new phone proves it holds the key it registered: the activation is signed by that key, over a text
+naming the phone and the code sent for it. Knowing a phone's id is worth nothing.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from secure_phone import i18n
 from secure_phone.adapters import notifications
-from secure_phone.adapters.db import transaction
-from secure_phone.adapters.models import Agency, ChangeRequest, Customer, Device
+from secure_phone.adapters.db import read_only, transaction
+from secure_phone.adapters.models import Agency, ChangeRequest, Customer, Device, SmsCode
 from secure_phone.domain.change_request import Action, Status, transition
+from secure_phone.domain.eligibility import MoveRefusal, securpass_move_refusal
 from secure_phone.domain.phone import phone_from_e164
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
-from secure_phone.domain.securpass import hash_code, is_valid_code_format
+from secure_phone.domain.securpass import activation_text, hash_code, is_valid_code_format, verify_signature
 from secure_phone.services.audit import Actor, record
-from secure_phone.services.customers import local_time
+from secure_phone.services.auth import end_sessions
+from secure_phone.services.customers import display_name, local_time
+from secure_phone.services.inputs import key
 from secure_phone.services.sms_codes import SmsCodeError, check_code, send_code
 from secure_phone.settings import secret_key
 
 PURPOSE = "activation"
+REFUSAL_CODES = {
+    MoveRefusal.FROZEN: "ineligible.frozen",
+    MoveRefusal.SECURPASS_BLOCKED: "ineligible.securpass_blocked",
+    MoveRefusal.RECENT_NUMBER_CHANGE: "activation.refused.recent_number_change",
+}
+"""The i18n key telling the customer why Sécur'Pass cannot move online (each with the way to the advisor)."""
 
 
 class ActivationError(Exception):
@@ -36,20 +56,58 @@ class ActivationStart:
     masked_number: str
 
 
-def _new_device(session, device_id: str | None) -> Device:  # type: ignore[no-untyped-def]
+def _new_device(session: Session, device_id: str | None) -> Device:
+    device_id = key(device_id)
     device = session.get(Device, device_id) if device_id else None
     if device is None or device.status != "unenrolled" or not device.public_jwk:
         raise ActivationError("activation.not_possible")
     return device
 
 
-def _customer(session, customer_id: int) -> Customer:  # type: ignore[no-untyped-def]
+def _customer(session: Session, customer_id: int) -> Customer:
     customer = session.exec(select(Customer).where(Customer.id == customer_id).with_for_update()).first()
     if customer is None:
         raise ActivationError("error.generic")
-    if customer.securpass_status == "blocked":  # unblocking goes through the advisor (§5.3)
-        raise ActivationError("ineligible.securpass_blocked")
     return customer
+
+
+def _refusal(customer: Customer, now: datetime, policy: Policy) -> MoveRefusal | None:
+    return securpass_move_refusal(frozen=customer.frozen_at is not None,
+                                  securpass_blocked=customer.securpass_status == "blocked",
+                                  number_changed_at=customer.number_changed_at, now=now, policy=policy)
+
+
+def _refuse(session: Session, customer: Customer, refusal: MoveRefusal, device_id: str | None, actor: Actor,
+            now: datetime, policy: Policy) -> None:
+    """Record a refused move; right after a change of number, tell the previous number and the email."""
+    record(session, actor, "securpass_move", "refused", now=now, customer_id=customer.id, device=device_id,
+           problem=refusal.value)
+    if refusal is MoveRefusal.RECENT_NUMBER_CHANGE:
+        _notify_refused_move(session, customer, device_id, now, policy)
+
+
+def move_refusal(customer_id: int, *, now: datetime, policy: Policy = DEFAULT_POLICY,
+                 url: str | None = None) -> str | None:
+    """Whether Sécur'Pass may move to a new phone online now: None, or the i18n key saying why not."""
+    with read_only(url) as session:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            return "error.generic"
+        refusal = _refusal(customer, now, policy)
+    return REFUSAL_CODES[refusal] if refusal else None
+
+
+def on_new_phone(customer_id: int, device_id: str | None, *, actor: Actor, now: datetime,
+                 policy: Policy = DEFAULT_POLICY, url: str | None = None) -> str | None:
+    """The customer logged in on a phone that is not their Sécur'Pass phone (J4 starts): None when the move
+    may go on, else the i18n key of the reason, recorded (and told to the previous number after a recent
+    change of number)."""
+    with transaction(url) as session:
+        customer = _customer(session, customer_id)
+        refusal = _refusal(customer, now, policy)
+        if refusal is not None:
+            _refuse(session, customer, refusal, key(device_id) or None, actor, now, policy)
+        return REFUSAL_CODES[refusal] if refusal else None
 
 
 def send_activation_code(
@@ -59,29 +117,71 @@ def send_activation_code(
     """Send the 8-digit code to the current secure number (shown masked)."""
     with transaction(url) as session:
         customer = _customer(session, customer_id)
-        _new_device(session, device_id)
+        refusal = _refusal(customer, now, policy)
+        if refusal is not None:
+            _refuse(session, customer, refusal, key(device_id) or None, actor, now, policy)
+            session.commit()
+            raise ActivationError(REFUSAL_CODES[refusal])
+        device = _new_device(session, device_id)
         try:
-            send_code(session, customer, PURPOSE, now=now, device_id=device_id, policy=policy)
+            send_code(session, customer, PURPOSE, now=now, device_id=device.id, policy=policy)
         except SmsCodeError as error:
             record(session, actor, "activation_code_sent", "refused", now=now, customer_id=customer_id,
-                   device=device_id, problem=error.code)
+                   device=device.id, problem=error.code)
             session.commit()
             raise ActivationError(error.code) from error
-        record(session, actor, "activation_code_sent", "ok", now=now, customer_id=customer_id, device=device_id)
+        record(session, actor, "activation_code_sent", "ok", now=now, customer_id=customer_id, device=device.id)
         return ActivationStart(phone_from_e164(customer.secure_phone_e164).masked if customer.secure_phone_e164 else "")
 
 
+def _latest_code(session: Session, customer_id: int, device_id: str) -> SmsCode | None:
+    return session.exec(
+        select(SmsCode).where(SmsCode.customer_id == customer_id, SmsCode.purpose == PURPOSE,
+                              SmsCode.device_id == device_id, SmsCode.revoked_at.is_(None))  # type: ignore[union-attr]
+        .order_by(SmsCode.issued_at.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+def challenge(customer_id: int, device_id: str | None, *, lang: str, url: str | None = None) -> str:
+    """The text the new phone signs to activate: it names the customer, the phone and the code sent for it
+    (empty when no code was sent for this phone)."""
+    device_id = key(device_id)
+    with read_only(url) as session:
+        customer = session.get(Customer, customer_id)
+        code = _latest_code(session, customer_id, device_id) if device_id and customer else None
+        if customer is None or code is None:
+            return ""
+        return activation_text(lang=i18n.normalize_lang(lang), customer_name=display_name(customer),
+                               device_id=device_id, reference=code.id)
+
+
 def activate(
-    customer_id: int, device_id: str | None, *, sms_code: str, securpass_code: str, actor: Actor, now: datetime,
-    policy: Policy = DEFAULT_POLICY, url: str | None = None,
+    customer_id: int, device_id: str | None, *, sms_code: str, securpass_code: str, signature: str, lang: str,
+    actor: Actor, now: datetime, session_id: str | None = None, policy: Policy = DEFAULT_POLICY,
+    url: str | None = None,
 ) -> None:
-    """Bind Sécur'Pass to this phone: the old binding is revoked, the customer notified on the
-    independent channels, and no online number change is possible for ``policy.new_device_lock``."""
+    """Bind Sécur'Pass to this phone: the old binding is revoked, the customer notified on the independent
+    channels, the customer's other sessions end (``session_id``, this phone's, goes on), and no online
+    number change is possible for ``policy.new_device_lock``."""
     if not is_valid_code_format(securpass_code):
         raise ActivationError("activation.code_format")
     with transaction(url) as session:
         customer = _customer(session, customer_id)
+        refusal = _refusal(customer, now, policy)
+        if refusal is not None:
+            _refuse(session, customer, refusal, key(device_id) or None, actor, now, policy)
+            session.commit()
+            raise ActivationError(REFUSAL_CODES[refusal])
         device = _new_device(session, device_id)
+        code_row = _latest_code(session, customer_id, device.id)
+        text = activation_text(lang=i18n.normalize_lang(lang), customer_name=display_name(customer),
+                               device_id=device.id, reference=code_row.id) if code_row else ""
+        if not text or not verify_signature(json.loads(device.public_jwk or "{}"), text, str(signature or "")):
+            # Not the phone that registered this key: no code is even tried.
+            record(session, actor, "activation", "refused", now=now, customer_id=customer_id, device=device.id,
+                   problem="bad_signature")
+            session.commit()
+            raise ActivationError("activation.not_possible")
         try:
             check_code(session, customer, PURPOSE, sms_code, now=now, device_id=device.id, policy=policy)
         except SmsCodeError as error:
@@ -97,6 +197,7 @@ def activate(
         device.customer_id, device.status, device.enrolled_at = customer_id, "enrolled", now
         device.code_hash = hash_code(secret_key(), device.id, securpass_code)
         device.label = f"Smartphone de {customer.first_name} {customer.last_name}"
+        device.demo = False  # enrolled by the real procedure: only its holder's key can ever re-key it
         customer.securpass_status, customer.securpass_wrong_codes = "active", 0
         customer.securpass_moved_at = now
         session.add_all([device, customer])
@@ -106,15 +207,21 @@ def activate(
             pending.status = transition(Status(pending.status), Action.SUPERSEDE).value
             pending.decided_at = now
             session.add(pending)
+            record(session, actor, "change_superseded", "ok", now=now, customer_id=customer_id, request_id=pending.id)
         _notify(session, customer, device, now)
+        ended = end_sessions(session, customer_id, reason="factor_changed", now=now, keep=(key(session_id) or None,))
         record(session, actor, "securpass_activated", "ok", now=now, customer_id=customer_id, device=device.id,
-               revoked=[d.id for d in old], moved=moved)
+               revoked=[d.id for d in old], moved=moved, sessions_ended=ended)
 
 
-def _notify(session, customer: Customer, device: Device, now: datetime) -> None:  # type: ignore[no-untyped-def]
+def _params(session: Session, customer: Customer, now: datetime) -> tuple[str, dict[str, str]]:
     agency = session.get(Agency, customer.agency_id)
     lang = i18n.normalize_lang(customer.lang)
-    params = {"when": local_time(now, lang), "advisor_phone": agency.phone if agency else ""}
+    return lang, {"when": local_time(now, lang), "advisor_phone": agency.phone if agency else ""}
+
+
+def _notify(session: Session, customer: Customer, device: Device, now: datetime) -> None:
+    lang, params = _params(session, customer, now)
     notifications.enqueue(
         session, key=f"activation:{device.id}:email", channel="email", recipient=customer.email,
         subject=i18n.text("notif.activation.subject", lang), body=i18n.text("notif.activation", lang, **params),
@@ -127,8 +234,35 @@ def _notify(session, customer: Customer, device: Device, now: datetime) -> None:
         )
 
 
+def _previous_number(session: Session, customer: Customer) -> str | None:
+    """The number the customer's last completed change replaced."""
+    return session.exec(
+        select(ChangeRequest.old_e164).where(ChangeRequest.customer_id == customer.id,
+                                             ChangeRequest.status == Status.COMPLETED.value)
+        .order_by(ChangeRequest.completed_at.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+def _notify_refused_move(session: Session, customer: Customer, device_id: str | None, now: datetime,
+                         policy: Policy) -> None:
+    """Tell the previous number (SMS) and the customer (email) that a Sécur'Pass move was refused right after
+    the change of number; once per phone (the outbox key)."""
+    lang, params = _params(session, customer, now)
+    tag = device_id or "unknown"
+    notifications.enqueue(
+        session, key=f"move-refused:{tag}:email", channel="email", recipient=customer.email,
+        subject=i18n.text("notif.move.refused.subject", lang), body=i18n.text("notif.move.refused", lang, **params),
+        customer_id=customer.id, now=now,
+    )
+    previous = _previous_number(session, customer)
+    if previous and previous != customer.secure_phone_e164:
+        notifications.enqueue(
+            session, key=f"move-refused:{tag}:sms-old", channel="sms", recipient=previous,
+            body=i18n.text("notif.move.refused", lang, **params), customer_id=customer.id, now=now,
+        )
+
+
 def not_my_number(customer_id: int, *, actor: Actor, now: datetime, url: str | None = None) -> None:
     """« Ce n'est plus mon numéro »: recorded for the advisor's timeline (the contact page follows)."""
     with transaction(url) as session:
         record(session, actor, "not_my_number", "ok", now=now, customer_id=customer_id)
-

@@ -13,7 +13,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
@@ -28,22 +28,25 @@ from secure_phone.adapters.models import (
     Customer,
     Device,
     IdentityCheck,
+    AdvisorOperation,
     Outbox,
+    UserSession,
 )
 from secure_phone.adapters.mysys import MySys
 from secure_phone.domain.change_request import Action, Channel, Status, transition
-from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164, reject_unavailable
+from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.domain.risk import RISK_WINDOW, Event, RiskSignal, requires_second_advisor, risk_signals
 from secure_phone.services.audit import Actor, record
-from secure_phone.services.change import complete_change
+from secure_phone.services.auth import end_sessions
+from secure_phone.services.change import complete_change, number_holder, refuse_unavailable
 from secure_phone.services.customers import local_time
 from secure_phone.services.inputs import free_text, key
 from secure_phone.settings import secret_key
 
 DOCUMENT_TYPES = ("cni", "passeport", "titre_sejour")
-VALIDATION_TTL = timedelta(hours=2)  # a change waiting for the second advisor
 TIMELINE_LIMIT = 60
+OPERATIONS = ("unblock_securpass", "clear_freeze")
 
 
 class AdvisorError(Exception):
@@ -91,6 +94,8 @@ class Sheet:
     timeline: list[TimelineItem] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
     failed_notifications: int = 0
+    frozen_since: str = ""  # online changes frozen after a « not me » refusal, since then
+    live_sessions: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,9 +117,10 @@ class ValidationView:
     request_id: str
     identifier: str
     name: str
-    new_national: str
+    new_national: str  # empty for an operation that is not a change of number
     requested_by: str
     signals: list[str]
+    kind: str = "change"  # change | unblock_securpass | clear_freeze
 
 
 def _advisor(session: Session, advisor_id: int) -> Advisor:
@@ -195,6 +201,9 @@ def sheet(advisor_id: int, identifier: str, *, now: datetime, lang: str = "fr", 
                                .order_by(ChangeRequest.created_at.desc()).limit(20)).all()  # type: ignore[union-attr]
         signals = _signals(session, customer, now)
         failed = len(session.exec(select(Outbox.id).where(Outbox.customer_id == customer.id, Outbox.status == "failed")).all())
+        live_sessions = len(session.exec(select(UserSession.id).where(
+            UserSession.principal_kind == "customer", UserSession.principal_id == customer.id,
+            UserSession.ended_at.is_(None), UserSession.expires_at > now)).all())  # type: ignore[union-attr]
     cooling = customer.cooling_off_until if customer.cooling_off_until and customer.cooling_off_until > now else None
     return Sheet(
         customer_id=customer.id or 0,
@@ -210,6 +219,8 @@ def sheet(advisor_id: int, identifier: str, *, now: datetime, lang: str = "fr", 
         timeline=[TimelineItem(local_time(e.at, lang), e.action, e.outcome, _detail(e)) for e in events],
         signals=[s.value for s in signals],
         failed_notifications=failed,
+        frozen_since=local_time(customer.frozen_at, lang) if customer.frozen_at else "",
+        live_sessions=live_sessions,
     )
 
 
@@ -297,9 +308,9 @@ def advisor_change(
         customer = _customer(session, advisor, identifier, lock=True)
         try:
             number = parse_new_number(raw_number, region, current_e164=customer.secure_phone_e164, policy=policy)
-            if session.exec(select(Customer.id).where(Customer.secure_phone_e164 == number.e164,
-                                                      Customer.id != customer.id)).first() is not None:
-                reject_unavailable()
+            holder = number_holder(session, number.e164, customer.id, now, policy)
+            if holder is not None:
+                refuse_unavailable(session, actor, holder, customer.id, now)
         except NumberRejected as rejected:
             risk = rejected.problem.value == "unavailable"
             record(session, actor, "advisor_change", "refused", now=now, customer_id=customer.id,
@@ -319,7 +330,7 @@ def advisor_change(
         request = ChangeRequest(
             customer_id=customer.id or 0, channel=Channel.ADVISOR.value, old_e164=customer.secure_phone_e164,
             new_e164=number.e164, status=Status.PENDING_APPROVAL.value, nonce=secrets.token_urlsafe(16),
-            created_at=now, expires_at=now + VALIDATION_TTL, advisor_id=advisor.id,
+            created_at=now, expires_at=now + policy.advisor_validation_ttl, advisor_id=advisor.id,
             risk_signals=json.dumps([s.value for s in signals]) if signals else None,
         )
         session.add(request)
@@ -348,9 +359,16 @@ def pending_validations(advisor_id: int, *, now: datetime, url: str | None = Non
             .where(Customer.agency_id == advisor.agency_id, ChangeRequest.channel == Channel.ADVISOR.value,
                    ChangeRequest.status == Status.PENDING_APPROVAL.value, ChangeRequest.expires_at > now)
         ).all()
+        operations = session.exec(
+            select(AdvisorOperation, Customer).join(Customer, AdvisorOperation.customer_id == Customer.id)  # type: ignore[arg-type]
+            .where(Customer.agency_id == advisor.agency_id, AdvisorOperation.status == "pending_validation",
+                   AdvisorOperation.expires_at > now)
+        ).all()
         names = {a.id: f"{a.first_name} {a.last_name}" for a in session.exec(select(Advisor)).all()}
     return [ValidationView(r.id, c.identifier, f"{c.first_name} {c.last_name}", phone_from_e164(r.new_e164).national,
-                           names.get(r.advisor_id, ""), json.loads(r.risk_signals or "[]")) for r, c in rows]
+                           names.get(r.advisor_id, ""), json.loads(r.risk_signals or "[]")) for r, c in rows] + [
+        ValidationView(o.id, c.identifier, f"{c.first_name} {c.last_name}", "", names.get(o.advisor_id, ""),
+                       json.loads(o.risk_signals or "[]"), kind=o.kind) for o, c in operations]
 
 
 def validate_change(advisor_id: int, request_id: str, *, actor: Actor, now: datetime, mysys: MySys | None = None,
@@ -375,3 +393,124 @@ def validate_change(advisor_id: int, request_id: str, *, actor: Actor, now: date
         session.add(request)
         record(session, actor, "advisor_validation", "ok", now=now, customer_id=customer.id, request_id=request.id)
     return complete_change(request_id, now=now, mysys=mysys, url=url)
+
+
+# --- in-branch operations on Sécur'Pass and the freeze; ending sessions -------------------------------
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    operation_id: str
+    status: str  # done | pending_validation
+
+
+def _document(document_type: str, document_number: str, in_branch: bool) -> str:
+    """The identity document checked in branch (never on the strength of a phone call)."""
+    document = "".join(ch for ch in (document_number or "") if ch.isalnum()).upper()[:30]
+    if not in_branch:
+        raise AdvisorError("advisor.change.in_branch_required")
+    if document_type not in DOCUMENT_TYPES or len(document) < 6:
+        raise AdvisorError("advisor.change.document_required")
+    return document
+
+
+def _applicable(kind: str, customer: Customer) -> bool:
+    if kind == "unblock_securpass":
+        return customer.securpass_status == "blocked"
+    return kind == "clear_freeze" and customer.frozen_at is not None
+
+
+def _operation_signals(kind: str, signals: list[RiskSignal]) -> list[RiskSignal]:
+    """The signals that call for a second advisor. An unblock is not held up by the wrong codes that caused
+    the block (they are what it answers); a « not me » freeze is cleared by two advisors, always (its own
+    signal counts: the customer reported a fraud in progress)."""
+    if kind == "unblock_securpass":
+        return [s for s in signals if s not in (RiskSignal.SECURPASS_BLOCKED, RiskSignal.SECURPASS_FAILED)]
+    return signals
+
+
+def _apply(session: Session, operation: AdvisorOperation, customer: Customer, actor: Actor, now: datetime) -> None:
+    if operation.kind == "unblock_securpass":
+        customer.securpass_status, customer.securpass_wrong_codes = "active", 0
+        action = "securpass_unblocked"
+    else:
+        customer.frozen_at = customer.frozen_reason = None
+        action = "freeze_cleared"
+    operation.status, operation.decided_at = "done", now
+    session.add_all([customer, operation])
+    record(session, actor, action, "ok", now=now, customer_id=customer.id, operation=operation.id,
+           advisor=operation.advisor_id, validator=operation.validator_id)
+
+
+def request_operation(
+    advisor_id: int, identifier: str, *, kind: str, document_type: str, document_number: str, in_branch: bool,
+    actor: Actor, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None,
+) -> OperationResult:
+    """Unblock a blocked Sécur'Pass, or clear a « not me » freeze, in branch after an identity check; with
+    a second advisor's validation when a risk signal is present (as for the in-branch change)."""
+    if kind not in OPERATIONS:
+        raise AdvisorError("advisor.not_found")
+    document = _document(document_type, document_number, in_branch)
+    with transaction(url) as session:
+        advisor = _advisor(session, advisor_id)
+        customer = _customer(session, advisor, identifier, lock=True)
+        if not _applicable(kind, customer):
+            record(session, actor, "advisor_operation", "refused", now=now, customer_id=customer.id, kind=kind,
+                   problem="not_applicable")
+            session.commit()
+            raise AdvisorError("adv.op.not_applicable")
+        signals = _operation_signals(kind, _signals(session, customer, now))
+        operation = AdvisorOperation(
+            customer_id=customer.id or 0, kind=kind, status="pending_validation", advisor_id=advisor.id or 0,
+            document_type=document_type, document_number_masked="•" * max(0, len(document) - 4) + document[-4:],
+            document_number_hash=_document_hash(document), risk_signals=json.dumps([s.value for s in signals]),
+            created_at=now, expires_at=now + policy.advisor_validation_ttl,
+        )
+        session.add(operation)
+        session.flush()
+        record(session, actor, "advisor_operation", "requested", now=now, customer_id=customer.id, kind=kind,
+               operation=operation.id, document_type=document_type, signals=[s.value for s in signals])
+        if requires_second_advisor(signals):
+            return OperationResult(operation.id, "pending_validation")
+        _apply(session, operation, customer, actor, now)
+        return OperationResult(operation.id, "done")
+
+
+def validate_operation(advisor_id: int, operation_id: str, *, actor: Actor, now: datetime,
+                       url: str | None = None) -> str:
+    """The second advisor's validation of an operation: never the advisor who asked for it."""
+    with transaction(url) as session:
+        advisor = _advisor(session, advisor_id)
+        operation = session.exec(select(AdvisorOperation).where(AdvisorOperation.id == key(operation_id))
+                                 .with_for_update()).first()
+        customer = session.exec(select(Customer).where(Customer.id == operation.customer_id)
+                                .with_for_update()).first() if operation else None
+        if operation is None or customer is None or customer.agency_id != advisor.agency_id:
+            raise AdvisorError("advisor.not_found")
+        if operation.advisor_id == advisor.id:
+            record(session, actor, "advisor_validation", "refused", now=now, customer_id=customer.id,
+                   operation=operation.id, problem="same_advisor")
+            session.commit()
+            raise AdvisorError("advisor.validation.same_advisor")
+        if operation.status != "pending_validation" or now >= operation.expires_at:
+            raise AdvisorError("sp.gone")
+        operation.validator_id = advisor.id
+        record(session, actor, "advisor_validation", "ok", now=now, customer_id=customer.id, operation=operation.id)
+        if not _applicable(operation.kind, customer):  # done meanwhile by another path
+            operation.status, operation.decided_at = "done", now
+            session.add(operation)
+            return "done"
+        _apply(session, operation, customer, actor, now)
+        return "done"
+
+
+def end_customer_sessions(advisor_id: int, identifier: str, *, actor: Actor, now: datetime,
+                          url: str | None = None) -> int:
+    """End every session of the customer (a stolen phone, a session the customer does not recognise).
+
+    Protective, so immediate: it needs neither the branch nor a second advisor. Audited."""
+    with transaction(url) as session:
+        customer = _customer(session, _advisor(session, advisor_id), identifier, lock=True)
+        ended = end_sessions(session, customer.id or 0, reason="advisor", now=now)
+        record(session, actor, "sessions_ended", "ok", now=now, customer_id=customer.id, count=ended, by="advisor")
+        return ended

@@ -1,26 +1,41 @@
 """Login and server-side sessions (customers on web and app, advisors).
 
-The browser never holds the session secret: Reflex keeps it in a backend-only state variable.
-The database keeps only its SHA-256, so a leaked table cannot be replayed. Sessions end after
-``policy.session_idle_timeout`` without activity and after ``policy.session_max_age`` in all.
+A login opens a :class:`~secure_phone.adapters.models.UserSession` and returns two values:
+
+* ``session_id``, the row's reference, which the UI keeps in Reflex's state. That state is pickled to
+  disk or Redis, so the reference must be worth nothing there: an event is accepted only on the websocket
+  that logged in, or on one that redeemed a one-time :func:`ticket <issue_ticket>`;
+* ``binding``, a random value that only the browser keeps, as an HttpOnly cookie: it is what obtains a
+  ticket when a reload opens a new websocket. The server keeps only its SHA-256.
+
+Sessions end after ``policy.session_idle_timeout`` without activity (5 minutes, PSD2 RTS Art. 4(3)(d)),
+after ``policy.session_max_age`` in all, at logout, and when something makes them unsafe
+(:func:`end_sessions`: a change of secure number, a Sécur'Pass move, a « not me » refusal, an advisor).
+
+Login refusals say nothing about the account: an unknown identifier, a wrong password and a locked account
+get the same answer. Failures are counted per account (lockout) and per client address (throttling), so
+that nobody can tell which identifiers exist, nor lock them all from one place.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
 
 from secure_phone.adapters.db import read_only, transaction
-from secure_phone.adapters.models import Advisor, Customer, Device, UserSession
+from secure_phone.adapters.models import Advisor, Customer, Device, RateCounter, SessionTicket, UserSession
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.services.audit import Actor, record
 from secure_phone.services.inputs import key
+from secure_phone.settings import derived_key
 
 _HASHER = PasswordHasher(
     time_cost=DEFAULT_POLICY.password_hash_iterations,
@@ -29,7 +44,14 @@ _HASHER = PasswordHasher(
 )
 # Verified when the identifier is unknown, so that the answer takes the same time either way.
 _DUMMY_HASH = _HASHER.hash("not a password")
-TOUCH_EVERY_SECONDS = 30
+TOUCH_EVERY_SECONDS = 15
+"""``last_seen_at`` is written at most this often: the idle timeout is exact to these seconds."""
+TICKET_TTL = timedelta(seconds=30)
+
+REFUSED = "login.error.invalid"
+"""The one answer to a wrong password, an unknown identifier and a locked account."""
+THROTTLED = "login.error.throttled"
+"""Too many failures from this client address (says nothing about any account)."""
 
 
 def hash_password(password: str) -> str:
@@ -55,8 +77,52 @@ class Principal:
     session_id: str
 
 
-def _session_id(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+@dataclass(frozen=True)
+class Login:
+    """A session just opened: its reference (for the server's state) and the browser's binding value."""
+
+    session_id: str
+    binding: str
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# --- per-address throttling ---------------------------------------------------------------------
+
+
+def _address_key(purpose: str, address: str | None) -> str:
+    """The counter key of a client address (a keyed hash: the table does not list addresses)."""
+    mac = hmac.new(derived_key("rate-limit"), (address or "unknown").encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{purpose}:{mac}"
+
+
+def _counted(session: Session, counter_key: str, now: datetime, window: timedelta) -> int:
+    row = session.get(RateCounter, counter_key)
+    return row.count if row is not None and now - row.window_start < window else 0
+
+
+def count_attempt(session: Session, purpose: str, address: str | None, now: datetime, window: timedelta) -> int:
+    """Count one attempt of ``purpose`` from ``address`` in the current window; the count so far."""
+    counter_key = _address_key(purpose, address)
+    row = session.exec(select(RateCounter).where(RateCounter.key == counter_key).with_for_update()).first()
+    if row is None:
+        row = RateCounter(key=counter_key, window_start=now, count=0)
+    elif now - row.window_start >= window:
+        row.window_start, row.count = now, 0
+    row.count += 1
+    session.add(row)
+    return row.count
+
+
+def address_throttled(purpose: str, address: str | None, limit: int, window: timedelta, now: datetime,
+                      url: str | None = None) -> bool:
+    with read_only(url) as session:
+        return _counted(session, _address_key(purpose, address), now, window) >= limit
+
+
+# --- login --------------------------------------------------------------------------------------
 
 
 def _password_ok(password_hash: str | None, password: str) -> bool:
@@ -91,6 +157,14 @@ def _verify(query, password: str, now: datetime, url: str | None) -> _Verdict:  
     return _Verdict(verified_hash, ok, new_hash)
 
 
+def _refuse_throttled(actor: Actor, now: datetime, policy: Policy, url: str | None) -> None:
+    """Before any password check: an address with too many recent failures is refused outright."""
+    if address_throttled("login", actor.ip, policy.login_failures_per_address, policy.login_address_window, now, url):
+        with transaction(url) as session:
+            record(session, actor, "login", "throttled", now=now)
+        raise LoginError(THROTTLED)
+
+
 def _check_password(
     session: Session,
     account: Customer | Advisor | None,
@@ -103,22 +177,21 @@ def _check_password(
     """Apply the verdict of the password check to the account, now locked for update.
 
     A lock taken or a password changed since the check wins over its verdict. Raises LoginError after
-    committing what the failure changed (counter, lock, audit).
+    committing what the failure changed (counters, lock, audit) — with the same answer whether the
+    account is locked, unknown, or the password wrong.
     """
-    if _locked(account, now):
-        record(session, actor, "login", "locked", now=now, customer_id=customer_id)
-        session.commit()
-        raise LoginError("login.error.locked")
-    if not verdict.ok or account is None or account.password_hash != verdict.verified_hash:
-        if account is not None and account.password_hash == verdict.verified_hash:
+    locked = _locked(account, now)
+    if locked or not verdict.ok or account is None or account.password_hash != verdict.verified_hash:
+        if account is not None and not locked and account.password_hash == verdict.verified_hash:
             account.failed_logins += 1
             if account.failed_logins >= policy.login_max_failures:
                 account.locked_until = now + policy.login_lockout
                 account.failed_logins = 0
             session.add(account)
-        record(session, actor, "login", "refused", now=now, customer_id=customer_id)
+        count_attempt(session, "login", actor.ip, now, policy.login_address_window)
+        record(session, actor, "login", "locked" if locked else "refused", now=now, customer_id=customer_id)
         session.commit()
-        raise LoginError("login.error.invalid")
+        raise LoginError(REFUSED)
     account.failed_logins = 0
     account.locked_until = None
     if verdict.new_hash is not None:  # stored with older parameters
@@ -128,11 +201,11 @@ def _check_password(
 
 def _open_session(
     session: Session, kind: str, principal_id: int, channel: str, device_id: str | None, now: datetime, policy: Policy
-) -> str:
-    secret = secrets.token_urlsafe(32)
+) -> Login:
+    login = Login(session_id=secrets.token_urlsafe(32), binding=secrets.token_urlsafe(32))
     session.add(
         UserSession(
-            id=_session_id(secret),
+            id=login.session_id,
             principal_kind=kind,
             principal_id=principal_id,
             channel=channel,
@@ -140,9 +213,24 @@ def _open_session(
             created_at=now,
             last_seen_at=now,
             expires_at=now + policy.session_max_age,
+            binding_hash=_digest(login.binding),
         )
     )
-    return secret
+    return login
+
+
+def _session_device(session: Session, device_id: str | None, customer_id: int) -> str | None:
+    """The phone a login names, if it may be this session's: the customer's own enrolled phone, or a new
+    phone that is nobody's yet. Another customer's phone, a revoked one or an unknown id give none."""
+    device_id = key(device_id) or None
+    device = session.get(Device, device_id) if device_id else None
+    if device is None:
+        return None
+    if device.status == "enrolled" and device.customer_id == customer_id:
+        return device.id
+    if device.status == "unenrolled" and device.customer_id in (None, customer_id):
+        return device.id
+    return None
 
 
 def login_customer(
@@ -155,60 +243,78 @@ def login_customer(
     device_id: str | None = None,
     policy: Policy = DEFAULT_POLICY,
     url: str | None = None,
-) -> str:
-    """Check the credentials and open a session; returns the session secret (kept server-side)."""
+) -> Login:
+    """Check the credentials and open a session."""
     identifier = key(identifier).strip()
     if not identifier or not password:
         raise LoginError("login.error.empty")
+    _refuse_throttled(actor, now, policy, url)
     query = select(Customer).where(Customer.identifier == identifier)
     verdict = _verify(query, password, now, url)
     with transaction(url) as session:
         customer = session.exec(query.with_for_update()).first()
         _check_password(session, customer, verdict, actor, now, policy, customer.id if customer else None)
         assert customer is not None and customer.id is not None
-        if device_id is not None and session.get(Device, device_id) is None:
-            device_id = None
-        secret = _open_session(session, "customer", customer.id, channel, device_id, now, policy)
-        record(session, actor, "login", "ok", now=now, customer_id=customer.id, device=device_id)
-        return secret
+        device = _session_device(session, device_id, customer.id)
+        opened = _open_session(session, "customer", customer.id, channel, device, now, policy)
+        record(session, actor, "login", "ok", now=now, customer_id=customer.id, device=device,
+               device_refused=bool(device_id) and device is None or None)
+        return opened
 
 
 def login_advisor(
     login: str, password: str, *, actor: Actor, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None
-) -> str:
+) -> Login:
     login = key(login).strip().lower()
     if not login or not password:
         raise LoginError("login.error.empty")
+    _refuse_throttled(actor, now, policy, url)
     query = select(Advisor).where(Advisor.login == login)
     verdict = _verify(query, password, now, url)
     with transaction(url) as session:
         advisor = session.exec(query.with_for_update()).first()
         _check_password(session, advisor, verdict, actor, now, policy, None)
         assert advisor is not None and advisor.id is not None
-        secret = _open_session(session, "advisor", advisor.id, "advisor", None, now, policy)
+        opened = _open_session(session, "advisor", advisor.id, "advisor", None, now, policy)
         record(session, actor, "advisor_login", "ok", now=now, advisor=advisor.id)
-        return secret
+        return opened
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+def _expired(row: UserSession, now: datetime, policy: Policy) -> str | None:
+    """Why a live row is no longer valid at ``now``, or None."""
+    if now >= row.expires_at:
+        return "max_age"
+    if now - row.last_seen_at >= policy.session_idle_timeout:
+        return "idle"
+    return None
 
 
 def authenticate(
-    secret: str | None, *, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None
+    session_id: str | None, *, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None
 ) -> Principal | None:
-    """The principal of a live session, or None (unknown, ended, idle too long or too old)."""
-    if not secret:
+    """The principal of a live session, or None (unknown, ended, idle too long or too old).
+
+    Each call is activity: it moves the idle timer (written at most every ``TOUCH_EVERY_SECONDS``).
+    """
+    session_id = key(session_id)
+    if not session_id:
         return None
-    session_id = _session_id(secret)
     with read_only(url) as session:
         row = session.get(UserSession, session_id)
     if row is None or row.ended_at is not None:
         return None
-    expired = now >= row.expires_at or now - row.last_seen_at >= policy.session_idle_timeout
+    expired = _expired(row, now, policy)
     if expired or (now - row.last_seen_at).total_seconds() >= TOUCH_EVERY_SECONDS:
         with transaction(url) as session:
             live = session.get(UserSession, session_id)
-            if live is None:
+            if live is None or live.ended_at is not None:
                 return None
+            expired = _expired(live, now, policy)
             if expired:
-                live.ended_at = live.ended_at or now
+                live.ended_at, live.end_reason = now, expired
             else:
                 live.last_seen_at = max(live.last_seen_at, now)
             session.add(live)
@@ -217,12 +323,88 @@ def authenticate(
     return Principal(row.principal_kind, row.principal_id, row.channel, row.device_id, row.id)
 
 
-def logout(secret: str | None, *, actor: Actor, now: datetime, url: str | None = None) -> None:
-    if not secret:
+def end_reason(session_id: str | None, *, url: str | None = None) -> str | None:
+    """Why a session ended (``logout``, ``idle``, ``factor_changed``, ``not_me``, ``advisor``…), or None."""
+    session_id = key(session_id)
+    if not session_id:
+        return None
+    with read_only(url) as session:
+        row = session.get(UserSession, session_id)
+    return row.end_reason if row is not None and row.ended_at is not None else None
+
+
+def end_sessions(
+    session: Session, customer_id: int, *, reason: str, now: datetime, keep: tuple[str | None, ...] = ()
+) -> int:
+    """End every live session of the customer but those in ``keep``, in the caller's transaction; how many.
+
+    The tabs that showed them are told by the push that follows the caller's change (their next check
+    finds the session ended and says why).
+    """
+    kept = [k for k in keep if k]
+    statement = (
+        update(UserSession)
+        .where(col(UserSession.principal_kind) == "customer", col(UserSession.principal_id) == customer_id,
+               col(UserSession.ended_at).is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
+    if kept:
+        statement = statement.where(col(UserSession.id).not_in(kept))
+    return session.execute(statement).rowcount or 0  # type: ignore[attr-defined]
+
+
+def logout(session_id: str | None, *, actor: Actor, now: datetime, url: str | None = None) -> None:
+    session_id = key(session_id)
+    if not session_id:
         return
     with transaction(url) as session:
-        row = session.get(UserSession, _session_id(secret))
+        row = session.get(UserSession, session_id)
         if row is not None and row.ended_at is None:
-            row.ended_at = now
+            row.ended_at, row.end_reason = now, "logout"
             session.add(row)
-            record(session, actor, "logout", "ok", now=now, customer_id=row.principal_id if row.principal_kind == "customer" else None)
+            record(session, actor, "logout", "ok", now=now,
+                   customer_id=row.principal_id if row.principal_kind == "customer" else None)
+
+
+# --- rejoining a session from a reloaded page -----------------------------------------------------
+
+
+def session_for_binding(binding: str | None, channel: str, *, now: datetime, policy: Policy = DEFAULT_POLICY,
+                        url: str | None = None) -> str | None:
+    """The live session of ``channel`` that a binding cookie belongs to, or None."""
+    binding = key(binding)
+    if not binding:
+        return None
+    with read_only(url) as session:
+        row = session.exec(select(UserSession).where(UserSession.binding_hash == _digest(binding))).first()
+    if row is None or row.channel != channel or row.ended_at is not None or _expired(row, now, policy):
+        return None
+    return row.id
+
+
+def issue_ticket(binding: str | None, channel: str, *, now: datetime, policy: Policy = DEFAULT_POLICY,
+                 url: str | None = None) -> str | None:
+    """A one-time ticket (valid ``TICKET_TTL``) for the holder of a live session's binding cookie."""
+    session_id = session_for_binding(binding, channel, now=now, policy=policy, url=url)
+    if session_id is None:
+        return None
+    ticket = secrets.token_urlsafe(32)
+    with transaction(url) as session:
+        session.execute(delete(SessionTicket).where(col(SessionTicket.expires_at) < now - timedelta(hours=1)))
+        session.add(SessionTicket(id=_digest(ticket), session_id=session_id, created_at=now,
+                                  expires_at=now + TICKET_TTL))
+    return ticket
+
+
+def redeem_ticket(ticket: object, session_id: str | None, *, now: datetime, url: str | None = None) -> bool:
+    """Spend a ticket for ``session_id`` (the session the page's state names); True when it was good."""
+    ticket, session_id = key(ticket), key(session_id)
+    if not ticket or not session_id:
+        return False
+    with transaction(url) as session:
+        row = session.exec(select(SessionTicket).where(SessionTicket.id == _digest(ticket)).with_for_update()).first()
+        if row is None or row.used_at is not None or now >= row.expires_at or row.session_id != session_id:
+            return False
+        row.used_at = now
+        session.add(row)
+        return True

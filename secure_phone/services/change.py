@@ -14,14 +14,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from secure_phone import i18n
 from secure_phone.adapters import notifications
 from secure_phone.adapters.db import read_only, transaction
-from secure_phone.adapters.models import Agency, ChangeRequest, Customer, Device, UsedNonce
+from secure_phone.adapters.models import Agency, ChangeRequest, Customer, Device, UsedNonce, UserSession
 from secure_phone.adapters.mysys import MySys, MySysError, get_mysys
 from secure_phone.domain.change_request import Action, Channel, RefusalReason, Status, effective_status, transition
 from secure_phone.domain.phone import NumberRejected, PhoneNumber, parse_new_number, phone_from_e164, reject_unavailable
@@ -35,6 +35,7 @@ from secure_phone.domain.securpass import (
     verify_signature,
 )
 from secure_phone.services.audit import Actor, record
+from secure_phone.services.auth import end_sessions
 from secure_phone.services.customers import display_name, eligibility_of, local_time
 from secure_phone.services.inputs import key
 from secure_phone.services.sms_codes import revoke_codes
@@ -120,19 +121,45 @@ def _expire_if_due(session: Session, request: ChangeRequest, now: datetime) -> N
 # --- entering and confirming the number ---------------------------------------------------
 
 
+def number_holder(session: Session, e164: str, customer_id: int | None, now: datetime, policy: Policy) -> int | None:
+    """Another customer whose secure number ``e164`` is, is being made (approved, waiting for MySys), or
+    was within ``policy.number_reuse_window`` (a number released by one customer is not free for the next:
+    mule numbers, §12.2); None when nobody else."""
+    held = session.exec(select(Customer.id).where(Customer.secure_phone_e164 == e164, Customer.id != customer_id)).first()
+    if held is not None:
+        return held
+    recent = session.exec(
+        select(ChangeRequest.customer_id).where(
+            ChangeRequest.customer_id != customer_id,
+            or_(
+                and_(ChangeRequest.new_e164 == e164, ChangeRequest.status == Status.APPLYING.value),
+                and_(ChangeRequest.old_e164 == e164, ChangeRequest.status == Status.COMPLETED.value,
+                     ChangeRequest.completed_at >= now - policy.number_reuse_window),  # type: ignore[operator]
+            ),
+        )
+    ).first()
+    return recent
+
+
+def refuse_unavailable(session: Session, actor: Actor, holder: int, customer_id: int | None, now: datetime) -> None:
+    """The number is another customer's (now or recently): a risk signal on that customer's sheet too,
+    then the generic refusal (which never says why)."""
+    record(session, actor, "number_claimed_by_other", "refused", now=now, customer_id=holder,
+           by_customer=customer_id, risk_signal="number_shared")
+    reject_unavailable()
+
+
 def _validated_number(
-    session: Session, customer: Customer, raw: str, region: str, now: datetime, policy: Policy
+    session: Session, customer: Customer, raw: str, region: str, now: datetime, policy: Policy, actor: Actor
 ) -> PhoneNumber:
     """The number rules of §5.1 plus the database ones (eligibility, number of another customer)."""
     eligibility = eligibility_of(session, customer, now, policy)
     if not eligibility.eligible:
         raise ChangeError(f"ineligible.{eligibility.primary.value}")  # type: ignore[union-attr]
     number = parse_new_number(raw, region, current_e164=customer.secure_phone_e164, policy=policy)
-    taken = session.exec(
-        select(Customer.id).where(Customer.secure_phone_e164 == number.e164, Customer.id != customer.id)
-    ).first()
-    if taken is not None:
-        reject_unavailable()
+    holder = number_holder(session, number.e164, customer.id, now, policy)
+    if holder is not None:
+        refuse_unavailable(session, actor, holder, customer.id, now)
     return number
 
 
@@ -150,7 +177,7 @@ def check_new_number(
     with transaction(url) as session:
         customer = _customer_for_update(session, customer_id)
         try:
-            number = _validated_number(session, customer, raw, region, now, policy)
+            number = _validated_number(session, customer, raw, region, now, policy, actor)
         except NumberRejected as rejected:
             risk = rejected.problem.value == "unavailable"
             record(session, actor, "number_entered", "refused", now=now, customer_id=customer_id,
@@ -172,14 +199,19 @@ def start_request(
     channel: Channel,
     actor: Actor,
     now: datetime,
+    session_id: str | None = None,
     policy: Policy = DEFAULT_POLICY,
     url: str | None = None,
 ) -> RequestView:
-    """Step 3 « Confirmer »: create the pending request (superseding any other) and send it to the phone."""
+    """Step 3 « Confirmer »: create the pending request (superseding any other) and send it to the phone.
+
+    ``session_id`` is the login session asking: it goes on when the change completes (the customer's
+    other sessions end, §12.2), and waiting for the phone counts as its activity.
+    """
     with transaction(url) as session:
         customer = _customer_for_update(session, customer_id)
         try:
-            number = _validated_number(session, customer, new_e164, "FR", now, policy)
+            number = _validated_number(session, customer, new_e164, "FR", now, policy, actor)
         except (NumberRejected, ChangeError) as refused:
             code = refused.code if isinstance(refused, ChangeError) else f"number.{refused.problem.value}"
             record(session, actor, "change_requested", "refused", now=now, customer_id=customer_id, problem=code)
@@ -221,6 +253,7 @@ def start_request(
             nonce=secrets.token_urlsafe(16),
             created_at=now,
             expires_at=now + policy.approval_ttl,
+            session_id=key(session_id) or None,
         )
         session.add(request)
         session.flush()
@@ -263,17 +296,9 @@ def cancel_request(
 # --- the phone: pending approval, approve, refuse ------------------------------------------
 
 
-def _number_free(session: Session, request: ChangeRequest, customer_id: int) -> bool:
-    """Nobody else holds the new number, nor is being given it (approved, waiting for MySys)."""
-    held = session.exec(
-        select(Customer.id).where(Customer.secure_phone_e164 == request.new_e164, Customer.id != customer_id)
-    ).first()
-    applying = session.exec(
-        select(ChangeRequest.id).where(ChangeRequest.new_e164 == request.new_e164,
-                                       ChangeRequest.status == Status.APPLYING.value,
-                                       ChangeRequest.customer_id != customer_id)
-    ).first()
-    return held is None and applying is None
+def _number_free(session: Session, request: ChangeRequest, customer_id: int, now: datetime, policy: Policy) -> bool:
+    """Nobody else holds the new number, nor is being given it, nor held it recently."""
+    return number_holder(session, request.new_e164, customer_id, now, policy) is None
 
 
 def _enrolled_device(session: Session, device_id: str | None, customer_id: int) -> Device | None:
@@ -374,7 +399,7 @@ def approve(
             code_correct=bool(own and own.code_hash and code_matches(secret_key(), own.id, code, own.code_hash)),
             securpass_blocked=customer.securpass_status == "blocked",
             consecutive_wrong_codes=customer.securpass_wrong_codes,
-            number_still_available=_number_free(session, request, customer_id)
+            number_still_available=_number_free(session, request, customer_id, now, policy)
             and request.old_e164 == customer.secure_phone_e164,
             eligible=eligibility_of(session, customer, now, policy).eligible,
         )
@@ -423,9 +448,15 @@ def refuse(
     lang: str,
     actor: Actor,
     now: datetime,
+    session_id: str | None = None,
     url: str | None = None,
 ) -> ApprovalResult:
-    """« Refuser » on the phone, signed like an approval; « not me » raises a fraud alert."""
+    """« Refuser » on the phone, signed like an approval.
+
+    « Je ne suis pas à l'origine de cette demande » raises a fraud alert, freezes the customer's online
+    changes (number and Sécur'Pass move) until an advisor clears it, and ends every session of the
+    customer but the phone's (``session_id``): the session that asked for the change is the fraudster's.
+    """
     lang = i18n.normalize_lang(lang)
     request_id, device_id = key(request_id), key(device_id) or None
     with transaction(url) as session:
@@ -460,6 +491,11 @@ def refuse(
         if reason is RefusalReason.NOT_ME:
             record(session, actor, "fraud_alert", "raised", now=now, customer_id=customer_id, request_id=request.id,
                    signal="not_me")
+            customer.frozen_at, customer.frozen_reason = now, "not_me"
+            session.add(customer)
+            ended = end_sessions(session, customer_id, reason="not_me", now=now, keep=(session_id,))
+            record(session, actor, "online_changes_frozen", "ok", now=now, customer_id=customer_id,
+                   request_id=request.id, reason="not_me", sessions_ended=ended)
         return ApprovalResult(True, None, None, customer_id, request.status)
 
 
@@ -555,6 +591,10 @@ def complete_change(
             session.add_all([live, customer])
             revoke_codes(session, customer.id, now)  # old SMS codes die with the change (§7)
             _enqueue_notifications(session, live, customer, now)
+            # A factor changed: the customer's other sessions end; the one that asked goes on, and so do
+            # the sessions of the phone that approved (§12.2).
+            keep = (live.session_id, *_device_sessions(session, live.device_id))
+            end_sessions(session, customer.id, reason="factor_changed", now=now, keep=keep)
             record(session, Actor("system"), "change_completed", "ok", now=now, customer_id=customer.id,
                    request_id=request_id, number=phone_from_e164(live.new_e164).masked, channel_of_request=live.channel)
             return live.status
@@ -566,6 +606,13 @@ def complete_change(
         with transaction(url) as session:
             live = session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).one()
             return _fail(session, live, "number_unavailable", now)
+
+
+def _device_sessions(session: Session, device_id: str | None) -> list[str]:
+    if not device_id:
+        return []
+    return list(session.exec(select(UserSession.id).where(UserSession.device_id == device_id,
+                                                          UserSession.ended_at.is_(None))))  # type: ignore[union-attr]
 
 
 def _lock_request(session: Session, request_id: str) -> tuple[ChangeRequest | None, Customer | None]:

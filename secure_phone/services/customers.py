@@ -52,6 +52,7 @@ def _profile(customer: Customer, has_enrolled_device: bool) -> CustomerProfile:
         securpass=SecurPassStatus(customer.securpass_status),
         has_enrolled_device=has_enrolled_device,
         device_enrolled_at=customer.securpass_moved_at,
+        frozen=customer.frozen_at is not None,
     )
 
 

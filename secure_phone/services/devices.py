@@ -1,14 +1,17 @@
-"""Smartphones: the demo phone picker and the public keys they hold.
+"""Smartphones: the app's first start on a phone, the demo phone picker, and the public keys they hold.
 
-Picking up « Smartphone de <persona> » is the demo's only shortcut (spec §6): the browser makes a
-non-extractable key pair and the bank registers its public key for that persona's enrolled
-device, as the real app does at enrolment. Everything after it is the real flow.
+**A new phone** (:func:`register_new_phone`): the app's first start makes a key pair in the browser and
+registers its public key as a phone that is nobody's yet; Sécur'Pass is bound to it only by the real
+activation (J4, services.activation), which the phone signs with that key. Registrations are counted per
+client address.
 
-The picker offers the seeded personas' phones only (never the other customers' devices), each
-named by its persona's identifier — a choice that does not depend on the database, so the page
-can draw the picker before the server has answered — plus « Nouveau smartphone ». A device id
-can still be picked up directly (the benchmark picks its own customers' phones that way): ids are
-random, unguessable, and only an enrolled device can be picked.
+**The demo picker** (demo mode only, PRODUCT.md §6 and §12.1): picking up « Smartphone de <persona> » is
+the demo's only shortcut — the browser makes a key pair and the bank registers its public key for that
+persona's *demo* device (``Device.demo``, set by the seed only). A device enrolled by the real procedure is
+never re-keyed that way: only the J4 activation (a new phone, its own key) or its holder can change it;
+knowing a device id is worth nothing. The picker offers the seeded personas' phones (by identifier — a
+choice that does not depend on the database, so the page can draw it before the server has answered) and
+« Nouveau smartphone ». A demo device can also be named by its id (the benchmark's own customers).
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import Customer, Device
+from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.domain.securpass import validate_public_jwk
 from secure_phone.seed import personas
 from secure_phone.services.audit import Actor, record
+from secure_phone.services.auth import count_attempt
 from secure_phone.services.inputs import key
+from secure_phone.settings import demo_mode
 
 NEW_PHONE = "new"
 NEW_PHONE_LABEL = "Nouveau smartphone"
@@ -60,17 +66,19 @@ SEEDED_PHONES: tuple[PhoneChoice, ...] = tuple(
 ) + (PhoneChoice(NEW_PHONE, NEW_PHONE_LABEL),)
 """The picker of a freshly seeded bank, known without the database (what ``demo_phones`` then returns)."""
 
+_DEMO_DEVICE = (Device.status == "enrolled") & (Device.demo.is_(True))  # type: ignore[attr-defined]
+
 
 def demo_phones(url: str | None = None) -> list[PhoneChoice]:
-    """The seeded personas that hold an enrolled phone now (by identifier), then « Nouveau smartphone ».
+    """The seeded personas that hold a demo phone now (by identifier), then « Nouveau smartphone ».
 
-    A persona who moved Sécur'Pass to a new phone (J4) is offered that phone; the other customers'
-    phones, however many, are never listed.
+    Only demo devices are listed: a persona who moved Sécur'Pass to a new phone (J4) is no longer offered
+    (that phone's key is its holder's alone); the other customers' phones are never listed.
     """
     with read_only(url) as session:
         rows = session.exec(
             select(Customer.identifier, Device.label).join(Device, Device.customer_id == Customer.id)  # type: ignore[arg-type]
-            .where(Customer.identifier.in_(DEMO_IDENTIFIERS), Device.status == "enrolled")  # type: ignore[attr-defined]
+            .where(Customer.identifier.in_(DEMO_IDENTIFIERS), _DEMO_DEVICE)  # type: ignore[attr-defined]
             .order_by(Customer.identifier, Device.enrolled_at.desc())  # type: ignore[union-attr]
         ).all()
     choices: dict[str, PhoneChoice] = {}
@@ -79,41 +87,77 @@ def demo_phones(url: str | None = None) -> list[PhoneChoice]:
     return [*choices.values(), PhoneChoice(NEW_PHONE, NEW_PHONE_LABEL)]
 
 
-def _chosen_device(session, choice: str) -> Device | None:  # type: ignore[no-untyped-def]
-    """The enrolled device a choice names: a demo persona's phone (by identifier), or a device id."""
+def _chosen_device(session: Session, choice: str) -> Device | None:
+    """The demo device a choice names: a demo persona's phone (by identifier), or a demo device's id."""
+    query = select(Device).where(_DEMO_DEVICE)
     if choice in DEMO_IDENTIFIERS:
         return session.exec(
-            select(Device).join(Customer, Device.customer_id == Customer.id)  # type: ignore[arg-type]
-            .where(Customer.identifier == choice, Device.status == "enrolled")
-            .order_by(Device.enrolled_at.desc())  # type: ignore[union-attr]
+            query.join(Customer, Device.customer_id == Customer.id)  # type: ignore[arg-type]
+            .where(Customer.identifier == choice).order_by(Device.enrolled_at.desc())  # type: ignore[union-attr]
         ).first()
-    return session.exec(select(Device).where(Device.id == choice, Device.status == "enrolled")).first()
+    return session.exec(query.where(Device.id == choice)).first()
 
 
-def pick_up_phone(choice: str, public_jwk: object, *, actor: Actor, now: datetime, url: str | None = None) -> DeviceView:
-    """Bind this browser's fresh public key to the chosen phone; returns the device.
-
-    ``choice``: « new », a demo persona's identifier, or the id of an enrolled device. Anything
-    else — another customer's identifier, an unenrolled or revoked device, an unknown id — is refused.
-    """
+def _jwk(public_jwk: object) -> dict[str, str]:
     try:
-        jwk = validate_public_jwk(public_jwk)
+        return validate_public_jwk(public_jwk)
     except ValueError as error:
         raise DeviceError("picker.unsupported") from error
+
+
+def _view(device: Device) -> DeviceView:
+    return DeviceView(device.id, device.label, device.status == "enrolled", device.customer_id)
+
+
+def _new_phone(session: Session, jwk: dict[str, str], actor: Actor, now: datetime, policy: Policy) -> Device:
+    registered = count_attempt(session, "device", actor.ip, now, policy.device_registration_window)
+    if registered > policy.device_registrations_per_address:
+        record(session, actor, "device_registered", "throttled", now=now)
+        session.commit()
+        raise DeviceError("device.throttled")
+    device = Device(label=NEW_PHONE_LABEL, status="unenrolled", created_at=now,
+                    public_jwk=json.dumps(jwk, sort_keys=True), key_registered_at=now)
+    session.add(device)
+    session.flush()
+    record(session, actor, "device_registered", "ok", now=now, device=device.id)
+    return device
+
+
+def register_new_phone(public_jwk: object, *, actor: Actor, now: datetime, policy: Policy = DEFAULT_POLICY,
+                       url: str | None = None) -> DeviceView:
+    """The app's first start on a phone: register the browser's fresh public key as a new, unenrolled
+    phone (nobody's until a J4 activation signed with that key)."""
+    jwk = _jwk(public_jwk)
+    with transaction(url) as session:
+        return _view(_new_phone(session, jwk, actor, now, policy))
+
+
+def pick_up_phone(choice: str, public_jwk: object, *, actor: Actor, now: datetime, policy: Policy = DEFAULT_POLICY,
+                  url: str | None = None) -> DeviceView:
+    """Demo mode only: bind this browser's fresh public key to the chosen phone; returns the device.
+
+    ``choice``: « new » (a new phone, as :func:`register_new_phone`), a demo persona's identifier, or the
+    id of a demo device. Anything else — another customer's identifier, a device enrolled by the real
+    procedure, an unenrolled or revoked device, an unknown id — is refused, and so is everything when
+    demo mode is off.
+    """
+    if not demo_mode():
+        raise DeviceError("error.generic")
+    jwk = _jwk(public_jwk)
     choice = key(choice)
     with transaction(url) as session:
         if choice == NEW_PHONE:
-            device = Device(label=NEW_PHONE_LABEL, status="unenrolled", created_at=now)
-        else:
-            device = _chosen_device(session, choice) if choice else None
-            if device is None:
-                raise DeviceError("error.generic")
+            return _view(_new_phone(session, jwk, actor, now, policy))
+        device = _chosen_device(session, choice) if choice else None
+        if device is None:
+            record(session, actor, "demo_phone_picked", "refused", now=now)
+            session.commit()
+            raise DeviceError("error.generic")
         device.public_jwk = json.dumps(jwk, sort_keys=True)
         device.key_registered_at = now
         session.add(device)
-        session.flush()
         record(session, actor, "demo_phone_picked", "ok", now=now, customer_id=device.customer_id, device=device.id)
-        return DeviceView(device.id, device.label, device.status == "enrolled", device.customer_id)
+        return _view(device)
 
 
 def device_view(device_id: str | None, url: str | None = None) -> DeviceView | None:
@@ -124,4 +168,4 @@ def device_view(device_id: str | None, url: str | None = None) -> DeviceView | N
         device = session.get(Device, device_id)
     if device is None or device.status == "revoked":
         return None
-    return DeviceView(device.id, device.label, device.status == "enrolled", device.customer_id)
+    return _view(device)

@@ -10,9 +10,11 @@ from secure_phone.ui.components import (
     field_error,
     fraud_warning,
     masked_number,
+    message,
     notice,
     step_indicator,
     title,
+    with_catalog,
 )
 from secure_phone.ui.i18n import LangState, t, t_var
 from secure_phone.ui.states.customer import REGIONS
@@ -290,6 +292,7 @@ def advisor_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
     """J6: the advisor, the call-back request, and the anti-fraud reminder."""
     return rx.vstack(
         title(t("advisor.title")),
+        with_catalog(rx.cond(S.advisor_notice != "", notice("warning", rx.text(message(S.advisor_notice)), role="alert"))),
         rx.text(t("advisor.intro")),
         rx.box(
             rx.cond(S.advisor_name != "", rx.text(t("advisor.your.advisor"), " ", rx.el.strong(S.advisor_name))),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from secure_phone.settings import demo_mode
 from secure_phone.ui.i18n import LangState
 from secure_phone.ui.pages import advisor as advisor_page
 from secure_phone.ui.pages import app as app_page
@@ -23,4 +24,6 @@ def register(app: rx.App) -> None:
     app.add_page(app_page.page, route="/app", title="Application Ma Banque", on_load=app_page.ON_LOAD)
     app.add_page(advisor_page.page, route="/conseiller", title="Espace conseiller — Ma Banque",
                  on_load=advisor_page.ON_LOAD)
-    app.add_page(demo_messages.page, route="/demo/messages", title="Messages reçus (démo)", on_load=demo_messages.ON_LOAD)
+    if demo_mode():  # demo-only surfaces do not exist otherwise (PRODUCT.md §12.1)
+        app.add_page(demo_messages.page, route="/demo/messages", title="Messages reçus (démo)",
+                     on_load=demo_messages.ON_LOAD)

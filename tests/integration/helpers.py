@@ -32,6 +32,7 @@ from sqlmodel import select
 from secure_phone import seed as seed_module
 from secure_phone.adapters.db import read_only
 from secure_phone.adapters.models import (
+    Advisor,
     AuditEntry,
     ChangeRequest,
     Customer,
@@ -197,6 +198,23 @@ class World:
     def audit_pairs(self, identifier: str | None = None) -> list[tuple[str, str]]:
         return [(e.action, e.outcome) for e in self.audit(identifier)]
 
+    def advisor_id(self, login: str) -> int:
+        with read_only(self.url) as s:
+            return s.exec(select(Advisor.id).where(Advisor.login == login)).one()  # type: ignore[return-value]
+
+    def clear_freeze(self, identifier: str) -> None:
+        """After a « not me »: two advisors of the agency lift the freeze on online changes, in branch."""
+        from secure_phone.services import advisor
+
+        actor = Actor(kind="advisor", id="sophie", channel="advisor", ip="192.0.2.40", user_agent="pytest")
+        result = advisor.request_operation(self.advisor_id("sophie.lambert"), identifier, kind="clear_freeze",
+                                           document_type="cni", document_number="X4RTBPFW46", in_branch=True,
+                                           actor=actor, now=self.clock.now, url=self.url)
+        if result.status == "pending_validation":
+            advisor.validate_operation(self.advisor_id("nadia.benali"), result.operation_id, actor=actor,
+                                       now=self.clock.now, url=self.url)
+        assert self.customer(identifier).frozen_at is None
+
     # --- the flow ---------------------------------------------------------------------------
 
     def faulty_mysys(self, **faults: float) -> SimulatedMySys:
@@ -325,6 +343,7 @@ def _demo_password_hash(password: str) -> str:
 def world(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """The personas seeded at T0 on an empty database, with a known server secret."""
     monkeypatch.setenv("SECURE_PHONE_SECRET", TEST_SECRET)
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "1")  # the personas' phones are picked up as /app's demo picker does
     monkeypatch.setattr(seed_module, "hash_password", _demo_password_hash)
     secret_key.cache_clear()
     try:

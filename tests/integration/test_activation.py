@@ -81,9 +81,11 @@ def send_code(world: World, identifier: str, phone: SoftPhone) -> str:
 
 
 def activate(world: World, identifier: str, phone: SoftPhone, sms_code: str, pin: str = NEW_PIN) -> None:
+    """« Activer » on the new phone: the phone signs the activation text it shows, with its own key."""
     cid = world.cid(identifier)
-    activation.activate(cid, phone.device_id, sms_code=sms_code, securpass_code=pin,
-                        actor=customer_actor(cid, "app"), now=world.clock.now, url=world.url)
+    text = activation.challenge(cid, phone.device_id, lang="fr", url=world.url)
+    activation.activate(cid, phone.device_id, sms_code=sms_code, securpass_code=pin, signature=phone.sign(text),
+                        lang="fr", actor=customer_actor(cid, "app"), now=world.clock.now, url=world.url)
     phone.customer_id = cid
 
 
@@ -224,7 +226,9 @@ def test_activation_is_refused_on_a_device_that_is_already_enrolled(world: World
                                             url=world.url)
         assert sending.value.code == "activation.not_possible"
         with pytest.raises(ActivationError) as activating:
-            activation.activate(cid, target, sms_code=code, securpass_code=NEW_PIN,
+            activation.activate(cid, target, sms_code=code, securpass_code=NEW_PIN, lang="fr",
+                                signature=phone.sign(activation.challenge(cid, phone.device_id, lang="fr",
+                                                                          url=world.url)),
                                 actor=customer_actor(cid, "app"), now=world.clock.now, url=world.url)
         assert activating.value.code == "activation.not_possible"
 
@@ -406,3 +410,111 @@ def test_a_change_request_cannot_be_pending_on_a_phone_that_is_not_enrolled(worl
     world.start(CHLOE)
     assert change.pending_approval(world.cid(CHLOE), phone.device_id, lang="fr", now=world.clock.now,
                                    url=world.url) is None
+
+
+# --- §12.2: nobody but the customer can move Sécur'Pass -----------------------------------------------------
+
+
+def test_the_activation_must_be_signed_by_the_new_phones_own_key(world: World) -> None:
+    """A phone's id is worth nothing: a session that names Chloé's new phone but does not hold its key
+    cannot activate it, and no SMS code is even tried (its failures do not move)."""
+    cid = world.cid(CHLOE)
+    phone = new_phone(world)
+    code = send_code(world, CHLOE, phone)
+    text = activation.challenge(cid, phone.device_id, lang="fr", url=world.url)
+    assert phone.device_id in text and "Chloé DUBOIS" in text and code not in text
+    impostor = SoftPhone(world, phone.device_id, None)  # another key, the same device id
+    for signature in (impostor.sign(text), "", "A" * 86, phone.sign(text + " ")):
+        with pytest.raises(ActivationError, match="activation.not_possible"):
+            activation.activate(cid, phone.device_id, sms_code=code, securpass_code=NEW_PIN, signature=signature,
+                                lang="fr", actor=customer_actor(cid, "app"), now=world.clock.now, url=world.url)
+    assert sms_codes_of(world, CHLOE)[0].failures == 0 and sms_codes_of(world, CHLOE)[0].used_at is None
+    assert world.device(phone.device_id).status == "unenrolled"
+    assert [details(e)["problem"] for e in world.audit(CHLOE, "activation")] == ["bad_signature"] * 4
+    # The phone that holds the key activates with the same code.
+    activate(world, CHLOE, phone, code)
+    assert world.device(phone.device_id).status == "enrolled"
+
+
+def completed_change(world: World, identifier: str = CAMILLE) -> None:
+    """The customer approves a change to 07 98 76 54 32 (a fake adviser on the phone talked her into it: F1)."""
+    phone = world.phone(identifier)
+    world.start(identifier)
+    assert phone.approve_pending().status == "completed"
+    assert world.customer(identifier).secure_phone_e164 == NEW_E164
+
+
+def test_no_securpass_move_within_72_hours_of_a_change_of_number(world: World) -> None:
+    """F1: Camille was talked into approving a change to the fraudster's number; two minutes later the
+    fraudster opens the app on a new phone with her password. The move is refused, no code goes to the new
+    number, and the previous number is told by SMS (and the customer by email)."""
+    cid = world.cid(CAMILLE)
+    completed_change(world)
+    world.clock.advance(minutes=2)
+    fraudster = new_phone(world)
+    before = {o.key for o in world.outbox()}
+
+    refusal = activation.on_new_phone(cid, fraudster.device_id, actor=device_actor(fraudster.device_id),
+                                      now=world.clock.now, url=world.url)
+    assert refusal == "activation.refused.recent_number_change"
+    for attempt in (lambda: activation.send_activation_code(cid, fraudster.device_id, actor=customer_actor(cid, "app"),
+                                                            now=world.clock.now, url=world.url),
+                    lambda: activate(world, CAMILLE, fraudster, "12345678")):
+        with pytest.raises(ActivationError, match="activation.refused.recent_number_change"):
+            attempt()
+    assert sms_codes_of(world, CAMILLE) == []  # no activation code at all, so none to 07 98 76 54 32
+    new = [o for o in world.outbox() if o.key not in before]
+    assert sorted((o.channel, o.recipient) for o in new) == [
+        ("email", "camille.martin@example.fr"), ("sms", "+33612345678")]  # once per phone, however many tries
+    assert not [o for o in new if o.recipient == NEW_E164]
+    assert "tenté d'activer Sécur'Pass" in next(o.body for o in new if o.channel == "sms")
+    assert world.device(fraudster.device_id).status == "unenrolled"
+    assert world.customer(CAMILLE).securpass_status == "active"
+    assert {details(e)["problem"] for e in world.audit(CAMILLE, "securpass_move")} == {"recent_number_change"}
+    # The advisor sees it.
+    from secure_phone.services import advisor
+    sheet = advisor.sheet(world.advisor_id("sophie.lambert"), CAMILLE, now=world.clock.now, url=world.url)
+    assert "securpass_move_refused" in sheet.signals
+    # After 72 hours the move is possible again (and sends its code to the secure number of then).
+    world.clock.advance(hours=72)
+    assert activation.on_new_phone(cid, fraudster.device_id, actor=device_actor(fraudster.device_id),
+                                   now=world.clock.now, url=world.url) is None
+    send_code(world, CAMILLE, fraudster)
+
+
+def test_no_securpass_move_while_online_changes_are_frozen(world: World) -> None:
+    cid = world.cid(CHLOE)
+    old = world.phone(CHLOE)
+    request = world.start(CHLOE)
+    shown = old.pending()
+    assert shown is not None
+    assert old.refuse(request.id, change.RefusalReason.NOT_ME, old.sign(shown.text + "\nnot_me")).accepted
+    phone = new_phone(world)
+    assert activation.on_new_phone(cid, phone.device_id, actor=device_actor(phone.device_id), now=world.clock.now,
+                                   url=world.url) == "ineligible.frozen"
+    with pytest.raises(ActivationError, match="ineligible.frozen"):
+        activation.send_activation_code(cid, phone.device_id, actor=customer_actor(cid, "app"), now=world.clock.now,
+                                        url=world.url)
+    assert sms_codes_of(world, CHLOE) == []
+    world.clear_freeze(CHLOE)
+    send_code(world, CHLOE, phone)
+
+
+def test_moving_securpass_ends_the_customers_other_sessions(world: World) -> None:
+    from secure_phone.services import auth
+
+    cid = world.cid(CHLOE)
+    web = auth.login_customer(CHLOE, "Demo1234!", channel="web", actor=customer_actor(cid), now=world.clock.now,
+                              url=world.url).session_id
+    phone = new_phone(world)
+    app = auth.login_customer(CHLOE, "Demo1234!", channel="app", actor=customer_actor(cid, "app"),
+                              now=world.clock.now, device_id=phone.device_id, url=world.url).session_id
+    code = send_code(world, CHLOE, phone)
+    text = activation.challenge(cid, phone.device_id, lang="fr", url=world.url)
+    activation.activate(cid, phone.device_id, sms_code=code, securpass_code=NEW_PIN, signature=phone.sign(text),
+                        lang="fr", actor=customer_actor(cid, "app"), now=world.clock.now, session_id=app,
+                        url=world.url)
+    assert auth.authenticate(web, now=world.clock.now, url=world.url) is None
+    assert auth.end_reason(web, url=world.url) == "factor_changed"
+    assert auth.authenticate(app, now=world.clock.now, url=world.url) is not None  # the one that did it goes on
+    assert world.device(phone.device_id).demo is False

@@ -379,10 +379,12 @@ def test_sheet_signals_after_a_not_me_refusal(world: World) -> None:
     assert "not_me" in sheet.signals
     assert sheet.signals[0] == "not_me"  # the most severe first
     assert [(c.action, c.outcome) for c in sheet.changes] == [("channel.web", "refused")]
-    assert [(t.action, t.outcome, t.detail) for t in sheet.timeline[:2]] == [
-        ("fraud_alert", "raised", "not_me"), ("refusal", "ok", "not_me")]
+    assert [(t.action, t.outcome, t.detail) for t in sheet.timeline[:3]] == [
+        ("online_changes_frozen", "ok", "not_me"), ("fraud_alert", "raised", "not_me"), ("refusal", "ok", "not_me")]
     assert world.request(request_id).refusal_reason == "not_me"
     assert sheet.masked == "06 •• •• •• 78" and sheet.securpass == "active"
+    [frozen] = world.audit(CAMILLE, "online_changes_frozen")
+    assert sheet.frozen_since == local_time(frozen.at, "fr")  # "frozen after a not-me refusal", since when
 
 
 def test_sheet_signals_after_three_wrong_codes(world: World) -> None:

@@ -236,19 +236,72 @@ def test_the_api_is_read_only(client: TestClient, world: World) -> None:  # noqa
     assert world.mysys_contact(CAMILLE).secure_phone_e164 == CAMILLE_OLD
 
 
-def test_session_binding_sets_an_httponly_strict_cookie() -> None:
-    from starlette.testclient import TestClient
+ORIGIN = {"Origin": "http://testserver"}
 
-    from secure_phone.api import api
 
-    client = TestClient(api)
-    value = "A" * 43
-    response = client.post("/api/session/bind", json={"channel": "web", "value": value})
+def _login(world: World, channel: str = "web"):  # noqa: ANN202
+    from secure_phone.services import auth
+    from tests.integration.helpers import customer_actor
+
+    return auth.login_customer(CAMILLE, "Demo1234!", channel=channel, actor=customer_actor(world.cid(CAMILLE)),
+                               now=datetime.now(timezone.utc), url=world.url)
+
+
+def test_session_binding_sets_an_httponly_strict_cookie(client: TestClient, world: World) -> None:  # noqa: F811
+    opened = _login(world)
+    value = opened.binding
+    response = client.post("/api/session/bind", json={"channel": "web", "value": value}, headers=ORIGIN)
     assert response.status_code == 204
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"sp_bind_web={value}") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Path=/" in cookie and response.headers["cache-control"] == "no-store"
+    assert "Secure" not in cookie  # plain http, no https public address configured
     for bad in ({"channel": "bank", "value": value}, {"channel": "web", "value": "short"},
-                {"channel": "web", "value": "A" * 42 + "!"}, ["web", value], {"channel": "web"}):
-        assert client.post("/api/session/bind", json=bad).status_code == 400
-    assert client.post("/api/session/bind", content=b"not json").status_code == 400
+                {"channel": "web", "value": "A" * 42 + "!"}, ["web", value], {"channel": "web"},
+                {"channel": "app", "value": value},  # another channel's session
+                {"channel": "web", "value": "A" * 43}):  # well formed, but no session's binding
+        assert client.post("/api/session/bind", json=bad, headers=ORIGIN).status_code == 400, bad
+    assert client.post("/api/session/bind", content=b"not json", headers=ORIGIN).status_code == 400
     assert client.get("/api/session/bind").status_code == 405
+
+
+def test_another_site_cannot_plant_or_use_a_binding(client: TestClient, world: World) -> None:  # noqa: F811
+    """Login CSRF: the bind (and the ticket) answer pages of this app only."""
+    opened = _login(world)
+    body = {"channel": "web", "value": opened.binding}
+    for headers in ({}, {"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://testserver.evil"}):
+        response = client.post("/api/session/bind", json=body, headers=headers)
+        assert response.status_code == 403 and "set-cookie" not in response.headers, headers
+        client.cookies.set("sp_bind_web", opened.binding)
+        assert client.post("/api/session/ticket", json={"channel": "web"}, headers=headers).status_code == 403
+        client.cookies.clear()
+
+
+def test_https_public_address_gives_secure_host_prefixed_cookies(client: TestClient, world: World,  # noqa: F811
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind a TLS proxy the app may see plain http: the configured public address decides."""
+    monkeypatch.setenv("SECURE_PHONE_PUBLIC_URL", "https://banque.example")
+    opened = _login(world)
+    response = client.post("/api/session/bind", json={"channel": "web", "value": opened.binding},
+                           headers={"Origin": "https://banque.example"})
+    assert response.status_code == 204
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("__Host-sp_bind_web=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+
+
+def test_a_ticket_is_given_only_for_a_live_sessions_cookie(client: TestClient, world: World) -> None:  # noqa: F811
+    from secure_phone.services import auth
+
+    opened = _login(world)
+    assert client.post("/api/session/ticket", json={"channel": "web"}, headers=ORIGIN).status_code == 401
+    client.cookies.set("sp_bind_web", "A" * 43)
+    assert client.post("/api/session/ticket", json={"channel": "web"}, headers=ORIGIN).status_code == 401
+    client.cookies.set("sp_bind_web", opened.binding)
+    assert client.post("/api/session/ticket", json={"channel": "app"}, headers=ORIGIN).status_code in (400, 401)
+    response = client.post("/api/session/ticket", json={"channel": "web"}, headers=ORIGIN)
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    ticket = response.json()["ticket"]
+    assert auth.redeem_ticket(ticket, opened.session_id, now=datetime.now(timezone.utc), url=world.url)
+    auth.logout(opened.session_id, actor=auth.Actor(kind="customer"), now=datetime.now(timezone.utc), url=world.url)
+    assert client.post("/api/session/ticket", json={"channel": "web"}, headers=ORIGIN).status_code == 401

@@ -63,6 +63,7 @@ def busy_day(world: World) -> str:
     shown = phone.pending()
     assert shown is not None
     assert phone.refuse(first.id, RefusalReason.NOT_ME, phone.sign(shown.text + "\nnot_me")).accepted
+    world.clear_freeze(CAMILLE)  # « not me » froze online changes until the advisors lift it, in branch
     # A cancelled one, then the change that goes through (after a MySys error and a retry).
     world.clock.advance(minutes=1)
     cancelled = world.start(CAMILLE, "07 55 44 33 21")

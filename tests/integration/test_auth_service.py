@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from sqlmodel import select
 
 from secure_phone.adapters.db import read_only, transaction
-from secure_phone.adapters.models import Advisor, Customer, UserSession
+from secure_phone.adapters.models import Advisor, Customer, Device, RateCounter, SessionTicket, UserSession
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import auth, live
 from secure_phone.services.audit import Actor
@@ -22,6 +22,7 @@ from tests.integration.helpers import (
     JULIEN,
     PASSWORD,
     World,
+    details,
     run_together,
     world,  # noqa: F401  (fixture)
 )
@@ -30,31 +31,42 @@ ANON = Actor(kind="anonymous", channel="web", ip="192.0.2.30", user_agent="pytes
 POLICY = DEFAULT_POLICY
 
 
-def login(world: World, identifier: str = CAMILLE, password: str = PASSWORD, channel: str = "web") -> str:
-    return auth.login_customer(identifier, password, channel=channel, actor=ANON, now=world.clock.now, url=world.url)
+def opened(world: World, identifier: str = CAMILLE, password: str = PASSWORD, channel: str = "web",
+           actor: Actor = ANON) -> auth.Login:
+    return auth.login_customer(identifier, password, channel=channel, actor=actor, now=world.clock.now, url=world.url)
 
 
-def session_row(world: World, secret: str) -> UserSession:
+def login(world: World, identifier: str = CAMILLE, password: str = PASSWORD, channel: str = "web",
+          actor: Actor = ANON) -> str:
+    """The session's reference (what the server's state keeps)."""
+    return opened(world, identifier, password, channel, actor).session_id
+
+
+def session_row(world: World, session_id: str) -> UserSession:
     with read_only(world.url) as s:
-        row = s.get(UserSession, hashlib.sha256(secret.encode()).hexdigest())
+        row = s.get(UserSession, session_id)
     assert row is not None
     return row
 
 
 def test_login_returns_a_secret_for_a_live_session(world: World) -> None:
-    secret = login(world)
+    session = opened(world)
+    secret = session.session_id
 
     assert isinstance(secret, str) and len(secret) >= 32
     principal = auth.authenticate(secret, now=world.clock.now, url=world.url)
     assert principal is not None
     assert (principal.kind, principal.id, principal.channel) == ("customer", world.cid(CAMILLE), "web")
-    # The database keeps only a digest of the secret.
+    # The database keeps only a digest of the browser's binding value, which alone can rejoin the session.
+    assert isinstance(session.binding, str) and len(session.binding) >= 32 and session.binding != secret
     with read_only(world.url) as s:
-        ids = [row.id for row in s.exec(select(UserSession))]
-    assert secret not in ids and hashlib.sha256(secret.encode()).hexdigest() in ids
+        rows = list(s.exec(select(UserSession)))
+    assert [r.binding_hash for r in rows] == [hashlib.sha256(session.binding.encode()).hexdigest()]
+    assert session.binding not in repr([r.model_dump() for r in rows])
     assert world.customer(CAMILLE).failed_logins == 0
     [entry] = world.audit(CAMILLE, "login")
     assert entry.outcome == "ok" and PASSWORD not in entry.details and secret not in entry.details
+    assert session.binding not in entry.details
     # Two logins give two independent sessions.
     other = login(world, channel="app")
     assert other != secret
@@ -100,9 +112,9 @@ def test_five_failures_lock_the_account_until_the_lockout_passes(world: World) -
 
     with pytest.raises(LoginError) as locked:
         login(world)  # the right password
-    assert locked.value.code == "login.error.locked"
+    assert locked.value.code == "login.error.invalid"  # the same answer as a wrong password (§12.2)
     world.clock.now = t_locked + POLICY.login_lockout - timedelta(seconds=1)
-    with pytest.raises(LoginError, match="login.error.locked"):
+    with pytest.raises(LoginError, match="login.error.invalid"):
         login(world)
     with read_only(world.url) as s:
         assert s.exec(select(UserSession)).all() == []
@@ -163,7 +175,8 @@ def test_logout_ends_the_session(world: World) -> None:
 
 def test_a_customer_session_is_not_an_advisor_session(world: World) -> None:
     customer_secret = login(world)
-    advisor_secret = auth.login_advisor("sophie.lambert", PASSWORD, actor=ANON, now=world.clock.now, url=world.url)
+    advisor_secret = auth.login_advisor("sophie.lambert", PASSWORD, actor=ANON, now=world.clock.now,
+                                        url=world.url).session_id
 
     customer = auth.authenticate(customer_secret, now=world.clock.now, url=world.url)
     advisor = auth.authenticate(advisor_secret, now=world.clock.now, url=world.url)
@@ -214,8 +227,9 @@ def test_a_lock_taken_during_the_password_check_wins(world: World, monkeypatch: 
         return real_check(password_hash, password)
 
     monkeypatch.setattr(auth, "_password_ok", check_then_lock)
-    with pytest.raises(LoginError, match="login.error.locked"):
+    with pytest.raises(LoginError, match="login.error.invalid"):
         login(world)  # the right password
+    assert world.audit(CAMILLE, "login")[-1].outcome == "locked"
     with read_only(world.url) as s:
         assert s.exec(select(UserSession)).all() == []
 
@@ -225,8 +239,9 @@ def test_concurrent_wrong_passwords_still_lock_the_account(world: World) -> None
     results = run_together(*(lambda i=i: login(world, password=f"wrong-{i}") for i in range(attempts)))
     assert all(isinstance(r, LoginError) for r in results)
     assert world.customer(CAMILLE).locked_until == world.clock.now + POLICY.login_lockout
-    with pytest.raises(LoginError, match="login.error.locked"):
+    with pytest.raises(LoginError, match="login.error.invalid"):
         login(world)  # the right password, during the lockout
+    assert world.audit(CAMILLE, "login")[-1].outcome == "locked"
 
 
 def test_a_hash_with_older_parameters_is_upgraded_at_the_next_login(world: World) -> None:
@@ -244,3 +259,127 @@ def test_a_hash_with_older_parameters_is_upgraded_at_the_next_login(world: World
     assert upgraded != old_hash
     assert f"m={POLICY.password_hash_memory_kib},t={POLICY.password_hash_iterations},p={POLICY.password_hash_lanes}" in upgraded
     assert auth.authenticate(login(world), now=world.clock.now, url=world.url) is not None  # still her password
+
+
+# --- §12.2: the lockout says nothing, failures are throttled per client address -------------------------
+
+
+def test_a_locked_account_an_unknown_identifier_and_a_wrong_password_get_the_same_answer(world: World) -> None:
+    for attempt in range(POLICY.login_max_failures):
+        with pytest.raises(LoginError):
+            login(world, password=f"wrong-{attempt}")
+    answers = set()
+    for identifier, password in ((CAMILLE, PASSWORD), ("9999999999", PASSWORD), (JULIEN, "wrong")):
+        with pytest.raises(LoginError) as refused:
+            login(world, identifier=identifier, password=password)
+        answers.add(refused.value.code)
+    assert answers == {auth.REFUSED}
+    assert world.audit(CAMILLE, "login")[-1].outcome == "locked"  # the audit knows; the screen does not say
+
+
+def test_failures_from_one_address_are_throttled_whatever_the_identifiers(world: World) -> None:
+    """An attacker trying identifiers from one place is stopped before locking them all (and before any
+    password is checked); another address is not affected."""
+    attacker = Actor(kind="anonymous", channel="web", ip="203.0.113.66", user_agent="curl")
+    for i in range(POLICY.login_failures_per_address):
+        with pytest.raises(LoginError, match=auth.REFUSED):
+            login(world, identifier=f"90000000{i:02d}", password="guess", actor=attacker)
+    calls: list[str] = []
+    real = auth._password_ok
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_password_ok", lambda h, p: calls.append(p) or real(h, p))
+        with pytest.raises(LoginError, match=auth.THROTTLED):
+            login(world, identifier=JULIEN, password=PASSWORD, actor=attacker)  # even the right password
+    assert calls == [], "a throttled address must not get a password checked"
+    assert world.customer(JULIEN).failed_logins == 0 and world.customer(JULIEN).locked_until is None
+    assert any(e.outcome == "throttled" and e.ip == "203.0.113.66" for e in world.audit(action="login"))
+    # Julien, from his own address, logs in.
+    assert auth.authenticate(login(world, identifier=JULIEN), now=world.clock.now, url=world.url) is not None
+    # The window passes: the address may try again.
+    world.clock.advance(seconds=POLICY.login_address_window.total_seconds())
+    assert auth.authenticate(login(world, identifier=JULIEN, actor=attacker), now=world.clock.now,
+                             url=world.url) is not None
+
+
+def test_the_counters_keep_no_client_address_in_clear(world: World) -> None:
+    attacker = Actor(kind="anonymous", channel="web", ip="203.0.113.66", user_agent="curl")
+    with pytest.raises(LoginError):
+        login(world, password="wrong", actor=attacker)
+    with read_only(world.url) as s:
+        keys = [row.key for row in s.exec(select(RateCounter))]
+    assert len(keys) == 1 and "203.0.113.66" not in keys[0]
+
+
+# --- §12.2: a login names its phone; only the customer's own or a new one is accepted -----------------------
+
+
+def test_a_login_does_not_take_another_customers_or_a_revoked_phone(world: World) -> None:
+    julien_phone = world.device_id(JULIEN)
+    session = session_row(world, auth.login_customer(
+        CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now, device_id=julien_phone,
+        url=world.url).session_id)
+    assert session.device_id is None
+    assert details(world.audit(CAMILLE, "login")[-1])["device_refused"] is True
+    # Her own enrolled phone is hers.
+    camille_phone = world.device_id(CAMILLE)
+    assert session_row(world, auth.login_customer(
+        CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now, device_id=camille_phone,
+        url=world.url).session_id).device_id == camille_phone
+    # Once revoked, it is nobody's phone any more.
+    with transaction(world.url) as s:
+        device = s.get(Device, camille_phone)
+        assert device is not None
+        device.status = "revoked"
+        s.add(device)
+    assert session_row(world, auth.login_customer(
+        CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now, device_id=camille_phone,
+        url=world.url).session_id).device_id is None
+
+
+# --- §12.2: sessions that end because something made them unsafe --------------------------------------------
+
+
+def test_end_sessions_ends_every_session_of_the_customer_but_those_kept(world: World) -> None:
+    web, app, kept = login(world), login(world, channel="app"), login(world, channel="app")
+    julien = login(world, identifier=JULIEN)
+    with transaction(world.url) as s:
+        assert auth.end_sessions(s, world.cid(CAMILLE), reason="factor_changed", now=world.clock.now,
+                                 keep=(kept, None)) == 2
+    for ended in (web, app):
+        assert auth.authenticate(ended, now=world.clock.now, url=world.url) is None
+        assert auth.end_reason(ended, url=world.url) == "factor_changed"
+    assert auth.authenticate(kept, now=world.clock.now, url=world.url) is not None
+    assert auth.authenticate(julien, now=world.clock.now, url=world.url) is not None
+    assert auth.end_reason(kept, url=world.url) is None
+
+
+def test_the_idle_timeout_is_five_minutes_and_says_why(world: World) -> None:
+    assert POLICY.session_idle_timeout == timedelta(minutes=5)
+    secret = login(world)
+    assert auth.authenticate(secret, now=world.clock.now + timedelta(minutes=4, seconds=59), url=world.url)
+    assert auth.authenticate(secret, now=world.clock.now + timedelta(minutes=9, seconds=59), url=world.url) is None
+    assert auth.end_reason(secret, url=world.url) == "idle"
+
+
+# --- rejoining a session after a reload: the binding cookie gets a one-time ticket --------------------------
+
+
+def test_a_ticket_needs_the_binding_and_is_good_once_for_its_session(world: World) -> None:
+    session = opened(world)
+    other = opened(world, identifier=JULIEN)
+    now = world.clock.now
+    assert auth.issue_ticket("not-the-binding", "web", now=now, url=world.url) is None
+    assert auth.issue_ticket(session.binding, "app", now=now, url=world.url) is None  # another channel's cookie
+    ticket = auth.issue_ticket(session.binding, "web", now=now, url=world.url)
+    assert ticket
+    assert not auth.redeem_ticket(ticket, other.session_id, now=now, url=world.url)  # not Julien's session
+    assert auth.redeem_ticket(ticket, session.session_id, now=now, url=world.url)
+    assert not auth.redeem_ticket(ticket, session.session_id, now=now, url=world.url)  # once
+    late = auth.issue_ticket(session.binding, "web", now=now, url=world.url)
+    assert not auth.redeem_ticket(late, session.session_id, now=now + auth.TICKET_TTL, url=world.url)
+    with read_only(world.url) as s:
+        stored = [row.id for row in s.exec(select(SessionTicket))]
+    assert ticket not in stored and hashlib.sha256(ticket.encode()).hexdigest() in stored
+    # An ended session gets no ticket.
+    auth.logout(session.session_id, actor=ANON, now=now, url=world.url)
+    assert auth.issue_ticket(session.binding, "web", now=now, url=world.url) is None

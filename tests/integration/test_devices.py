@@ -1,8 +1,9 @@
-"""The demo phone picker and « pick up a phone » (spec §6): what is offered, what may be picked.
+"""The demo phone picker and « pick up a phone » (spec §6, §12.1): what is offered, what may be picked.
 
 The picker offers the seeded personas' phones (named by the persona's identifier) and « Nouveau
-smartphone », however many other customers have enrolled phones; a device id can still be picked
-directly (the benchmark picks its own customers' phones that way), but only an enrolled device.
+smartphone », however many other customers have enrolled phones; a demo device can still be picked by its
+id (the benchmark picks its own customers' phones that way). Only demo devices — made by the seed or the
+benchmark, never by the real enrolment — are ever re-keyed, and nothing at all outside demo mode.
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ def fresh_jwk() -> dict[str, str]:
             "y": b64url(numbers.y.to_bytes(32, "big"))}
 
 
-def other_customers(url: str, count: int, now: datetime) -> list[str]:
-    """Customers who are not personas, each with an enrolled phone (as bench/customers.py makes them);
-    their devices' ids."""
+def other_customers(url: str, count: int, now: datetime, demo: bool = True, offset: int = 0) -> list[str]:
+    """Customers who are not personas, each with an enrolled phone — a demo one as bench/customers.py makes
+    them, or (``demo=False``) one enrolled by the real procedure; their devices' ids."""
     ids = []
     with transaction(url) as session:
         camille = session.exec(select(Customer).where(Customer.identifier == CAMILLE)).one()
-        for i in range(count):
+        for i in range(offset, offset + count):
             customer = Customer(
                 identifier=f"2{i:09d}", first_name="Bench", last_name=f"Client{i}", email=f"bench{i}@example.fr",
                 person_type="natural", birth_date=date(1980, 1, 15), subscription="particulier",
@@ -57,7 +58,7 @@ def other_customers(url: str, count: int, now: datetime) -> list[str]:
             session.add(customer)
             session.flush()
             device = Device(label=f"Smartphone bench {i}", customer_id=customer.id, status="enrolled",
-                            public_jwk=_throwaway_public_jwk(), created_at=now, enrolled_at=now)
+                            public_jwk=_throwaway_public_jwk(), created_at=now, enrolled_at=now, demo=demo)
             session.add(device)
             session.flush()
             ids.append(device.id)
@@ -94,23 +95,52 @@ def test_the_picker_known_without_the_database_is_the_freshly_seeded_one(world: 
     assert set(devices.DEMO_IDENTIFIERS) == {p["identifier"] for p in personas(date(2025, 1, 1))}
 
 
-def test_a_persona_who_moved_to_a_new_phone_is_offered_that_phone(world: World) -> None:
-    """Hugo had no Sécur'Pass and Chloé's phone was replaced (J4): the picker follows the database."""
+def test_a_persona_who_moved_to_a_new_phone_is_no_longer_offered(world: World) -> None:
+    """Chloé moved Sécur'Pass to a new phone by the real procedure (J4): that phone's key is its holder's
+    alone. The picker no longer offers her, and neither her identifier nor the new device's id re-keys it."""
     with transaction(world.url) as session:
-        for identifier in (HUGO, CHLOE):
-            customer = session.exec(select(Customer).where(Customer.identifier == identifier)).one()
-            for old in session.exec(select(Device).where(Device.customer_id == customer.id)):
-                old.status, old.revoked_at = "revoked", world.clock.now
-                session.add(old)
-            session.add(Device(label=f"Smartphone de {customer.first_name} {customer.last_name}",
-                               customer_id=customer.id, status="enrolled", public_jwk=_throwaway_public_jwk(),
-                               created_at=world.clock.now, enrolled_at=world.clock.now))
+        customer = session.exec(select(Customer).where(Customer.identifier == CHLOE)).one()
+        for old in session.exec(select(Device).where(Device.customer_id == customer.id)):
+            old.status, old.revoked_at = "revoked", world.clock.now
+            session.add(old)
+        enrolled = Device(label="Smartphone de Chloé Dubois", customer_id=customer.id, status="enrolled",
+                          public_jwk=_throwaway_public_jwk(), created_at=world.clock.now, enrolled_at=world.clock.now)
+        session.add(enrolled)
+        session.flush()
+        enrolled_id, key_before = enrolled.id, enrolled.public_jwk
     choices = devices.demo_phones(world.url)
-    assert [c.value for c in choices] == sorted([*PERSONAS_WITH_SECURPASS, HUGO]) + [devices.NEW_PHONE]
-    assert ("1000000005", "Smartphone de Hugo Moreau") in [(c.value, c.label) for c in choices]
-    view = pick(world, CHLOE)
-    assert world.device(view.id).status == "enrolled"
-    assert view.customer_id == world.cid(CHLOE)
+    assert [c.value for c in choices] == [p for p in PERSONAS_WITH_SECURPASS if p != CHLOE] + [devices.NEW_PHONE]
+    for choice in (CHLOE, enrolled_id):
+        with pytest.raises(DeviceError, match="error.generic"):
+            pick(world, choice)
+    assert world.device(enrolled_id).public_jwk == key_before
+    assert [e.outcome for e in world.audit(action="demo_phone_picked")] == ["refused", "refused"]
+
+
+def test_no_phone_is_picked_up_outside_demo_mode(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
+    key_before = world.device(world.device_id(CAMILLE)).public_jwk
+    for choice in (CAMILLE, world.device_id(CAMILLE), devices.NEW_PHONE):
+        with pytest.raises(DeviceError, match="error.generic"):
+            pick(world, choice)
+    assert world.device(world.device_id(CAMILLE)).public_jwk == key_before
+    # A new phone registers itself (the app's first start), always unenrolled and nobody's.
+    view = devices.register_new_phone(fresh_jwk(), actor=device_actor(None), now=world.clock.now, url=world.url)
+    assert (view.enrolled, view.customer_id, view.label) == (False, None, "Nouveau smartphone")
+
+
+def test_new_phones_are_counted_per_client_address(world: World) -> None:
+    from secure_phone.domain.policy import DEFAULT_POLICY
+
+    for _ in range(DEFAULT_POLICY.device_registrations_per_address):
+        devices.register_new_phone(fresh_jwk(), actor=device_actor(None), now=world.clock.now, url=world.url)
+    with pytest.raises(DeviceError, match="device.throttled"):
+        devices.register_new_phone(fresh_jwk(), actor=device_actor(None), now=world.clock.now, url=world.url)
+    with pytest.raises(DeviceError, match="device.throttled"):
+        pick(world, devices.NEW_PHONE)
+    # The window passes.
+    world.clock.advance(seconds=DEFAULT_POLICY.device_registration_window.total_seconds())
+    devices.register_new_phone(fresh_jwk(), actor=device_actor(None), now=world.clock.now, url=world.url)
 
 
 # --- what may be picked up -----------------------------------------------------------------------
@@ -126,8 +156,8 @@ def test_a_personas_choice_binds_the_fresh_key_to_that_personas_enrolled_phone(w
     assert [(e.outcome, details(e)["device"]) for e in picked] == [("ok", view.id)]
 
 
-def test_an_enrolled_phone_can_still_be_picked_by_its_id(world: World) -> None:
-    """The benchmark's path: its own customer's phone, by device id (not offered by the picker)."""
+def test_a_demo_phone_can_still_be_picked_by_its_id(world: World) -> None:
+    """The benchmark's path: its own customer's (demo) phone, by device id (not offered by the picker)."""
     (bench_device,) = other_customers(world.url, 1, world.clock.now)
     jwk = fresh_jwk()
     view = pick(world, bench_device, jwk)
@@ -144,6 +174,7 @@ def test_a_new_phone_is_an_unenrolled_device(world: World) -> None:
 
 def test_everything_else_is_refused_and_changes_nothing(world: World) -> None:
     (bench_device,) = other_customers(world.url, 1, world.clock.now)
+    (real_device,) = other_customers(world.url, 1, world.clock.now, demo=False, offset=1)  # enrolled by the real J4
     unenrolled = pick(world, devices.NEW_PHONE).id  # someone's « Nouveau smartphone »
     with transaction(world.url) as session:
         revoked = Device(label="Smartphone de Camille Martin", customer_id=world.cid(CAMILLE), status="revoked",
@@ -156,7 +187,7 @@ def test_everything_else_is_refused_and_changes_nothing(world: World) -> None:
     refused = [
         "2000000000",  # another customer's identifier: identifiers are guessable, only personas' are choices
         HUGO,  # a persona without an enrolled phone
-        unenrolled, revoked_id, "0" * 32, "", "new ", "NEW", CAMILLE + "\x00", bench_device + "x",
+        unenrolled, revoked_id, real_device, "0" * 32, "", "new ", "NEW", CAMILLE + "\x00", bench_device + "x",
         None, 1000000001, {"value": CAMILLE}, [CAMILLE],
     ]
     for choice in refused:

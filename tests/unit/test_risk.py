@@ -205,10 +205,11 @@ def test_all_signals_are_ordered_by_severity() -> None:
         ev("number_entered", "refused", risk_signal="number_shared"),
         ev("approval", "refused", rejection="wrong_code"),
         ev("securpass_blocked"),
+        ev("securpass_move", "refused", problem="recent_number_change"),
         ev("refusal", "ok", reason="not_me"),
     ]
-    expected = [S.NOT_ME, S.SECURPASS_BLOCKED, S.SECURPASS_FAILED, S.NUMBER_SHARED, S.NOT_MY_NUMBER, S.NEW_DEVICE,
-                S.RECENT_CHANGE]
+    expected = [S.NOT_ME, S.SECURPASS_MOVE_REFUSED, S.SECURPASS_BLOCKED, S.SECURPASS_FAILED, S.NUMBER_SHARED,
+                S.NOT_MY_NUMBER, S.NEW_DEVICE, S.RECENT_CHANGE]
     assert signals(*events) == expected
     assert signals(*reversed(events)) == expected
     assert list(SEVERITY) == expected
@@ -299,3 +300,11 @@ def test_events_are_immutable() -> None:
     with pytest.raises(TypeError):
         event.details["reason"] = "cancel"  # type: ignore[index]
     assert hash(event) == hash(Event(NOW, "refusal", "ok", {"reason": "not_me"}))
+
+
+def test_a_number_claimed_by_another_customer_and_a_refused_move_are_signals() -> None:
+    assert signals(ev("number_claimed_by_other", "refused", risk_signal="number_shared")) == [S.NUMBER_SHARED]
+    assert signals(ev("advisor_change", "refused", risk_signal="number_shared")) == [S.NUMBER_SHARED]
+    assert signals(ev("securpass_move", "refused", problem="recent_number_change")) == [S.SECURPASS_MOVE_REFUSED]
+    # A move refused for another reason (frozen, blocked) is already told by that reason's own signal.
+    assert signals(ev("securpass_move", "refused", problem="frozen")) == []

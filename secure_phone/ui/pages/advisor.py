@@ -78,11 +78,18 @@ def _contact(item: ContactView) -> rx.Component:
 
 
 def _validation(item: ValidationView) -> rx.Component:
+    is_change = item.kind == "change"
     return rx.el.li(
-        rx.text(rx.el.strong(item.name), " (", item.identifier, ") → ", item.new_national),
+        rx.text(rx.el.strong(item.name), " (", item.identifier, ") → ",
+                rx.cond(is_change, item.new_national, t_var("adv.op." + item.kind))),
         rx.text(t("adv.requested.by"), " ", item.requested_by, " · ",
                 rx.foreach(item.signals, lambda s: rx.el.span(t_var("risk." + s), " "))),
-        rx.button(t("adv.validate"), on_click=S.validate(item.request_id), size="2", color_scheme="orange"),
+        rx.cond(
+            is_change,
+            rx.button(t("adv.validate"), on_click=S.validate(item.request_id), size="2", color_scheme="orange"),
+            rx.button(t("adv.validate"), on_click=S.validate_operation(item.request_id), size="2",
+                      color_scheme="orange"),
+        ),
         class_name="card",
     )
 
@@ -152,6 +159,62 @@ def vigilance() -> rx.Component:
     )
 
 
+def _identity_fields(prefix: str) -> list[rx.Component]:
+    """The identity document checked in branch (its type and number; only the last 4 characters are kept)."""
+    return [
+        rx.el.label(t("adv.change.doc.type"), html_for=f"{prefix}-document-type", class_name="label"),
+        rx.el.select(*[rx.el.option(t(f"adv.doc.{d}"), value=d) for d in DOCUMENT_TYPES],
+                     id=f"{prefix}-document-type", name="document_type", class_name="native-select"),
+        rx.el.label(t("adv.change.doc.number"), html_for=f"{prefix}-document-number", class_name="label"),
+        rx.input(id=f"{prefix}-document-number", name="document_number", max_length=40, size="3", width="16rem",
+                 autocomplete="off"),
+        rx.el.div(
+            rx.el.input(type="checkbox", id=f"{prefix}-in-branch", name="in_branch", value="yes"),
+            rx.el.label(t("adv.change.in.branch"), html_for=f"{prefix}-in-branch"),
+            class_name="radio",
+        ),
+    ]
+
+
+def operations() -> rx.Component:
+    """Sécur'Pass blocked, online changes frozen: the in-branch way back; and ending the customer's sessions."""
+    blocked, frozen = S.securpass == "blocked", S.frozen_since != ""
+    return rx.el.section(
+        rx.heading(t("adv.op.title"), as_="h2", size="5"),
+        error_summary(S.operation_error, "operation-kind"),
+        rx.cond(S.operation_result != "", notice("info", rx.text(t_var(S.operation_result)), role="status")),
+        rx.cond(
+            blocked | frozen,
+            rx.form(
+                rx.vstack(
+                    rx.text(t("adv.op.intro"), class_name="hint"),
+                    rx.el.label(t("adv.op.kind"), html_for="operation-kind", class_name="label"),
+                    rx.el.select(
+                        rx.cond(blocked, rx.el.option(t("adv.op.unblock_securpass"), value="unblock_securpass")),
+                        rx.cond(frozen, rx.el.option(t("adv.op.clear_freeze"), value="clear_freeze")),
+                        id="operation-kind", name="kind", class_name="native-select",
+                    ),
+                    *_identity_fields("operation"),
+                    rx.button(t("adv.op.submit"), type="submit", size="3", class_name="primary"),
+                    spacing="2",
+                    align="start",
+                ),
+                on_submit=S.operate,
+                reset_on_submit=True,
+            ),
+        ),
+        rx.hstack(
+            rx.text(t("adv.sessions.live"), " ", S.live_sessions),
+            rx.button(t("adv.sessions.end"), on_click=S.end_sessions, size="2", variant="outline",
+                      disabled=S.live_sessions == 0),
+            align="center",
+            wrap="wrap",
+        ),
+        class_name="card",
+        aria_label=t("adv.op.title"),
+    )
+
+
 def change_form() -> rx.Component:
     return rx.el.section(
         rx.heading(t("adv.change.title"), as_="h2", size="5"),
@@ -169,17 +232,7 @@ def change_form() -> rx.Component:
                     width="100%",
                     align="end",
                 ),
-                rx.el.label(t("adv.change.doc.type"), html_for="document-type", class_name="label"),
-                rx.el.select(*[rx.el.option(t(f"adv.doc.{d}"), value=d) for d in DOCUMENT_TYPES],
-                             id="document-type", name="document_type", class_name="native-select"),
-                rx.el.label(t("adv.change.doc.number"), html_for="document-number", class_name="label"),
-                rx.input(id="document-number", name="document_number", max_length=40, size="3", width="16rem",
-                         autocomplete="off"),
-                rx.el.div(
-                    rx.el.input(type="checkbox", id="in-branch", name="in_branch", value="yes"),
-                    rx.el.label(t("adv.change.in.branch"), html_for="in-branch"),
-                    class_name="radio",
-                ),
+                *_identity_fields("change"),
                 rx.button(t("adv.change.submit"), type="submit", size="3", class_name="primary"),
                 spacing="2",
                 align="start",
@@ -213,6 +266,10 @@ def sheet() -> rx.Component:
                 rx.el.dd(rx.cond(S.device != "", S.device, t("adv.none"))),
                 rx.el.dt(t("adv.cooling")),
                 rx.el.dd(rx.cond(S.cooling_off_until != "", S.cooling_off_until, t("adv.none"))),
+                rx.el.dt(t("adv.frozen")),
+                rx.el.dd(rx.cond(S.frozen_since != "",
+                                 rx.el.strong(t("adv.frozen.since"), " ", S.frozen_since, class_name="field-error"),
+                                 t("adv.none"))),
                 class_name="facts",
             ),
             rx.cond(S.failed_notifications > 0,
@@ -224,6 +281,7 @@ def sheet() -> rx.Component:
         rx.el.section(rx.heading(t("adv.timeline"), as_="h2", size="5"),
                       rx.el.ul(rx.foreach(S.timeline, _event), class_name="timeline", id="timeline"),
                       class_name="card", aria_label=t("adv.timeline")),
+        operations(),
         change_form(),
         spacing="4",
         align="stretch",

@@ -22,7 +22,7 @@ from secure_phone.ui.flow_views import (
     stale_screen,
 )
 from secure_phone.ui.i18n import LangState, t
-from secure_phone.ui.states.app import DEVICE_STORAGE_KEY, AppState, PhoneChoiceView
+from secure_phone.ui.states.app import DEMO, DEVICE_STORAGE_KEY, AppState, PhoneChoiceView
 
 
 def picker() -> rx.Component:
@@ -51,11 +51,23 @@ def picker() -> rx.Component:
     )
 
 
+def preparing() -> rx.Component:
+    """Outside demo mode: the app's first start makes this phone's key (no picker)."""
+    return rx.vstack(
+        rx.center(rx.spinner(size="3"), min_height="20vh"),
+        rx.text(t("picker.preparing"), role="status"),
+        error_summary(AppState.picker_error, "phones"),
+        spacing="3",
+        align="center",
+        width="100%",
+    )
+
+
 def this_phone() -> rx.Component:
     return rx.hstack(
         rx.text(t("picker.this.phone"), " ", rx.el.strong(rx.cond(AppState.device_enrolled, AppState.device_label,
                                                                    t("picker.new"))), size="2"),
-        rx.button(t("picker.change"), on_click=AppState.change_phone, variant="ghost", size="1"),
+        *([rx.button(t("picker.change"), on_click=AppState.change_phone, variant="ghost", size="1")] if DEMO else []),
         align="center",
         wrap="wrap",
         class_name="this-phone",
@@ -108,6 +120,10 @@ def activation_code() -> rx.Component:
             ),
             on_submit=AppState.activate,
             reset_on_submit=True,
+        ),
+        rx.el.details(
+            rx.el.summary(t("act.sign.details")),
+            rx.el.pre(AppState.activation_challenge, id="securpass-challenge", class_name="sp-challenge"),
         ),
         rx.button(t("act.resend"), on_click=AppState.send_activation_code, size="2", variant="ghost"),
         rx.button(t("act.not.my.number"), on_click=AppState.not_my_number, size="2", variant="outline"),
@@ -281,7 +297,7 @@ def page() -> rx.Component:
     known_phone = AppState.device_checked & (AppState.device_id != "") & (AppState.device_label != "")
     return phone_frame(
         BootScreen.create(
-            rx.cond(~known_phone, rx.box(picker(), class_name="boot-pick")),
+            rx.cond(~known_phone, rx.box(picker() if DEMO else preparing(), class_name="boot-pick")),
             rx.cond(~AppState.device_checked,
                     rx.center(rx.spinner(size="3"), min_height="30vh", class_name="boot-wait")),
             rx.cond(

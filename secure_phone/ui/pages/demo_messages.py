@@ -1,78 +1,38 @@
-"""``/demo/messages``: what each phone number and email address received (demo inboxes)."""
+"""``/demo/messages`` (demo mode only): what each phone number and email address received.
+
+The page is pushed to: one watcher per server process (:func:`secure_phone.ui.runtime.inbox_watcher`)
+notices new messages and refreshes the open inbox pages; no page starts a task of its own.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-
-import asyncio
-
 import reflex as rx
-from sqlmodel import select
 
-from secure_phone.adapters.db import read_only
-from secure_phone.adapters.models import DemoMessage
-from secure_phone.domain.phone import phone_from_e164
-from secure_phone.services.customers import local_time
+from secure_phone.services import demo_inbox
+from secure_phone.services.demo_inbox import InboxView, MessageView
+from secure_phone.settings import demo_mode
+from secure_phone.ui import runtime
 from secure_phone.ui.components import title, web_shell
 from secure_phone.ui.i18n import LangState, t
 
-REFRESH_SECONDS = 2
 
-
-@dataclasses.dataclass
-class MessageView:
-    channel: str
-    subject: str
-    body: str
-    received: str
-
-
-@dataclasses.dataclass
-class InboxView:
-    recipient: str
-    channel: str
-    messages: list[MessageView] = dataclasses.field(default_factory=list)
-
-
-def _inboxes() -> list[InboxView]:
-    with read_only() as session:
-        rows = session.exec(select(DemoMessage).order_by(DemoMessage.received_at.desc(), DemoMessage.id.desc())).all()  # type: ignore[union-attr]
-    boxes: dict[str, InboxView] = {}
-    for row in rows:
-        label = phone_from_e164(row.recipient).national if row.channel == "sms" else row.recipient
-        box = boxes.setdefault(label, InboxView(recipient=label, channel=row.channel, messages=[]))
-        box.messages.append(MessageView(channel=row.channel, subject=row.subject or "", body=row.body,
-                                        received=local_time(row.received_at, "fr")))
-    return list(boxes.values())
-
-
+@runtime.inbox_state
 class MessagesState(rx.State):
     inboxes: list[InboxView] = []
-    _watching: bool = False
 
     @rx.event
     def refresh(self) -> None:
-        self.inboxes = _inboxes()
+        if not demo_mode():
+            return
+        self.inboxes = demo_inbox.inboxes()
+        runtime.watch_inbox(self.router.session.client_token)
 
-    @rx.event(background=True)
-    async def watch(self):  # type: ignore[no-untyped-def]
-        """Keep the inboxes current while the page is open (a demo screen left on display)."""
-        async with self:
-            if self._watching:
-                return
-            self._watching = True
-        try:
-            for _ in range(900):  # 30 minutes at most, then the page's button refreshes
-                inboxes = await asyncio.to_thread(_inboxes)
-                async with self:
-                    if self.router.url.path.rstrip("/") != "/demo/messages":
-                        break
-                    if inboxes != self.inboxes:
-                        self.inboxes = inboxes
-                await asyncio.sleep(REFRESH_SECONDS)
-        finally:
-            async with self:
-                self._watching = False
+    def _on_push(self) -> None:
+        if demo_mode() and self.router.url.path.rstrip("/") == "/demo/messages":
+            self.inboxes = demo_inbox.inboxes()
+        else:
+            runtime.unwatch_inbox(self.router.session.client_token)
+
 
 
 def _message(message: MessageView) -> rx.Component:
@@ -110,4 +70,4 @@ def page() -> rx.Component:
     )
 
 
-ON_LOAD = [MessagesState.refresh, MessagesState.watch, LangState.sync_html_lang]
+ON_LOAD = [MessagesState.refresh, LangState.sync_html_lang]

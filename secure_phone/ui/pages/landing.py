@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from secure_phone.settings import demo_mode
 from secure_phone.ui.components import title, web_shell
 from secure_phone.ui.i18n import t
 
@@ -24,7 +25,7 @@ def page() -> rx.Component:
             rx.el.ul(
                 _entry("/connexion", "landing.web", "landing.web.hint"),
                 _entry("/app", "landing.app", "landing.app.hint"),
-                _entry("/demo/messages", "landing.messages", "landing.messages.hint"),
+                *([_entry("/demo/messages", "landing.messages", "landing.messages.hint")] if demo_mode() else []),
                 _entry("/conseiller", "landing.advisor", "landing.advisor.hint"),
                 class_name="entry-list",
             ),

@@ -9,6 +9,7 @@ from secure_phone.ui.flow_views import (
     activation_help_screen,
     advisor_screen,
     confirm_screen,
+    login_form,
     number_screen,
     outcome_screen,
     overview_screen,
@@ -57,7 +58,9 @@ def page() -> rx.Component:
                 ("stale_code", stale_code_screen(WebState)),
                 overview_screen(WebState),
             ),
-            rx.center(rx.spinner(size="3"), min_height="40vh"),
+            # Logged out while the page was open (a session ended elsewhere says why): sign in again here.
+            rx.cond(WebState.login_error != "", login_form(WebState, WebState.login_and_go),
+                    rx.center(rx.spinner(size="3"), min_height="40vh")),
         ),
         actions=rx.cond(
             WebState.logged_in,

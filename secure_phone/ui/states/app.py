@@ -1,10 +1,15 @@
-"""The mobile app's state (J2, J5): the phone picker, login on this phone, Sécur'Pass approvals."""
+"""The mobile app's state (J2, J4, J5): this phone, login on it, Sécur'Pass activation and approvals.
+
+Outside demo mode the app's first start makes this phone's key and registers it as a new phone; in demo
+mode the picker lets the browser be a persona's demo phone instead (secure_phone.services.devices).
+Codes typed on the phone (the Sécur'Pass code, the activation's SMS code and new code) wait for the
+browser's signature in :func:`runtime.hold`, never in this state (which is pickled to disk or Redis).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-
 import json
 
 import reflex as rx
@@ -12,10 +17,11 @@ import reflex as rx
 from secure_phone.domain.change_request import RefusalReason, Status
 from secure_phone.domain.securpass import Rejection, is_valid_code_format
 from secure_phone.services import activation, change, devices
+from secure_phone.services.activation import ActivationError
 from secure_phone.services.auth import Principal
 from secure_phone.services.customers import local_time
-from secure_phone.services.activation import ActivationError
-from secure_phone.services.devices import DeviceError
+from secure_phone.services.devices import NEW_PHONE, DeviceError
+from secure_phone.settings import demo_mode
 from secure_phone.ui import runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.i18n import LangState
@@ -33,6 +39,9 @@ def securpass_call(expression: str) -> str:
 DEVICE_STORAGE_KEY = "sp_device"
 """The localStorage item holding this browser's phone (``AppState.device_id``); the page reads it too."""
 
+DEMO = demo_mode()
+"""Demo mode, as the pages were built (the picker exists only then; every handler checks again)."""
+
 
 @dataclasses.dataclass
 class PhoneChoiceView:
@@ -44,16 +53,18 @@ class PhoneChoiceView:
 class AppState(CustomerAuth, ChangeFlow, rx.State):
     channel_name: str = "app"
 
-    # The phone this browser simulates: its id in local storage, its key in IndexedDB.
+    # The phone this browser is: its id in local storage, its key in IndexedDB.
     device_id: str = rx.LocalStorage("", name=DEVICE_STORAGE_KEY, sync=True)
     device_label: str = ""
     device_enrolled: bool = False
     device_checked: bool = False
     device_mine: bool = False  # the logged-in customer's enrolled phone is the one in hand
-    # The demo picker: the seeded personas' phones and « Nouveau smartphone », never the other
-    # customers'. Its default is the freshly seeded bank's, so the page draws it before the server
+    # The demo picker (demo mode only): the seeded personas' phones and « Nouveau smartphone », never the
+    # other customers'. Its default is the freshly seeded bank's, so the page draws it before the server
     # answers; ``load`` corrects it only if the database differs (a persona moved to a new phone).
-    phone_choices: list[PhoneChoiceView] = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.SEEDED_PHONES]
+    phone_choices: list[PhoneChoiceView] = (
+        [PhoneChoiceView(value=c.value, label=c.label) for c in devices.SEEDED_PHONES] if DEMO else []
+    )
     picker_error: str = ""
     _picking: str = ""
 
@@ -66,8 +77,13 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     approval_error: str = ""
     refusing: bool = False
     approval_done: str = ""
-    _code: str = ""
     _refusal: str = ""
+
+    # J4: the text this new phone signs to activate Sécur'Pass (not secret: it names the phone and the code
+    # sent, never the code).
+    activation_challenge: str = ""
+
+    _lang: str = "fr"  # the language of the approval text on screen
 
     # --- the phone ------------------------------------------------------------------------
 
@@ -79,14 +95,19 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self.device_checked = True
         if view is None:
             self.device_label, self.device_enrolled = "", False
-            self._refresh_choices()
             if self.logged_in:
                 self._do_logout()
-            return None
+            if demo_mode():
+                self._refresh_choices()
+                return None
+            # The app's first start on this phone: make its key and register it (no picker).
+            self._picking = NEW_PHONE
+            return rx.call_script(securpass_call("window.SecurPass.createKey()"), callback=AppState.phone_key_made)
         self.device_label, self.device_enrolled = view.label, view.enrolled
         principal = self._principal()
-        if principal is not None:
-            self._home(principal)
+        if principal is None:
+            return self._rejoin()
+        self._home(principal)
         return None
 
     def _refresh_choices(self) -> None:
@@ -96,18 +117,30 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     def pick_phone(self, choice: str):  # type: ignore[no-untyped-def]
-        self._picking = choice
+        """Demo picker: this browser becomes the chosen phone (demo mode only)."""
+        if not demo_mode() or self.logged_in:
+            return None
+        self._picking = str(choice)[:100]
         self.picker_error = ""
         return rx.call_script(securpass_call("window.SecurPass.createKey()"), callback=AppState.phone_key_made)
 
     @rx.event
     def phone_key_made(self, result: dict):  # type: ignore[no-untyped-def]
+        """The browser made this phone's key: register its public half (a new phone, or a demo phone)."""
+        choice, self._picking = self._picking, ""
+        if not choice or self.logged_in:
+            return None
         if not isinstance(result, dict) or not result.get("ok"):
             self.picker_error = "picker.unsupported"
             return focus_errors()
+        actor = runtime.actor(self, "device", None, "app")
         try:
-            view = devices.pick_up_phone(self._picking, result.get("jwk"), actor=runtime.actor(self, "device", None, "app"),
-                                         now=runtime.now())
+            if demo_mode():
+                view = devices.pick_up_phone(choice, result.get("jwk"), actor=actor, now=runtime.now())
+            elif choice == NEW_PHONE:
+                view = devices.register_new_phone(result.get("jwk"), actor=actor, now=runtime.now())
+            else:
+                return None
         except DeviceError as error:
             self.picker_error = error.code
             return focus_errors()
@@ -117,7 +150,9 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     def change_phone(self):  # type: ignore[no-untyped-def]
-        """« Changer de smartphone »: forget this browser's key and phone."""
+        """« Changer de smartphone » (demo mode only): forget this browser's key and phone."""
+        if not demo_mode():
+            return None
         if self.logged_in:
             self._do_logout()
         self.device_id = ""
@@ -131,7 +166,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     @rx.event
     async def app_login(self, form: dict):  # type: ignore[no-untyped-def]
         await self._sync_lang()
-        bind_cookie = await self._do_login(form)
+        bind_cookie = await self._do_login(form if isinstance(form, dict) else {})
         return [bind_cookie, focus_title()] if bind_cookie else focus_errors()
 
     # --- after login -----------------------------------------------------------------------
@@ -140,6 +175,10 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self._stale_dismissed = False
         self._home(principal, landing=True)
 
+    def _resumed(self, principal: Principal):  # type: ignore[no-untyped-def]
+        self._home(principal)
+        return focus_title()
+
     def _home(self, principal: Principal, landing: bool = False) -> None:
         view = devices.device_view(principal.device_id)
         self.device_enrolled = view is not None and view.enrolled
@@ -147,6 +186,14 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         if not self.device_mine:
             # J4: first connection on a phone that is not this customer's Sécur'Pass phone.
             self._load_overview(principal.id)
+            if not self.device_enrolled and (landing or self.screen == "activation"):
+                refusal = activation.on_new_phone(principal.id, principal.device_id, actor=self._device_actor(principal),
+                                                  now=runtime.now())
+                if refusal is not None:
+                    self._reset_flow()
+                    self._show_advisor(principal, "securpass_move_refused")
+                    self.advisor_notice = refusal
+                    return
             if landing or self.screen not in ("activation_code", "advisor"):
                 self._reset_flow()
                 self.screen = "activation"
@@ -156,12 +203,19 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         if self.screen != "stale":
             self._load_pending(principal, self._lang)
 
+    def _reset_flow(self) -> None:
+        super()._reset_flow()
+        self.activation_challenge = ""
+
+    def _device_actor(self, principal: Principal):  # type: ignore[no-untyped-def]
+        return runtime.actor(self, "device", principal.device_id, "app")
+
     def _clear_approval(self) -> None:
         self.approval_request_id = self.approval_text = self.approval_new_number = ""
         self.approval_requested_at = self.approval_error = ""
         self.approval_expires_ms = 0
         self.refusing = False
-        self._code = self._refusal = ""
+        self._refusal = ""
 
     def _load_pending(self, principal: Principal, lang: str) -> None:
         """Show the pending Sécur'Pass request, if this phone is the customer's enrolled one.
@@ -184,16 +238,11 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self.approval_expires_ms = int(pending.expires_at.timestamp() * 1000)
         self.screen = "approval"
 
-    def _on_push(self) -> None:
-        principal = self._principal()
-        if principal is None:
-            return
+    def _pushed(self, principal: Principal) -> None:
         if self.screen in ("overview", "approval", "outcome"):
             self._load_pending(principal, self._lang)
         if self.screen != "approval":
             self._refresh_request()
-
-    _lang: str = "fr"  # the language of the approval text on screen
 
     async def _sync_lang(self) -> str:
         self._lang = (await self.get_state(LangState)).lang
@@ -205,10 +254,16 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     async def refresh_approval(self):  # type: ignore[no-untyped-def]
-        """Re-read the pending request after the language changed: the text shown follows it."""
+        """Re-read the pending request (and the activation text) after the language changed: the text
+        shown, hence signed, follows it."""
         principal = self._principal()
-        if principal is not None:
-            self._load_pending(principal, await self._sync_lang())
+        if principal is None:
+            return self._refused()
+        lang = await self._sync_lang()
+        self._load_pending(principal, lang)
+        if self.screen == "activation_code":
+            self.activation_challenge = activation.challenge(principal.id, principal.device_id, lang=lang)
+        return None
 
     # --- J4: Sécur'Pass on a new phone ------------------------------------------------------
 
@@ -216,28 +271,52 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     def send_activation_code(self):  # type: ignore[no-untyped-def]
         principal = self._principal()
         if principal is None:
-            return focus_title()
+            return self._refused()
         try:
-            activation.send_activation_code(principal.id, principal.device_id,
-                                            actor=runtime.actor(self, "device", principal.device_id, "app"),
+            activation.send_activation_code(principal.id, principal.device_id, actor=self._device_actor(principal),
                                             now=runtime.now())
         except ActivationError as error:
             self.code_error = error.code
+            if error.code in activation.REFUSAL_CODES.values():
+                self._show_advisor(principal, "securpass_move_refused")
+                self.advisor_notice = error.code
+                runtime.wake_dispatcher()
+                return focus_title()
             return focus_errors()
         self.code_error = ""
+        self.activation_challenge = activation.challenge(principal.id, principal.device_id, lang=self._lang)
         self.screen = "activation_code"
         runtime.wake_dispatcher()
         return focus_title()
 
     @rx.event
     def activate(self, form: dict):  # type: ignore[no-untyped-def]
+        """« Activer »: the codes wait (in memory) for this phone's signature of the activation text."""
         principal = self._principal()
         if principal is None:
+            return self._refused()
+        form = form if isinstance(form, dict) else {}
+        pin = str(form.get("pin", "")).strip()[:8]
+        if not is_valid_code_format(pin):
+            self.code_error = "activation.code_format"
+            return focus_errors()
+        runtime.hold(self, "activation", (str(form.get("code", ""))[:20], pin))
+        return rx.call_script(securpass_call("window.SecurPass.signShown('')"), callback=AppState.activation_signed)
+
+    @rx.event
+    def activation_signed(self, result: dict):  # type: ignore[no-untyped-def]
+        held = runtime.take(self, "activation")
+        principal = self._principal()
+        if principal is None:
+            return self._refused()
+        if not isinstance(held, tuple):
             return focus_title()
+        sms_code, pin = held
+        signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
         try:
-            activation.activate(principal.id, principal.device_id, sms_code=str(form.get("code", ""))[:20],
-                                securpass_code=str(form.get("pin", "")).strip()[:8],
-                                actor=runtime.actor(self, "device", principal.device_id, "app"), now=runtime.now())
+            activation.activate(principal.id, principal.device_id, sms_code=sms_code, securpass_code=pin,
+                                signature=str(signature), lang=self._lang, actor=self._device_actor(principal),
+                                now=runtime.now(), session_id=principal.session_id)
         except ActivationError as error:
             self.code_error = error.code
             return focus_errors()
@@ -255,7 +334,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         """« Ce n'est plus mon numéro »: nothing more online; the advisor, with that reason."""
         principal = self._principal()
         if principal is None:
-            return focus_title()
+            return self._refused()
         activation.not_my_number(principal.id, actor=runtime.actor(self, "customer", principal.id, "app"),
                                  now=runtime.now())
         self._show_advisor(principal, "not_my_number")
@@ -268,8 +347,8 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     async def validate(self, form: dict):  # type: ignore[no-untyped-def]
         principal = self._principal()
         if principal is None:
-            return focus_title()
-        code = str(form.get("code", "")).strip()
+            return self._refused()
+        code = str(form.get("code", "") if isinstance(form, dict) else "").strip()[:8]
         if not is_valid_code_format(code):
             self.approval_error = "sp.code.format"
             return focus_errors()
@@ -278,22 +357,24 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
             self._load_pending(principal, self._lang)
             self.approval_error = "sp.gone" if pending is None else "sp.failed"
             return focus_errors()
-        self._code = code
+        runtime.hold(self, "approval", (pending.request_id, code))
         return rx.call_script(securpass_call("window.SecurPass.signShown('')"), callback=AppState.approval_signed)
 
     @rx.event
     async def approval_signed(self, result: dict):  # type: ignore[no-untyped-def]
-        code, self._code = self._code, ""
+        held = runtime.take(self, "approval")
         principal = self._principal()
-        if principal is None or not code:
+        if principal is None:
+            return self._refused()
+        if not isinstance(held, tuple):
             return focus_title()
+        request_id, code = held
         signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
         # Off the event loop: the approval calls MySys (another system, over the network in real life)
         # before it answers, and a slow MySys must not stall every other customer's events.
         outcome = await asyncio.to_thread(
-            change.approve, principal.id, principal.device_id, self.approval_request_id, code=code,
-            signature=str(signature), lang=self._lang, actor=runtime.actor(self, "device", principal.device_id, "app"),
-            now=runtime.now(),
+            change.approve, principal.id, principal.device_id, request_id, code=code,
+            signature=str(signature), lang=self._lang, actor=self._device_actor(principal), now=runtime.now(),
         )
         runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         if outcome.accepted:
@@ -322,12 +403,16 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     def start_refusal(self):  # type: ignore[no-untyped-def]
+        if self._principal() is None:
+            return self._refused()
         self.refusing = True
         self.approval_error = ""
         return focus_title()
 
     @rx.event
     def stop_refusal(self):  # type: ignore[no-untyped-def]
+        if self._principal() is None:
+            return self._refused()
         self.refusing = False
         return focus_title()
 
@@ -335,8 +420,8 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     def refuse(self, form: dict):  # type: ignore[no-untyped-def]
         principal = self._principal()
         if principal is None:
-            return focus_title()
-        reason = str(form.get("reason", ""))
+            return self._refused()
+        reason = str(form.get("reason", "") if isinstance(form, dict) else "")
         if reason not in {r.value for r in RefusalReason}:
             self.approval_error = "sp.refuse.title"
             return focus_errors()
@@ -350,14 +435,17 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     def refusal_signed(self, result: dict):  # type: ignore[no-untyped-def]
         reason, self._refusal = self._refusal, ""
         principal = self._principal()
-        if principal is None or not reason:
+        if principal is None:
+            return self._refused()
+        if not reason:
             return focus_title()
         signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
         outcome = change.refuse(
             principal.id, principal.device_id, self.approval_request_id, reason=RefusalReason(reason),
-            signature=str(signature), lang=self._lang, actor=runtime.actor(self, "device", principal.device_id, "app"),
-            now=runtime.now(),
+            signature=str(signature), lang=self._lang, actor=self._device_actor(principal), now=runtime.now(),
+            session_id=principal.session_id,
         )
+        # The other tabs follow (after « not me », the session that asked is ended: that tab logs out).
         runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         if not outcome.accepted:
             self._load_pending(principal, self._lang)
@@ -371,6 +459,8 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     def refused_seen(self):  # type: ignore[no-untyped-def]
+        if self._principal() is None:
+            return self._refused()
         self.approval_done = ""
         self.screen = "overview"
         return focus_title()

@@ -37,15 +37,23 @@ OUTCOMES = {
 }
 
 
-class CustomerAuth(rx.State, mixin=True):
-    """A customer's login on one channel; the secret stays on the server.
+ENDED = {
+    "factor_changed": "session.ended.factor_changed",
+    "not_me": "session.ended.not_me",
+    "advisor": "session.ended.advisor",
+}
+"""Why a session ended, as the tab that showed it says (idle, too old: ``session.expired``)."""
 
-    Used together with :class:`ChangeFlow`, which provides ``_reset_flow``.
+
+class CustomerAuth(rx.State, mixin=True):
+    """A customer's login on one channel (see :mod:`secure_phone.ui.binding`).
+
+    The state keeps only the session's reference (``_session_id``) and the socket it is bound to; the
+    binding cookie never reaches it. Used together with :class:`ChangeFlow`, which provides ``_reset_flow``.
     """
 
-    _secret: str = ""
-    _binding_hash: str = ""
-    _login_sid: str = ""
+    _session_id: str = ""
+    _bound_sid: str = ""
     logged_in: bool = False
     login_error: str = ""
     first_name: str = ""
@@ -57,20 +65,57 @@ class CustomerAuth(rx.State, mixin=True):
         return runtime.actor(self, "customer", principal.id if principal else None, self.channel_name)
 
     def _principal(self) -> Principal | None:
-        """The live session's customer, or None after logging the tab out (expired session)."""
-        principal = auth.authenticate(self._secret, now=runtime.now()) if self._secret else None
-        if principal is not None and not binding.bound(self, self.channel_name):
-            principal = None  # the token alone (e.g. copied from a URL) is not the browser that logged in
+        """The live session's customer, or None.
+
+        A tab whose websocket is not the bound one (a reload, a copied client token) gets None and keeps
+        its session reference: a reload rejoins it with a ticket (:meth:`_rejoin`), a copied token never
+        can. A session that ended logs the tab out, saying why.
+        """
+        if not self._session_id or not binding.bound(self):
+            return None
+        principal = auth.authenticate(self._session_id, now=runtime.now())
         if principal is None or principal.kind != "customer" or principal.channel != self.channel_name:
-            if self.logged_in:
-                self._end_session("session.expired")
+            self._end_session(ENDED.get(auth.end_reason(self._session_id) or "", "session.expired"))
             return None
         return principal
 
+    def _rejoin(self) -> rx.event.EventSpec | None:
+        """For a tab that holds a session but whose websocket is new: ask for a ticket (``resume``)."""
+        if self._session_id and not binding.bound(self):
+            return rx.call_script(binding.ticket_script(self.channel_name), callback=type(self).resume)
+        return None
+
+    def _refused(self):  # type: ignore[no-untyped-def]
+        """What a handler answers when nobody (yet) is logged in on this socket."""
+        return self._rejoin() or focus_title()
+
+    @rx.event
+    def resume(self, result: dict):  # type: ignore[no-untyped-def]
+        """The ticket the page obtained with its binding cookie: this socket joins the tab's session."""
+        if binding.bound(self) or not self._session_id:
+            return None
+        ticket = result.get("ticket") if isinstance(result, dict) else None
+        if auth.redeem_ticket(ticket, self._session_id, now=runtime.now()):
+            binding.rebind(self)
+            principal = self._principal()
+            if principal is not None:
+                live.subscribe(self.router.session.client_token, self.get_full_name(), principal.id, now=runtime.now())
+                return self._resumed(principal)
+        else:
+            self._end_session("session.expired")
+        return self._lost()
+
+    def _resumed(self, principal: Principal):  # type: ignore[no-untyped-def]
+        """After a reload rejoined the session: the screen the page would have shown."""
+        return focus_title()
+
+    def _lost(self):  # type: ignore[no-untyped-def]
+        """After the session could not be rejoined."""
+        return focus_title()
+
     def _end_session(self, message: str = "") -> None:
-        if self._secret:
-            live.unsubscribe(self.router.session.client_token, self.get_full_name())
-        self._secret = self._binding_hash = self._login_sid = ""
+        live.unsubscribe(self.router.session.client_token, self.get_full_name())
+        binding.forget(self)
         self.logged_in = False
         self.login_error = message
         self.first_name = self.last_name = ""
@@ -88,16 +133,15 @@ class CustomerAuth(rx.State, mixin=True):
         purpose and must not stall the other clients' events."""
         now = runtime.now()
         try:
-            secret = await runtime.password_check(
-                auth.login_customer, str(form.get("identifier", "")), str(form.get("password", "")),
+            opened = await runtime.password_check(
+                auth.login_customer, str(form.get("identifier", ""))[:40], str(form.get("password", ""))[:200],
                 channel=self.channel_name, actor=self._actor(), now=now, device_id=self._device_for_login(),
             )
         except LoginError as error:
             self.login_error = error.code
             return None
-        self._secret = secret
-        bind_cookie = binding.bind(self, self.channel_name)
-        principal = auth.authenticate(secret, now=now)
+        bind_cookie = binding.bind(self, self.channel_name, opened)
+        principal = auth.authenticate(opened.session_id, now=now)
         assert principal is not None
         self.logged_in = True
         self.login_error = ""
@@ -106,7 +150,7 @@ class CustomerAuth(rx.State, mixin=True):
         return bind_cookie
 
     def _do_logout(self) -> None:
-        auth.logout(self._secret, actor=self._actor(), now=runtime.now())
+        auth.logout(self._session_id, actor=self._actor(), now=runtime.now())  # ending a session is always safe
         self._end_session()
 
     @rx.event
@@ -118,6 +162,16 @@ class CustomerAuth(rx.State, mixin=True):
     def logout(self):  # type: ignore[no-untyped-def]
         self._do_logout()
         return focus_title()
+
+    def _on_push(self) -> None:
+        """Another client changed something of this customer's: first, is this tab's session still live
+        (a factor change, a « not me », an advisor may have ended it)."""
+        principal = self._principal()
+        if principal is not None:
+            self._pushed(principal)
+
+    def _pushed(self, principal: Principal) -> None:
+        pass
 
 
 class ChangeFlow(rx.State, mixin=True):
@@ -146,10 +200,12 @@ class ChangeFlow(rx.State, mixin=True):
     outcome_kind: str = "info"
     _last_activity: float = 0.0
 
-    # J6: the advisor and the call-back request.
+    # J6: the advisor and the call-back request (``advisor_notice``: why the customer was sent there, when
+    # the screen must say more than the reason, e.g. a Sécur'Pass move refused online).
     advisor_name: str = ""
     contact_reason: str = ""
     contact_done: bool = False
+    advisor_notice: str = ""
     # J7: the number not confirmed for a year.
     stale_later_allowed: bool = True
     code_error: str = ""
@@ -170,7 +226,7 @@ class ChangeFlow(rx.State, mixin=True):
         self.request_id = self.outcome = ""
         self.expires_at_ms = 0
         self.region = "FR"
-        self.contact_reason = self.code_error = ""
+        self.contact_reason = self.code_error = self.advisor_notice = ""
         self.contact_done = False
 
     def _land(self, principal: Principal) -> None:
@@ -211,8 +267,9 @@ class ChangeFlow(rx.State, mixin=True):
     @rx.event
     def start_change(self):  # type: ignore[no-untyped-def]
         principal = self._active()
-        if principal is not None:
-            self._begin_change(principal)
+        if principal is None:
+            return self._refused()  # type: ignore[attr-defined]
+        self._begin_change(principal)
         return focus_title()
 
     def _begin_change(self, principal: Principal) -> None:
@@ -230,8 +287,8 @@ class ChangeFlow(rx.State, mixin=True):
     def submit_number(self, form: dict | None = None):  # type: ignore[no-untyped-def]
         principal = self._active()
         if principal is None:
-            return focus_title()
-        raw = str((form or {}).get("number", ""))[:40]
+            return self._refused()  # type: ignore[attr-defined]
+        raw = str((form if isinstance(form, dict) else {}).get("number", ""))[:40]
         self.number_input = format_as_you_type(raw, self.region)
         try:
             number = change.check_new_number(principal.id, raw, self.region, actor=self._actor(principal), now=runtime.now())
@@ -250,7 +307,7 @@ class ChangeFlow(rx.State, mixin=True):
     @rx.event
     def edit_number(self):  # type: ignore[no-untyped-def]
         if self._active() is None:
-            return focus_title()
+            return self._refused()  # type: ignore[attr-defined]
         self.screen = "number"
         return focus_title()
 
@@ -268,12 +325,14 @@ class ChangeFlow(rx.State, mixin=True):
     @rx.event
     def confirm(self):  # type: ignore[no-untyped-def]
         principal = self._active()
-        if principal is None or not self._new_e164:
+        if principal is None:
+            return self._refused()  # type: ignore[attr-defined]
+        if not self._new_e164:
             return focus_title()
         try:
             view = change.start_request(
                 principal.id, self._new_e164, channel=Channel(self.channel_name),  # type: ignore[attr-defined]
-                actor=self._actor(principal), now=runtime.now(),
+                actor=self._actor(principal), now=runtime.now(), session_id=principal.session_id,
             )
         except ChangeError as refused:
             self.number_error = refused.code
@@ -311,9 +370,11 @@ class ChangeFlow(rx.State, mixin=True):
 
     @rx.event(background=True)
     async def watch_expiry(self):  # type: ignore[no-untyped-def]
-        """Show « expired » by itself when the 5 minutes are over."""
+        """Show « expired » by itself when the 5 minutes are over (for a logged-in tab that waits only)."""
         async with self:
-            request_id, until = self.request_id, self.expires_at_ms / 1000
+            if self._principal() is None or not self.request_id:  # type: ignore[attr-defined]
+                return
+            request_id, until = self.request_id, min(self.expires_at_ms / 1000, runtime.now().timestamp() + 600)
         await asyncio.sleep(max(0.0, until - runtime.now().timestamp()) + 0.5)
         async with self:
             if self.request_id == request_id:
@@ -330,8 +391,9 @@ class ChangeFlow(rx.State, mixin=True):
     @rx.event
     def activation_help(self):  # type: ignore[no-untyped-def]
         """J3, first way out: how to activate Sécur'Pass on the new smartphone."""
-        if self._principal() is not None:  # type: ignore[attr-defined]
-            self.screen = "activation_help"
+        if self._principal() is None:  # type: ignore[attr-defined]
+            return self._refused()  # type: ignore[attr-defined]
+        self.screen = "activation_help"
         return focus_title()
 
     # --- J6: the advisor -------------------------------------------------------------------
@@ -340,28 +402,31 @@ class ChangeFlow(rx.State, mixin=True):
     def show_advisor(self, reason: str):  # type: ignore[no-untyped-def]
         """J6, reached from every dead end, with the reason passed on to the advisor."""
         principal = self._principal()  # type: ignore[attr-defined]
-        if principal is not None:
-            self._show_advisor(principal, reason)
+        if principal is None:
+            return self._refused()  # type: ignore[attr-defined]
+        self._show_advisor(principal, str(reason)[:60])
         return focus_title()
 
     @rx.event
     def show_advisor_for_eligibility(self):  # type: ignore[no-untyped-def]
         principal = self._principal()  # type: ignore[attr-defined]
-        if principal is not None:
-            self._show_advisor(principal, f"ineligible.{self.reasons[0]}" if self.reasons else "other")
+        if principal is None:
+            return self._refused()  # type: ignore[attr-defined]
+        self._show_advisor(principal, f"ineligible.{self.reasons[0]}" if self.reasons else "other")
         return focus_title()
 
     def _show_advisor(self, principal: Principal, reason: str) -> None:
         self.advisor_name = contact.advisor_of(principal.id).advisor_name
         self.contact_reason = reason if reason in contact.REASONS else "other"
         self.contact_done = False
+        self.advisor_notice = ""
         self.screen = "advisor"
 
     @rx.event
     def request_callback(self):  # type: ignore[no-untyped-def]
         principal = self._principal()  # type: ignore[attr-defined]
         if principal is None:
-            return focus_title()
+            return self._refused()  # type: ignore[attr-defined]
         contact.request_callback(principal.id, self.contact_reason, channel=self.channel_name,  # type: ignore[attr-defined]
                                  actor=self._actor(principal), now=runtime.now())  # type: ignore[attr-defined]
         self.contact_done = True
@@ -385,6 +450,8 @@ class ChangeFlow(rx.State, mixin=True):
     @rx.event
     def stale_yes(self):  # type: ignore[no-untyped-def]
         """« Oui, c'est mon numéro »: an SMS code is sent to it."""
+        if self._principal() is None:  # type: ignore[attr-defined]
+            return self._refused()  # type: ignore[attr-defined]
         done = self._stale_action(lambda p: stale.send_confirmation_code(p.id, actor=self._actor(p), now=runtime.now()))  # type: ignore[attr-defined]
         if done is not None:
             runtime.wake_dispatcher()
@@ -394,7 +461,9 @@ class ChangeFlow(rx.State, mixin=True):
 
     @rx.event
     def stale_confirm(self, form: dict):  # type: ignore[no-untyped-def]
-        code = str(form.get("code", ""))[:20]
+        if self._principal() is None:  # type: ignore[attr-defined]
+            return self._refused()  # type: ignore[attr-defined]
+        code = str(form.get("code", "") if isinstance(form, dict) else "")[:20]
         done = self._stale_action(lambda p: stale.confirm(p.id, code, actor=self._actor(p), now=runtime.now()))  # type: ignore[attr-defined]
         if done is None:
             return focus_errors()
@@ -405,6 +474,8 @@ class ChangeFlow(rx.State, mixin=True):
 
     @rx.event
     def stale_later(self):  # type: ignore[no-untyped-def]
+        if self._principal() is None:  # type: ignore[attr-defined]
+            return self._refused()  # type: ignore[attr-defined]
         done = self._stale_action(lambda p: stale.later(p.id, actor=self._actor(p), now=runtime.now()))  # type: ignore[attr-defined]
         if done is None:
             self.stale_later_allowed = False
@@ -417,7 +488,8 @@ class ChangeFlow(rx.State, mixin=True):
     def stale_change(self):  # type: ignore[no-untyped-def]
         """« Non, je le modifie »: straight to the change (J1/J2)."""
         principal = self._active()
-        if principal is not None:
-            self._stale_dismissed = True
-            self._begin_change(principal)
+        if principal is None:
+            return self._refused()  # type: ignore[attr-defined]
+        self._stale_dismissed = True
+        self._begin_change(principal)
         return focus_title()

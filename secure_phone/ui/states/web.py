@@ -32,19 +32,31 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     def load_home(self):  # type: ignore[no-untyped-def]
-        """On load of « Mes coordonnées »: only for a live session."""
+        """On load of « Mes coordonnées »: only for a live session (a reload rejoins it first)."""
         principal = self._principal()
         if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
+            return self._rejoin() or rx.redirect(LOGIN_ROUTE)
+        return self._resumed(principal)
+
+    def _resumed(self, principal: Principal):  # type: ignore[no-untyped-def]
         if self.screen in ("overview", "outcome"):
             self._land(principal)
+        elif self.screen == "wait":
+            self._refresh_request()
+        if self.router.url.path.rstrip("/") == LOGIN_ROUTE:
+            return rx.redirect(HOME_ROUTE)
         return focus_title()
+
+    def _lost(self):  # type: ignore[no-untyped-def]
+        if self.router.url.path.rstrip("/") != LOGIN_ROUTE:
+            return rx.redirect(LOGIN_ROUTE)
+        return None
 
     @rx.event
     def load_login(self):  # type: ignore[no-untyped-def]
         if self._principal() is not None:
             return rx.redirect(HOME_ROUTE)
-        return None
+        return self._rejoin()
 
     @rx.event
     def logout_and_leave(self):  # type: ignore[no-untyped-def]
@@ -54,7 +66,7 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
     def _request_created(self, principal: Principal) -> None:
         self.screen = "wait"
 
-    def _on_push(self) -> None:
+    def _pushed(self, principal: Principal) -> None:
         """Another client (the phone) changed one of this customer's requests."""
         self._refresh_request()
 
@@ -62,7 +74,9 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
     def cancel_request(self):  # type: ignore[no-untyped-def]
         """« Annuler » at step 4: the request dies at once."""
         principal = self._active()
-        if principal is None or not self.request_id:
+        if principal is None:
+            return self._refused()
+        if not self.request_id:
             return focus_title()
         try:
             view = change.cancel_request(principal.id, self.request_id, actor=self._actor(principal), now=runtime.now())

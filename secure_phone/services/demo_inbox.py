@@ -1,0 +1,54 @@
+"""The demo inboxes (demo mode only): what each phone number and email address received (``/demo/messages``).
+
+The demo SMS and email gateways deliver into ``DemoMessage`` (secure_phone.adapters.notifications); this is
+the one place that reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from secure_phone.adapters.db import read_only
+from secure_phone.adapters.models import DemoMessage
+from secure_phone.domain.phone import phone_from_e164
+from secure_phone.services.customers import local_time
+from secure_phone.settings import demo_mode
+
+
+@dataclass
+class MessageView:
+    channel: str
+    subject: str
+    body: str
+    received: str
+
+
+@dataclass
+class InboxView:
+    recipient: str
+    channel: str
+    messages: list[MessageView] = field(default_factory=list)
+
+
+def inboxes(*, url: str | None = None) -> list[InboxView]:
+    """Every inbox, newest message first; nothing at all outside demo mode."""
+    if not demo_mode():
+        return []
+    with read_only(url) as session:
+        rows = session.exec(select(DemoMessage).order_by(DemoMessage.received_at.desc(), DemoMessage.id.desc())).all()  # type: ignore[union-attr]
+    boxes: dict[str, InboxView] = {}
+    for row in rows:
+        label = phone_from_e164(row.recipient).national if row.channel == "sms" else row.recipient
+        box = boxes.setdefault(label, InboxView(recipient=label, channel=row.channel, messages=[]))
+        box.messages.append(MessageView(channel=row.channel, subject=row.subject or "", body=row.body,
+                                        received=local_time(row.received_at, "fr")))
+    return list(boxes.values())
+
+
+def latest(*, url: str | None = None) -> int:
+    """The newest message's id (0 when none): what the shared inbox watcher compares."""
+    with read_only(url) as session:
+        return session.exec(select(func.max(DemoMessage.id))).one() or 0
