@@ -15,6 +15,8 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 export REFLEX_BUN_PATH := $(CURDIR)/$(BUN)
 export PYTHONDONTWRITEBYTECODE := 1
+# Demo mode unless the caller says otherwise (PRODUCT.md §12.1): the demo inboxes, among others.
+export SECURE_PHONE_DEMO ?= 1
 
 .PHONY: run test install migrate seed browser e2e unit integration dispatcher clean
 

@@ -14,6 +14,10 @@ only if the change committed. A :class:`Dispatcher` (in the app's process, or as
 A dispatcher that dies after claiming loses nothing: the lease expires and another one takes the row
 again. Gateways are idempotent on the outbox key, so a redelivery is never seen twice by the
 recipient. Logs name the outbox key and a masked recipient, never the body or the full address.
+
+**Gateways**: in demo mode (``SECURE_PHONE_DEMO=1``) the :class:`DemoGateway` s write what they deliver,
+in full, into the demo inboxes (``DemoMessage``, shown at ``/demo/messages``): the demo inbox keeps its own
+copy in demo mode only. Otherwise :class:`LogGateway` s stand for the operator's SMS and SMTP providers.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from secure_phone.adapters.models import DemoMessage, Outbox
 from secure_phone.adapters.mysys import check_fraction, read_fraction
 from secure_phone.domain.phone import MASK, phone_from_e164
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+from secure_phone.settings import ConfigurationError, demo_mode
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +55,7 @@ SENT: Final = "sent"
 FAILED: Final = "failed"
 
 FAIL_RATE_ENV: Final[Mapping[str, str]] = {"sms": "SMS_GATEWAY_FAIL_RATE", "email": "EMAIL_GATEWAY_FAIL_RATE"}
-"""The variable injecting faults into each demo gateway (0..1; 1 = gateway down)."""
+"""The variable injecting faults into each channel's gateway (0..1; 1 = gateway down)."""
 
 _MAX_ERROR_LENGTH = 200
 
@@ -179,28 +184,44 @@ class Gateway(Protocol):
         ...
 
 
-class DemoGateway:
+class _SimulatedGateway:
+    """What the simulated gateways share: one channel, and injected refusals (``fail_rate``, 0..1;
+    1 means "down")."""
+
+    def __init__(self, channel: str, fail_rate: float = 0.0, rng: random.Random | None = None) -> None:
+        _check_channel(channel)
+        self.channel = channel
+        self.fail_rate = check_fraction(FAIL_RATE_ENV[channel], fail_rate)
+        self._rng = rng or random.Random()  # fault simulation, not cryptography
+
+    def _accept(self, message: OutboxMessage) -> None:
+        """Raise :class:`GatewayError` for a message of another channel, or an injected fault."""
+        if message.channel != self.channel:
+            raise GatewayError(f"{self.channel} gateway cannot deliver a {message.channel} message")
+        if self._rng.random() < self.fail_rate:
+            raise GatewayError(f"{self.channel} gateway unavailable (injected fault)")
+
+
+class DemoGateway(_SimulatedGateway):
     """The demo SMS or email provider: delivering writes the message into the demo inboxes.
 
+    Demo mode only (``SECURE_PHONE_DEMO=1``; ConfigurationError otherwise): it writes the full text,
+    codes included, into ``DemoMessage`` — the demo inbox's own copy, which exists in demo mode only.
     Idempotent on the outbox key, like a real provider given an idempotency key: a redelivery after
-    a dispatcher crash changes nothing. ``fail_rate`` (0..1) injects refusals; 1 means "down".
+    a dispatcher crash changes nothing.
     """
 
     def __init__(
         self, channel: str, url: str | None = None, fail_rate: float = 0.0, rng: random.Random | None = None
     ) -> None:
-        _check_channel(channel)
-        self.channel = channel
-        self.fail_rate = check_fraction(FAIL_RATE_ENV[channel], fail_rate)
+        if not demo_mode():
+            raise ConfigurationError("the demo gateways exist in demo mode only (SECURE_PHONE_DEMO=1)")
+        super().__init__(channel, fail_rate, rng)
         self._url = url
-        self._rng = rng or random.Random()  # fault simulation, not cryptography
 
     def deliver(self, message: OutboxMessage) -> None:
         """Put the message in the recipient's demo inbox (once), or raise :class:`GatewayError`."""
-        if message.channel != self.channel:
-            raise GatewayError(f"{self.channel} gateway cannot deliver a {message.channel} message")
-        if self._rng.random() < self.fail_rate:
-            raise GatewayError(f"{self.channel} gateway unavailable (injected fault)")
+        self._accept(message)
         with db.transaction(self._url) as session:
             _add_once(
                 session,
@@ -216,13 +237,41 @@ class DemoGateway:
             )
 
 
+class LogGateway(_SimulatedGateway):
+    """The gateway outside demo mode: it accepts a message, logs one line (the outbox key and the masked
+    recipient) and keeps nothing of the body.
+
+    It stands in for the operator's real SMS and SMTP providers, which a later issue plugs in here
+    (idempotent on the outbox key, like them: it keeps nothing, so a redelivery adds nothing).
+    """
+
+    def deliver(self, message: OutboxMessage) -> None:
+        """Accept the message (one log line), or raise :class:`GatewayError`."""
+        self._accept(message)
+        logger.info("%s gateway (log only, no provider plugged in): accepted %s for %s", self.channel,
+                    message.key, mask_recipient(message.recipient))
+
+
 def demo_gateways(url: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Gateway]:
-    """One demo gateway per channel, with the fail rates of SMS_GATEWAY_FAIL_RATE / EMAIL_GATEWAY_FAIL_RATE."""
+    """One demo gateway per channel, with the fail rates of SMS_GATEWAY_FAIL_RATE / EMAIL_GATEWAY_FAIL_RATE.
+
+    Demo mode only (see :class:`DemoGateway`).
+    """
     env = os.environ if environ is None else environ
     return {
         channel: DemoGateway(channel, url=url, fail_rate=read_fraction(env, variable))
         for channel, variable in FAIL_RATE_ENV.items()
     }
+
+
+def default_gateways(url: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Gateway]:
+    """The gateways of this run: :func:`demo_gateways` in demo mode (``settings.demo_mode()``), one
+    :class:`LogGateway` per channel otherwise; both with the fail rates read from ``environ``."""
+    if demo_mode():
+        return demo_gateways(url, environ)
+    env = os.environ if environ is None else environ
+    return {channel: LogGateway(channel, fail_rate=read_fraction(env, variable))
+            for channel, variable in FAIL_RATE_ENV.items()}
 
 
 # --- waking a dispatcher in another process ---------------------------------------------------
@@ -283,7 +332,8 @@ class Dispatcher:
     """Delivers due outbox rows through the gateways, with leases, retries and backoff.
 
     Several dispatchers may run at once (threads, processes, hosts) on the same database: a row is
-    handed to a gateway by one of them at a time.
+    handed to a gateway by one of them at a time. Without ``gateways``, those of
+    :func:`default_gateways` (demo inboxes in demo mode only).
     """
 
     def __init__(
@@ -300,7 +350,7 @@ class Dispatcher:
         if batch < 1:
             raise ValueError("the batch must hold at least one message")
         self._url = url
-        self.gateways: dict[str, Gateway] = dict(demo_gateways(url) if gateways is None else gateways)
+        self.gateways: dict[str, Gateway] = dict(default_gateways(url) if gateways is None else gateways)
         self.policy = policy
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.lease = lease

@@ -1,6 +1,8 @@
-"""The transactional outbox, the demo gateways and the dispatcher on a real database.
+"""The transactional outbox, the gateways and the dispatcher on a real database.
 
-Time is passed explicitly (``now``): nothing here sleeps to wait for a backoff or a lease.
+Time is passed explicitly (``now``): nothing here sleeps to wait for a backoff or a lease. The tests run
+in demo mode (the demo gateways write into the demo inboxes, where deliveries are read) unless a test
+says otherwise.
 """
 
 from __future__ import annotations
@@ -31,19 +33,27 @@ from secure_phone.adapters.notifications import (
     Dispatcher,
     Gateway,
     GatewayError,
+    LogGateway,
     OutboxMessage,
+    default_gateways,
     demo_gateways,
     enqueue,
     failed_notifications,
     mask_recipient,
 )
 from secure_phone.domain.policy import DEFAULT_POLICY
+from secure_phone.settings import ConfigurationError
 
 T0 = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
 LEASE = timedelta(seconds=30)
 NUMBER = "+33612345678"
 BODY = "Votre numéro sécurisé a été modifié"
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def demo_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "1")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -311,6 +321,50 @@ def test_demo_gateways_read_their_fail_rates(db_url: str) -> None:
     assert rates == {"sms": 1.0, "email": 0.25}
     with pytest.raises(ValueError, match="SMS_GATEWAY_FAIL_RATE"):
         demo_gateways(db_url, {"SMS_GATEWAY_FAIL_RATE": "2"})
+
+
+def test_the_dispatcher_picks_its_gateways_by_mode(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert {c: type(g) for c, g in Dispatcher(db_url).gateways.items()} == {"sms": DemoGateway, "email": DemoGateway}
+
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
+    assert {c: type(g) for c, g in Dispatcher(db_url).gateways.items()} == {"sms": LogGateway, "email": LogGateway}
+    with pytest.raises(ConfigurationError, match="demo mode only"):
+        DemoGateway("sms", db_url)
+    with pytest.raises(ConfigurationError, match="demo mode only"):
+        demo_gateways(db_url, {})
+
+
+def test_without_demo_mode_a_delivery_keeps_nothing_of_the_message(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
+    queue(db_url)
+    queue(db_url, channel="email")
+
+    with caplog.at_level(logging.INFO, logger="secure_phone.adapters.notifications"):
+        assert Dispatcher(db_url, gateways=default_gateways(db_url, {})).run_once(T0) == 2
+
+    assert inbox(db_url) == []  # no demo inbox outside demo mode
+    assert {r.status for r in outbox(db_url)} == {"sent"}
+    accepted = [r.getMessage() for r in caplog.records if "accepted" in r.getMessage()]
+    assert len(accepted) == 2  # one line per message
+    assert "req-0:sms for 06 •• •• •• 78" in accepted[0] and "req-0:email for j•••@example.com" in accepted[1]
+    assert BODY not in caplog.text and NUMBER not in caplog.text and "jeanne@" not in caplog.text
+
+
+def test_log_gateways_read_their_fail_rates_and_are_channel_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
+    gateways = default_gateways(environ={"SMS_GATEWAY_FAIL_RATE": "1", "EMAIL_GATEWAY_FAIL_RATE": "0.25"})
+    assert {c: (type(g), getattr(g, "fail_rate")) for c, g in gateways.items()} == {
+        "sms": (LogGateway, 1.0), "email": (LogGateway, 0.25)}
+    message = OutboxMessage(key="k1", channel="sms", recipient=NUMBER, subject=None, body=BODY)
+    with pytest.raises(GatewayError, match="unavailable"):
+        gateways["sms"].deliver(message)
+    with pytest.raises(GatewayError, match="cannot deliver"):
+        LogGateway("email").deliver(message)
+    LogGateway("sms").deliver(message)  # accepted
+    with pytest.raises(ValueError, match="SMS_GATEWAY_FAIL_RATE"):
+        default_gateways(environ={"SMS_GATEWAY_FAIL_RATE": "2"})
 
 
 def test_logs_mask_the_recipient_and_omit_the_body(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
