@@ -15,6 +15,16 @@ A dispatcher that dies after claiming loses nothing: the lease expires and anoth
 again. Gateways are idempotent on the outbox key, so a redelivery is never seen twice by the
 recipient. Logs name the outbox key and a masked recipient, never the body or the full address.
 
+**Secrets at rest** (PRODUCT.md §12.2). A message may carry a secret (an SMS code): the caller names it
+(``enqueue(..., secrets=[code])``). ``Outbox.body`` then holds only the redacted text, each secret
+replaced by :data:`REDACTED`, and ``Outbox.sealed_body`` the full text sealed with AES-GCM under a key
+derived from the server secret (which never lies in the data folder), bound to the row's key, channel and
+recipient. The dispatcher opens the seal at delivery and drops it (NULL) in the transaction that settles
+the row for good (sent, or failed after the last attempt). A seal that does not open (another key, an
+altered or moved value) is never delivered: the row is retried, then failed, with a safe ``last_error``.
+A copy of the database alone therefore never shows a code. Messages without secrets (a masked number, a
+date) keep their body in clear and no seal.
+
 **Gateways**: in demo mode (``SECURE_PHONE_DEMO=1``) the :class:`DemoGateway` s write what they deliver,
 in full, into the demo inboxes (``DemoMessage``, shown at ``/demo/messages``): the demo inbox keeps its own
 copy in demo mode only. Otherwise :class:`LogGateway` s stand for the operator's SMS and SMTP providers.
@@ -23,16 +33,21 @@ copy in demo mode only. Otherwise :class:`LogGateway` s stand for the operator's
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
+import json
 import logging
 import os
 import random
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Literal, Protocol, get_args
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import text
@@ -43,7 +58,7 @@ from secure_phone.adapters.models import DemoMessage, Outbox
 from secure_phone.adapters.mysys import check_fraction, read_fraction
 from secure_phone.domain.phone import MASK, phone_from_e164
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
-from secure_phone.settings import ConfigurationError, demo_mode
+from secure_phone.settings import ConfigurationError, demo_mode, derived_key
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +72,11 @@ FAILED: Final = "failed"
 FAIL_RATE_ENV: Final[Mapping[str, str]] = {"sms": "SMS_GATEWAY_FAIL_RATE", "email": "EMAIL_GATEWAY_FAIL_RATE"}
 """The variable injecting faults into each channel's gateway (0..1; 1 = gateway down)."""
 
+REDACTED: Final = MASK * 6
+"""What ``Outbox.body`` shows in place of a secret: six bullets whatever its length (which it hides too)."""
+
+SEAL_KEY_LABEL: Final = "outbox-seal"
+_NONCE_BYTES = 12
 _MAX_ERROR_LENGTH = 200
 
 
@@ -95,6 +115,59 @@ def _add_once(session: Session, row: SQLModel, key_column: Any) -> bool:
     return session.execute(statement).rowcount == 1
 
 
+# --- sealing the secrets a message carries -----------------------------------------------------
+
+
+class SealError(Exception):
+    """A sealed body does not open. The message is safe for ``last_error`` and logs (no body, no recipient)."""
+
+
+def _associated_data(key: str, channel: str, recipient: str) -> bytes:
+    """What a seal is bound to: the row's outbox key (so it cannot be moved to another row), and its
+    channel and recipient (so a database writer cannot redirect the code to another number)."""
+    return json.dumps([key, channel, recipient]).encode()
+
+
+def _cipher() -> AESGCM:
+    return AESGCM(derived_key(SEAL_KEY_LABEL))
+
+
+def seal(body: str, *, key: str, channel: str, recipient: str) -> str:
+    """``body`` sealed with AES-GCM (random 12-byte nonce): base64url of nonce ‖ ciphertext ‖ tag."""
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = _cipher().encrypt(nonce, body.encode(), _associated_data(key, channel, recipient))
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal(sealed: str, *, key: str, channel: str, recipient: str) -> str:
+    """The body :func:`seal` sealed for this very row; :class:`SealError` if it does not open."""
+    try:
+        cipher = _cipher()
+    except ConfigurationError:
+        raise SealError("sealed body not opened: the server secret is not configured") from None
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+        aad = _associated_data(key, channel, recipient)
+        return cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad).decode()
+    except (InvalidTag, ValueError):  # ValueError: not base64, too short, not UTF-8
+        raise SealError("sealed body does not open (another server secret, or an altered row)") from None
+
+
+def _redact(body: str, secrets: Collection[str]) -> str:
+    """``body`` with every occurrence of each secret replaced by :data:`REDACTED`."""
+    if isinstance(secrets, str):
+        raise TypeError("secrets is a collection of strings, e.g. [code]")
+    redacted = body
+    for secret in sorted(secrets, key=len, reverse=True):  # a secret inside another goes with it
+        if not secret or secret not in body:
+            # e.g. the code written "1234 5678" in the body: it would stay readable
+            raise ValueError("each secret must appear in the body exactly as given")
+        redacted = redacted.replace(secret, REDACTED)
+    if any(secret in redacted for secret in secrets):
+        raise ValueError("a secret is still readable once redacted")
+    return redacted
+
+
 # --- the outbox -------------------------------------------------------------------------------
 
 
@@ -105,6 +178,7 @@ def enqueue(
     channel: Channel,
     recipient: str,
     body: str,
+    secrets: Collection[str] = (),
     subject: str | None = None,
     customer_id: int | None = None,
     now: datetime,
@@ -113,8 +187,20 @@ def enqueue(
 
     ``key`` names the notification's purpose (e.g. ``"<request id>:email"``): enqueuing it twice
     queues it once. If the caller's transaction rolls back, the notification is never sent.
+
+    ``secrets`` lists the parts of ``body`` nobody may read at rest (e.g. ``[code]``), each written in
+    ``body`` exactly as given (else ValueError), never in ``subject``. With secrets, ``Outbox.body``
+    holds the body with each of them replaced by :data:`REDACTED` (six bullets, whatever the secret's
+    length) and ``Outbox.sealed_body`` the full body, sealed (see the module's documentation); the
+    recipient gets the full body.
     """
     _check_channel(channel)
+    stored, sealed = body, None
+    if secrets:
+        if subject and any(secret in subject for secret in secrets):
+            raise ValueError("a secret may be carried by the body only")
+        stored = _redact(body, secrets)
+        sealed = seal(body, key=key, channel=channel, recipient=recipient)
     if session.get_bind().dialect.name == "postgresql":
         # Wakes a separate dispatcher at commit (a rolled-back transaction notifies nobody; PostgreSQL
         # folds the notifications of one transaction into one).
@@ -126,7 +212,8 @@ def enqueue(
             channel=channel,
             recipient=recipient,
             subject=subject,
-            body=body,
+            body=stored,
+            sealed_body=sealed,
             status=PENDING,
             attempts=0,
             next_attempt_at=now,
@@ -308,11 +395,16 @@ def listen_for_outbox(url: str, wake: Any, stop: Any, timeout: float = 1.0) -> N
 
 @dataclass(frozen=True)
 class Claim:
-    """A leased outbox row: ``until`` is the lease end this claim wrote, which fences its outcome."""
+    """A leased outbox row: ``until`` is the lease end this claim wrote, which fences its outcome.
+
+    ``message.body`` is the row's body as stored (redacted when the message carries a secret);
+    ``sealed`` is the sealed full body, opened only at delivery.
+    """
 
     outbox_id: int
     until: datetime
     message: OutboxMessage
+    sealed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -389,23 +481,33 @@ class Dispatcher:
                 assert row.id is not None
                 row.claimed_until = until
                 session.add(row)
-                claims.append(Claim(outbox_id=row.id, until=until, message=_message(row)))
+                claims.append(Claim(outbox_id=row.id, until=until, message=_message(row), sealed=row.sealed_body))
             return claims
 
     def _pass(self, now: datetime) -> _Pass:
         claims = self.claim(now)
         delivered = 0
         for claim in claims:
-            error = self._deliver(claim.message)
+            error = self._deliver(claim)
             if self._settle(claim, now, error) and error is None:
                 delivered += 1
         return _Pass(claimed=len(claims), delivered=delivered)
 
-    def _deliver(self, message: OutboxMessage) -> str | None:
-        """Hand the message to its gateway, outside any transaction; the error text, or None."""
+    def _deliver(self, claim: Claim) -> str | None:
+        """Hand the full message to its gateway, outside any transaction; the error text, or None.
+
+        A sealed body that does not open is not delivered at all (never a redacted or garbled text).
+        """
+        message = claim.message
         gateway = self.gateways.get(message.channel)
         if gateway is None:
             return f"no gateway for channel {message.channel!r}"
+        if claim.sealed is not None:
+            try:
+                body = unseal(claim.sealed, key=message.key, channel=message.channel, recipient=message.recipient)
+            except SealError as exc:
+                return str(exc)
+            message = dataclasses.replace(message, body=body)
         try:
             gateway.deliver(message)
         except Exception as exc:  # any gateway failure is retried, never fatal to the dispatcher
@@ -435,6 +537,8 @@ class Dispatcher:
                     row.status = FAILED
                 else:
                     row.next_attempt_at = now + self.policy.notification_backoff(row.attempts)
+            if row.status != PENDING:
+                row.sealed_body = None  # settled for good: nothing left to deliver, nothing to keep
             session.add(row)
             attempts, status, retry_at = row.attempts, row.status, row.next_attempt_at
         if error is None:
