@@ -2,10 +2,13 @@
 
     python -m secure_phone.dispatcher [--poll-interval SECONDS]
 
-Delivers the outbox of the app's database (``REFLEX_DB_URL``) through the demo gateways
-(``SMS_GATEWAY_FAIL_RATE`` / ``EMAIL_GATEWAY_FAIL_RATE``) until SIGTERM or SIGINT, then finishes
-the pass in progress and exits. Several may run at once. One log line per delivery, with the outbox
-key and a masked recipient — never the body, the full number or the database URL.
+Delivers the outbox of the app's database (``REFLEX_DB_URL``) through the gateways of the mode (the
+demo inboxes with ``SECURE_PHONE_DEMO=1``, log-only stand-ins for the providers otherwise; faults by
+``SMS_GATEWAY_FAIL_RATE`` / ``EMAIL_GATEWAY_FAIL_RATE``) until SIGTERM or SIGINT, then finishes the
+pass in progress and exits. Several may run at once. It opens the sealed bodies of the messages that
+carry a code with a key derived from the server secret, so it needs the app's ``SECURE_PHONE_SECRET``
+(or ``SECURE_PHONE_SECRET_FILE``). One log line per delivery, with the outbox key and a masked
+recipient — never the body, the full number or the database URL.
 """
 
 from __future__ import annotations

@@ -14,21 +14,40 @@ only if the change committed. A :class:`Dispatcher` (in the app's process, or as
 A dispatcher that dies after claiming loses nothing: the lease expires and another one takes the row
 again. Gateways are idempotent on the outbox key, so a redelivery is never seen twice by the
 recipient. Logs name the outbox key and a masked recipient, never the body or the full address.
+
+**Secrets at rest** (PRODUCT.md §12.2). A message may carry a secret (an SMS code): the caller names it
+(``enqueue(..., secrets=[code])``). ``Outbox.body`` then holds only the redacted text, each secret
+replaced by :data:`REDACTED`, and ``Outbox.sealed_body`` the full text sealed with AES-GCM under a key
+derived from the server secret (which never lies in the data folder), bound to the row's key, channel and
+recipient. The dispatcher opens the seal at delivery and drops it (NULL) in the transaction that settles
+the row for good (sent, or failed after the last attempt). A seal that does not open (another key, an
+altered or moved value) is never delivered: the row is retried, then failed, with a safe ``last_error``.
+A copy of the database alone therefore never shows a code. Messages without secrets (a masked number, a
+date) keep their body in clear and no seal.
+
+**Gateways**: in demo mode (``SECURE_PHONE_DEMO=1``) the :class:`DemoGateway` s write what they deliver,
+in full, into the demo inboxes (``DemoMessage``, shown at ``/demo/messages``): the demo inbox keeps its own
+copy in demo mode only. Otherwise :class:`LogGateway` s stand for the operator's SMS and SMTP providers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
+import json
 import logging
 import os
 import random
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Literal, Protocol, get_args
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import text
@@ -39,6 +58,7 @@ from secure_phone.adapters.models import DemoMessage, Outbox
 from secure_phone.adapters.mysys import check_fraction, read_fraction
 from secure_phone.domain.phone import MASK, phone_from_e164
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+from secure_phone.settings import ConfigurationError, demo_mode, derived_key
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +70,13 @@ SENT: Final = "sent"
 FAILED: Final = "failed"
 
 FAIL_RATE_ENV: Final[Mapping[str, str]] = {"sms": "SMS_GATEWAY_FAIL_RATE", "email": "EMAIL_GATEWAY_FAIL_RATE"}
-"""The variable injecting faults into each demo gateway (0..1; 1 = gateway down)."""
+"""The variable injecting faults into each channel's gateway (0..1; 1 = gateway down)."""
 
+REDACTED: Final = MASK * 6
+"""What ``Outbox.body`` shows in place of a secret: six bullets whatever its length (which it hides too)."""
+
+SEAL_KEY_LABEL: Final = "outbox-seal"
+_NONCE_BYTES = 12
 _MAX_ERROR_LENGTH = 200
 
 
@@ -90,6 +115,59 @@ def _add_once(session: Session, row: SQLModel, key_column: Any) -> bool:
     return session.execute(statement).rowcount == 1
 
 
+# --- sealing the secrets a message carries -----------------------------------------------------
+
+
+class SealError(Exception):
+    """A sealed body does not open. The message is safe for ``last_error`` and logs (no body, no recipient)."""
+
+
+def _associated_data(key: str, channel: str, recipient: str) -> bytes:
+    """What a seal is bound to: the row's outbox key (so it cannot be moved to another row), and its
+    channel and recipient (so a database writer cannot redirect the code to another number)."""
+    return json.dumps([key, channel, recipient]).encode()
+
+
+def _cipher() -> AESGCM:
+    return AESGCM(derived_key(SEAL_KEY_LABEL))
+
+
+def seal(body: str, *, key: str, channel: str, recipient: str) -> str:
+    """``body`` sealed with AES-GCM (random 12-byte nonce): base64url of nonce ‖ ciphertext ‖ tag."""
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = _cipher().encrypt(nonce, body.encode(), _associated_data(key, channel, recipient))
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal(sealed: str, *, key: str, channel: str, recipient: str) -> str:
+    """The body :func:`seal` sealed for this very row; :class:`SealError` if it does not open."""
+    try:
+        cipher = _cipher()
+    except ConfigurationError:
+        raise SealError("sealed body not opened: the server secret is not configured") from None
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+        aad = _associated_data(key, channel, recipient)
+        return cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad).decode()
+    except (InvalidTag, ValueError):  # ValueError: not base64, too short, not UTF-8
+        raise SealError("sealed body does not open (another server secret, or an altered row)") from None
+
+
+def _redact(body: str, secrets: Collection[str]) -> str:
+    """``body`` with every occurrence of each secret replaced by :data:`REDACTED`."""
+    if isinstance(secrets, str):
+        raise TypeError("secrets is a collection of strings, e.g. [code]")
+    redacted = body
+    for secret in sorted(secrets, key=len, reverse=True):  # a secret inside another goes with it
+        if not secret or secret not in body:
+            # e.g. the code written "1234 5678" in the body: it would stay readable
+            raise ValueError("each secret must appear in the body exactly as given")
+        redacted = redacted.replace(secret, REDACTED)
+    if any(secret in redacted for secret in secrets):
+        raise ValueError("a secret is still readable once redacted")
+    return redacted
+
+
 # --- the outbox -------------------------------------------------------------------------------
 
 
@@ -100,6 +178,7 @@ def enqueue(
     channel: Channel,
     recipient: str,
     body: str,
+    secrets: Collection[str] = (),
     subject: str | None = None,
     customer_id: int | None = None,
     now: datetime,
@@ -108,8 +187,20 @@ def enqueue(
 
     ``key`` names the notification's purpose (e.g. ``"<request id>:email"``): enqueuing it twice
     queues it once. If the caller's transaction rolls back, the notification is never sent.
+
+    ``secrets`` lists the parts of ``body`` nobody may read at rest (e.g. ``[code]``), each written in
+    ``body`` exactly as given (else ValueError), never in ``subject``. With secrets, ``Outbox.body``
+    holds the body with each of them replaced by :data:`REDACTED` (six bullets, whatever the secret's
+    length) and ``Outbox.sealed_body`` the full body, sealed (see the module's documentation); the
+    recipient gets the full body.
     """
     _check_channel(channel)
+    stored, sealed = body, None
+    if secrets:
+        if subject and any(secret in subject for secret in secrets):
+            raise ValueError("a secret may be carried by the body only")
+        stored = _redact(body, secrets)
+        sealed = seal(body, key=key, channel=channel, recipient=recipient)
     if session.get_bind().dialect.name == "postgresql":
         # Wakes a separate dispatcher at commit (a rolled-back transaction notifies nobody; PostgreSQL
         # folds the notifications of one transaction into one).
@@ -121,7 +212,8 @@ def enqueue(
             channel=channel,
             recipient=recipient,
             subject=subject,
-            body=body,
+            body=stored,
+            sealed_body=sealed,
             status=PENDING,
             attempts=0,
             next_attempt_at=now,
@@ -179,28 +271,44 @@ class Gateway(Protocol):
         ...
 
 
-class DemoGateway:
+class _SimulatedGateway:
+    """What the simulated gateways share: one channel, and injected refusals (``fail_rate``, 0..1;
+    1 means "down")."""
+
+    def __init__(self, channel: str, fail_rate: float = 0.0, rng: random.Random | None = None) -> None:
+        _check_channel(channel)
+        self.channel = channel
+        self.fail_rate = check_fraction(FAIL_RATE_ENV[channel], fail_rate)
+        self._rng = rng or random.Random()  # fault simulation, not cryptography
+
+    def _accept(self, message: OutboxMessage) -> None:
+        """Raise :class:`GatewayError` for a message of another channel, or an injected fault."""
+        if message.channel != self.channel:
+            raise GatewayError(f"{self.channel} gateway cannot deliver a {message.channel} message")
+        if self._rng.random() < self.fail_rate:
+            raise GatewayError(f"{self.channel} gateway unavailable (injected fault)")
+
+
+class DemoGateway(_SimulatedGateway):
     """The demo SMS or email provider: delivering writes the message into the demo inboxes.
 
+    Demo mode only (``SECURE_PHONE_DEMO=1``; ConfigurationError otherwise): it writes the full text,
+    codes included, into ``DemoMessage`` — the demo inbox's own copy, which exists in demo mode only.
     Idempotent on the outbox key, like a real provider given an idempotency key: a redelivery after
-    a dispatcher crash changes nothing. ``fail_rate`` (0..1) injects refusals; 1 means "down".
+    a dispatcher crash changes nothing.
     """
 
     def __init__(
         self, channel: str, url: str | None = None, fail_rate: float = 0.0, rng: random.Random | None = None
     ) -> None:
-        _check_channel(channel)
-        self.channel = channel
-        self.fail_rate = check_fraction(FAIL_RATE_ENV[channel], fail_rate)
+        if not demo_mode():
+            raise ConfigurationError("the demo gateways exist in demo mode only (SECURE_PHONE_DEMO=1)")
+        super().__init__(channel, fail_rate, rng)
         self._url = url
-        self._rng = rng or random.Random()  # fault simulation, not cryptography
 
     def deliver(self, message: OutboxMessage) -> None:
         """Put the message in the recipient's demo inbox (once), or raise :class:`GatewayError`."""
-        if message.channel != self.channel:
-            raise GatewayError(f"{self.channel} gateway cannot deliver a {message.channel} message")
-        if self._rng.random() < self.fail_rate:
-            raise GatewayError(f"{self.channel} gateway unavailable (injected fault)")
+        self._accept(message)
         with db.transaction(self._url) as session:
             _add_once(
                 session,
@@ -216,13 +324,41 @@ class DemoGateway:
             )
 
 
+class LogGateway(_SimulatedGateway):
+    """The gateway outside demo mode: it accepts a message, logs one line (the outbox key and the masked
+    recipient) and keeps nothing of the body.
+
+    It stands in for the operator's real SMS and SMTP providers, which a later issue plugs in here
+    (idempotent on the outbox key, like them: it keeps nothing, so a redelivery adds nothing).
+    """
+
+    def deliver(self, message: OutboxMessage) -> None:
+        """Accept the message (one log line), or raise :class:`GatewayError`."""
+        self._accept(message)
+        logger.info("%s gateway (log only, no provider plugged in): accepted %s for %s", self.channel,
+                    message.key, mask_recipient(message.recipient))
+
+
 def demo_gateways(url: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Gateway]:
-    """One demo gateway per channel, with the fail rates of SMS_GATEWAY_FAIL_RATE / EMAIL_GATEWAY_FAIL_RATE."""
+    """One demo gateway per channel, with the fail rates of SMS_GATEWAY_FAIL_RATE / EMAIL_GATEWAY_FAIL_RATE.
+
+    Demo mode only (see :class:`DemoGateway`).
+    """
     env = os.environ if environ is None else environ
     return {
         channel: DemoGateway(channel, url=url, fail_rate=read_fraction(env, variable))
         for channel, variable in FAIL_RATE_ENV.items()
     }
+
+
+def default_gateways(url: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Gateway]:
+    """The gateways of this run: :func:`demo_gateways` in demo mode (``settings.demo_mode()``), one
+    :class:`LogGateway` per channel otherwise; both with the fail rates read from ``environ``."""
+    if demo_mode():
+        return demo_gateways(url, environ)
+    env = os.environ if environ is None else environ
+    return {channel: LogGateway(channel, fail_rate=read_fraction(env, variable))
+            for channel, variable in FAIL_RATE_ENV.items()}
 
 
 # --- waking a dispatcher in another process ---------------------------------------------------
@@ -259,11 +395,16 @@ def listen_for_outbox(url: str, wake: Any, stop: Any, timeout: float = 1.0) -> N
 
 @dataclass(frozen=True)
 class Claim:
-    """A leased outbox row: ``until`` is the lease end this claim wrote, which fences its outcome."""
+    """A leased outbox row: ``until`` is the lease end this claim wrote, which fences its outcome.
+
+    ``message.body`` is the row's body as stored (redacted when the message carries a secret);
+    ``sealed`` is the sealed full body, opened only at delivery.
+    """
 
     outbox_id: int
     until: datetime
     message: OutboxMessage
+    sealed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -283,7 +424,8 @@ class Dispatcher:
     """Delivers due outbox rows through the gateways, with leases, retries and backoff.
 
     Several dispatchers may run at once (threads, processes, hosts) on the same database: a row is
-    handed to a gateway by one of them at a time.
+    handed to a gateway by one of them at a time. Without ``gateways``, those of
+    :func:`default_gateways` (demo inboxes in demo mode only).
     """
 
     def __init__(
@@ -300,7 +442,7 @@ class Dispatcher:
         if batch < 1:
             raise ValueError("the batch must hold at least one message")
         self._url = url
-        self.gateways: dict[str, Gateway] = dict(demo_gateways(url) if gateways is None else gateways)
+        self.gateways: dict[str, Gateway] = dict(default_gateways(url) if gateways is None else gateways)
         self.policy = policy
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.lease = lease
@@ -339,23 +481,33 @@ class Dispatcher:
                 assert row.id is not None
                 row.claimed_until = until
                 session.add(row)
-                claims.append(Claim(outbox_id=row.id, until=until, message=_message(row)))
+                claims.append(Claim(outbox_id=row.id, until=until, message=_message(row), sealed=row.sealed_body))
             return claims
 
     def _pass(self, now: datetime) -> _Pass:
         claims = self.claim(now)
         delivered = 0
         for claim in claims:
-            error = self._deliver(claim.message)
+            error = self._deliver(claim)
             if self._settle(claim, now, error) and error is None:
                 delivered += 1
         return _Pass(claimed=len(claims), delivered=delivered)
 
-    def _deliver(self, message: OutboxMessage) -> str | None:
-        """Hand the message to its gateway, outside any transaction; the error text, or None."""
+    def _deliver(self, claim: Claim) -> str | None:
+        """Hand the full message to its gateway, outside any transaction; the error text, or None.
+
+        A sealed body that does not open is not delivered at all (never a redacted or garbled text).
+        """
+        message = claim.message
         gateway = self.gateways.get(message.channel)
         if gateway is None:
             return f"no gateway for channel {message.channel!r}"
+        if claim.sealed is not None:
+            try:
+                body = unseal(claim.sealed, key=message.key, channel=message.channel, recipient=message.recipient)
+            except SealError as exc:
+                return str(exc)
+            message = dataclasses.replace(message, body=body)
         try:
             gateway.deliver(message)
         except Exception as exc:  # any gateway failure is retried, never fatal to the dispatcher
@@ -385,6 +537,8 @@ class Dispatcher:
                     row.status = FAILED
                 else:
                     row.next_attempt_at = now + self.policy.notification_backoff(row.attempts)
+            if row.status != PENDING:
+                row.sealed_body = None  # settled for good: nothing left to deliver, nothing to keep
             session.add(row)
             attempts, status, retry_at = row.attempts, row.status, row.next_attempt_at
         if error is None:

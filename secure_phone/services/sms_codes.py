@@ -1,8 +1,12 @@
 """8-digit codes sent by SMS to the customer's current secure number (J4 activation, J7 check).
 
-Only a keyed hash of each code is stored. At most ``policy.sms_codes_per_day`` codes per customer
-and purpose in the rolling window; the failures are the customer's for that purpose, carried by
-every new code (a resend never resets them, §5.3).
+Only a keyed hash of each code is stored, and the SMS that carries it is queued with the code as a
+secret (``notifications.enqueue(..., secrets=[code])``): the outbox keeps the text with the code
+redacted, and the full text sealed until delivery — never the code in clear (PRODUCT.md §12.2).
+
+At most ``policy.sms_codes_per_day`` codes per customer and purpose in the rolling window; the
+failures are the customer's for that purpose, carried by every new code (a resend never resets
+them, §5.3).
 """
 
 from __future__ import annotations
@@ -79,7 +83,8 @@ def send_code(
     session.flush()
     notifications.enqueue(
         session, key=f"sms-code:{row.id}", channel="sms", recipient=customer.secure_phone_e164,
-        body=i18n.text(f"sms.body.{purpose}", customer.lang, code=code), customer_id=customer.id, now=now,
+        body=i18n.text(f"sms.body.{purpose}", customer.lang, code=code), secrets=[code],
+        customer_id=customer.id, now=now,
     )
     return row
 

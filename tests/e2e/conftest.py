@@ -68,7 +68,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     data = tmp_path_factory.mktemp("e2e-data")
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "SECURE_PHONE_DATA_DIR": str(data),
-           "SECURE_PHONE_SECRET": SECRET, "SECURE_PHONE_SERVICE_TOKEN": "e2e-service-token",
+           "SECURE_PHONE_SECRET": SECRET, "SECURE_PHONE_SERVICE_TOKEN": "e2e-service-token-not-for-production-0123456789",
+           "SECURE_PHONE_DEMO": os.environ.get("SECURE_PHONE_DEMO", "1"),  # the tests read the demo inboxes
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
     env.pop("REFLEX_REDIS_URL", None)
     bun = ROOT / ".tools" / "node_modules" / ".bin"

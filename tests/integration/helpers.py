@@ -1,7 +1,9 @@
 """Shared fixtures and helpers for the service-layer integration tests.
 
-* ``world``: the seeded personas (spec §3) on the ``db_url`` database (SQLite and PostgreSQL), with a
-  controllable clock, a healthy simulated MySys and row readers for the assertions;
+* ``world``: the seeded personas (spec §3) on the ``db_url`` database (SQLite and PostgreSQL), in demo
+  mode, with a controllable clock, a healthy simulated MySys and row readers for the assertions (and
+  :meth:`World.sms_received`: an SMS as its recipient reads it, in the demo inbox);
+* :func:`database_dump`: every value of every table, as an attacker who copied the data folder reads them;
 * :class:`SoftPhone`: a software smartphone holding a P-256 key made with ``cryptography``. It registers
   its public key with ``devices.pick_up_phone`` (the demo's only shortcut) and signs exactly the text
   the server shows (``ApprovalView.text``), WebCrypto-style: base64url of the 64-byte r‖s.
@@ -27,15 +29,18 @@ from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+import sqlalchemy
 from sqlmodel import select
 
 from secure_phone import seed as seed_module
+from secure_phone.adapters import db
 from secure_phone.adapters.db import read_only
 from secure_phone.adapters.models import (
     Advisor,
     AuditEntry,
     ChangeRequest,
     Customer,
+    DemoMessage,
     Device,
     MySysContact,
     MySysHistory,
@@ -43,6 +48,7 @@ from secure_phone.adapters.models import (
     UsedNonce,
 )
 from secure_phone.adapters.mysys import Faults, SimulatedMySys
+from secure_phone.adapters.notifications import Dispatcher, demo_gateways
 from secure_phone.domain.change_request import Channel, RefusalReason
 from secure_phone.domain.phone import phone_from_e164
 from secure_phone.domain.securpass import challenge_text
@@ -168,6 +174,13 @@ class World:
     def outbox(self) -> list[Outbox]:
         with read_only(self.url) as s:
             return list(s.exec(select(Outbox).order_by(Outbox.id)))
+
+    def sms_received(self, key: str, at: datetime | None = None) -> str:
+        """The text of the message queued under ``key``, as its recipient reads it: what is due at ``at``
+        (default: now) is delivered through the demo gateways, and the message read from the demo inbox."""
+        Dispatcher(self.url, gateways=demo_gateways(self.url, {})).run_once(at or self.clock.now)
+        with read_only(self.url) as s:
+            return s.exec(select(DemoMessage).where(DemoMessage.outbox_key == key)).one().body
 
     def history(self, identifier: str | None = None) -> list[MySysHistory]:
         with read_only(self.url) as s:
@@ -339,11 +352,26 @@ def _demo_password_hash(password: str) -> str:
     return PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(password)
 
 
+def database_dump(url: str) -> list[tuple[str, str, str]]:
+    """(table, column, value as text) for every value of every table of the database, the tables the
+    models do not know included: what an attacker who copied the database reads."""
+    engine = db.get_engine(url)
+    dump = []
+    with engine.connect() as conn:
+        for table in sqlalchemy.inspect(conn).get_table_names():
+            result = conn.exec_driver_sql(f'SELECT * FROM "{table}"')
+            columns = list(result.keys())
+            for values in result:
+                dump.extend((table, column, str(value)) for column, value in zip(columns, values) if value is not None)
+    return dump
+
+
 @pytest.fixture
 def world(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """The personas seeded at T0 on an empty database, with a known server secret."""
+    """The personas seeded at T0 on an empty database, in demo mode, with a known server secret."""
     monkeypatch.setenv("SECURE_PHONE_SECRET", TEST_SECRET)
-    monkeypatch.setenv("SECURE_PHONE_DEMO", "1")  # the personas' phones are picked up as /app's demo picker does
+    # Demo mode: the personas' phones are picked up as /app's demo picker does, and SMS land in the demo inboxes.
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "1")
     monkeypatch.setattr(seed_module, "hash_password", _demo_password_hash)
     secret_key.cache_clear()
     try:

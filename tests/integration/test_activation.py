@@ -1,7 +1,7 @@
 """J4: Sécur'Pass moved to a new, unenrolled smartphone by an SMS code (spec §4 J3/J4, §5.2, §5.3).
 
 The new phone is a :class:`SoftPhone` picked up as « Nouveau smartphone »; the 8-digit code is read
-from the SMS queued in the outbox. Every test asserts the rows: Device, Customer, SmsCode,
+from the SMS as delivered to the demo inbox. Every test asserts the rows: Device, Customer, SmsCode,
 ChangeRequest, Outbox, AuditEntry.
 """
 
@@ -75,7 +75,7 @@ def send_code(world: World, identifier: str, phone: SoftPhone) -> str:
     cid = world.cid(identifier)
     activation.send_activation_code(cid, phone.device_id, actor=customer_actor(cid, "app"), now=world.clock.now,
                                     url=world.url)
-    found = EIGHT_DIGITS.findall(code_sms(world, identifier)[-1].body)
+    found = EIGHT_DIGITS.findall(world.sms_received(code_sms(world, identifier)[-1].key))
     assert len(found) == 1
     return found[0]
 
@@ -117,7 +117,7 @@ def test_chloe_moves_securpass_to_her_new_phone(world: World) -> None:
     assert start.masked_number == "06 •• •• •• 23"
     [sms] = code_sms(world, CHLOE)
     assert (sms.channel, sms.recipient) == ("sms", CHLOE_NUMBER)
-    code = EIGHT_DIGITS.findall(sms.body)[0]
+    code = EIGHT_DIGITS.findall(world.sms_received(sms.key))[0]
     [sent] = sms_codes_of(world, CHLOE)
     assert (sent.purpose, sent.device_id, sent.failures, sent.used_at) == ("activation", phone.device_id, 0, None)
     assert [(e.outcome, details(e)["device"]) for e in world.audit(CHLOE, "activation_code_sent")] == [
@@ -341,7 +341,7 @@ def test_a_blocked_securpass_is_not_unblocked_by_activating_a_new_phone(world: W
     with pytest.raises(ActivationError):
         activation.send_activation_code(cid, phone.device_id, actor=customer_actor(cid, "app"),
                                         now=world.clock.now, url=world.url)
-        code = EIGHT_DIGITS.findall(code_sms(world, CAMILLE)[-1].body)[0]
+        code = EIGHT_DIGITS.findall(world.sms_received(code_sms(world, CAMILLE)[-1].key))[0]
         activate(world, CAMILLE, phone, code)
 
     customer = world.customer(CAMILLE)

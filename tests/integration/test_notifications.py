@@ -1,6 +1,8 @@
-"""The transactional outbox, the demo gateways and the dispatcher on a real database.
+"""The transactional outbox, the gateways and the dispatcher on a real database.
 
-Time is passed explicitly (``now``): nothing here sleeps to wait for a backoff or a lease.
+Time is passed explicitly (``now``): nothing here sleeps to wait for a backoff or a lease. The tests run
+in demo mode (the demo gateways write into the demo inboxes, where deliveries are read), with a known
+server secret (the outbox's seals are keyed by it), unless a test says otherwise.
 """
 
 from __future__ import annotations
@@ -26,24 +28,41 @@ from sqlmodel import select
 from secure_phone.adapters import db
 from secure_phone.adapters.models import Agency, Customer, DemoMessage, Outbox
 from secure_phone.adapters.notifications import (
+    REDACTED,
     Channel,
     DemoGateway,
     Dispatcher,
     Gateway,
     GatewayError,
+    LogGateway,
     OutboxMessage,
+    default_gateways,
     demo_gateways,
     enqueue,
     failed_notifications,
     mask_recipient,
+    unseal,
 )
 from secure_phone.domain.policy import DEFAULT_POLICY
+from secure_phone.settings import ConfigurationError, secret_key
 
 T0 = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
 LEASE = timedelta(seconds=30)
 NUMBER = "+33612345678"
 BODY = "Votre numéro sécurisé a été modifié"
+CODE = "40271983"
+CODE_BODY = f"Ma Banque : votre code de confirmation est {CODE}. Il est valable 10 minutes."
+SECRET = "notifications-test-secret-0123456789abcdef"
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def demo_mode_and_secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "1")
+    monkeypatch.setenv("SECURE_PHONE_SECRET", SECRET)
+    secret_key.cache_clear()
+    yield
+    secret_key.cache_clear()
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -58,6 +77,14 @@ def queue(url: str, count: int = 1, *, channel: Channel = "sms", customer_id: in
             enqueue(session, key=key, channel=channel, recipient=recipient, body=BODY,
                     subject=None if channel == "sms" else "Changement", customer_id=customer_id, now=T0)
     return keys
+
+
+def queue_code(url: str, key: str = "code-0:sms", code: str = CODE, recipient: str = NUMBER) -> str:
+    """Enqueue, committed, an SMS carrying ``code`` as a secret; its key."""
+    with db.transaction(url) as session:
+        enqueue(session, key=key, channel="sms", recipient=recipient, body=CODE_BODY.replace(CODE, code),
+                secrets=[code], now=T0)
+    return key
 
 
 def outbox(url: str) -> list[Outbox]:
@@ -134,6 +161,7 @@ def test_enqueue_is_idempotent_on_key(db_url: str) -> None:
     [row] = outbox(db_url)
     assert (row.key, row.recipient, row.body, row.status, row.attempts) == ("req-0:sms", NUMBER, BODY, "pending", 0)
     assert row.next_attempt_at == T0 and row.claimed_until is None
+    assert row.sealed_body is None  # no secret, no seal: the body is kept as written
 
 
 def test_enqueue_rolls_back_with_the_callers_transaction(db_url: str) -> None:
@@ -292,6 +320,153 @@ def test_two_concurrent_dispatchers_deliver_each_row_once(db_url: str) -> None:
     assert {(r.status, r.attempts) for r in outbox(db_url)} == {("sent", 1)}
 
 
+# --- secrets at rest --------------------------------------------------------------------------
+
+
+def opened(row: Outbox) -> str:
+    """The full text of a sealed row, opened with the server's key (what the dispatcher hands over)."""
+    assert row.sealed_body is not None
+    return unseal(row.sealed_body, key=row.key, channel=row.channel, recipient=row.recipient)
+
+
+def swap_sealed_bodies(url: str, first: str, second: str) -> None:
+    """A database writer moves each row's sealed body to the other row."""
+    with db.transaction(url) as session:
+        a = session.exec(select(Outbox).where(Outbox.key == first)).one()
+        b = session.exec(select(Outbox).where(Outbox.key == second)).one()
+        a.sealed_body, b.sealed_body = b.sealed_body, a.sealed_body
+        session.add_all([a, b])
+
+
+def assert_safe(text: str, *codes: str) -> None:
+    """Nothing of a body, a code or a full number in ``text`` (a last_error, the logs)."""
+    for secret in (*codes, CODE_BODY[:20], NUMBER, "12345678", "+33"):
+        assert secret not in text, f"{secret!r} in {text!r}"
+
+
+def test_a_secret_is_redacted_at_rest_sealed_and_delivered_in_full(db_url: str) -> None:
+    queue_code(db_url)
+
+    [row] = outbox(db_url)
+    assert row.body == CODE_BODY.replace(CODE, REDACTED) == (
+        "Ma Banque : votre code de confirmation est ••••••. Il est valable 10 minutes.")
+    assert row.sealed_body and CODE not in row.sealed_body
+    assert opened(row) == CODE_BODY
+    with db.transaction(db_url) as session:  # the seal is random: the same text seals differently
+        enqueue(session, key="code-1:sms", channel="sms", recipient=NUMBER, body=CODE_BODY, secrets=[CODE], now=T0)
+    assert outbox(db_url)[1].sealed_body != row.sealed_body
+
+    assert dispatcher(db_url).run_once(T0) == 2
+
+    assert {m.body for m in inbox(db_url)} == {CODE_BODY}
+    assert [(r.status, r.body, r.sealed_body) for r in outbox(db_url)] == [
+        ("sent", CODE_BODY.replace(CODE, REDACTED), None)] * 2
+
+
+def test_enqueue_refuses_a_secret_it_could_not_redact(db_url: str) -> None:
+    spaced = CODE_BODY.replace(CODE, f"{CODE[:4]} {CODE[4:]}")  # the code written otherwise than given
+    with pytest.raises(ValueError, match="secret"), db.transaction(db_url) as session:
+        enqueue(session, key="k", channel="sms", recipient=NUMBER, body=spaced, secrets=[CODE], now=T0)
+    with pytest.raises(ValueError, match="secret"), db.transaction(db_url) as session:
+        enqueue(session, key="k", channel="email", recipient="jeanne@example.com", subject=f"Code {CODE}",
+                body=CODE_BODY, secrets=[CODE], now=T0)
+    with pytest.raises(TypeError), db.transaction(db_url) as session:
+        enqueue(session, key="k", channel="sms", recipient=NUMBER, body=CODE_BODY, secrets=CODE, now=T0)
+    assert outbox(db_url) == []
+
+
+def test_a_sealed_body_moved_to_another_row_is_never_delivered(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    other = "19283746"
+    queue_code(db_url, "code-0:sms", CODE)
+    queue_code(db_url, "code-1:sms", other)
+    swap_sealed_bodies(db_url, "code-0:sms", "code-1:sms")
+
+    now = T0
+    with caplog.at_level(logging.INFO, logger="secure_phone.adapters.notifications"):
+        for attempt in range(1, DEFAULT_POLICY.notification_max_attempts + 1):
+            assert dispatcher(db_url).run_once(now) == 0
+            rows = outbox(db_url)
+            assert {r.attempts for r in rows} == {attempt}
+            now = max(r.next_attempt_at for r in rows)
+
+    assert inbox(db_url) == []  # neither the other row's code nor a garbled text went out
+    for row in outbox(db_url):
+        assert (row.status, row.sealed_body) == ("failed", None)
+        assert row.last_error and "does not open" in row.last_error
+        assert_safe(row.last_error, CODE, other)
+    assert_safe(caplog.text, CODE, other)
+
+
+def test_a_sealed_sms_redirected_to_another_number_is_not_delivered(db_url: str) -> None:
+    queue_code(db_url)
+    with db.transaction(db_url) as session:  # a database writer puts their own number on the row
+        row = session.exec(select(Outbox)).one()
+        row.recipient = "+33699999999"
+        session.add(row)
+
+    assert dispatcher(db_url).run_once(T0) == 0
+
+    assert inbox(db_url) == []
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts) == ("pending", 1) and "does not open" in (row.last_error or "")
+
+
+def test_a_seal_under_another_server_secret_is_retried_not_delivered(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue_code(db_url)
+    monkeypatch.setenv("SECURE_PHONE_SECRET", "another-secret-for-another-deployment-0123")
+    secret_key.cache_clear()
+
+    assert dispatcher(db_url).run_once(T0) == 0
+    assert inbox(db_url) == []
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts) == ("pending", 1) and row.sealed_body is not None
+    assert row.last_error and "does not open" in row.last_error
+    assert_safe(row.last_error, CODE)
+
+    monkeypatch.setenv("SECURE_PHONE_SECRET", SECRET)  # the operator sets the right secret again
+    secret_key.cache_clear()
+    assert dispatcher(db_url).run_once(row.next_attempt_at) == 1
+    assert [m.body for m in inbox(db_url)] == [CODE_BODY]
+    assert outbox(db_url)[0].sealed_body is None
+
+
+def test_a_row_failed_for_good_drops_its_sealed_body(db_url: str) -> None:
+    queue_code(db_url)
+    down = dispatcher(db_url, DemoGateway("sms", db_url, fail_rate=1.0))
+    now = T0
+    for _ in range(1, DEFAULT_POLICY.notification_max_attempts):
+        assert down.run_once(now) == 0
+        [row] = outbox(db_url)
+        assert row.status == "pending" and opened(row) == CODE_BODY  # kept while a retry may deliver it
+        now = row.next_attempt_at
+
+    assert down.run_once(now) == 0
+
+    [row] = outbox(db_url)
+    assert (row.status, row.sealed_body, row.body) == ("failed", None, CODE_BODY.replace(CODE, REDACTED))
+    assert inbox(db_url) == []
+
+
+@pytest.mark.parametrize("crash", ["after claiming", "after delivering"])
+def test_a_crash_between_claim_and_settle_still_delivers_the_full_code_once(db_url: str, crash: str) -> None:
+    queue_code(db_url)
+    if crash == "after claiming":
+        assert len(dispatcher(db_url).claim(T0)) == 1  # ... and the process dies here
+    else:
+        with pytest.raises(Crash):
+            dispatcher(db_url, DeliverThenCrash(db_url)).run_once(T0)
+    [row] = outbox(db_url)
+    assert row.status == "pending" and opened(row) == CODE_BODY  # the seal outlives the crash
+
+    assert dispatcher(db_url).run_once(T0 + LEASE + timedelta(seconds=1)) == 1
+
+    assert [(m.outbox_key, m.body) for m in inbox(db_url)] == [("code-0:sms", CODE_BODY)]
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts, row.sealed_body) == ("sent", 1, None)
+
+
 # --- gateways, configuration, logs ------------------------------------------------------------
 
 
@@ -311,6 +486,53 @@ def test_demo_gateways_read_their_fail_rates(db_url: str) -> None:
     assert rates == {"sms": 1.0, "email": 0.25}
     with pytest.raises(ValueError, match="SMS_GATEWAY_FAIL_RATE"):
         demo_gateways(db_url, {"SMS_GATEWAY_FAIL_RATE": "2"})
+
+
+def test_the_dispatcher_picks_its_gateways_by_mode(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert {c: type(g) for c, g in Dispatcher(db_url).gateways.items()} == {"sms": DemoGateway, "email": DemoGateway}
+
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
+    assert {c: type(g) for c, g in Dispatcher(db_url).gateways.items()} == {"sms": LogGateway, "email": LogGateway}
+    with pytest.raises(ConfigurationError, match="demo mode only"):
+        DemoGateway("sms", db_url)
+    with pytest.raises(ConfigurationError, match="demo mode only"):
+        demo_gateways(db_url, {})
+
+
+def test_without_demo_mode_a_delivery_keeps_nothing_of_the_message(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
+    queue(db_url)
+    queue_code(db_url)
+    queue(db_url, channel="email")
+
+    with caplog.at_level(logging.INFO, logger="secure_phone.adapters.notifications"):
+        assert Dispatcher(db_url, gateways=default_gateways(db_url, {})).run_once(T0) == 3
+
+    assert inbox(db_url) == []  # no demo inbox outside demo mode
+    assert {(r.status, r.sealed_body) for r in outbox(db_url)} == {("sent", None)}
+    accepted = [r.getMessage() for r in caplog.records if "accepted" in r.getMessage()]
+    assert len(accepted) == 3  # one line per message
+    assert "req-0:sms for 06 •• •• •• 78" in accepted[0] and "code-0:sms for 06 •• •• •• 78" in accepted[1]
+    assert "req-0:email for j•••@example.com" in accepted[2]
+    assert BODY not in caplog.text and NUMBER not in caplog.text and "jeanne@" not in caplog.text
+    assert_safe(caplog.text, CODE)
+
+
+def test_log_gateways_read_their_fail_rates_and_are_channel_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
+    gateways = default_gateways(environ={"SMS_GATEWAY_FAIL_RATE": "1", "EMAIL_GATEWAY_FAIL_RATE": "0.25"})
+    assert {c: (type(g), getattr(g, "fail_rate")) for c, g in gateways.items()} == {
+        "sms": (LogGateway, 1.0), "email": (LogGateway, 0.25)}
+    message = OutboxMessage(key="k1", channel="sms", recipient=NUMBER, subject=None, body=BODY)
+    with pytest.raises(GatewayError, match="unavailable"):
+        gateways["sms"].deliver(message)
+    with pytest.raises(GatewayError, match="cannot deliver"):
+        LogGateway("email").deliver(message)
+    LogGateway("sms").deliver(message)  # accepted
+    with pytest.raises(ValueError, match="SMS_GATEWAY_FAIL_RATE"):
+        default_gateways(environ={"SMS_GATEWAY_FAIL_RATE": "2"})
 
 
 def test_logs_mask_the_recipient_and_omit_the_body(db_url: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -1,19 +1,23 @@
 """8-digit SMS codes through ``services.sms_codes`` on SQLite and PostgreSQL (spec §4 J4/J7, §5.3, §7).
 
-The code is read where the customer gets it — the SMS body queued in the outbox for the demo gateway —
-and every assertion is on the rows: SmsCode, Outbox, Customer.
+The code is read where the customer gets it — the SMS delivered to the demo inbox (the world runs in
+demo mode) — and every assertion is on the rows: SmsCode, Outbox, Customer, and every table at once
+where no code may be readable (PRODUCT.md §12.2).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from secure_phone.adapters.db import read_only, transaction
-from secure_phone.adapters.models import AuditEntry, Customer, Outbox, SmsCode
+from secure_phone.adapters.models import AuditEntry, Customer, DemoMessage, Outbox, SmsCode
+from secure_phone.adapters.notifications import REDACTED, DemoGateway, Dispatcher, LogGateway, unseal
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.domain.sms_code import hash_sms_code
 from secure_phone.services import sms_codes
@@ -25,6 +29,7 @@ from tests.integration.helpers import (
     NEW_E164,
     PAUL,
     World,
+    database_dump,
     world,  # noqa: F401  (fixture)
 )
 
@@ -48,17 +53,41 @@ def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10**8:08d}"
 
 
-def send(world: World, identifier: str, purpose: str = CONFIRM, *, at: datetime | None = None) -> tuple[str, str]:
-    """Issue a code in its own transaction: (SmsCode id, code read from the SMS queued in the outbox)."""
-    now = at or world.clock.now
+def issue(world: World, identifier: str, purpose: str = CONFIRM, *, at: datetime | None = None) -> Outbox:
+    """Issue a code in its own transaction; the one SMS it queued."""
     with transaction(world.url) as s:
         customer = s.get(Customer, world.cid(identifier))
         assert customer is not None
-        row = sms_codes.send_code(s, customer, purpose, now=now)
+        row = sms_codes.send_code(s, customer, purpose, now=at or world.clock.now)
         row_id = row.id
     sms = [o for o in world.outbox() if o.key == f"sms-code:{row_id}"]
     assert len(sms) == 1, "one SMS queued per code"
-    return row_id, code_in(sms[0].body)
+    return sms[0]
+
+
+def send(world: World, identifier: str, purpose: str = CONFIRM, *, at: datetime | None = None) -> tuple[str, str]:
+    """Issue a code in its own transaction: (SmsCode id, code read from the SMS the customer received)."""
+    sms = issue(world, identifier, purpose, at=at)
+    return sms.key.removeprefix("sms-code:"), code_in(world.sms_received(sms.key, at=at))
+
+
+def sealed_text(sms: Outbox) -> str:
+    """The full text of a queued SMS, opened with the server's key (the test holds the environment)."""
+    assert sms.sealed_body is not None
+    return unseal(sms.sealed_body, key=sms.key, channel=sms.channel, recipient=sms.recipient)
+
+
+def readable(world: World, secret: str) -> list[tuple[str, str]]:
+    """Where ``secret`` can be read in a copy of the database: (table, column) of every value showing it.
+
+    On SQLite, the database files themselves are read too (free pages and journals included)."""
+    found = [(table, column) for table, column, value in database_dump(world.url) if secret in value]
+    if world.url.startswith("sqlite:///"):
+        path = world.url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-journal"):
+            if Path(path + suffix).exists() and secret.encode() in Path(path + suffix).read_bytes():
+                found.append((f"file{suffix or ' (main)'}", "bytes"))
+    return found
 
 
 def check(world: World, identifier: str, code: str, purpose: str = CONFIRM, *,
@@ -107,11 +136,59 @@ def test_only_a_keyed_hash_of_the_code_is_stored(world: World) -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", stored.code_hash)
     assert (stored.purpose, stored.failures, stored.used_at, stored.revoked_at) == (CONFIRM, 0, None, None)
     assert stored.issued_at == world.clock.now
-    # Nor anywhere else but the SMS itself (the audit trail, for one).
+    # Nor anywhere else but the SMS itself (the audit trail, for one): in demo mode, the demo inbox.
     with read_only(world.url) as s:
         assert all(code not in e.details for e in s.exec(select(AuditEntry)))
+    assert {(table, column) for table, column, value in database_dump(world.url) if code in value} == {
+        (DemoMessage.__tablename__, "body")}
     sms = code_sms(world, PAUL)
-    assert [(o.channel, o.status) for o in sms] == [("sms", "pending")]
+    assert [(o.channel, o.status) for o in sms] == [("sms", "sent")]  # queued, then delivered to the phone
+
+
+def test_no_copy_of_the_database_shows_the_code_before_or_after_delivery(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An attacker who copied the data folder (not the environment, not the keys folder) reads no code."""
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
+    sms = issue(world, PAUL)
+    text = sealed_text(sms)
+    code = code_in(text)
+    assert row(world, sms.key.removeprefix("sms-code:")).code_hash == hash_sms_code(
+        secret_key(), f"{world.cid(PAUL)}:{CONFIRM}", code)  # the sealed text carries the real code
+
+    # Before delivery: the outbox shows the text with the code redacted.
+    assert sms.body == text.replace(code, REDACTED) and REDACTED in sms.body
+    assert readable(world, code) == []
+
+    dispatcher = Dispatcher(world.url)  # demo mode off: the provider's stand-in, no demo inbox
+    assert {type(g) for g in dispatcher.gateways.values()} == {LogGateway}
+    with caplog.at_level(logging.DEBUG):
+        assert dispatcher.run_once(world.clock.now) == 1
+
+    # After delivery: the seal is gone too, and no demo inbox received a copy.
+    [delivered] = code_sms(world, PAUL)
+    assert (delivered.status, delivered.sealed_body, delivered.body) == ("sent", None, sms.body)
+    with read_only(world.url) as s:
+        assert s.exec(select(DemoMessage)).all() == []
+    assert readable(world, code) == []
+    assert code not in caplog.text and sms.key in caplog.text
+
+
+def test_in_demo_mode_the_demo_inbox_alone_keeps_the_code(world: World) -> None:
+    sms = issue(world, PAUL)
+    code = code_in(sealed_text(sms))
+    assert readable(world, code) == []  # not even in demo mode before delivery
+
+    dispatcher = Dispatcher(world.url)
+    assert {type(g) for g in dispatcher.gateways.values()} == {DemoGateway}
+    assert dispatcher.run_once(world.clock.now) == 1
+
+    with read_only(world.url) as s:
+        [message] = s.exec(select(DemoMessage).where(DemoMessage.outbox_key == sms.key)).all()
+    assert message.body == sealed_text(sms) and message.recipient == "+33678901234"
+    assert {where for where in readable(world, code) if not where[0].startswith("file")} == {
+        (DemoMessage.__tablename__, "body")}
+    assert [s.sealed_body for s in code_sms(world, PAUL)] == [None]
 
 
 # --- checking ---------------------------------------------------------------------------------------

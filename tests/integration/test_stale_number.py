@@ -1,7 +1,7 @@
 """J7: a secure number not confirmed for a year is checked at login (spec §4 J7, §5.3).
 
 Paul Laurent's number was last confirmed 400 days before the seed, Camille's 30 days before. The SMS
-code is read from the SMS queued in the outbox; assertions are on Customer, SmsCode, Outbox, AuditEntry.
+code is read from the SMS as delivered to the demo inbox; assertions are on Customer, SmsCode, Outbox, AuditEntry.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def send(world: World, identifier: str = PAUL) -> str:
     """« Oui, c'est mon numéro »: the code as read in the SMS."""
     cid = world.cid(identifier)
     stale.send_confirmation_code(cid, actor=customer_actor(cid), now=world.clock.now, url=world.url)
-    found = EIGHT_DIGITS.findall(code_sms(world, identifier)[-1].body)
+    found = EIGHT_DIGITS.findall(world.sms_received(code_sms(world, identifier)[-1].key))
     assert len(found) == 1
     return found[0]
 
