@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.journeys import (
-    APPROVAL_TITLE, CODE, SUCCESS, app_login, approval_shown, approve, enter_and_confirm, pick_phone, web_login,
+    APPROVAL_TITLE, CODE, SUCCESS, app_login, approval_shown, approve, enter_and_confirm, login, pick_phone, web_login,
 )
 
 CAMILLE = "1000000001"
@@ -70,9 +70,16 @@ def test_refusal_not_me(desktop: Page, phone: Page) -> None:
     phone.get_by_label("Je ne suis pas à l'origine de cette demande").check()
     phone.get_by_role("button", name="Refuser la demande").click()
     expect(phone.get_by_role("heading", name=re.compile("Votre conseiller est alerté"))).to_be_visible()
-    expect(desktop.get_by_role("heading", name=re.compile("refusée sur votre smartphone"))).to_be_visible(timeout=5000)
-    desktop.get_by_role("button", name="Retour à mes coordonnées").click()
-    expect(desktop.get_by_text("06 •• •• •• 78")).to_be_visible()
+    expect(phone.get_by_role("heading", name=re.compile("vos autres sessions ont été fermées"))).to_be_visible()
+    # The session that asked for the change is a fraudster's: it ends, and the page says why (§12.2).
+    expect(desktop.get_by_role("alert")).to_contain_text("Je ne suis pas à l'origine de cette demande",
+                                                         timeout=5000)
+    expect(desktop.get_by_label("Identifiant")).to_be_visible()
+    # Logging in again, no change can be started online until an advisor clears it.
+    login(desktop, CAMILLE)
+    expect(desktop.get_by_role("heading", name="Mes coordonnées")).to_be_visible()
+    expect(desktop.get_by_text("Les changements en ligne sont suspendus")).to_be_visible()
+    expect(desktop.get_by_role("button", name=re.compile("^Modifier"))).to_have_count(0)
 
 
 def test_refusal_changed_mind(desktop: Page, phone: Page) -> None:

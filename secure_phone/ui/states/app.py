@@ -180,7 +180,9 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         return focus_title()
 
     def _home(self, principal: Principal, landing: bool = False) -> None:
-        view = devices.device_view(principal.device_id)
+        # The session's phone; when the login refused this browser's phone (another customer's), that phone
+        # as it is, to say so (« Sécur'Pass n'est pas activé sur ce smartphone »).
+        view = devices.device_view(principal.device_id) or devices.device_view(self.device_id)
         self.device_enrolled = view is not None and view.enrolled
         self.device_mine = self.device_enrolled and view is not None and view.customer_id == principal.id
         if not self.device_mine:
