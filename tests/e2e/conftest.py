@@ -11,7 +11,9 @@ database is then the one that server uses, ``E2E_DB_URL``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,17 +61,13 @@ def _wait_healthy(base_url: str, process: subprocess.Popen | None, log: Path) ->
     raise RuntimeError(f"server not healthy after {STARTUP_SECONDS}s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """The app under test: its base URL and database URL."""
-    if os.environ.get("E2E_BASE_URL"):
-        yield {"base_url": os.environ["E2E_BASE_URL"].rstrip("/"), "db_url": os.environ["E2E_DB_URL"]}
-        return
-    data = tmp_path_factory.mktemp("e2e-data")
+@contextlib.contextmanager
+def _serve(data: Path, root: Path = ROOT, demo: bool = True) -> Iterator[dict]:
+    """Run ``scripts/serve`` of ``root`` on a free port with its own database, in the suite's mode."""
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "SECURE_PHONE_DATA_DIR": str(data),
            "SECURE_PHONE_SECRET": SECRET, "SECURE_PHONE_SERVICE_TOKEN": "e2e-service-token-not-for-production-0123456789",
-           "SECURE_PHONE_DEMO": os.environ.get("SECURE_PHONE_DEMO", "1"),  # the tests read the demo inboxes
+           "SECURE_PHONE_DEMO": "1" if demo else "0",  # the tests read the demo inboxes
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
     env.pop("REFLEX_REDIS_URL", None)
     bun = ROOT / ".tools" / "node_modules" / ".bin"
@@ -82,7 +80,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         pg_database = f"secure_phone_e2e_{port}"
         _admin(f'CREATE DATABASE "{pg_database}"')
         db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_database
-        env.update(REFLEX_REDIS_URL=REDIS_URL, SECURE_PHONE_WORKERS=str(SCALE_OUT_WORKERS))
+        # Each server its own Redis database: the demo-off server's states never meet the main one's.
+        redis_url = REDIS_URL.rsplit("/", 1)[0] + f"/{0 if demo else 1}"
+        env.update(REFLEX_REDIS_URL=redis_url, SECURE_PHONE_WORKERS=str(SCALE_OUT_WORKERS))
     else:
         db_url = f"sqlite:///{data / 'e2e.db'}"
     env["REFLEX_DB_URL"] = db_url
@@ -91,7 +91,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     migrate(db_url)
     log = data / "server.log"
     with log.open("w") as out:
-        process = subprocess.Popen([str(ROOT / "scripts" / "serve")], cwd=ROOT, env=env, stdout=out,
+        process = subprocess.Popen([str(root / "scripts" / "serve")], cwd=root, env=env, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -104,6 +104,37 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         database.get_engine(db_url).dispose()
         if pg_database:
             _admin(f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The app under test (demo mode): its base URL and database URL."""
+    if os.environ.get("E2E_BASE_URL"):
+        yield {"base_url": os.environ["E2E_BASE_URL"].rstrip("/"), "db_url": os.environ["E2E_DB_URL"]}
+        return
+    with _serve(tmp_path_factory.mktemp("e2e-data")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def demo_off_server(server: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The same app with ``SECURE_PHONE_DEMO=0`` (PRODUCT.md §12.1), served from a copy of the checkout:
+    its pages are built without the demo surfaces, and the build must not replace the main server's.
+    (``server`` first: its build, copied, saves the copy's frontend install.)"""
+    copy = tmp_path_factory.mktemp("demo-off") / "app"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        source, target = ROOT / name, copy / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    for tool in (".venv", ".tools"):
+        (copy / tool).symlink_to(ROOT / tool)
+    if (ROOT / ".web").exists():
+        shutil.copytree(ROOT / ".web", copy / ".web", symlinks=True,
+                        ignore=shutil.ignore_patterns("backend", ".states"))
+    with _serve(tmp_path_factory.mktemp("demo-off-data"), root=copy, demo=False) as running:
+        yield running
 
 
 def _stop(process: subprocess.Popen) -> None:
