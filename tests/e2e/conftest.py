@@ -69,6 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "SECURE_PHONE_DATA_DIR": str(data),
            "SECURE_PHONE_SECRET": SECRET, "SECURE_PHONE_SERVICE_TOKEN": "e2e-service-token",
+           "SECURE_PHONE_AUDIT_CHECKPOINTS": str(tmp_path_factory.mktemp("e2e-keys") / "audit-checkpoints.jsonl"),
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
     env.pop("REFLEX_REDIS_URL", None)
     bun = ROOT / ".tools" / "node_modules" / ".bin"
