@@ -314,7 +314,7 @@ def _signing_key() -> Ed25519PrivateKey:
 
 
 def public_key() -> Ed25519PublicKey:
-    """The key that verifies the checkpoints (it can be handed to an auditor)."""
+    """The key that verifies the checkpoints (the private one is needed only to sign them)."""
     return _signing_key().public_key()
 
 
@@ -413,12 +413,11 @@ def checkpoint(url: str | None = None, *, now: datetime, actor: Actor = SYSTEM,
 
 @dataclass
 class _File:
-    """The checkpoint file as read so far: the lines that verify, by the entry they name."""
+    """The checkpoint file as read so far (how many lines, the first that does not verify, where to go on)."""
 
     path: Path
     key: Ed25519PublicKey
     exists: bool = False
-    by_id: dict[int, list[Checkpoint]] | None = None
     lines: int = 0
     bad_line: int | None = None
     offset: int = 0
