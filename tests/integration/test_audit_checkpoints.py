@@ -515,23 +515,47 @@ def test_a_checkpoint_written_between_reading_the_file_and_the_database_is_no_fa
 # --- the dispatcher's periodic checkpoints -----------------------------------------------------------
 
 
-def test_the_dispatcher_writes_a_checkpoint_when_entries_were_added(world: World, checkpoint_file: Path) -> None:
+async def until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait (polling) until ``condition()`` holds; the passes' timing is the machine's."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def lines_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_the_dispatcher_writes_a_checkpoint_when_entries_were_added(world: World, checkpoint_file: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from secure_phone.services import audit
+
+    passes: list[object] = []
+    real = checkpoint
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        passes.append(None)
+        return real(*args, **kwargs)
+
     async def scenario() -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(write_checkpoints(stop, world.url, interval=0.05))
-        await asyncio.sleep(0.3)  # several passes over an empty trail: nothing to sign
+        task = asyncio.create_task(write_checkpoints(stop, world.url, interval=0.02))
+        await until(lambda: len(passes) >= 3)  # passes over an empty trail: nothing to sign
         assert not checkpoint_file.exists()
-        await asyncio.to_thread(trail, world, 2)
-        await asyncio.sleep(0.3)  # one checkpoint, then passes with nothing new
-        assert len(checkpoint_file.read_text().splitlines()) == 1
+        await asyncio.to_thread(trail, world, 1)
+        await until(lambda: len(lines_of(checkpoint_file)) == 1)
+        seen = len(passes)
+        await until(lambda: len(passes) >= seen + 3)  # passes with nothing new: nothing more
+        assert len(lines_of(checkpoint_file)) == 1
         await asyncio.to_thread(trail, world, 1, NOW + timedelta(hours=1))
-        stop.set()  # the way out signs what came since
-        await asyncio.wait_for(task, 10)
+        stop.set()  # the way out signs what came since (if no pass did)
+        await asyncio.wait_for(task, 20)
 
+    monkeypatch.setattr(audit, "checkpoint", counted)  # the task imports it at its start
     asyncio.run(scenario())
-    lines = [json.loads(line) for line in checkpoint_file.read_text().splitlines()]
     recorded = [e for e in world.audit() if e.action != "audit_checkpoint"]
-    assert [c["id"] for c in lines] == [recorded[1].id, recorded[2].id]
+    assert [c["id"] for c in lines_of(checkpoint_file)] == [recorded[0].id, recorded[1].id]
     with read_only(world.url) as s:
         assert check_trail(s, checkpoint_file).intact
 
@@ -544,18 +568,17 @@ def test_the_dispatcher_logs_a_failed_checkpoint_without_data_and_retries(
 
     async def scenario() -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(write_checkpoints(stop, world.url, interval=0.05))
-        await asyncio.sleep(0.3)
-        folder.mkdir()  # the folder is back: the next pass writes
-        await asyncio.sleep(0.3)
+        task = asyncio.create_task(write_checkpoints(stop, world.url, interval=0.02))
+        await until(lambda: len(caplog.records) >= 2)  # failed, and tried again
+        folder.mkdir()  # the folder is back: a later pass writes
+        await until(lambda: len(lines_of(folder / "checkpoints.jsonl")) == 1)
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 20)
 
     with caplog.at_level(logging.ERROR, logger="secure_phone.dispatcher"):
         asyncio.run(scenario())
-    failures = [r.getMessage() for r in caplog.records]
-    assert failures and set(failures) == {"audit checkpoint failed (FileNotFoundError); retrying"}
-    assert len((folder / "checkpoints.jsonl").read_text().splitlines()) == 1
+    assert {r.getMessage() for r in caplog.records} == {"audit checkpoint failed (FileNotFoundError); retrying"}
+    assert len(lines_of(folder / "checkpoints.jsonl")) == 1
     assert [e.action for e in world.audit()].count("audit_checkpoint") == 1
 
 
