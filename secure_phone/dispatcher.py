@@ -8,7 +8,8 @@ demo inboxes with ``SECURE_PHONE_DEMO=1``, log-only stand-ins for the providers 
 pass in progress and exits. Several may run at once. It opens the sealed bodies of the messages that
 carry a code with a key derived from the server secret, so it needs the app's ``SECURE_PHONE_SECRET``
 (or ``SECURE_PHONE_SECRET_FILE``). One log line per delivery, with the outbox key and a masked
-recipient — never the body, the full number or the database URL.
+recipient — never the body, the full number or the database URL. It also finishes the changes still
+waiting for MySys, and signs a checkpoint of the audit trail every minute.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from secure_phone.adapters import db
+from secure_phone.settings import ConfigurationError, check_startup
 from secure_phone.adapters.notifications import Dispatcher, listen_for_outbox
 
 logger = logging.getLogger(__name__)
 REPAIR_INTERVAL = 2.0
+CHECKPOINT_INTERVAL = 60.0
 
 
 async def repair_changes(stop: asyncio.Event, interval: float = REPAIR_INTERVAL) -> None:
@@ -44,9 +47,30 @@ async def repair_changes(stop: asyncio.Event, interval: float = REPAIR_INTERVAL)
             pass
 
 
+async def write_checkpoints(stop: asyncio.Event, url: str | None = None, interval: float = CHECKPOINT_INTERVAL) -> None:
+    """Sign a checkpoint of the audit trail every ``interval`` when entries were added since the last
+    one, and a last one on the way out (``services.audit.checkpoint``: under the head row's lock, so
+    that several dispatchers never interleave). A failure is logged by its type only and retried at
+    the next pass."""
+    from secure_phone.services.audit import checkpoint
+
+    while True:
+        try:
+            await asyncio.to_thread(checkpoint, url, now=datetime.now(timezone.utc), only_if_new=True)
+        except Exception as exc:  # database or file unavailable: no data in the log, retry later
+            logger.error("audit checkpoint failed (%s); retrying", type(exc).__name__)
+        if stop.is_set():
+            return
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except asyncio.TimeoutError:
+            pass
+
+
 async def run_background(stop: asyncio.Event, dispatcher: Dispatcher, poll_interval: float = 0.5) -> None:
-    """Deliver notifications and repair pending changes until ``stop`` is set."""
-    await asyncio.gather(dispatcher.run_forever(stop, poll_interval=poll_interval), repair_changes(stop))
+    """Deliver notifications, repair pending changes and checkpoint the audit trail until ``stop`` is set."""
+    await asyncio.gather(dispatcher.run_forever(stop, poll_interval=poll_interval), repair_changes(stop),
+                         write_checkpoints(stop, dispatcher.url))
 
 
 async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
@@ -81,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.poll_interval <= 0:
         parser.error("--poll-interval must be positive")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        check_startup()  # the scale-out mode refuses to run without the shared server secret
+    except ConfigurationError as error:
+        parser.exit(2, f"{parser.prog}: {error}\n")
     asyncio.run(serve(Dispatcher(), args.poll_interval))
 
 

@@ -13,14 +13,14 @@ from secure_phone.adapters.db import get_engine
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def migrate(url: str | None = None) -> None:
-    """Apply every pending migration to ``url`` (default: the app's database)."""
+def migrate(url: str | None = None, revision: str = "head") -> None:
+    """Apply every pending migration to ``url`` (default: the app's database), up to ``revision``."""
     config = alembic.config.Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "alembic"))
     script = alembic.script.ScriptDirectory.from_config(config)
 
     def upgrade(rev, _context):  # type: ignore[no-untyped-def]
-        return script._upgrade_revs("head", rev)
+        return script._upgrade_revs(revision, rev)
 
     with get_engine(url).connect() as connection:
         with EnvironmentContext(config, script, fn=upgrade) as env:

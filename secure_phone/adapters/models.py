@@ -289,7 +289,7 @@ class LiveSubscription(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Append-only audit trail; each entry's hash covers the previous one."""
+    """Append-only audit trail; each entry's hash is a keyed MAC that covers the previous one (services.audit)."""
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _dt(index=True)
@@ -308,7 +308,7 @@ class AuditEntry(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    """Single row holding the last hash: locking it serialises appends to the chain."""
+    """Row 1 holds the last hash (locking it serialises appends and checkpoints); row 2 the purge anchor."""
 
     id: int = Field(default=1, primary_key=True)
     last_hash: str

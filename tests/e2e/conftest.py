@@ -68,6 +68,7 @@ def _serve(data: Path, root: Path = ROOT, demo: bool = True) -> Iterator[dict]:
     env = {**os.environ, "PORT": str(port), "SECURE_PHONE_DATA_DIR": str(data),
            "SECURE_PHONE_SECRET": SECRET, "SECURE_PHONE_SERVICE_TOKEN": "e2e-service-token-not-for-production-0123456789",
            "SECURE_PHONE_DEMO": "1" if demo else "0",  # the tests read the demo inboxes
+           "SECURE_PHONE_AUDIT_CHECKPOINTS": str(data.parent / f"{data.name}-audit-checkpoints.jsonl"),
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
     env.pop("REFLEX_REDIS_URL", None)
     bun = ROOT / ".tools" / "node_modules" / ".bin"

@@ -1,12 +1,14 @@
 """A real, migrated database for each test: SQLite always, PostgreSQL when reachable.
 
-Each test gets an empty schema (tables truncated), so tests are independent.
+Each test gets an empty schema (tables truncated), so tests are independent, and an audit checkpoint
+file of its own (``checkpoint_file``: ``SECURE_PHONE_AUDIT_CHECKPOINTS`` in a temporary folder).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy
@@ -57,3 +59,11 @@ def db_url(migrated_url: str) -> Iterator[str]:
             for table in tables:
                 conn.exec_driver_sql(f'DELETE FROM "{table}"')
     yield migrated_url
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where this test's audit checkpoints go (not written until a checkpoint is)."""
+    path = tmp_path / "audit-checkpoints.jsonl"
+    monkeypatch.setenv("SECURE_PHONE_AUDIT_CHECKPOINTS", str(path))
+    return path

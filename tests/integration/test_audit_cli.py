@@ -60,6 +60,14 @@ def cli(*args: str) -> int:
     return audit_cli.main(list(args))
 
 
+def intact(entries: int, file: Path, checkpoints: int = 0, newest: int | None = None) -> str:
+    """What ``verify`` prints for an intact trail (with ``checkpoints`` signed lines in ``file``)."""
+    if checkpoints == 0:
+        return f"audit chain intact: {entries} entries; no checkpoint written yet ({file})"
+    plural = "checkpoint" if checkpoints == 1 else "checkpoints"
+    return f"audit chain intact: {entries} entries; {checkpoints} signed {plural} verified, the newest at entry #{newest} ({file})"
+
+
 def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REFLEX_DB_URL": url}
     return subprocess.run([sys.executable, "-m", "secure_phone.audit_cli", *args], cwd=ROOT, env=env,
@@ -88,17 +96,17 @@ def anchor(url: str) -> str | None:
 # --- verify -----------------------------------------------------------------------------------
 
 
-def test_verify_an_intact_chain(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_an_intact_chain(world: World, checkpoint_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     entries = demo_trail(world)
 
     assert cli("--db-url", world.url, "verify") == 0
-    assert capsys.readouterr().out.strip() == f"audit chain intact: {len(entries)} entries"
+    assert capsys.readouterr().out.strip() == intact(len(entries), checkpoint_file)
 
 
-def test_verify_an_empty_trail(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_an_empty_trail(world: World, checkpoint_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert world.audit() == []
     assert cli("--db-url", world.url, "verify") == 0
-    assert capsys.readouterr().out.strip() == "audit chain intact: 0 entries"
+    assert capsys.readouterr().out.strip() == intact(0, checkpoint_file)
 
 
 def test_verify_names_the_altered_entry(world: World, capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,20 +129,20 @@ def test_verify_reports_entries_removed_at_the_end(world: World, capsys: pytest.
         f"audit chain broken: entries removed at the end of the chain (last entry left: #{entries[-2].id})")
 
 
-def test_verify_uses_reflex_db_url(world: World, monkeypatch: pytest.MonkeyPatch,
+def test_verify_uses_reflex_db_url(world: World, checkpoint_file: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     entries = demo_trail(world)
     monkeypatch.setenv("REFLEX_DB_URL", world.url)
 
     assert cli("verify") == 0
-    assert capsys.readouterr().out.strip() == f"audit chain intact: {len(entries)} entries"
+    assert capsys.readouterr().out.strip() == intact(len(entries), checkpoint_file)
 
 
-def test_subprocess_verify_intact_then_broken(world: World) -> None:
+def test_subprocess_verify_intact_then_broken(world: World, checkpoint_file: Path) -> None:
     entries = demo_trail(world)
 
     done = run_cli(world.url, "verify")
-    assert (done.returncode, done.stdout.strip()) == (0, f"audit chain intact: {len(entries)} entries"), done.stderr
+    assert (done.returncode, done.stdout.strip()) == (0, intact(len(entries), checkpoint_file)), done.stderr
 
     tamper_details(world.url, entries[2].id)  # type: ignore[arg-type]
     done = run_cli(world.url, "verify")
@@ -146,7 +154,8 @@ def test_subprocess_verify_intact_then_broken(world: World) -> None:
 # --- purge ------------------------------------------------------------------------------------
 
 
-def test_purge_removes_only_entries_older_than_twelve_months(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+def test_purge_removes_only_entries_older_than_twelve_months(world: World, checkpoint_file: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     entries = demo_trail(world)
 
     assert cli("--db-url", world.url, "purge", "--now", NOW.isoformat()) == 0
@@ -154,6 +163,9 @@ def test_purge_removes_only_entries_older_than_twelve_months(world: World, capsy
         f"audit purge: {PAST_RETENTION} entries removed (recorded before {CUTOFF.isoformat()}, retention 365 days)")
 
     after = world.audit()
+    # Then a checkpoint is signed, and recorded.
+    signed = after.pop()
+    assert (signed.action, json.loads(signed.details)) == ("audit_checkpoint", {"id": after[-1].id, "hash": after[-1].hash})
     kept = entries[PAST_RETENTION:]
     assert [e.id for e in after[:-1]] == [e.id for e in kept]
     assert all(e.at >= CUTOFF for e in after)
@@ -167,7 +179,7 @@ def test_purge_removes_only_entries_older_than_twelve_months(world: World, capsy
     assert anchor(world.url) == kept[0].prev_hash == entries[PAST_RETENTION - 1].hash
 
     assert cli("--db-url", world.url, "verify") == 0
-    assert capsys.readouterr().out.strip() == f"audit chain intact: {len(kept) + 1} entries"
+    assert capsys.readouterr().out.strip() == intact(len(kept) + 2, checkpoint_file, 1, purged.id)
 
 
 def test_purge_with_nothing_to_remove_anchors_at_genesis(world: World, capsys: pytest.CaptureFixture[str]) -> None:
@@ -176,14 +188,14 @@ def test_purge_with_nothing_to_remove_anchors_at_genesis(world: World, capsys: p
     assert cli("--db-url", world.url, "purge", "--now", NOW.isoformat()) == 0
     assert capsys.readouterr().out.startswith("audit purge: 0 entries removed")
     assert anchor(world.url) == GENESIS
-    assert [e.id for e in world.audit()[:-1]] == [e.id for e in entries]
+    assert [e.id for e in world.audit()[:-2]] == [e.id for e in entries]
     assert cli("--db-url", world.url, "verify") == 0
 
 
 def test_purge_on_an_empty_trail(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli("--db-url", world.url, "purge", "--now", NOW.isoformat()) == 0
     assert capsys.readouterr().out.startswith("audit purge: 0 entries removed")
-    assert [e.action for e in world.audit()] == ["audit_purged"]
+    assert [e.action for e in world.audit()] == ["audit_purged", "audit_checkpoint"]
     assert cli("--db-url", world.url, "verify") == 0
 
 
@@ -217,26 +229,28 @@ def test_repeated_purges_keep_a_verifiable_chain(world: World, capsys: pytest.Ca
 
     much_later = NOW + timedelta(days=800)  # everything is past retention, the purges' entries too
     assert cli("--db-url", world.url, "purge", "--now", much_later.isoformat()) == 0
-    assert [e.action for e in world.audit()] == ["audit_purged"]
+    assert [e.action for e in world.audit()] == ["audit_purged", "audit_checkpoint"]
     assert chain_ok(world)
+    assert cli("--db-url", world.url, "verify") == 0  # the checkpoints of purged entries included
 
 
-def test_subprocess_purge(world: World) -> None:
+def test_subprocess_purge(world: World, checkpoint_file: Path) -> None:
     demo_trail(world)
 
     done = run_cli(world.url, "purge", "--now", NOW.isoformat())
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"audit purge: {PAST_RETENTION} entries removed")
     done = run_cli(world.url, "verify")
-    kept = len(AGES) - PAST_RETENTION + 1  # with the purge's own entry
-    assert (done.returncode, done.stdout.strip()) == (0, f"audit chain intact: {kept} entries")
+    kept = len(AGES) - PAST_RETENTION + 2  # with the purge's own entry and its checkpoint's
+    purged = world.audit(action="audit_purged")[-1]
+    assert (done.returncode, done.stdout.strip()) == (0, intact(kept, checkpoint_file, 1, purged.id))
 
 
 def test_purge_without_now_uses_the_current_time(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     demo_trail(world, [timedelta(days=1)])  # T0 (2025) + 1 day ago: long past retention today
     assert cli("--db-url", world.url, "purge") == 0
     assert capsys.readouterr().out.startswith("audit purge: 1 entry removed")
-    purged = world.audit()[-1]
+    purged = world.audit()[-2]
     assert purged.action == "audit_purged"
     assert abs(purged.at - datetime.now(timezone.utc)) < timedelta(minutes=5)
 
