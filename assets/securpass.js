@@ -117,28 +117,43 @@
     }
   }
 
+  /* Sign `text` (UTF-8) with whichever kind of key this phone holds. */
+  async function sign(text) {
+    const entry = await withStore("readonly", (s) => s.get(SLOT));
+    const data = new TextEncoder().encode(text);
+    if (entry && entry.privateKey) {
+      if (!(window.isSecureContext && window.crypto && crypto.subtle)) return { ok: false, error: "unsupported" };
+      const sig = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, entry.privateKey, data);
+      return { ok: true, signature: b64url(sig) };
+    }
+    if (entry && entry.secretKey) {
+      const p256 = await noble();
+      if (!p256) return { ok: false, error: "not loaded" };
+      // prehash: SHA-256 of the message; lowS and compact (64-byte r||s) are the defaults.
+      const sig = p256.sign(data, entry.secretKey, { prehash: true });
+      if (sig.length !== 64) return { ok: false, error: "bad signature" };
+      return { ok: true, signature: b64url(sig) };
+    }
+    return { ok: false, error: "no key" };
+  }
+
   /* Sign exactly the text shown in the element #securpass-challenge (plus an optional suffix,
-   * such as the refusal reason), with whichever kind of key this phone holds. */
+   * such as the refusal reason): what the customer approves is what the phone signs. */
   async function signShown(suffix) {
     try {
       const shown = document.getElementById("securpass-challenge");
       if (!shown) return { ok: false, error: "nothing shown" };
-      const entry = await withStore("readonly", (s) => s.get(SLOT));
-      const data = new TextEncoder().encode(shown.textContent + (suffix || ""));
-      if (entry && entry.privateKey) {
-        if (!(window.isSecureContext && window.crypto && crypto.subtle)) return { ok: false, error: "unsupported" };
-        const sig = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, entry.privateKey, data);
-        return { ok: true, signature: b64url(sig) };
-      }
-      if (entry && entry.secretKey) {
-        const p256 = await noble();
-        if (!p256) return { ok: false, error: "not loaded" };
-        // prehash: SHA-256 of the message; lowS and compact (64-byte r||s) are the defaults.
-        const sig = p256.sign(data, entry.secretKey, { prehash: true });
-        if (sig.length !== 64) return { ok: false, error: "bad signature" };
-        return { ok: true, signature: b64url(sig) };
-      }
-      return { ok: false, error: "no key" };
+      return await sign(shown.textContent + (suffix || ""));
+    } catch (e) {
+      return failure(e);
+    }
+  }
+
+  /* Sign a text the server gave (the login on this phone: the server checks the phone holds its key). */
+  async function signText(text) {
+    try {
+      if (typeof text !== "string" || !text) return { ok: false, error: "nothing to sign" };
+      return await sign(text);
     } catch (e) {
       return failure(e);
     }
@@ -153,7 +168,7 @@
     }
   }
 
-  window.SecurPass = { supported, mode, createKey, hasKey, signShown, forget };
+  window.SecurPass = { supported, mode, createKey, hasKey, signShown, signText, forget };
 
   /* Countdowns: every element with data-countdown-until (epoch ms) shows the time left as m:ss. */
   function tick() {

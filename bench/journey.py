@@ -59,6 +59,10 @@ async def j1(host: str, port: int, customer: dict, record, think: float = 1.0, k
         await step("phone.key_made", phone.event(f"{APP}.phone_key_made", {"result": {"ok": True, "jwk": phone_key.jwk}}))
         await step("phone.login", phone.event(f"{APP}.app_login",
                                                {"form": {"identifier": customer["identifier"], "password": PASSWORD}}))
+        # The phone signs the login (unseen) so that the session is this phone's.
+        challenge = phone.var(APP, "login_challenge")
+        await step("phone.login_signed", phone.event(f"{APP}.app_login_signed",
+                                                      {"result": {"ok": True, "signature": phone_key.sign(challenge)}}))
         if not phone.var(APP, "logged_in"):
             raise RuntimeError(f"phone login refused: {phone.var(APP, 'login_error')} {phone.var(APP, 'picker_error')}")
         # (2) the web tab: login, « Mes coordonnées », new number, confirmation.

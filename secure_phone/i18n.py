@@ -605,6 +605,16 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Operation recorded: a second advisor of the agency must validate it.",
     ),
     "adv.op.not_applicable": ("Cette opération ne s'applique pas à ce client.", "This operation does not apply to this customer."),
+    "adv.op.already_pending": (
+        "Cette opération attend déjà la validation d'un second conseiller.",
+        "This operation is already waiting for a second advisor's validation.",
+    ),
+    "adv.op.stale": (
+        "La situation du client a changé depuis cette demande (un nouveau blocage ou un nouveau gel) : "
+        "vérifiez-la à nouveau en agence.",
+        "The customer's situation has changed since this request (a new block or a new freeze): check it again "
+        "in the branch.",
+    ),
     "adv.sessions.live": ("Sessions ouvertes du client :", "Customer's open sessions:"),
     "adv.sessions.end": ("Fermer toutes les sessions du client", "Close all the customer's sessions"),
     "adv.sessions.ended": ("Les sessions du client sont fermées.", "The customer's sessions are closed."),

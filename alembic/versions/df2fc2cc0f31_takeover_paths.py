@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('document_number_masked', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('document_number_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('risk_signals', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('subject_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=False),
     sa.Column('decided_at', sa.DateTime(), nullable=True),
@@ -64,9 +65,11 @@ def upgrade() -> None:
 
     with op.batch_alter_table('changerequest', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(sa.Column('approved_session_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
         batch_op.create_index(batch_op.f('ix_changerequest_old_e164'), ['old_e164'], unique=False)
 
     with op.batch_alter_table('customer', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('securpass_blocked_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('frozen_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('frozen_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
 
@@ -101,9 +104,11 @@ def downgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_column('frozen_reason')
         batch_op.drop_column('frozen_at')
+        batch_op.drop_column('securpass_blocked_at')
 
     with op.batch_alter_table('changerequest', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_changerequest_old_e164'))
+        batch_op.drop_column('approved_session_id')
         batch_op.drop_column('session_id')
 
     with op.batch_alter_table('sessionticket', schema=None) as batch_op:

@@ -88,6 +88,7 @@ class Customer(SQLModel, table=True):
     securpass_status: str = "none"  # domain.SecurPassStatus
     securpass_wrong_codes: int = 0
     securpass_moved_at: datetime | None = _dt(nullable=True)
+    securpass_blocked_at: datetime | None = _dt(nullable=True)
     # « Je ne suis pas à l'origine de cette demande »: online changes (number, Sécur'Pass move) are
     # frozen until an advisor clears it (§12.2).
     frozen_at: datetime | None = _dt(nullable=True)
@@ -176,6 +177,7 @@ class ChangeRequest(SQLModel, table=True):
     validator_id: int | None = Field(default=None, foreign_key="advisor.id")  # the second advisor, if required
     risk_signals: str | None = None  # JSON list: the signals that required a second advisor
     session_id: str | None = None  # the login session that asked for it (it goes on after the change)
+    approved_session_id: str | None = None  # the phone's session that approved it (it goes on too)
 
 
 class AdvisorOperation(SQLModel, table=True):
@@ -192,6 +194,9 @@ class AdvisorOperation(SQLModel, table=True):
     document_number_masked: str
     document_number_hash: str
     risk_signals: str | None = None  # JSON list
+    # When the freeze or the block this operation answers began: a later one is another matter, which this
+    # operation (and its identity check) cannot clear.
+    subject_at: datetime | None = _dt(nullable=True)
     created_at: datetime = _dt()
     expires_at: datetime = _dt()
     decided_at: datetime | None = _dt(nullable=True)

@@ -108,7 +108,8 @@ def _event_signals(event: Event) -> set[RiskSignal]:
         found.add(RiskSignal.NUMBER_SHARED)
     if action == "number_claimed_by_other":  # another customer typed this customer's (current or recent) number
         found.add(RiskSignal.NUMBER_SHARED)
-    if action == "securpass_move" and outcome == "refused" and details.get("problem") == "recent_number_change":
+    if action == "securpass_move" and outcome == "refused" and (
+            details.get("problem") == "recent_number_change" or details.get("after_change")):
         found.add(RiskSignal.SECURPASS_MOVE_REFUSED)
     if action == "not_my_number" or (action == "contact_requested" and details.get("reason") == "not_my_number"):
         found.add(RiskSignal.NOT_MY_NUMBER)

@@ -109,6 +109,15 @@ def activation_text(*, lang: str, customer_name: str, device_id: str, reference:
     return _ACTIVATION_TEMPLATES[lang].format(**fields)
 
 
+def login_text(*, device_id: str, nonce: str) -> str:
+    """What the app's phone signs, unseen, when the customer logs in on it: the session is then this phone's
+    (its approvals, J4 on it) — a device id alone would let anyone claim the phone."""
+    for name, value in (("device_id", device_id), ("nonce", nonce)):
+        if not value.isprintable():
+            raise ValueError(f"{name} contains a control character or a line break")
+    return f"Connexion Ma Banque\nSmartphone : {device_id}\nReference : {nonce}"
+
+
 # --- Device signatures (ECDSA P-256, SHA-256, WebCrypto's r‖s format) ----------------------
 
 def _b64url_decode(text: object) -> bytes:

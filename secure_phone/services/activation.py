@@ -56,10 +56,16 @@ class ActivationStart:
     masked_number: str
 
 
-def _new_device(session: Session, device_id: str | None) -> Device:
+def _new_device(session: Session, device_id: str | None, customer: Customer, actor: Actor, action: str,
+                now: datetime) -> Device:
+    """The new phone of a J4; refused (and audited) for an enrolled, revoked, unknown or keyless one."""
     device_id = key(device_id)
     device = session.get(Device, device_id) if device_id else None
-    if device is None or device.status != "unenrolled" or not device.public_jwk:
+    if device is None or device.status != "unenrolled" or not device.public_jwk \
+            or device.customer_id not in (None, customer.id):
+        record(session, actor, action, "refused", now=now, customer_id=customer.id, device=device_id or None,
+               problem="activation.not_possible")
+        session.commit()
         raise ActivationError("activation.not_possible")
     return device
 
@@ -77,13 +83,20 @@ def _refusal(customer: Customer, now: datetime, policy: Policy) -> MoveRefusal |
                                   number_changed_at=customer.number_changed_at, now=now, policy=policy)
 
 
+def _right_after_a_change(customer: Customer, now: datetime, policy: Policy) -> bool:
+    return customer.number_changed_at is not None \
+        and now - customer.number_changed_at < policy.securpass_move_lock_after_change
+
+
 def _refuse(session: Session, customer: Customer, refusal: MoveRefusal, device_id: str | None, actor: Actor,
             now: datetime, policy: Policy) -> None:
-    """Record a refused move; right after a change of number, tell the previous number and the email."""
+    """Record a refused move. Right after a change of number — whatever reason is shown first (a freeze,
+    a block) — the previous number and the email are told, and the advisor sees the signal."""
+    after_change = _right_after_a_change(customer, now, policy)
     record(session, actor, "securpass_move", "refused", now=now, customer_id=customer.id, device=device_id,
-           problem=refusal.value)
-    if refusal is MoveRefusal.RECENT_NUMBER_CHANGE:
-        _notify_refused_move(session, customer, device_id, now, policy)
+           problem=refusal.value, after_change=after_change or None)
+    if after_change:
+        _notify_refused_move(session, customer, device_id, now)
 
 
 def move_refusal(customer_id: int, *, now: datetime, policy: Policy = DEFAULT_POLICY,
@@ -122,7 +135,7 @@ def send_activation_code(
             _refuse(session, customer, refusal, key(device_id) or None, actor, now, policy)
             session.commit()
             raise ActivationError(REFUSAL_CODES[refusal])
-        device = _new_device(session, device_id)
+        device = _new_device(session, device_id, customer, actor, "activation_code_sent", now)
         try:
             send_code(session, customer, PURPOSE, now=now, device_id=device.id, policy=policy)
         except SmsCodeError as error:
@@ -172,7 +185,7 @@ def activate(
             _refuse(session, customer, refusal, key(device_id) or None, actor, now, policy)
             session.commit()
             raise ActivationError(REFUSAL_CODES[refusal])
-        device = _new_device(session, device_id)
+        device = _new_device(session, device_id, customer, actor, "activation", now)
         code_row = _latest_code(session, customer_id, device.id)
         text = activation_text(lang=i18n.normalize_lang(lang), customer_name=display_name(customer),
                                device_id=device.id, reference=code_row.id) if code_row else ""
@@ -234,27 +247,27 @@ def _notify(session: Session, customer: Customer, device: Device, now: datetime)
         )
 
 
-def _previous_number(session: Session, customer: Customer) -> str | None:
-    """The number the customer's last completed change replaced."""
+def _last_change(session: Session, customer: Customer) -> ChangeRequest | None:
+    """The customer's last completed change (its ``old_e164`` is the previous number)."""
     return session.exec(
-        select(ChangeRequest.old_e164).where(ChangeRequest.customer_id == customer.id,
-                                             ChangeRequest.status == Status.COMPLETED.value)
+        select(ChangeRequest).where(ChangeRequest.customer_id == customer.id,
+                                    ChangeRequest.status == Status.COMPLETED.value)
         .order_by(ChangeRequest.completed_at.desc())  # type: ignore[union-attr]
     ).first()
 
 
-def _notify_refused_move(session: Session, customer: Customer, device_id: str | None, now: datetime,
-                         policy: Policy) -> None:
+def _notify_refused_move(session: Session, customer: Customer, device_id: str | None, now: datetime) -> None:
     """Tell the previous number (SMS) and the customer (email) that a Sécur'Pass move was refused right after
-    the change of number; once per phone (the outbox key)."""
+    the change of number: once per customer, change and phone (the outbox key), however many tries."""
     lang, params = _params(session, customer, now)
-    tag = device_id or "unknown"
+    last = _last_change(session, customer)
+    tag = f"{customer.id}:{last.id if last else 'none'}:{device_id or 'no-phone'}"
     notifications.enqueue(
         session, key=f"move-refused:{tag}:email", channel="email", recipient=customer.email,
         subject=i18n.text("notif.move.refused.subject", lang), body=i18n.text("notif.move.refused", lang, **params),
         customer_id=customer.id, now=now,
     )
-    previous = _previous_number(session, customer)
+    previous = last.old_e164 if last else None
     if previous and previous != customer.secure_phone_e164:
         notifications.enqueue(
             session, key=f"move-refused:{tag}:sms-old", channel="sms", recipient=previous,

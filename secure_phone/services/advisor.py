@@ -14,6 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NoReturn
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
@@ -137,6 +138,35 @@ def _customer(session: Session, advisor: Advisor, identifier: str, lock: bool = 
     if customer is None:
         raise AdvisorError("advisor.not_found")
     return customer
+
+
+def _refuse(session: Session, actor: Actor, action: str, code: str, now: datetime, problem: str | None = None,
+            **facts: object) -> NoReturn:
+    """Record the refusal on the trail, commit that record, and refuse: every refusal of an advisor's write is
+    audited, the customer's when known (``problem``: the recorded reason, by default the code)."""
+    record(session, actor, action, "refused", now=now, problem=problem or code, **facts)  # type: ignore[arg-type]
+    session.commit()
+    raise AdvisorError(code)
+
+
+def _customer_for(session: Session, advisor: Advisor, identifier: str, actor: Actor, action: str,
+                  now: datetime) -> Customer:
+    """The customer of a write, locked; another agency's or an unknown one is « not found », audited."""
+    try:
+        return _customer(session, advisor, identifier, lock=True)
+    except AdvisorError:
+        _refuse(session, actor, action, "advisor.not_found", now, identifier=key(identifier, 20))
+
+
+def _checked_document(session: Session, actor: Actor, action: str, customer: Customer, document_type: str,
+                      document_number: str, in_branch: bool, now: datetime) -> str:
+    """The identity document checked in branch (never on the strength of a phone call), or an audited refusal."""
+    document = "".join(ch for ch in (document_number or "") if ch.isalnum()).upper()[:30]
+    if not in_branch:
+        _refuse(session, actor, action, "advisor.change.in_branch_required", now, customer_id=customer.id)
+    if document_type not in DOCUMENT_TYPES or len(document) < 6:
+        _refuse(session, actor, action, "advisor.change.document_required", now, customer_id=customer.id)
+    return document
 
 
 def profile(advisor_id: int, *, url: str | None = None) -> AdvisorView:
@@ -298,14 +328,11 @@ def advisor_change(
     url: str | None = None,
 ) -> AdvisorChangeResult:
     """Change a customer's secure number in branch, after checking an identity document."""
-    document = "".join(ch for ch in (document_number or "") if ch.isalnum()).upper()[:30]
-    if not in_branch:
-        raise AdvisorError("advisor.change.in_branch_required")
-    if document_type not in DOCUMENT_TYPES or len(document) < 6:
-        raise AdvisorError("advisor.change.document_required")
     with transaction(url) as session:
         advisor = _advisor(session, advisor_id)
-        customer = _customer(session, advisor, identifier, lock=True)
+        customer = _customer_for(session, advisor, identifier, actor, "advisor_change", now)
+        document = _checked_document(session, actor, "advisor_change", customer, document_type, document_number,
+                                     in_branch, now)
         try:
             number = parse_new_number(raw_number, region, current_e164=customer.secure_phone_e164, policy=policy)
             holder = number_holder(session, number.e164, customer.id, now, policy)
@@ -319,7 +346,7 @@ def advisor_change(
             raise AdvisorError(f"number.{rejected.problem.value}") from rejected
         if session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer.id,
                                                        ChangeRequest.status == Status.APPLYING.value)).first():
-            raise AdvisorError("change.in_progress")
+            _refuse(session, actor, "advisor_change", "change.in_progress", now, customer_id=customer.id)
         for pending in session.exec(select(ChangeRequest).where(ChangeRequest.customer_id == customer.id,
                                                                 ChangeRequest.status == Status.PENDING_APPROVAL.value)):
             pending.status = transition(Status(pending.status), Action.SUPERSEDE).value
@@ -380,14 +407,14 @@ def validate_change(advisor_id: int, request_id: str, *, actor: Actor, now: date
         customer = session.get(Customer, request.customer_id) if request else None
         if request is None or customer is None or customer.agency_id != advisor.agency_id \
                 or request.channel != Channel.ADVISOR.value:
-            raise AdvisorError("advisor.not_found")
+            _refuse(session, actor, "advisor_validation", "advisor.not_found", now,
+                    customer_id=customer.id if customer else None, request_id=key(request_id) or None)
         if request.advisor_id == advisor.id:
-            record(session, actor, "advisor_validation", "refused", now=now, customer_id=customer.id,
-                   request_id=request.id, problem="same_advisor")
-            session.commit()
-            raise AdvisorError("advisor.validation.same_advisor")
+            _refuse(session, actor, "advisor_validation", "advisor.validation.same_advisor", now,
+                    problem="same_advisor", customer_id=customer.id, request_id=request.id)
         if Status(request.status) is not Status.PENDING_APPROVAL or now >= request.expires_at:
-            raise AdvisorError("sp.gone")
+            _refuse(session, actor, "advisor_validation", "sp.gone", now, customer_id=customer.id,
+                    request_id=request.id)
         request.status = transition(Status(request.status), Action.APPROVE).value
         request.validator_id, request.decided_at = advisor.id, now
         session.add(request)
@@ -404,29 +431,34 @@ class OperationResult:
     status: str  # done | pending_validation
 
 
-def _document(document_type: str, document_number: str, in_branch: bool) -> str:
-    """The identity document checked in branch (never on the strength of a phone call)."""
-    document = "".join(ch for ch in (document_number or "") if ch.isalnum()).upper()[:30]
-    if not in_branch:
-        raise AdvisorError("advisor.change.in_branch_required")
-    if document_type not in DOCUMENT_TYPES or len(document) < 6:
-        raise AdvisorError("advisor.change.document_required")
-    return document
-
-
 def _applicable(kind: str, customer: Customer) -> bool:
     if kind == "unblock_securpass":
         return customer.securpass_status == "blocked"
     return kind == "clear_freeze" and customer.frozen_at is not None
 
 
-def _operation_signals(kind: str, signals: list[RiskSignal]) -> list[RiskSignal]:
-    """The signals that call for a second advisor. An unblock is not held up by the wrong codes that caused
-    the block (they are what it answers); a « not me » freeze is cleared by two advisors, always (its own
-    signal counts: the customer reported a fraud in progress)."""
-    if kind == "unblock_securpass":
-        return [s for s in signals if s not in (RiskSignal.SECURPASS_BLOCKED, RiskSignal.SECURPASS_FAILED)]
-    return signals
+def _subject_at(kind: str, customer: Customer) -> datetime | None:
+    """When the block or the freeze an operation answers began."""
+    return customer.securpass_blocked_at if kind == "unblock_securpass" else customer.frozen_at
+
+
+def _operation_signals(session: Session, kind: str, customer: Customer, now: datetime) -> list[RiskSignal]:
+    """The signals that call for a second advisor.
+
+    An unblock is not held up by the wrong codes that caused the block (they are what it answers), but every
+    other signal counts — approvals with a bad signature or from another device among them: someone tried
+    without the phone's key. A « not me » freeze is cleared by two advisors, always, however old it is: the
+    customer reported a fraud in progress."""
+    if kind == "clear_freeze":
+        signals = _signals(session, customer, now)
+        return signals if RiskSignal.NOT_ME in signals else [RiskSignal.NOT_ME, *signals]
+    rows = session.exec(select(AuditEntry).where(AuditEntry.customer_id == customer.id,
+                                                 AuditEntry.at >= now - RISK_WINDOW)).all()
+    events = [Event.of(e.at, e.action, e.outcome, e.details) for e in rows]
+    events = [e for e in events if e.action != "securpass_blocked"
+              and not (e.action == "approval" and e.details.get("rejection") in ("wrong_code", "securpass_blocked"))]
+    return risk_signals(events, now=now, cooling_off_until=customer.cooling_off_until,
+                        securpass_moved_at=customer.securpass_moved_at, securpass_blocked=False)
 
 
 def _apply(session: Session, operation: AdvisorOperation, customer: Customer, actor: Actor, now: datetime) -> None:
@@ -450,21 +482,26 @@ def request_operation(
     a second advisor's validation when a risk signal is present (as for the in-branch change)."""
     if kind not in OPERATIONS:
         raise AdvisorError("advisor.not_found")
-    document = _document(document_type, document_number, in_branch)
     with transaction(url) as session:
         advisor = _advisor(session, advisor_id)
-        customer = _customer(session, advisor, identifier, lock=True)
+        customer = _customer_for(session, advisor, identifier, actor, "advisor_operation", now)
+        document = _checked_document(session, actor, "advisor_operation", customer, document_type, document_number,
+                                     in_branch, now)
         if not _applicable(kind, customer):
-            record(session, actor, "advisor_operation", "refused", now=now, customer_id=customer.id, kind=kind,
-                   problem="not_applicable")
-            session.commit()
-            raise AdvisorError("adv.op.not_applicable")
-        signals = _operation_signals(kind, _signals(session, customer, now))
+            _refuse(session, actor, "advisor_operation", "adv.op.not_applicable", now, customer_id=customer.id,
+                    kind=kind)
+        waiting = session.exec(select(AdvisorOperation.id).where(
+            AdvisorOperation.customer_id == customer.id, AdvisorOperation.kind == kind,
+            AdvisorOperation.status == "pending_validation", AdvisorOperation.expires_at > now)).first()
+        if waiting is not None:  # one at a time: a second one could outlive the first and answer a later case
+            _refuse(session, actor, "advisor_operation", "adv.op.already_pending", now, customer_id=customer.id,
+                    kind=kind, operation=waiting)
+        signals = _operation_signals(session, kind, customer, now)
         operation = AdvisorOperation(
             customer_id=customer.id or 0, kind=kind, status="pending_validation", advisor_id=advisor.id or 0,
             document_type=document_type, document_number_masked="•" * max(0, len(document) - 4) + document[-4:],
             document_number_hash=_document_hash(document), risk_signals=json.dumps([s.value for s in signals]),
-            created_at=now, expires_at=now + policy.advisor_validation_ttl,
+            subject_at=_subject_at(kind, customer), created_at=now, expires_at=now + policy.advisor_validation_ttl,
         )
         session.add(operation)
         session.flush()
@@ -481,25 +518,29 @@ def validate_operation(advisor_id: int, operation_id: str, *, actor: Actor, now:
     """The second advisor's validation of an operation: never the advisor who asked for it."""
     with transaction(url) as session:
         advisor = _advisor(session, advisor_id)
+        customer_id = session.exec(select(AdvisorOperation.customer_id)
+                                   .where(AdvisorOperation.id == key(operation_id))).first()
+        customer = session.exec(select(Customer).where(Customer.id == customer_id)
+                                .with_for_update()).first() if customer_id else None  # lock order: customer first
         operation = session.exec(select(AdvisorOperation).where(AdvisorOperation.id == key(operation_id))
-                                 .with_for_update()).first()
-        customer = session.exec(select(Customer).where(Customer.id == operation.customer_id)
-                                .with_for_update()).first() if operation else None
+                                 .with_for_update()).first() if customer else None
         if operation is None or customer is None or customer.agency_id != advisor.agency_id:
-            raise AdvisorError("advisor.not_found")
+            _refuse(session, actor, "advisor_validation", "advisor.not_found", now,
+                    customer_id=customer.id if customer else None, operation=key(operation_id) or None)
         if operation.advisor_id == advisor.id:
-            record(session, actor, "advisor_validation", "refused", now=now, customer_id=customer.id,
-                   operation=operation.id, problem="same_advisor")
-            session.commit()
-            raise AdvisorError("advisor.validation.same_advisor")
+            _refuse(session, actor, "advisor_validation", "advisor.validation.same_advisor", now,
+                    problem="same_advisor", customer_id=customer.id, operation=operation.id)
         if operation.status != "pending_validation" or now >= operation.expires_at:
-            raise AdvisorError("sp.gone")
+            _refuse(session, actor, "advisor_validation", "sp.gone", now, customer_id=customer.id,
+                    operation=operation.id)
+        if not _applicable(operation.kind, customer) or _subject_at(operation.kind, customer) != operation.subject_at:
+            # Done meanwhile, or a later block or freeze that this operation's identity check never looked at.
+            operation.status, operation.decided_at = "expired", now
+            session.add(operation)
+            _refuse(session, actor, "advisor_validation", "adv.op.stale", now, customer_id=customer.id,
+                    operation=operation.id)
         operation.validator_id = advisor.id
         record(session, actor, "advisor_validation", "ok", now=now, customer_id=customer.id, operation=operation.id)
-        if not _applicable(operation.kind, customer):  # done meanwhile by another path
-            operation.status, operation.decided_at = "done", now
-            session.add(operation)
-            return "done"
         _apply(session, operation, customer, actor, now)
         return "done"
 
@@ -510,7 +551,7 @@ def end_customer_sessions(advisor_id: int, identifier: str, *, actor: Actor, now
 
     Protective, so immediate: it needs neither the branch nor a second advisor. Audited."""
     with transaction(url) as session:
-        customer = _customer(session, _advisor(session, advisor_id), identifier, lock=True)
+        customer = _customer_for(session, _advisor(session, advisor_id), identifier, actor, "sessions_ended", now)
         ended = end_sessions(session, customer.id or 0, reason="advisor", now=now)
         record(session, actor, "sessions_ended", "ok", now=now, customer_id=customer.id, count=ended, by="advisor")
         return ended

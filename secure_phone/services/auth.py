@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +35,7 @@ from sqlmodel import Session, col, select
 from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import Advisor, Customer, Device, RateCounter, SessionTicket, UserSession
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+from secure_phone.domain.securpass import login_text, verify_signature
 from secure_phone.services.audit import Actor, record
 from secure_phone.services.inputs import key
 from secure_phone.settings import derived_key
@@ -78,6 +81,14 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class DeviceProof:
+    """The app's login signed by its phone's key: the nonce the server gave the page, and the signature."""
+
+    nonce: str
+    signature: str
+
+
+@dataclass(frozen=True)
 class Login:
     """A session just opened: its reference (for the server's state) and the browser's binding value."""
 
@@ -92,9 +103,24 @@ def _digest(value: str) -> str:
 # --- per-address throttling ---------------------------------------------------------------------
 
 
+def client_block(address: str | None) -> str:
+    """The block a client address is counted in: the address itself for IPv4 (an IPv4-mapped IPv6 address
+    included), its /64 for IPv6 (one household or server holds a whole /64 and may take a new address per
+    attempt); ``unknown`` when there is none."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 def _address_key(purpose: str, address: str | None) -> str:
     """The counter key of a client address (a keyed hash: the table does not list addresses)."""
-    mac = hmac.new(derived_key("rate-limit"), (address or "unknown").encode(), hashlib.sha256).hexdigest()[:32]
+    mac = hmac.new(derived_key("rate-limit"), client_block(address).encode(), hashlib.sha256).hexdigest()[:32]
     return f"{purpose}:{mac}"
 
 
@@ -219,18 +245,21 @@ def _open_session(
     return login
 
 
-def _session_device(session: Session, device_id: str | None, customer_id: int) -> str | None:
+def _session_device(session: Session, device_id: str | None, customer_id: int, proof: DeviceProof | None) -> str | None:
     """The phone a login names, if it may be this session's: the customer's own enrolled phone, or a new
-    phone that is nobody's yet. Another customer's phone, a revoked one or an unknown id give none."""
+    phone that is nobody's yet — and only when the login is signed by that phone's key over
+    :func:`~secure_phone.domain.securpass.login_text` (knowing a device id is worth nothing). Another
+    customer's phone, a revoked one, an unknown id or a missing or wrong signature give none."""
     device_id = key(device_id) or None
     device = session.get(Device, device_id) if device_id else None
-    if device is None:
+    if device is None or proof is None or not device.public_jwk:
         return None
-    if device.status == "enrolled" and device.customer_id == customer_id:
-        return device.id
-    if device.status == "unenrolled" and device.customer_id in (None, customer_id):
-        return device.id
-    return None
+    mine = (device.status == "enrolled" and device.customer_id == customer_id) or (
+        device.status == "unenrolled" and device.customer_id in (None, customer_id))
+    if not mine or not proof.nonce or len(proof.nonce) > 100:
+        return None
+    text = login_text(device_id=device.id, nonce=proof.nonce)
+    return device.id if verify_signature(json.loads(device.public_jwk), text, proof.signature) else None
 
 
 def login_customer(
@@ -241,10 +270,12 @@ def login_customer(
     actor: Actor,
     now: datetime,
     device_id: str | None = None,
+    device_proof: DeviceProof | None = None,
     policy: Policy = DEFAULT_POLICY,
     url: str | None = None,
 ) -> Login:
-    """Check the credentials and open a session."""
+    """Check the credentials and open a session (on ``device_id``, the app's phone, when ``device_proof``
+    shows the login was signed by that phone's key)."""
     identifier = key(identifier).strip()
     if not identifier or not password:
         raise LoginError("login.error.empty")
@@ -255,7 +286,7 @@ def login_customer(
         customer = session.exec(query.with_for_update()).first()
         _check_password(session, customer, verdict, actor, now, policy, customer.id if customer else None)
         assert customer is not None and customer.id is not None
-        device = _session_device(session, device_id, customer.id)
+        device = _session_device(session, device_id, customer.id, device_proof)
         opened = _open_session(session, "customer", customer.id, channel, device, now, policy)
         record(session, actor, "login", "ok", now=now, customer_id=customer.id, device=device,
                device_refused=bool(device_id) and device is None or None)
@@ -293,11 +324,14 @@ def _expired(row: UserSession, now: datetime, policy: Policy) -> str | None:
 
 
 def authenticate(
-    session_id: str | None, *, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None
+    session_id: str | None, *, now: datetime, touch: bool = True, policy: Policy = DEFAULT_POLICY,
+    url: str | None = None,
 ) -> Principal | None:
     """The principal of a live session, or None (unknown, ended, idle too long or too old).
 
-    Each call is activity: it moves the idle timer (written at most every ``TOUCH_EVERY_SECONDS``).
+    With ``touch`` (an event of the session's own), the call is activity: it moves the idle timer (written at
+    most every ``TOUCH_EVERY_SECONDS``). A refresh pushed by another client, or a timer, is not: it checks
+    without touching, so a tab nobody uses ends after the idle timeout however busy the customer is elsewhere.
     """
     session_id = key(session_id)
     if not session_id:
@@ -307,7 +341,7 @@ def authenticate(
     if row is None or row.ended_at is not None:
         return None
     expired = _expired(row, now, policy)
-    if expired or (now - row.last_seen_at).total_seconds() >= TOUCH_EVERY_SECONDS:
+    if expired or (touch and (now - row.last_seen_at).total_seconds() >= TOUCH_EVERY_SECONDS):
         with transaction(url) as session:
             live = session.get(UserSession, session_id)
             if live is None or live.ended_at is not None:

@@ -12,11 +12,11 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone import i18n
 from secure_phone.adapters import notifications
@@ -256,6 +256,11 @@ def start_request(
             session_id=key(session_id) or None,
         )
         session.add(request)
+        if request.session_id:  # waiting for the phone is this session's activity (the idle timer)
+            session.execute(update(UserSession).where(
+                col(UserSession.id) == request.session_id, col(UserSession.principal_kind) == "customer",
+                col(UserSession.principal_id) == customer_id, col(UserSession.ended_at).is_(None),
+                col(UserSession.last_seen_at) < now).values(last_seen_at=now))
         session.flush()
         record(session, actor, "change_requested", "ok", now=now, customer_id=customer_id,
                request_id=request.id, number=number.masked)
@@ -366,9 +371,13 @@ def approve(
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
     mysys: MySys | None = None,
+    session_id: str | None = None,
     url: str | None = None,
 ) -> ApprovalResult:
     """« Valider » on the phone: every check of §6, then MySys, then completion.
+
+    ``session_id`` is the phone's session that approves: with the one that asked, it goes on after the
+    change (the customer's other sessions end).
 
     A failure never tells whether the code or the device was wrong (one generic answer), and
     every failure is audited.
@@ -412,11 +421,12 @@ def approve(
         if decision.accepted:
             customer.securpass_wrong_codes = 0
             request.device_id = device_id
+            request.approved_session_id = key(session_id) or None
             _move(request, Action.APPROVE, now)
         elif decision.rejection is Rejection.WRONG_CODE:
             customer.securpass_wrong_codes += 1
             if decision.block_securpass:
-                customer.securpass_status = "blocked"
+                customer.securpass_status, customer.securpass_blocked_at = "blocked", now
                 _move(request, Action.BLOCK, now)
                 record(session, actor, "securpass_blocked", "ok", now=now, customer_id=customer_id, request_id=request.id)
         elif decision.rejection is Rejection.NOT_ELIGIBLE or decision.rejection is Rejection.NUMBER_CHANGED:
@@ -438,6 +448,13 @@ def approve(
     )
 
 
+NOT_ME_WINDOW = timedelta(hours=1)
+"""How long after a request was made a signed « not me » on it still counts, even when the request is no
+longer pending: a fraudster who cancels or replaces his request the moment he is not approved must not turn
+the customer's report into « not pending »."""
+_NEVER_APPROVED = (Status.PENDING_APPROVAL, Status.CANCELLED, Status.SUPERSEDED, Status.EXPIRED)
+
+
 def refuse(
     customer_id: int,
     device_id: str | None,
@@ -454,8 +471,10 @@ def refuse(
     """« Refuser » on the phone, signed like an approval.
 
     « Je ne suis pas à l'origine de cette demande » raises a fraud alert, freezes the customer's online
-    changes (number and Sécur'Pass move) until an advisor clears it, and ends every session of the
-    customer but the phone's (``session_id``): the session that asked for the change is the fraudster's.
+    changes (number and Sécur'Pass move) until an advisor clears it, kills every pending request (they are
+    the fraudster's), and ends every session of the customer but the phone's (``session_id``): the session
+    that asked for the change is the fraudster's. It counts on a request the phone showed even when the
+    fraudster cancelled or replaced it first (within ``NOT_ME_WINDOW``, never an approved one).
     """
     lang = i18n.normalize_lang(lang)
     request_id, device_id = key(request_id), key(device_id) or None
@@ -470,7 +489,10 @@ def refuse(
             return ApprovalResult(False, Rejection.NOT_FOUND.value, None, customer_id, None)
         _expire_if_due(session, request, now)
         text = _signed_text(request, customer, lang, suffix=f"\n{reason.value}")
-        if Status(request.status) is not Status.PENDING_APPROVAL:
+        status = Status(request.status)
+        reported_late = reason is RefusalReason.NOT_ME and status in _NEVER_APPROVED \
+            and now - request.created_at <= NOT_ME_WINDOW
+        if status is not Status.PENDING_APPROVAL and not reported_late:
             rejection = Rejection.NOT_PENDING
         elif not verify_signature(json.loads(device.public_jwk or "{}"), text, signature):
             rejection = Rejection.BAD_SIGNATURE
@@ -483,20 +505,34 @@ def refuse(
                    rejection=rejection.value)
             return ApprovalResult(False, rejection.value, None, customer_id, request.status)
         session.add(UsedNonce(nonce=request.nonce, request_id=request.id, used_at=now))
-        _move(request, Action.REFUSE, now)
+        if status is Status.PENDING_APPROVAL:
+            _move(request, Action.REFUSE, now)
         request.refusal_reason = reason.value
         request.device_id = device.id
         session.add(request)
-        record(session, actor, "refusal", "ok", now=now, customer_id=customer_id, request_id=request.id, reason=reason.value)
+        record(session, actor, "refusal", "ok", now=now, customer_id=customer_id, request_id=request.id,
+               reason=reason.value, status_before=status.value if status is not Status.PENDING_APPROVAL else None)
         if reason is RefusalReason.NOT_ME:
-            record(session, actor, "fraud_alert", "raised", now=now, customer_id=customer_id, request_id=request.id,
-                   signal="not_me")
-            customer.frozen_at, customer.frozen_reason = now, "not_me"
-            session.add(customer)
-            ended = end_sessions(session, customer_id, reason="not_me", now=now, keep=(session_id,))
-            record(session, actor, "online_changes_frozen", "ok", now=now, customer_id=customer_id,
-                   request_id=request.id, reason="not_me", sessions_ended=ended)
+            _freeze_after_not_me(session, customer, request, actor, now, session_id)
         return ApprovalResult(True, None, None, customer_id, request.status)
+
+
+def _freeze_after_not_me(session: Session, customer: Customer, request: ChangeRequest, actor: Actor,
+                         now: datetime, kept_session: str | None) -> None:
+    assert customer.id is not None
+    record(session, actor, "fraud_alert", "raised", now=now, customer_id=customer.id, request_id=request.id,
+           signal="not_me")
+    customer.frozen_at, customer.frozen_reason = now, "not_me"
+    session.add(customer)
+    for pending in session.exec(select(ChangeRequest).where(
+            ChangeRequest.customer_id == customer.id, ChangeRequest.status == Status.PENDING_APPROVAL.value)):
+        _move(pending, Action.CANCEL, now)  # the fraudster's next request dies with his session
+        session.add(pending)
+        record(session, actor, "change_cancelled", "ok", now=now, customer_id=customer.id, request_id=pending.id,
+               reason="not_me")
+    ended = end_sessions(session, customer.id, reason="not_me", now=now, keep=(kept_session,))
+    record(session, actor, "online_changes_frozen", "ok", now=now, customer_id=customer.id,
+           request_id=request.id, reason="not_me", sessions_ended=ended)
 
 
 # --- applying to MySys -----------------------------------------------------------------------
@@ -557,8 +593,7 @@ def complete_change(
         # Nothing goes to MySys unless the change still applies to the number it replaces.
         if customer.secure_phone_e164 != request.old_e164:
             return _fail(session, request, "number_changed", now)
-        if session.exec(select(Customer.id).where(Customer.secure_phone_e164 == request.new_e164,
-                                                  Customer.id != customer.id)).first() is not None:
+        if _taken_by_another(session, request, customer.id, now, policy):
             return _fail(session, request, "number_unavailable", now)
         identifier, old_e164, new_e164, channel = customer.identifier, request.old_e164, request.new_e164, request.channel
     try:
@@ -591,10 +626,10 @@ def complete_change(
             session.add_all([live, customer])
             revoke_codes(session, customer.id, now)  # old SMS codes die with the change (§7)
             _enqueue_notifications(session, live, customer, now)
-            # A factor changed: the customer's other sessions end; the one that asked goes on, and so do
-            # the sessions of the phone that approved (§12.2).
-            keep = (live.session_id, *_device_sessions(session, live.device_id))
-            end_sessions(session, customer.id, reason="factor_changed", now=now, keep=keep)
+            # A factor changed: the customer's other sessions end; the one that asked goes on, and so does
+            # the phone's session that approved (§12.2).
+            end_sessions(session, customer.id, reason="factor_changed", now=now,
+                         keep=(live.session_id, live.approved_session_id))
             record(session, Actor("system"), "change_completed", "ok", now=now, customer_id=customer.id,
                    request_id=request_id, number=phone_from_e164(live.new_e164).masked, channel_of_request=live.channel)
             return live.status
@@ -608,11 +643,20 @@ def complete_change(
             return _fail(session, live, "number_unavailable", now)
 
 
-def _device_sessions(session: Session, device_id: str | None) -> list[str]:
-    if not device_id:
-        return []
-    return list(session.exec(select(UserSession.id).where(UserSession.device_id == device_id,
-                                                          UserSession.ended_at.is_(None))))  # type: ignore[union-attr]
+def _taken_by_another(session: Session, request: ChangeRequest, customer_id: int | None, now: datetime,
+                      policy: Policy) -> bool:
+    """Another customer holds the new number, or held it within the reuse window (the mule rule, checked
+    again when a change is applied: an advisor's change waits for its validation meanwhile). A request
+    being applied is not its own competitor."""
+    held = session.exec(select(Customer.id).where(Customer.secure_phone_e164 == request.new_e164,
+                                                  Customer.id != customer_id)).first()
+    if held is not None:
+        return True
+    released = session.exec(select(ChangeRequest.id).where(
+        ChangeRequest.customer_id != customer_id, ChangeRequest.old_e164 == request.new_e164,
+        ChangeRequest.status == Status.COMPLETED.value,
+        ChangeRequest.completed_at >= now - policy.number_reuse_window)).first()  # type: ignore[operator]
+    return released is not None
 
 
 def _lock_request(session: Session, request_id: str) -> tuple[ChangeRequest | None, Customer | None]:

@@ -301,6 +301,7 @@ class SoftPhone:
         customer_id: int | None = None,
         mysys: SimulatedMySys | None = None,
         lang: str = "fr",
+        session_id: str | None = None,
     ) -> change.ApprovalResult:
         return change.approve(
             customer_id or self.customer_id,  # type: ignore[arg-type]
@@ -312,14 +313,28 @@ class SoftPhone:
             actor=device_actor(self.device_id),
             now=self.world.clock.now,
             mysys=mysys or self.world.mysys,
+            session_id=session_id,
             url=self.world.url,
         )
 
-    def approve_pending(self, *, code: str = CODE, mysys: SimulatedMySys | None = None) -> change.ApprovalResult:
-        """What a customer does on the phone: read the pending request, sign its text, « Valider »."""
+    def approve_pending(self, *, code: str = CODE, mysys: SimulatedMySys | None = None,
+                        session_id: str | None = None) -> change.ApprovalResult:
+        """What a customer does on the phone: read the pending request, sign its text, « Valider »
+        (``session_id``: the app session on this phone that approves)."""
         view = self.pending()
         assert view is not None, "no pending request shown on this phone"
-        return self.approve(view.request_id, self.sign(view.text), code=code, mysys=mysys)
+        return self.approve(view.request_id, self.sign(view.text), code=code, mysys=mysys, session_id=session_id)
+
+    def login(self, identifier: str, password: str = PASSWORD, nonce: str = "test-nonce") -> str:
+        """The app's login on this phone, signed by its key (the session is then this phone's); its reference."""
+        from secure_phone.domain.securpass import login_text
+        from secure_phone.services import auth
+
+        proof = auth.DeviceProof(nonce, self.sign(login_text(device_id=self.device_id, nonce=nonce)))
+        cid = self.world.cid(identifier)
+        return auth.login_customer(identifier, password, channel="app", actor=customer_actor(cid, "app"),
+                                   now=self.world.clock.now, device_id=self.device_id, device_proof=proof,
+                                   url=self.world.url).session_id
 
     def refuse(
         self, request_id: str, reason: RefusalReason, signature: str, *, customer_id: int | None = None

@@ -239,8 +239,13 @@ def test_another_agencys_customer_is_not_found_exactly_like_an_unknown_one(world
     raises_code("advisor.not_found", advisor.search, ghost, "Martin", url=world.url)
     raises_code("advisor.not_found", advisor.queue, ghost, url=world.url)
     raises_code("advisor.not_found", advisor.pending_validations, ghost, now=world.clock.now, url=world.url)
-    # Nothing was read out, written or applied: no audit entry, no request, no identity check.
-    assert (world.audit_pairs(), world.requests(), identity_checks(world), world.history()) == before
+    # Nothing was read out, written or applied: no request, no identity check; the refused writes are on the
+    # trail (§12.2: every refusal audited), the same for another agency's customer as for an unknown one.
+    assert (world.requests(), identity_checks(world), world.history()) == before[1:]
+    added = world.audit()[len(before[0]):]
+    assert {(e.action, e.outcome, details(e)["problem"]) for e in added} == {
+        ("advisor_change", "refused", "advisor.not_found")}
+    assert all(e.customer_id is None for e in added)
     assert world.customer(CAMILLE).secure_phone_e164 == CAMILLE_OLD
     assert world.customer(MARC).secure_phone_e164 == MARC_NUMBER
 
@@ -314,7 +319,8 @@ def test_validations_of_another_agency_are_not_listed_and_not_found(world: World
     for advisor_id, foreign in ((k, camille.request_id), (n, marc.request_id), (s, marc.request_id),
                                 (n, online), (k, UNKNOWN_ID), (n, UNKNOWN_ID)):
         raises_code("advisor.not_found", validate, world, advisor_id, foreign)
-    assert world.audit_pairs() == before
+    # Every attempt is on the trail as a refusal (the probed customer's, when the request exists).
+    assert world.audit_pairs()[len(before):] == [("advisor_validation", "refused")] * 6
     assert world.request(camille.request_id).status == "pending_approval"
     assert world.request(marc.request_id).status == "pending_approval"
     assert world.request(online).status == "pending_approval"

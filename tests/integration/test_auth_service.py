@@ -21,6 +21,7 @@ from tests.integration.helpers import (
     CAMILLE,
     JULIEN,
     PASSWORD,
+    SoftPhone,
     World,
     details,
     run_together,
@@ -314,26 +315,41 @@ def test_the_counters_keep_no_client_address_in_clear(world: World) -> None:
 
 
 def test_a_login_does_not_take_another_customers_or_a_revoked_phone(world: World) -> None:
-    julien_phone = world.device_id(JULIEN)
-    session = session_row(world, auth.login_customer(
-        CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now, device_id=julien_phone,
-        url=world.url).session_id)
+    julien = world.phone(JULIEN)
+    julien.customer_id = world.cid(CAMILLE)
+    session = session_row(world, julien.login(CAMILLE))  # Julien's phone, even signed by its key: not hers
     assert session.device_id is None
     assert details(world.audit(CAMILLE, "login")[-1])["device_refused"] is True
-    # Her own enrolled phone is hers.
-    camille_phone = world.device_id(CAMILLE)
-    assert session_row(world, auth.login_customer(
-        CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now, device_id=camille_phone,
-        url=world.url).session_id).device_id == camille_phone
+    # Her own enrolled phone is hers, when the login is signed by it.
+    phone = world.phone(CAMILLE)
+    camille_phone = phone.device_id
+    assert session_row(world, phone.login(CAMILLE)).device_id == camille_phone
     # Once revoked, it is nobody's phone any more.
     with transaction(world.url) as s:
         device = s.get(Device, camille_phone)
         assert device is not None
         device.status = "revoked"
         s.add(device)
-    assert session_row(world, auth.login_customer(
-        CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now, device_id=camille_phone,
-        url=world.url).session_id).device_id is None
+    assert session_row(world, phone.login(CAMILLE)).device_id is None
+
+
+def test_a_device_id_without_its_keys_signature_gives_no_phone(world: World) -> None:
+    """Knowing a device id is worth nothing (§12.2): the login must be signed by that phone's key."""
+    from secure_phone.domain.securpass import login_text
+
+    phone = world.phone(CAMILLE)
+    impostor = SoftPhone(world, phone.device_id, world.cid(CAMILLE))  # the same id, another key
+    text = login_text(device_id=phone.device_id, nonce="n1")
+    for proof in (None, auth.DeviceProof("n1", impostor.sign(text)), auth.DeviceProof("n1", "A" * 86),
+                  auth.DeviceProof("n2", phone.sign(text)),  # signed for another nonce
+                  auth.DeviceProof("", phone.sign(text))):
+        opened = auth.login_customer(CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now,
+                                     device_id=phone.device_id, device_proof=proof, url=world.url)
+        assert session_row(world, opened.session_id).device_id is None, proof
+    good = auth.DeviceProof("n1", phone.sign(text))
+    opened = auth.login_customer(CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now,
+                                 device_id=phone.device_id, device_proof=good, url=world.url)
+    assert session_row(world, opened.session_id).device_id == phone.device_id
 
 
 # --- §12.2: sessions that end because something made them unsafe --------------------------------------------

@@ -1,8 +1,8 @@
-"""Security review of the takeover fixes (PRODUCT.md §6, §10, §12.1–§12.2): attacks that still work.
+"""Security review of the takeover fixes (PRODUCT.md §6, §10, §12.1–§12.2): the attacks it found.
 
 Every test here plays one attack through the services (the same calls the UI makes) and asserts what the
-rules of §12.2 require. Each one FAILS on the reviewed code: the failure is the finding. Run on SQLite and
-PostgreSQL like the rest of the integration suite.
+rules of §12.2 require. Each one failed on the reviewed code (the failure was the finding) and now guards
+its fix. Run on SQLite and PostgreSQL like the rest of the integration suite.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from secure_phone.services.activation import ActivationError
 from secure_phone.services.advisor import AdvisorError
 from secure_phone.services.audit import Actor
 from secure_phone.services.auth import LoginError
+from secure_phone.services.change import ChangeError
 from secure_phone.ui import runtime
 from secure_phone.ui.states.customer import CustomerAuth
 from tests.integration.helpers import (
@@ -105,15 +106,15 @@ def test_a_session_that_only_names_the_approving_phone_survives_a_change_of_numb
     and the password is enough to stay logged in through the change."""
     phone = world.phone(CAMILLE)
     asking = login(world)  # the customer's web session, that asks for the change
-    victims_app = login(world, channel="app", device_id=phone.device_id)
+    victims_app = phone.login(CAMILLE)  # the app on her phone: its login signed by the phone's key
     # The fraudster has the password and the device id (localStorage item, audit actor id, support tool…),
     # not the phone's key: login takes the device anyway.
     fraudster = login(world, channel="app", device_id=phone.device_id, ip="203.0.113.99")
     principal = auth.authenticate(fraudster, now=world.clock.now, url=world.url)
-    assert principal is not None and principal.device_id == phone.device_id
+    assert principal is not None  # (a session of his own: since the fix, without the phone: he never signed)
 
     start(world, CAMILLE, asking)
-    assert phone.approve_pending().status == "completed"
+    assert phone.approve_pending(session_id=victims_app).status == "completed"
 
     assert live(world, asking) and live(world, victims_app)
     assert not live(world, fraudster), (
@@ -193,7 +194,7 @@ def _tab(session_id: str, sid: str = "socket-1") -> SimpleNamespace:
         get_full_name=lambda: "reflex___state____state.secure_phone___ui___states___web____web_state",
         _reset_flow=lambda: None,
     )
-    tab._principal = lambda: CustomerAuth._principal(tab)
+    tab._principal = lambda touch=True: CustomerAuth._principal(tab, touch)
     tab._end_session = lambda message="": CustomerAuth._end_session(tab, message)
 
     def pushed(principal: object) -> None:
@@ -216,7 +217,8 @@ def test_a_tab_nobody_uses_is_not_kept_alive_by_other_clients_pushes(world: Worl
     for _ in range(10):  # ten minutes of the customer using the app on her phone: one push a minute
         world.clock.advance(minutes=1)
         CustomerAuth._on_push(tab)
-    assert tab.pushed == 10  # each push found the session live, and refreshed it
+    # The pushes refreshed the tab while its session lived (not activity of its own), then found it idle.
+    assert tab.pushed == 4 and tab.logged_in is False and tab.login_error == "session.expired"
     assert not live(world, forgotten), "ten minutes without any activity of its own, the session is still live"
 
 
@@ -260,7 +262,7 @@ def test_a_signed_not_me_freezes_even_when_the_fraudster_moved_first(world: Worl
     commits first: both lock the customer row, so it is this sequence.)"""
     phone = world.phone(CAMILLE)
     fraudster = login(world, ip="203.0.113.99")
-    victims_app = login(world, channel="app", device_id=phone.device_id)
+    victims_app = phone.login(CAMILLE)
     request = start(world, CAMILLE, fraudster)
     shown = phone.pending()
     assert shown is not None  # the victim reads it and taps « Refuser » → « Je ne suis pas à l'origine… »
@@ -397,33 +399,34 @@ def test_an_unblock_after_forged_approvals_needs_a_second_advisor(world: World) 
 
 
 def test_a_clear_freeze_requested_before_a_new_not_me_does_not_clear_the_new_freeze(world: World) -> None:
-    """request_operation allows several pending operations of one kind for a customer, and validate_operation
-    only asks whether the operation still "applies" (frozen now), not whether it is the *same* freeze the
-    identity check was made for. Two advisors each enter « clear freeze » for the first not-me; one is
-    validated; the fraudster (who still has the password) tries again, the customer says « not me » again;
-    validating the other, stale operation lifts the new freeze that nobody has looked at."""
+    """A second « clear freeze » for the same customer is refused while one waits (a colleague's, or a double
+    submit): it could otherwise outlive the first and clear a later freeze. And an operation whose freeze was
+    renewed meanwhile (another « not me ») is stale: its identity check never looked at the new one."""
     phone = world.phone(CAMILLE)
-    request = start(world, CAMILLE)
+    fraudster = login(world, ip="203.0.113.99")
+    earlier = start(world, CAMILLE, fraudster)
+    earlier_text = world.current_text(earlier.id)
+    request = start(world, CAMILLE, fraudster, raw=OTHER_RAW)  # the first one superseded by a second try
     shown = phone.pending()
     assert shown is not None and not_me(world, phone, request.id, shown.text).accepted
     first = operate(world, "sophie.lambert", "clear_freeze")
-    second = operate(world, "nadia.benali", "clear_freeze")  # a colleague enters it too (or a double submit)
-    assert (first.status, second.status) == ("pending_validation", "pending_validation")
-    advisor.validate_operation(world.advisor_id("nadia.benali"), first.operation_id, actor=adv("nadia.benali"),
-                               now=world.clock.now, url=world.url)
-    assert world.customer(CAMILLE).frozen_at is None
+    assert first.status == "pending_validation"
+    with pytest.raises(AdvisorError, match="adv.op.already_pending"):
+        operate(world, "nadia.benali", "clear_freeze")
+    assert details(world.audit(CAMILLE, "advisor_operation")[-1])["problem"] == "adv.op.already_pending"
+    with pytest.raises(ChangeError, match="ineligible.frozen"):  # frozen: the fraudster cannot even ask
+        start(world, CAMILLE, login(world, ip="203.0.113.99"), raw="07 55 44 33 21")
 
-    world.clock.advance(minutes=30)
-    fraudster = login(world, ip="203.0.113.99")
-    request = start(world, CAMILLE, fraudster, raw=OTHER_RAW)
-    shown = phone.pending()
-    assert shown is not None and not_me(world, phone, request.id, shown.text).accepted
+    # Before anyone validates, the customer also reports the earlier request « not me »: a new freeze.
+    world.clock.advance(minutes=10)
+    assert not_me(world, phone, earlier.id, earlier_text).accepted  # superseded, within the window: it counts
     refrozen_at = world.customer(CAMILLE).frozen_at
     assert refrozen_at == world.clock.now
 
     world.clock.advance(minutes=5)
-    advisor.validate_operation(world.advisor_id("sophie.lambert"), second.operation_id, actor=adv("sophie.lambert"),
-                               now=world.clock.now, url=world.url)
+    with pytest.raises(AdvisorError, match="adv.op.stale"):
+        advisor.validate_operation(world.advisor_id("nadia.benali"), first.operation_id, actor=adv("nadia.benali"),
+                                   now=world.clock.now, url=world.url)
     assert world.customer(CAMILLE).frozen_at == refrozen_at, (
         "an operation entered before the second « not me » cleared the new freeze")
 

@@ -74,7 +74,7 @@ def test_a_not_me_refusal_freezes_online_changes_and_ends_the_other_sessions(wor
     it on her phone with « not me »: the fraudster's session ends and he cannot push the next request."""
     phone = world.phone(CAMILLE)
     fraudster = login(world)
-    victims_phone = login(world, channel="app", device_id=phone.device_id)
+    victims_phone = phone.login(CAMILLE)
     request = start(world, CAMILLE, fraudster)
     shown = phone.pending()
     assert shown is not None
@@ -148,13 +148,15 @@ def test_a_change_of_number_ends_the_other_sessions_but_the_ones_that_did_it(wor
     phone = world.phone(CAMILLE)
     web = login(world)
     other_web = login(world)  # a session elsewhere (a fraudster's, a forgotten computer)
-    app = login(world, channel="app", device_id=phone.device_id)
+    app = phone.login(CAMILLE)
+    named = login(world, channel="app", device_id=phone.device_id)  # names the phone, never proved its key
     julien = login(world, JULIEN)
     start(world, CAMILLE, web)
-    assert phone.approve_pending().status == "completed"
+    assert phone.approve_pending(session_id=app).status == "completed"
 
     assert live(world, web) and live(world, app) and live(world, julien)
     assert not live(world, other_web) and auth.end_reason(other_web, url=world.url) == "factor_changed"
+    assert not live(world, named)
 
 
 def test_an_advisor_change_ends_every_session_of_the_customer(world: World) -> None:

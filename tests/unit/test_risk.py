@@ -306,5 +306,8 @@ def test_a_number_claimed_by_another_customer_and_a_refused_move_are_signals() -
     assert signals(ev("number_claimed_by_other", "refused", risk_signal="number_shared")) == [S.NUMBER_SHARED]
     assert signals(ev("advisor_change", "refused", risk_signal="number_shared")) == [S.NUMBER_SHARED]
     assert signals(ev("securpass_move", "refused", problem="recent_number_change")) == [S.SECURPASS_MOVE_REFUSED]
-    # A move refused for another reason (frozen, blocked) is already told by that reason's own signal.
+    # A move refused for another reason (frozen, blocked) is already told by that reason's own signal —
+    # unless it also came right after a change of number.
     assert signals(ev("securpass_move", "refused", problem="frozen")) == []
+    assert signals(ev("securpass_move", "refused", problem="frozen", after_change=True)) == [
+        S.SECURPASS_MOVE_REFUSED]

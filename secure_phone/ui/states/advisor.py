@@ -60,10 +60,10 @@ class AdvisorState(rx.State):
     def _actor(self, principal: Principal | None = None):  # type: ignore[no-untyped-def]
         return runtime.actor(self, "advisor", principal.id if principal else None, "advisor")
 
-    def _principal(self) -> Principal | None:
+    def _principal(self, touch: bool = True) -> Principal | None:
         if not self._session_id or not binding.bound(self):
             return None  # a reload rejoins with a ticket; a copied client token never does
-        principal = auth.authenticate(self._session_id, now=runtime.now())
+        principal = auth.authenticate(self._session_id, now=runtime.now(), touch=touch)
         if principal is None or principal.kind != "advisor":
             self._logout_here("session.expired")
             return None
@@ -183,8 +183,9 @@ class AdvisorState(rx.State):
         return True
 
     def _on_push(self) -> None:
-        """The customer did something (another client): the open sheet follows, live."""
-        principal = self._principal()
+        """The customer did something (another client): the open sheet follows, live (not the advisor's
+        activity: it moves no idle timer)."""
+        principal = self._principal(touch=False)
         if principal is not None and self.screen == "sheet":
             self._load_sheet(principal)
         elif principal is not None:

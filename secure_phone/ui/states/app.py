@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import secrets
 
 import reflex as rx
 
 from secure_phone.domain.change_request import RefusalReason, Status
-from secure_phone.domain.securpass import Rejection, is_valid_code_format
+from secure_phone.domain.securpass import Rejection, is_valid_code_format, login_text
 from secure_phone.services import activation, change, devices
 from secure_phone.services.activation import ActivationError
-from secure_phone.services.auth import Principal
+from secure_phone.services.auth import DeviceProof, Principal
 from secure_phone.services.customers import local_time
 from secure_phone.services.devices import NEW_PHONE, DeviceError
 from secure_phone.settings import demo_mode
@@ -84,6 +85,9 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     activation_challenge: str = ""
 
     _lang: str = "fr"  # the language of the approval text on screen
+    # The login this phone signs (not secret: a nonce and the phone's id); the proof, for the login call only.
+    login_challenge: str = ""
+    _login_nonce: str = ""
 
     # --- the phone ------------------------------------------------------------------------
 
@@ -165,8 +169,27 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     async def app_login(self, form: dict):  # type: ignore[no-untyped-def]
+        """« Se connecter » in the app: this phone signs the login (unseen) so that the session is the phone's;
+        the credentials wait for the signature in memory (never in this state)."""
         await self._sync_lang()
-        bind_cookie = await self._do_login(form if isinstance(form, dict) else {})
+        form = form if isinstance(form, dict) else {}
+        runtime.hold(self, "login", (str(form.get("identifier", ""))[:40], str(form.get("password", ""))[:200]))
+        self._login_nonce = secrets.token_urlsafe(16)
+        self.login_challenge = login_text(device_id=self.device_id[:100] or "-", nonce=self._login_nonce) \
+            if self.device_id.isprintable() else ""
+        return rx.call_script(securpass_call(f"window.SecurPass.signText({json.dumps(self.login_challenge)})"),
+                              callback=AppState.app_login_signed)
+
+    @rx.event
+    async def app_login_signed(self, result: dict):  # type: ignore[no-untyped-def]
+        held = runtime.take(self, "login")
+        nonce, self._login_nonce, self.login_challenge = self._login_nonce, "", ""
+        if not isinstance(held, tuple) or self.logged_in:
+            return focus_title()
+        identifier, password = held
+        signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
+        proof = DeviceProof(nonce, str(signature)) if nonce and signature else None
+        bind_cookie = await self._do_login({"identifier": identifier, "password": password}, proof)
         return [bind_cookie, focus_title()] if bind_cookie else focus_errors()
 
     # --- after login -----------------------------------------------------------------------
@@ -244,7 +267,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         if self.screen in ("overview", "approval", "outcome"):
             self._load_pending(principal, self._lang)
         if self.screen != "approval":
-            self._refresh_request()
+            self._refresh_request(principal)
 
     async def _sync_lang(self) -> str:
         self._lang = (await self.get_state(LangState)).lang
@@ -377,6 +400,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         outcome = await asyncio.to_thread(
             change.approve, principal.id, principal.device_id, request_id, code=code,
             signature=str(signature), lang=self._lang, actor=self._device_actor(principal), now=runtime.now(),
+            session_id=principal.session_id,
         )
         runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         if outcome.accepted:

@@ -16,7 +16,7 @@ from secure_phone.domain.change_request import Channel, Status
 from secure_phone.domain.phone import NumberRejected, format_as_you_type, selectable_regions
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import auth, change, contact, customers, live, stale
-from secure_phone.services.auth import LoginError, Principal
+from secure_phone.services.auth import DeviceProof, LoginError, Principal
 from secure_phone.services.change import ChangeError
 from secure_phone.services.stale import StaleError
 from secure_phone.ui import binding, runtime
@@ -64,8 +64,8 @@ class CustomerAuth(rx.State, mixin=True):
     def _actor(self, principal: Principal | None = None):  # type: ignore[no-untyped-def]
         return runtime.actor(self, "customer", principal.id if principal else None, self.channel_name)
 
-    def _principal(self) -> Principal | None:
-        """The live session's customer, or None.
+    def _principal(self, touch: bool = True) -> Principal | None:
+        """The live session's customer, or None (``touch=False`` for a push or a timer: not activity).
 
         A tab whose websocket is not the bound one (a reload, a copied client token) gets None and keeps
         its session reference: a reload rejoins it with a ticket (:meth:`_rejoin`), a copied token never
@@ -73,7 +73,7 @@ class CustomerAuth(rx.State, mixin=True):
         """
         if not self._session_id or not binding.bound(self):
             return None
-        principal = auth.authenticate(self._session_id, now=runtime.now())
+        principal = auth.authenticate(self._session_id, now=runtime.now(), touch=touch)
         if principal is None or principal.kind != "customer" or principal.channel != self.channel_name:
             self._end_session(ENDED.get(auth.end_reason(self._session_id) or "", "session.expired"))
             return None
@@ -121,13 +121,13 @@ class CustomerAuth(rx.State, mixin=True):
         self.first_name = self.last_name = ""
         self._reset_flow()
 
-    def _device_for_login(self) -> str | None:  # the app passes its phone
+    def _device_for_login(self) -> str | None:  # the app passes its phone (with the proof of its key)
         return None
 
     def _after_login(self, principal: Principal) -> None:  # loads the first screen
         pass
 
-    async def _do_login(self, form: dict) -> rx.event.EventSpec | None:
+    async def _do_login(self, form: dict, device_proof: DeviceProof | None = None) -> rx.event.EventSpec | None:
         """Open a session from the login form; the cookie-binding script, or None (``login_error``
         set) when refused. The password is checked on the password-check threads: argon2 is slow on
         purpose and must not stall the other clients' events."""
@@ -136,6 +136,7 @@ class CustomerAuth(rx.State, mixin=True):
             opened = await runtime.password_check(
                 auth.login_customer, str(form.get("identifier", ""))[:40], str(form.get("password", ""))[:200],
                 channel=self.channel_name, actor=self._actor(), now=now, device_id=self._device_for_login(),
+                device_proof=device_proof,
             )
         except LoginError as error:
             self.login_error = error.code
@@ -165,8 +166,9 @@ class CustomerAuth(rx.State, mixin=True):
 
     def _on_push(self) -> None:
         """Another client changed something of this customer's: first, is this tab's session still live
-        (a factor change, a « not me », an advisor may have ended it)."""
-        principal = self._principal()
+        (a factor change, a « not me », an advisor may have ended it). Not this tab's activity: it moves no
+        idle timer."""
+        principal = self._principal(touch=False)
         if principal is not None:
             self._pushed(principal)
 
@@ -350,13 +352,10 @@ class ChangeFlow(rx.State, mixin=True):
         self.screen = "outcome"
         self._load_overview(principal.id)
 
-    def _refresh_request(self) -> bool:
+    def _refresh_request(self, principal: Principal) -> bool:
         """Reload the request shown; True when the screen changed."""
         if not self.request_id or self.screen not in ("wait", "outcome", "approval"):
             return False
-        principal = self._principal()  # type: ignore[attr-defined]
-        if principal is None:
-            return True
         try:
             view = change.request_status(principal.id, self.request_id, now=runtime.now())
         except ChangeError:
@@ -372,13 +371,14 @@ class ChangeFlow(rx.State, mixin=True):
     async def watch_expiry(self):  # type: ignore[no-untyped-def]
         """Show « expired » by itself when the 5 minutes are over (for a logged-in tab that waits only)."""
         async with self:
-            if self._principal() is None or not self.request_id:  # type: ignore[attr-defined]
+            if self._principal(touch=False) is None or not self.request_id:  # type: ignore[attr-defined]
                 return
             request_id, until = self.request_id, min(self.expires_at_ms / 1000, runtime.now().timestamp() + 600)
         await asyncio.sleep(max(0.0, until - runtime.now().timestamp()) + 0.5)
         async with self:
-            if self.request_id == request_id:
-                self._refresh_request()
+            principal = self._principal(touch=False)  # type: ignore[attr-defined]
+            if self.request_id == request_id and principal is not None:
+                self._refresh_request(principal)
 
     @rx.event
     def back_to_overview(self):  # type: ignore[no-untyped-def]

@@ -42,7 +42,7 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
         if self.screen in ("overview", "outcome"):
             self._land(principal)
         elif self.screen == "wait":
-            self._refresh_request()
+            self._refresh_request(principal)
         if self.router.url.path.rstrip("/") == LOGIN_ROUTE:
             return rx.redirect(HOME_ROUTE)
         return focus_title()
@@ -68,7 +68,7 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
 
     def _pushed(self, principal: Principal) -> None:
         """Another client (the phone) changed one of this customer's requests."""
-        self._refresh_request()
+        self._refresh_request(principal)
 
     @rx.event
     def cancel_request(self):  # type: ignore[no-untyped-def]
