@@ -204,6 +204,23 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Saisissez un numéro de mobile : ce numéro est un numéro vert ou gratuit.",
         "Enter a mobile number: this is a toll-free number.",
     ),
+    "number.pager": (
+        "Saisissez un numéro de mobile : ce numéro est celui d'un bipeur (radiomessagerie), qui ne reçoit "
+        "pas les SMS.",
+        "Enter a mobile number: this is a pager number, which does not receive text messages.",
+    ),
+    "number.uan": (
+        "Saisissez un numéro de mobile : ce numéro est le numéro d'accès d'une entreprise ou d'un service.",
+        "Enter a mobile number: this is the single access number of a company or a service.",
+    ),
+    "number.personal_number": (
+        "Saisissez le numéro de votre mobile lui-même : ce numéro renvoie les appels vers une autre ligne.",
+        "Enter your mobile's own number: this number forwards calls to another line.",
+    ),
+    "number.voicemail": (
+        "Saisissez un numéro de mobile : ce numéro est celui d'une messagerie vocale.",
+        "Enter a mobile number: this is a voicemail number.",
+    ),
     "number.other_not_mobile": (
         "Saisissez un numéro de mobile : ce numéro ne peut pas recevoir de SMS.",
         "Enter a mobile number: this number cannot receive text messages.",

@@ -42,7 +42,11 @@ class NumberProblem(str, Enum):
     SHARED_COST = "shared_cost"
     M2M = "m2m"
     TOLL_FREE = "toll_free"
-    OTHER_NOT_MOBILE = "other_not_mobile"  # pager, UAN, voicemail, personal number, unknown
+    PAGER = "pager"
+    UAN = "uan"  # a company's or a service's single number, routed to its lines
+    PERSONAL_NUMBER = "personal_number"  # a forwarding number (UK 070, Swiss 0878…)
+    VOICEMAIL = "voicemail"  # the access number of a voicemail box
+    OTHER_NOT_MOBILE = "other_not_mobile"  # unknown, or a type without a problem of its own
     SAME_AS_CURRENT = "same_as_current"
     UNAVAILABLE = "unavailable"  # another customer's secure number: the message must stay generic
 
@@ -53,6 +57,10 @@ _TYPE_PROBLEMS: dict[int, NumberProblem] = {
     PhoneNumberType.PREMIUM_RATE: NumberProblem.PREMIUM,
     PhoneNumberType.SHARED_COST: NumberProblem.SHARED_COST,
     PhoneNumberType.TOLL_FREE: NumberProblem.TOLL_FREE,
+    PhoneNumberType.PAGER: NumberProblem.PAGER,
+    PhoneNumberType.UAN: NumberProblem.UAN,
+    PhoneNumberType.PERSONAL_NUMBER: NumberProblem.PERSONAL_NUMBER,
+    PhoneNumberType.VOICEMAIL: NumberProblem.VOICEMAIL,
 }
 
 

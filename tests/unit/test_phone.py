@@ -190,18 +190,39 @@ def test_fixed_line_or_mobile_is_accepted(e164: str) -> None:
         ("07 00 12 34 56 78 90", "FR", NumberProblem.M2M),
         ("+33 7 00 12 34 56 78 90", "FR", NumberProblem.M2M),
         ("0033 700 1234567890", "FR", NumberProblem.M2M),
-        # Other non-mobile types
-        ("08 06 12 34 56", "FR", NumberProblem.OTHER_NOT_MOBILE),  # UAN
-        ("+44 7640 123456", "FR", NumberProblem.OTHER_NOT_MOBILE),  # pager
-        ("+44 70 1234 5678", "FR", NumberProblem.OTHER_NOT_MOBILE),  # personal number
-        ("+49 177 991234567", "FR", NumberProblem.OTHER_NOT_MOBILE),  # voicemail
-        ("+41 74 012 34 56", "FR", NumberProblem.OTHER_NOT_MOBILE),  # pager
+        # Pagers, UAN, personal numbers and voicemail: each its own problem
+        ("08 06 12 34 56", "FR", NumberProblem.UAN),
+        ("+41 58 123 45 67", "FR", NumberProblem.UAN),
+        ("+44 7640 123456", "FR", NumberProblem.PAGER),
+        ("+41 74 012 34 56", "FR", NumberProblem.PAGER),
+        ("+44 70 1234 5678", "FR", NumberProblem.PERSONAL_NUMBER),
+        ("+41 878 123 456", "FR", NumberProblem.PERSONAL_NUMBER),
+        ("+49 177 991234567", "FR", NumberProblem.VOICEMAIL),
+        ("40 12 34", "WF", NumberProblem.VOICEMAIL),
     ],
 )
 def test_non_mobile_numbers_are_refused_with_their_own_problem(
     raw: str, region: str, problem: NumberProblem
 ) -> None:
     assert problem_of(raw, region) is problem
+
+
+def test_a_number_of_unknown_type_is_refused_as_not_mobile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(phonenumbers, "number_type", lambda number: PhoneNumberType.UNKNOWN)
+    assert problem_of("06 12 34 56 78") is NumberProblem.OTHER_NOT_MOBILE
+
+
+def test_every_type_but_mobiles_has_a_problem_with_a_message_of_its_own() -> None:
+    from secure_phone.domain.phone import _MOBILE_TYPES, _TYPE_PROBLEMS
+    from secure_phone.i18n import MESSAGES
+
+    types = {value for name, value in vars(PhoneNumberType).items() if name.isupper()}
+    refused = types - _MOBILE_TYPES - {PhoneNumberType.UNKNOWN}
+    assert set(_TYPE_PROBLEMS) == refused
+    assert len(set(_TYPE_PROBLEMS.values())) == len(refused)
+    assert NumberProblem.OTHER_NOT_MOBILE not in _TYPE_PROBLEMS.values()
+    texts = [MESSAGES[lang][f"number.{problem.value}"] for problem in _TYPE_PROBLEMS.values() for lang in MESSAGES]
+    assert len(set(texts)) == len(texts)
 
 
 @pytest.mark.parametrize(
