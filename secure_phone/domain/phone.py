@@ -16,6 +16,7 @@ from secure_phone.domain.policy import DEFAULT_POLICY, FRENCH_OVERSEAS_REGIONS, 
 MASK = "\u2022"  # "•"
 
 _SEPARATORS = re.compile(r"[\s.()\-\u2010-\u2015\u2212]")
+_SLASH_BETWEEN_DIGITS = re.compile(r"(?<=\d)/(?=\d)")  # "0151/23456789", "079/123 45 67"
 _NUMBER_SHAPED = re.compile(r"\+?\d*")
 _FRENCH_PLAN_DISPLAY = frozenset({"FR", *FRENCH_OVERSEAS_REGIONS})  # grouped by two
 _FRENCH_COUNTRY_CODE = 33
@@ -149,8 +150,15 @@ def selectable_regions(policy: Policy = DEFAULT_POLICY) -> list[str]:
 
 
 def _normalize(raw: str) -> str | None:
-    """ASCII "+digits" or "digits" without separators, or None if the text is not number-shaped."""
-    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    """ASCII "+digits" or "digits" without separators, or None if the text is not number-shaped.
+
+    A slash separates two groups of digits (spaces around it allowed: "0151 / 23456789"); anywhere
+    else ("//", a leading or trailing slash, next to a dot or a bracket) the text is not a number.
+    """
+    text = unicodedata.normalize("NFKC", raw)
+    if "/" in text:
+        text = _SLASH_BETWEEN_DIGITS.sub("", re.sub(r"\s*/\s*", "/", text))
+    text = _SEPARATORS.sub("", text)
     if not _NUMBER_SHAPED.fullmatch(text):
         return None
     plus = "+" if text.startswith("+") else ""
@@ -217,7 +225,8 @@ def parse_new_number(
 ) -> PhoneNumber:
     """Check a new secure number typed by the customer under the selected `region`.
 
-    Accepts national input, "+33…" and "0033…", ignoring spaces, dots, dashes and parentheses.
+    Accepts national input, "+33…" and "0033…", ignoring spaces, dots, dashes, parentheses and
+    slashes between digits.
     Raises NumberRejected. Whether the number belongs to another customer is not checked here
     (it needs the database): the services call `reject_unavailable()`.
     """

@@ -16,12 +16,14 @@ test_very_long_text_is_rejected_with_a_message                       400
 test_digitish_text_is_accepted_or_rejected_with_a_message          2,000
 test_random_region_codes_never_accept_outside_the_policy             800
 test_french_national_numbers                                       1,000
+test_a_slash_between_groups_of_digits_is_a_separator                 300
+test_a_slash_anywhere_else_is_not_a_number                           300
 test_accepted_numbers_round_trip_and_mask                          1,300
 test_format_as_you_type_never_raises                               1,000
 test_format_as_you_type_on_number_shaped_text_keeps_the_digits       500
 test_format_as_you_type_on_very_long_text                            200
 ==============================================================  ======
-total                                                             10,900
+total                                                             11,500
 ==============================================================  ======
 """
 
@@ -216,6 +218,7 @@ NATIONAL_STYLES = {
     "no-break": lambda d: "\u00a0".join(d[i:i + 2] for i in range(0, 10, 2)),
     "narrow": lambda d: "\u202f".join(d[i:i + 2] for i in range(0, 10, 2)),
     "unicode dashes": lambda d: "\u2010".join(d[i:i + 2] for i in range(0, 10, 2)),
+    "slashes": lambda d: "/".join(d[i:i + 2] for i in range(0, 10, 2)),
     "brackets": lambda d: f"({d[:2]}) {d[2:]}",
     "padded": lambda d: f"  {d}\t",
     "fours": lambda d: f"{d[:4]} {d[4:6]} {d[6:8]} {d[8:]}",
@@ -249,6 +252,34 @@ def test_french_national_numbers(first: str, rest: str, style: str, region: str)
     elif phone is not None:
         assert phone.region in FRENCH_PLAN
         assert phone.national.replace(" ", "")[-8:] == digits[-8:]
+
+
+# --- slashes: a separator between two groups of digits, nothing else ------------------------
+
+
+digit_groups = st.lists(st.text(alphabet="0123456789", min_size=1, max_size=4), min_size=2, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(groups=digit_groups, region=st.sampled_from(VALID_REGIONS), spaced=st.booleans())
+def test_a_slash_between_groups_of_digits_is_a_separator(groups: list[str], region: str, spaced: bool) -> None:
+    def outcome(raw: str) -> PhoneNumber | NumberProblem:
+        try:
+            return parse_new_number(raw, region, current_e164=None)
+        except NumberRejected as rejected:
+            return rejected.problem
+
+    assert outcome((" / " if spaced else "/").join(groups)) == outcome(" ".join(groups))
+
+
+@settings(max_examples=300, deadline=None)
+@given(groups=digit_groups, region=st.sampled_from(VALID_REGIONS),
+       misplaced=st.sampled_from(["lead", "trail", "double", "dot", "bracket", "dash", "plus"]))
+def test_a_slash_anywhere_else_is_not_a_number(groups: list[str], region: str, misplaced: str) -> None:
+    raw = {"lead": "/" + " ".join(groups), "trail": " ".join(groups) + "/", "double": "//".join(groups),
+           "dot": "./".join(groups), "bracket": f"({groups[0]})/" + "".join(groups[1:]),
+           "dash": "/-".join(groups), "plus": "+/" + "".join(groups)}[misplaced]
+    assert problem_of(raw, region) is NumberProblem.NOT_A_NUMBER
 
 
 # --- accepted numbers: idempotent, round-trip, masked -----------------------------------------
