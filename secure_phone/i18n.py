@@ -174,6 +174,12 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Ce numéro n'existe pas. Vérifiez le nombre de chiffres et le pays choisi.",
         "This number does not exist. Check the number of digits and the country chosen.",
     ),
+    "number.ambiguous_territory": (
+        "Ce numéro existe dans plusieurs territoires d'outre-mer : choisissez le bon territoire dans la "
+        "liste « Pays », puis validez à nouveau.",
+        "This number exists in several overseas territories: choose the right territory in the \"Country\" "
+        "list, then try again.",
+    ),
     "number.country_not_allowed": (
         "Ce pays n'est pas accepté. Saisissez un numéro de France, d'un pays de l'Espace économique "
         "européen, de Suisse, du Royaume-Uni, de Monaco ou d'Andorre.",

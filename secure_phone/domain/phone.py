@@ -36,6 +36,7 @@ class NumberProblem(str, Enum):
     EMPTY = "empty"
     NOT_A_NUMBER = "not_a_number"
     INVALID = "invalid"  # looks like a number but does not exist
+    AMBIGUOUS_TERRITORY = "ambiguous_territory"  # typed with France selected, a number in several territories
     COUNTRY_NOT_ALLOWED = "country_not_allowed"
     LANDLINE = "landline"
     VOIP = "voip"
@@ -66,11 +67,16 @@ _TYPE_PROBLEMS: dict[int, NumberProblem] = {
 
 
 class NumberRejected(ValueError):
-    """A new number was refused; `problem` says why."""
+    """A new number was refused; `problem` says why.
 
-    def __init__(self, problem: NumberProblem) -> None:
+    For AMBIGUOUS_TERRITORY, `regions` names the territories (ISO 3166 codes) where the digits
+    typed are a valid number; it is empty for every other problem.
+    """
+
+    def __init__(self, problem: NumberProblem, *, regions: tuple[str, ...] = ()) -> None:
         super().__init__(problem.value)
         self.problem = problem
+        self.regions = regions
 
 
 @dataclass(frozen=True)
@@ -184,27 +190,43 @@ def _parse(normalized: str, region: str) -> phonenumbers.PhoneNumber:
         raise NumberRejected(NumberProblem.INVALID) from exc
 
 
-def _french_plan_alternative(
-    normalized: str, regions: tuple[str, ...]
-) -> phonenumbers.PhoneNumber | None:
-    """The number meant by national digits typed under another region of the French plan.
-
-    Overseas customers type "0692 12 34 56" with France selected: among `regions`, take the one
-    valid mobile, else the one valid number (so that a landline is called a landline). None when
-    nothing matches or the digits are ambiguous ("82 12 34" is a mobile in both Wallis and New
-    Caledonia): the customer then selects their territory.
-    """
-    valid: dict[str, phonenumbers.PhoneNumber] = {}
+def _valid_readings(normalized: str, regions: tuple[str, ...]) -> list[phonenumbers.PhoneNumber]:
+    """The distinct valid numbers that `normalized` is when typed under each of `regions`, in order."""
+    readings: dict[str, phonenumbers.PhoneNumber] = {}
     for other in regions:
         try:
             candidate = phonenumbers.parse(normalized, other)
         except NumberParseException:
             continue
         if phonenumbers.is_valid_number(candidate):
-            valid[phonenumbers.format_number(candidate, PhoneNumberFormat.E164)] = candidate
-    mobiles = [n for n in valid.values() if phonenumbers.number_type(n) in _MOBILE_TYPES]
-    matches = mobiles or list(valid.values())
-    return matches[0] if len(matches) == 1 else None
+            readings.setdefault(phonenumbers.format_number(candidate, PhoneNumberFormat.E164), candidate)
+    return list(readings.values())
+
+
+def _french_plan_reading(
+    normalized: str, region: str, number: phonenumbers.PhoneNumber, policy: Policy
+) -> phonenumbers.PhoneNumber:
+    """The number meant by digits that are no valid number of the selected region of the French plan.
+
+    - France selected (the selector's default, where overseas customers leave it): digits that are a
+      valid number of one overseas territory only are that number ("0692 12 34 56" in La Réunion,
+      "87 12 34 56" in Polynesia). Valid in several territories ("82 12 34" is a number in Wallis,
+      New Caledonia and Saint-Pierre-et-Miquelon), they are ambiguous, whatever the type of each
+      reading: AMBIGUOUS_TERRITORY names the territories, and the customer selects theirs.
+    - An overseas territory selected: the digits are read in that territory, or else as a
+      metropolitan number (a customer of New Caledonia with a metropolitan mobile); never as another
+      territory's number.
+
+    `number` (the reading in the selected region) is returned when no other reading is valid.
+    """
+    if region == "FR":
+        readings = _valid_readings(normalized, policy.overseas_regions)
+    else:
+        readings = _valid_readings(normalized, ("FR",))
+    if len(readings) > 1:
+        regions = tuple(dict.fromkeys(phonenumbers.region_code_for_number(n) or "" for n in readings))
+        raise NumberRejected(NumberProblem.AMBIGUOUS_TERRITORY, regions=regions)
+    return readings[0] if readings else number
 
 
 def _is_french_m2m(number: phonenumbers.PhoneNumber) -> bool:
@@ -242,8 +264,7 @@ def parse_new_number(
     number = _parse(normalized, region)
     french_plan = ("FR", *policy.overseas_regions)
     if region in french_plan and not phonenumbers.is_valid_number(number):
-        others = tuple(r for r in french_plan if r != region)
-        number = _french_plan_alternative(normalized, others) or number
+        number = _french_plan_reading(normalized, region, number, policy)
     if policy.allowed_regions.isdisjoint(
             phonenumbers.region_codes_for_country_code(number.country_code)):
         raise NumberRejected(NumberProblem.COUNTRY_NOT_ALLOWED)

@@ -127,7 +127,70 @@ def test_overseas_mobile_typed_with_france_selected(
 
 @pytest.mark.parametrize("raw", sorted(AMBIGUOUS_FROM_FRANCE))
 def test_ambiguous_overseas_digits_need_the_territory_selected(raw: str) -> None:
-    assert problem_of(raw, "FR") is NumberProblem.INVALID
+    assert problem_of(raw, "FR") is NumberProblem.AMBIGUOUS_TERRITORY
+
+
+def regions_of(raw: str, region: str = "FR") -> tuple[str, ...]:
+    with pytest.raises(NumberRejected) as info:
+        parse(raw, region)
+    assert info.value.problem is NumberProblem.AMBIGUOUS_TERRITORY
+    return info.value.regions
+
+
+# Six digits typed with France selected: (raw, territories where they are a number, the territory
+# the example comes from, what they are there). Before, "the one valid mobile" among these readings
+# was taken: "20.12.34", a landline of New Caledonia, was stored as a Saint-Pierre-et-Miquelon number.
+AMBIGUOUS_NON_MOBILES = [
+    ("20.12.34", ("PM", "NC"), "NC", NumberProblem.LANDLINE),
+    ("36.67.11", ("PM", "NC"), "NC", NumberProblem.PREMIUM),
+    ("44 01 23", ("PM", "PF", "NC"), "PF", NumberProblem.UAN),
+    ("40 12 34", ("PM", "WF"), "WF", NumberProblem.VOICEMAIL),
+    ("92 12 34", ("PM", "WF", "NC"), "WF", NumberProblem.VOIP),
+]
+
+
+@pytest.mark.parametrize(("raw", "regions", "own_region", "problem"), AMBIGUOUS_NON_MOBILES)
+def test_digits_of_several_territories_are_never_guessed(
+    raw: str, regions: tuple[str, ...], own_region: str, problem: NumberProblem
+) -> None:
+    assert regions_of(raw) == regions
+    assert problem_of(raw, own_region) is problem  # read in the territory selected, and only there
+
+
+def test_ambiguous_mobiles_name_their_territories() -> None:
+    assert regions_of("82 12 34") == ("PM", "WF", "NC")
+    assert regions_of("75.12.34") == ("PM", "NC")
+    assert regions_of("312 345") == ("PM", "NC")  # Andorra's example mobile, typed with France selected
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("20 12 34", "PM", "+508201234"),  # what the digits are in the territory selected
+        ("20 12 34", "NC", NumberProblem.LANDLINE),
+        ("75 12 34", "NC", "+687751234"),
+        ("75 12 34", "WF", NumberProblem.INVALID),  # not a Wallis number: never read as New Caledonia's
+        ("82 12 34", "NC", "+687821234"),
+        ("0692 12 34 56", "GP", NumberProblem.INVALID),  # not Guadeloupe's: never read as La Réunion's
+        ("0612345678", "NC", "+33612345678"),  # a metropolitan mobile typed from a territory
+        ("0612345678", "PM", "+33612345678"),
+    ],
+)
+def test_with_a_territory_selected_the_digits_are_read_there_or_as_metropolitan(
+    raw: str, region: str, expected: str | NumberProblem
+) -> None:
+    try:
+        outcome: str | NumberProblem = parse(raw, region).e164
+    except NumberRejected as rejected:
+        outcome = rejected.problem
+    assert outcome == expected
+
+
+def test_only_an_ambiguous_refusal_names_regions() -> None:
+    with pytest.raises(NumberRejected) as info:
+        parse("01 23 45 67 89")
+    assert info.value.regions == ()
+    assert NumberRejected(NumberProblem.INVALID).regions == ()
 
 
 @pytest.mark.parametrize(("raw", "own_region", "e164", "number_region"), OVERSEAS_MOBILES)

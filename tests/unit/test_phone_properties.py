@@ -144,6 +144,11 @@ def check(raw: str, region: str, current: str | None, policy: Policy = DEFAULT_P
         key = "number." + problem.value
         assert MESSAGES["fr"][key].strip() and MESSAGES["en"][key].strip()
         assert str(rejected) == problem.value
+        if problem is NumberProblem.AMBIGUOUS_TERRITORY:  # the territories, for the customer to choose
+            assert len(rejected.regions) >= 2 and set(rejected.regions) <= set(FRENCH_PLAN)
+            assert region.upper() == "FR"
+        else:
+            assert rejected.regions == ()
         return None
     assert isinstance(phone, PhoneNumber)
     assert phone.region in policy.allowed_regions
