@@ -231,6 +231,7 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Saisissez un numéro de mobile : ce numéro ne peut pas recevoir de SMS.",
         "Enter a mobile number: this number cannot receive text messages.",
     ),
+    "number.masked_ending": ("Numéro masqué finissant par", "Masked number ending with"),  # no digit shown first
     "number.same_as_current": (
         "C'est déjà votre numéro de mobile sécurisé. Saisissez le nouveau numéro.",
         "This is already your secure mobile number. Enter the new number.",

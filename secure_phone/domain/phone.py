@@ -16,6 +16,7 @@ from secure_phone.domain.policy import DEFAULT_POLICY, FRENCH_OVERSEAS_REGIONS, 
 MASK = "\u2022"  # "•"
 
 _SEPARATORS = re.compile(r"[\s.()\-\u2010-\u2015\u2212]")
+_DIGIT_RUN = re.compile(r"[0-9]+")
 _SLASH_BETWEEN_DIGITS = re.compile(r"(?<=\d)/(?=\d)")  # "0151/23456789", "079/123 45 67"
 _NUMBER_SHAPED = re.compile(r"\+?\d*")
 _FRENCH_PLAN_DISPLAY = frozenset({"FR", *FRENCH_OVERSEAS_REGIONS})  # grouped by two
@@ -103,29 +104,71 @@ class PhoneNumber:
         """International format ("+33 6 12 34 56 78")."""
         return phonenumbers.format_number(self._parsed(), PhoneNumberFormat.INTERNATIONAL)
 
-    @property
-    def masked(self) -> str:
-        """`national` with every digit hidden but the first group and the last two.
+    def _shown(self) -> tuple[str, int, int]:
+        """`national`, and how many of its leading and trailing digits the masked form shows.
 
-        "06 12 34 56 78" → "06 •• •• •• 78"; the grouping of `national` is kept.
+        The trunk prefix ("0" in "06 12 34 56 78", "06" in Hungary) is the same for every number of
+        its country: it is shown and not counted. Of the number's own digits (the national
+        significant number) at most a third are shown: the last two, then as many of the first
+        group's as the third leaves ("06 12 34 56 78": 3 of 9; "07400 123456": "07" and "56").
         """
         text = self.national
-        first_group = len(text) - len(text.lstrip("0123456789"))
-        total = sum(ch.isdigit() for ch in text)
-        out: list[str] = []
-        seen = 0
-        for ch in text:
-            if ch.isdigit():
-                if first_group <= seen < total - 2:
-                    ch = MASK
-                seen += 1
-            out.append(ch)
-        return "".join(out)
+        digits = phonenumbers.normalize_digits_only(text)
+        nsn = phonenumbers.national_significant_number(self._parsed())
+        trunk = len(digits) - len(nsn) if nsn and digits.endswith(nsn) else 0
+        budget = (len(digits) - trunk) // 3
+        tail = min(2, budget)
+        first_group = _DIGIT_RUN.search(text)
+        first_group_digits = len(first_group.group()) if first_group else 0
+        lead = trunk + min(max(first_group_digits - trunk, 0), budget - tail)
+        return text, lead, tail
+
+    @property
+    def masked(self) -> str:
+        """`national` with every digit hidden but the first group's and the last two, at most a third.
+
+        "06 12 34 56 78" → "06 •• •• •• 78", "07400 123456" → "07••• ••••56", "75 12 34" → "•• •• 34";
+        the layout of `national` is kept. See `_shown` for the counting.
+        """
+        return _mask(*self._shown())
+
+    @property
+    def masked_first(self) -> str:
+        """The leading digits `masked` shows ("06"; "" when it shows none), for screen readers."""
+        text, lead, _tail = self._shown()
+        return phonenumbers.normalize_digits_only(text)[:lead]
+
+    @property
+    def masked_last(self) -> str:
+        """The trailing digits `masked` shows: `last_two`, fewer for a number of under six digits."""
+        text, _lead, tail = self._shown()
+        digits = phonenumbers.normalize_digits_only(text)
+        return digits[len(digits) - tail:]
+
+    @property
+    def masked_but_last(self) -> str:
+        """`national` with every digit hidden but the trailing ones `masked` shows: "•• •• •• •• 78"."""
+        text, _lead, tail = self._shown()
+        return _mask(text, 0, tail)
 
     @property
     def last_two(self) -> str:
         """The last two digits ("78")."""
         return self.e164[-2:]
+
+
+def _mask(text: str, lead: int, tail: int) -> str:
+    """`text` with every digit hidden by MASK but the first `lead` and the last `tail`."""
+    total = sum(ch.isdigit() for ch in text)
+    out: list[str] = []
+    seen = 0
+    for ch in text:
+        if ch.isdigit():
+            if lead <= seen < total - tail:
+                ch = MASK
+            seen += 1
+        out.append(ch)
+    return "".join(out)
 
 
 def phone_from_e164(e164: str) -> PhoneNumber:

@@ -38,7 +38,6 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
 
 from secure_phone.domain.phone import (
-    MASK,
     NumberProblem,
     NumberRejected,
     PhoneNumber,
@@ -49,6 +48,7 @@ from secure_phone.domain.phone import (
 )
 from secure_phone.domain.policy import DEFAULT_POLICY, FRENCH_OVERSEAS_REGIONS, Policy
 from secure_phone.i18n import MESSAGES
+from tests.unit.mask_rule import assert_mask_rule
 
 MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 FRENCH_PLAN = ("FR", *FRENCH_OVERSEAS_REGIONS)
@@ -331,22 +331,9 @@ def test_accepted_numbers_round_trip_and_mask(sample: tuple[str, str], typed_und
     # The same number again is refused as the current one, whichever way it is typed.
     assert problem_of(raw, region, current=phone.e164) is NumberProblem.SAME_AS_CURRENT
     assert problem_of(phone.national, phone.region, current=phone.e164) is NumberProblem.SAME_AS_CURRENT
-    # Masked: the national form with every digit hidden but the first group and the last two.
-    national, masked = phone.national, phone.masked
-    assert len(masked) == len(national)
-    first_group = len(national) - len(national.lstrip("0123456789"))
-    positions = [i for i, ch in enumerate(national) if ch.isdigit()]
-    visible = set(positions[:first_group]) | set(positions[-2:])
-    for i, (shown, real) in enumerate(zip(masked, national, strict=True)):
-        if not real.isdigit():
-            assert shown == real
-        elif i in visible:
-            assert shown == real
-        else:
-            assert shown == MASK
-    assert MASK in masked  # something is always hidden
-    assert "".join(national[i] for i in positions[-2:]) == phone.last_two == phone.e164[-2:]
-    assert masked.rstrip().endswith(phone.last_two)
+    # Masked: at most the first group and the last two, never more than a third of the digits.
+    assert_mask_rule(phone)
+    assert phone.masked_last == phone.last_two == phone.e164[-2:]  # a mobile has six digits or more
 
 
 # --- format_as_you_type: never raises ---------------------------------------------------------
