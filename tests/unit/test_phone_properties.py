@@ -16,6 +16,7 @@ test_very_long_text_is_rejected_with_a_message                       400
 test_digitish_text_is_accepted_or_rejected_with_a_message          2,000
 test_random_region_codes_never_accept_outside_the_policy             800
 test_french_national_numbers                                       1,000
+test_digits_of_several_territories_are_never_taken_for_one           500
 test_a_slash_between_groups_of_digits_is_a_separator                 300
 test_a_slash_anywhere_else_is_not_a_number                           300
 test_accepted_numbers_round_trip_and_mask                          1,300
@@ -23,7 +24,7 @@ test_format_as_you_type_never_raises                               1,000
 test_format_as_you_type_on_number_shaped_text_keeps_the_digits       500
 test_format_as_you_type_on_very_long_text                            200
 ==============================================================  ======
-total                                                             11,500
+total                                                             12,000
 ==============================================================  ======
 """
 
@@ -257,6 +258,36 @@ def test_french_national_numbers(first: str, rest: str, style: str, region: str)
     elif phone is not None:
         assert phone.region in FRENCH_PLAN
         assert phone.national.replace(" ", "")[-8:] == digits[-8:]
+
+
+# --- short overseas digits typed with France selected: one reading, or the territory asked ----
+
+
+def _overseas_readings(raw: str) -> set[str]:
+    found = set()
+    for region in FRENCH_OVERSEAS_REGIONS:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            found.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return found
+
+
+@settings(max_examples=500, deadline=None)
+@given(digits=st.text(alphabet="0123456789", min_size=6, max_size=10))
+def test_digits_of_several_territories_are_never_taken_for_one(digits: str) -> None:
+    """What France reads them as, else the one territory that reads them, else a refusal."""
+    try:
+        phone = parse_new_number(digits, "FR", current_e164=None)
+    except NumberRejected as rejected:
+        if rejected.problem is NumberProblem.AMBIGUOUS_TERRITORY:
+            assert len(_overseas_readings(digits)) >= 2
+        return
+    france = phonenumbers.parse(digits, "FR")
+    if not phonenumbers.is_valid_number(france):
+        assert _overseas_readings(digits) == {phone.e164}  # the only one
 
 
 # --- slashes: a separator between two groups of digits, nothing else ------------------------
