@@ -174,6 +174,12 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Ce numéro n'existe pas. Vérifiez le nombre de chiffres et le pays choisi.",
         "This number does not exist. Check the number of digits and the country chosen.",
     ),
+    "number.ambiguous_territory": (
+        "Ce numéro existe dans plusieurs territoires d'outre-mer : choisissez le bon territoire dans la "
+        "liste « Pays », puis validez à nouveau.",
+        "This number exists in several overseas territories: choose the right territory in the \"Country\" "
+        "list, then try again.",
+    ),
     "number.country_not_allowed": (
         "Ce pays n'est pas accepté. Saisissez un numéro de France, d'un pays de l'Espace économique "
         "européen, de Suisse, du Royaume-Uni, de Monaco ou d'Andorre.",
@@ -204,10 +210,28 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Saisissez un numéro de mobile : ce numéro est un numéro vert ou gratuit.",
         "Enter a mobile number: this is a toll-free number.",
     ),
+    "number.pager": (
+        "Saisissez un numéro de mobile : ce numéro est celui d'un bipeur (radiomessagerie), qui ne reçoit "
+        "pas les SMS.",
+        "Enter a mobile number: this is a pager number, which does not receive text messages.",
+    ),
+    "number.uan": (
+        "Saisissez un numéro de mobile : ce numéro est le numéro d'accès d'une entreprise ou d'un service.",
+        "Enter a mobile number: this is the single access number of a company or a service.",
+    ),
+    "number.personal_number": (
+        "Saisissez le numéro de votre mobile lui-même : ce numéro renvoie les appels vers une autre ligne.",
+        "Enter your mobile's own number: this number forwards calls to another line.",
+    ),
+    "number.voicemail": (
+        "Saisissez un numéro de mobile : ce numéro est celui d'une messagerie vocale.",
+        "Enter a mobile number: this is a voicemail number.",
+    ),
     "number.other_not_mobile": (
         "Saisissez un numéro de mobile : ce numéro ne peut pas recevoir de SMS.",
         "Enter a mobile number: this number cannot receive text messages.",
     ),
+    "number.masked_ending": ("Numéro masqué finissant par", "Masked number ending with"),  # no digit shown first
     "number.same_as_current": (
         "C'est déjà votre numéro de mobile sécurisé. Saisissez le nouveau numéro.",
         "This is already your secure mobile number. Enter the new number.",

@@ -97,7 +97,7 @@ def mask_recipient(recipient: str) -> str:
     try:
         return phone_from_e164(recipient).masked
     except ValueError:
-        return MASK * 2 + recipient[-2:]
+        return MASK * 2 + recipient[-2:] if len(recipient) >= 6 else MASK * 2  # never more than a third
 
 
 def _add_once(session: Session, row: SQLModel, key_column: Any) -> bool:

@@ -16,6 +16,8 @@ from secure_phone.domain.policy import DEFAULT_POLICY, FRENCH_OVERSEAS_REGIONS, 
 MASK = "\u2022"  # "•"
 
 _SEPARATORS = re.compile(r"[\s.()\-\u2010-\u2015\u2212]")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+_SLASH_BETWEEN_DIGITS = re.compile(r"(?<=\d)/(?=\d)")  # "0151/23456789", "079/123 45 67"
 _NUMBER_SHAPED = re.compile(r"\+?\d*")
 _FRENCH_PLAN_DISPLAY = frozenset({"FR", *FRENCH_OVERSEAS_REGIONS})  # grouped by two
 _FRENCH_COUNTRY_CODE = 33
@@ -35,6 +37,7 @@ class NumberProblem(str, Enum):
     EMPTY = "empty"
     NOT_A_NUMBER = "not_a_number"
     INVALID = "invalid"  # looks like a number but does not exist
+    AMBIGUOUS_TERRITORY = "ambiguous_territory"  # typed with France selected, a number in several territories
     COUNTRY_NOT_ALLOWED = "country_not_allowed"
     LANDLINE = "landline"
     VOIP = "voip"
@@ -42,7 +45,11 @@ class NumberProblem(str, Enum):
     SHARED_COST = "shared_cost"
     M2M = "m2m"
     TOLL_FREE = "toll_free"
-    OTHER_NOT_MOBILE = "other_not_mobile"  # pager, UAN, voicemail, personal number, unknown
+    PAGER = "pager"
+    UAN = "uan"  # a company's or a service's single number, routed to its lines
+    PERSONAL_NUMBER = "personal_number"  # a forwarding number (UK 070, Swiss 0878…)
+    VOICEMAIL = "voicemail"  # the access number of a voicemail box
+    OTHER_NOT_MOBILE = "other_not_mobile"  # unknown, or a type without a problem of its own
     SAME_AS_CURRENT = "same_as_current"
     UNAVAILABLE = "unavailable"  # another customer's secure number: the message must stay generic
 
@@ -53,15 +60,24 @@ _TYPE_PROBLEMS: dict[int, NumberProblem] = {
     PhoneNumberType.PREMIUM_RATE: NumberProblem.PREMIUM,
     PhoneNumberType.SHARED_COST: NumberProblem.SHARED_COST,
     PhoneNumberType.TOLL_FREE: NumberProblem.TOLL_FREE,
+    PhoneNumberType.PAGER: NumberProblem.PAGER,
+    PhoneNumberType.UAN: NumberProblem.UAN,
+    PhoneNumberType.PERSONAL_NUMBER: NumberProblem.PERSONAL_NUMBER,
+    PhoneNumberType.VOICEMAIL: NumberProblem.VOICEMAIL,
 }
 
 
 class NumberRejected(ValueError):
-    """A new number was refused; `problem` says why."""
+    """A new number was refused; `problem` says why.
 
-    def __init__(self, problem: NumberProblem) -> None:
+    For AMBIGUOUS_TERRITORY, `regions` names the territories (ISO 3166 codes) where the digits
+    typed are a valid number; it is empty for every other problem.
+    """
+
+    def __init__(self, problem: NumberProblem, *, regions: tuple[str, ...] = ()) -> None:
         super().__init__(problem.value)
         self.problem = problem
+        self.regions = regions
 
 
 @dataclass(frozen=True)
@@ -88,29 +104,71 @@ class PhoneNumber:
         """International format ("+33 6 12 34 56 78")."""
         return phonenumbers.format_number(self._parsed(), PhoneNumberFormat.INTERNATIONAL)
 
-    @property
-    def masked(self) -> str:
-        """`national` with every digit hidden but the first group and the last two.
+    def _shown(self) -> tuple[str, int, int]:
+        """`national`, and how many of its leading and trailing digits the masked form shows.
 
-        "06 12 34 56 78" → "06 •• •• •• 78"; the grouping of `national` is kept.
+        The trunk prefix ("0" in "06 12 34 56 78", "06" in Hungary) is the same for every number of
+        its country: it is shown and not counted. Of the number's own digits (the national
+        significant number) at most a third are shown: the last two, then as many of the first
+        group's as the third leaves ("06 12 34 56 78": 3 of 9; "07400 123456": "07" and "56").
         """
         text = self.national
-        first_group = len(text) - len(text.lstrip("0123456789"))
-        total = sum(ch.isdigit() for ch in text)
-        out: list[str] = []
-        seen = 0
-        for ch in text:
-            if ch.isdigit():
-                if first_group <= seen < total - 2:
-                    ch = MASK
-                seen += 1
-            out.append(ch)
-        return "".join(out)
+        digits = phonenumbers.normalize_digits_only(text)
+        nsn = phonenumbers.national_significant_number(self._parsed())
+        trunk = len(digits) - len(nsn) if nsn and digits.endswith(nsn) else 0
+        budget = (len(digits) - trunk) // 3
+        tail = min(2, budget)
+        first_group = _DIGIT_RUN.search(text)
+        first_group_digits = len(first_group.group()) if first_group else 0
+        lead = trunk + min(max(first_group_digits - trunk, 0), budget - tail)
+        return text, lead, tail
+
+    @property
+    def masked(self) -> str:
+        """`national` with every digit hidden but the first group's and the last two, at most a third.
+
+        "06 12 34 56 78" → "06 •• •• •• 78", "07400 123456" → "07••• ••••56", "75 12 34" → "•• •• 34";
+        the layout of `national` is kept. See `_shown` for the counting.
+        """
+        return _mask(*self._shown())
+
+    @property
+    def masked_first(self) -> str:
+        """The leading digits `masked` shows ("06"; "" when it shows none), for screen readers."""
+        text, lead, _tail = self._shown()
+        return phonenumbers.normalize_digits_only(text)[:lead]
+
+    @property
+    def masked_last(self) -> str:
+        """The trailing digits `masked` shows: `last_two`, fewer for a number of under six digits."""
+        text, _lead, tail = self._shown()
+        digits = phonenumbers.normalize_digits_only(text)
+        return digits[len(digits) - tail:]
+
+    @property
+    def masked_but_last(self) -> str:
+        """`national` with every digit hidden but the trailing ones `masked` shows: "•• •• •• •• 78"."""
+        text, _lead, tail = self._shown()
+        return _mask(text, 0, tail)
 
     @property
     def last_two(self) -> str:
         """The last two digits ("78")."""
         return self.e164[-2:]
+
+
+def _mask(text: str, lead: int, tail: int) -> str:
+    """`text` with every digit hidden by MASK but the first `lead` and the last `tail`."""
+    total = sum(ch.isdigit() for ch in text)
+    out: list[str] = []
+    seen = 0
+    for ch in text:
+        if ch.isdigit():
+            if lead <= seen < total - tail:
+                ch = MASK
+            seen += 1
+        out.append(ch)
+    return "".join(out)
 
 
 def phone_from_e164(e164: str) -> PhoneNumber:
@@ -141,8 +199,15 @@ def selectable_regions(policy: Policy = DEFAULT_POLICY) -> list[str]:
 
 
 def _normalize(raw: str) -> str | None:
-    """ASCII "+digits" or "digits" without separators, or None if the text is not number-shaped."""
-    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    """ASCII "+digits" or "digits" without separators, or None if the text is not number-shaped.
+
+    A slash separates two groups of digits (spaces around it allowed: "0151 / 23456789"); anywhere
+    else ("//", a leading or trailing slash, next to a dot or a bracket) the text is not a number.
+    """
+    text = unicodedata.normalize("NFKC", raw)
+    if "/" in text:
+        text = _SLASH_BETWEEN_DIGITS.sub("", re.sub(r"\s*/\s*", "/", text))
+    text = _SEPARATORS.sub("", text)
     if not _NUMBER_SHAPED.fullmatch(text):
         return None
     plus = "+" if text.startswith("+") else ""
@@ -168,27 +233,43 @@ def _parse(normalized: str, region: str) -> phonenumbers.PhoneNumber:
         raise NumberRejected(NumberProblem.INVALID) from exc
 
 
-def _french_plan_alternative(
-    normalized: str, regions: tuple[str, ...]
-) -> phonenumbers.PhoneNumber | None:
-    """The number meant by national digits typed under another region of the French plan.
-
-    Overseas customers type "0692 12 34 56" with France selected: among `regions`, take the one
-    valid mobile, else the one valid number (so that a landline is called a landline). None when
-    nothing matches or the digits are ambiguous ("82 12 34" is a mobile in both Wallis and New
-    Caledonia): the customer then selects their territory.
-    """
-    valid: dict[str, phonenumbers.PhoneNumber] = {}
+def _valid_readings(normalized: str, regions: tuple[str, ...]) -> list[phonenumbers.PhoneNumber]:
+    """The distinct valid numbers that `normalized` is when typed under each of `regions`, in order."""
+    readings: dict[str, phonenumbers.PhoneNumber] = {}
     for other in regions:
         try:
             candidate = phonenumbers.parse(normalized, other)
         except NumberParseException:
             continue
         if phonenumbers.is_valid_number(candidate):
-            valid[phonenumbers.format_number(candidate, PhoneNumberFormat.E164)] = candidate
-    mobiles = [n for n in valid.values() if phonenumbers.number_type(n) in _MOBILE_TYPES]
-    matches = mobiles or list(valid.values())
-    return matches[0] if len(matches) == 1 else None
+            readings.setdefault(phonenumbers.format_number(candidate, PhoneNumberFormat.E164), candidate)
+    return list(readings.values())
+
+
+def _french_plan_reading(
+    normalized: str, region: str, number: phonenumbers.PhoneNumber, policy: Policy
+) -> phonenumbers.PhoneNumber:
+    """The number meant by digits that are no valid number of the selected region of the French plan.
+
+    - France selected (the selector's default, where overseas customers leave it): digits that are a
+      valid number of one overseas territory only are that number ("0692 12 34 56" in La Réunion,
+      "87 12 34 56" in Polynesia). Valid in several territories ("82 12 34" is a number in Wallis,
+      New Caledonia and Saint-Pierre-et-Miquelon), they are ambiguous, whatever the type of each
+      reading: AMBIGUOUS_TERRITORY names the territories, and the customer selects theirs.
+    - An overseas territory selected: the digits are read in that territory, or else as a
+      metropolitan number (a customer of New Caledonia with a metropolitan mobile); never as another
+      territory's number.
+
+    `number` (the reading in the selected region) is returned when no other reading is valid.
+    """
+    if region == "FR":
+        readings = _valid_readings(normalized, policy.overseas_regions)
+    else:
+        readings = _valid_readings(normalized, ("FR",))
+    if len(readings) > 1:
+        regions = tuple(dict.fromkeys(phonenumbers.region_code_for_number(n) or "" for n in readings))
+        raise NumberRejected(NumberProblem.AMBIGUOUS_TERRITORY, regions=regions)
+    return readings[0] if readings else number
 
 
 def _is_french_m2m(number: phonenumbers.PhoneNumber) -> bool:
@@ -209,7 +290,8 @@ def parse_new_number(
 ) -> PhoneNumber:
     """Check a new secure number typed by the customer under the selected `region`.
 
-    Accepts national input, "+33…" and "0033…", ignoring spaces, dots, dashes and parentheses.
+    Accepts national input, "+33…" and "0033…", ignoring spaces, dots, dashes, parentheses and
+    slashes between digits.
     Raises NumberRejected. Whether the number belongs to another customer is not checked here
     (it needs the database): the services call `reject_unavailable()`.
     """
@@ -225,8 +307,7 @@ def parse_new_number(
     number = _parse(normalized, region)
     french_plan = ("FR", *policy.overseas_regions)
     if region in french_plan and not phonenumbers.is_valid_number(number):
-        others = tuple(r for r in french_plan if r != region)
-        number = _french_plan_alternative(normalized, others) or number
+        number = _french_plan_reading(normalized, region, number, policy)
     if policy.allowed_regions.isdisjoint(
             phonenumbers.region_codes_for_country_code(number.country_code)):
         raise NumberRejected(NumberProblem.COUNTRY_NOT_ALLOWED)

@@ -570,9 +570,7 @@ def _enqueue_notifications(session: Session, request: ChangeRequest, customer: C
 
 def _last_two_masked(number: PhoneNumber) -> str:
     """The new number masked except its last two digits: « •• •• •• •• 32 »."""
-    digits = number.national
-    kept = len(digits) - 2
-    return "".join("•" if ch.isdigit() and i < kept else ch for i, ch in enumerate(digits))
+    return number.masked_but_last
 
 
 def complete_change(

@@ -176,10 +176,16 @@ def field_error(error_key: rx.Var, field_id: str) -> rx.Component:
 
 
 def masked_number(first: rx.Var, last_two: rx.Var, masked: rx.Var) -> rx.Component:
-    """« 06 •• •• •• 78 » with a screen-reader text that reads the visible digits."""
+    """« 06 •• •• •• 78 » with a screen-reader text that reads the visible digits.
+
+    `first` is empty when the mask shows no leading digit (« •• •• 34 », short numbers)."""
     return rx.el.span(
         rx.el.span(masked, aria_hidden="true", class_name="number"),
-        rx.el.span(t("masked.prefix"), " ", first, " ", t("masked.suffix"), " ", last_two, class_name="sr-only"),
+        rx.cond(
+            first != "",
+            rx.el.span(t("masked.prefix"), " ", first, " ", t("masked.suffix"), " ", last_two, class_name="sr-only"),
+            rx.el.span(t("number.masked_ending"), " ", last_two, class_name="sr-only"),
+        ),
     )
 
 

@@ -23,7 +23,7 @@ from secure_phone.adapters.models import ChangeRequest
 from secure_phone.domain.change_request import Channel, RefusalReason
 from secure_phone.domain.phone import NumberProblem, NumberRejected
 from secure_phone.domain.policy import DEFAULT_POLICY
-from secure_phone.services import change, devices, status
+from secure_phone.services import change, customers, devices, status
 from secure_phone.services.audit import verify_chain
 from secure_phone.services.change import ChangeError
 from tests.integration.helpers import (
@@ -872,6 +872,29 @@ def test_status_during_and_after_the_cooling_off(world: World) -> None:
     assert after["cooling_off_until"] is None
     assert after["secure_phone_masked"] == "07 •• •• •• 32"
     assert after["last_changed_at"] == t_done.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("e164", "masked", "first", "last"),
+    [
+        ("+33612345678", "06 •• •• •• 78", "06", "78"),
+        ("+447400123456", "07••• ••••56", "07", "56"),  # at most a third of the digits shown
+        ("+687751234", "•• •• 34", "", "34"),  # no leading digit shown: the screen reader says so
+    ],
+)
+def test_the_overview_and_the_status_show_the_masked_form_and_its_visible_digits(
+    world: World, e164: str, masked: str, first: str, last: str
+) -> None:
+    with transaction(world.url) as s:
+        row = s.exec(select(Customer).where(Customer.identifier == CAMILLE)).one()
+        row.secure_phone_e164 = e164
+        s.add(row)
+        s.commit()
+        customer_id = row.id
+    view = customers.overview(customer_id, now=world.clock.now, url=world.url)
+    assert (view.masked, view.masked_first, view.masked_last_two) == (masked, first, last)
+    answer = status.secure_phone_status(CAMILLE, now=world.clock.now, url=world.url)
+    assert answer is not None and answer["secure_phone_masked"] == masked
 
 
 def test_device_actor_and_customer_actor_are_distinct_in_the_audit(world: World) -> None:

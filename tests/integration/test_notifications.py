@@ -538,6 +538,9 @@ def test_log_gateways_read_their_fail_rates_and_are_channel_bound(monkeypatch: p
 def test_logs_mask_the_recipient_and_omit_the_body(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
     assert mask_recipient(NUMBER) == "06 •• •• •• 78"
     assert mask_recipient("jeanne@example.com") == "j•••@example.com"
+    assert mask_recipient("+447400123456") == "07••• ••••56"  # at most a third of the digits
+    assert mask_recipient("0612345678") == "••78"  # not E.164: the last two only
+    assert mask_recipient("12345") == "••"  # too short to show two digits
     queue(db_url)
     queue(db_url, channel="email")
     with caplog.at_level(logging.INFO, logger="secure_phone.adapters.notifications"):

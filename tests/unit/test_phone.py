@@ -20,6 +20,7 @@ from secure_phone.domain.phone import (
     selectable_regions,
 )
 from secure_phone.domain.policy import DEFAULT_POLICY
+from tests.unit.mask_rule import assert_mask_rule
 
 CAMILLE = "+33612345678"
 
@@ -54,6 +55,8 @@ def problem_of(raw: str, region: str = "FR", current: str | None = None) -> Numb
         ("06\u00a012\u202f34\t56 78", "FR", "+33612345678", "FR"),  # no-break spaces, tab
         ("06\u201012\u201334\u201456\u221278", "FR", "+33612345678", "FR"),  # unicode dashes
         ("0612345678", "fr", "+33612345678", "FR"),  # region code in lower case
+        ("06/12/34/56/78", "FR", "+33612345678", "FR"),  # slashes between groups of digits
+        ("06 / 12 / 34 / 56 / 78", "FR", "+33612345678", "FR"),
         ("+33 6 12 34 56 78", "BE", "+33612345678", "FR"),  # international under another region
         ("0612345678", "RE", "+33612345678", "FR"),  # metropolitan typed with Réunion selected
         # Unicode digits
@@ -66,6 +69,12 @@ def problem_of(raw: str, region: str = "FR", current: str | None = None) -> Numb
         ("0032 470 12 34 56", "FR", "+32470123456", "BE"),
         ("+49 151 23456789", "FR", "+4915123456789", "DE"),
         ("01512 3456789", "DE", "+4915123456789", "DE"),
+        ("0151/23456789", "DE", "+4915123456789", "DE"),  # slashes, as written in DE, AT and CH
+        ("0151 / 234 567 89", "DE", "+4915123456789", "DE"),
+        ("+49 151/23456789", "FR", "+4915123456789", "DE"),
+        ("0664/123456", "AT", "+43664123456", "AT"),
+        ("079/123 45 67", "CH", "+41791234567", "CH"),
+        ("079/123/45/67", "CH", "+41791234567", "CH"),
         ("+41 79 123 45 67", "FR", "+41791234567", "CH"),
         ("+41 78 123 45 67", "FR", "+41781234567", "CH"),
         ("+44 7400 123456", "FR", "+447400123456", "GB"),
@@ -119,7 +128,70 @@ def test_overseas_mobile_typed_with_france_selected(
 
 @pytest.mark.parametrize("raw", sorted(AMBIGUOUS_FROM_FRANCE))
 def test_ambiguous_overseas_digits_need_the_territory_selected(raw: str) -> None:
-    assert problem_of(raw, "FR") is NumberProblem.INVALID
+    assert problem_of(raw, "FR") is NumberProblem.AMBIGUOUS_TERRITORY
+
+
+def regions_of(raw: str, region: str = "FR") -> tuple[str, ...]:
+    with pytest.raises(NumberRejected) as info:
+        parse(raw, region)
+    assert info.value.problem is NumberProblem.AMBIGUOUS_TERRITORY
+    return info.value.regions
+
+
+# Six digits typed with France selected: (raw, territories where they are a number, the territory
+# the example comes from, what they are there). Before, "the one valid mobile" among these readings
+# was taken: "20.12.34", a landline of New Caledonia, was stored as a Saint-Pierre-et-Miquelon number.
+AMBIGUOUS_NON_MOBILES = [
+    ("20.12.34", ("PM", "NC"), "NC", NumberProblem.LANDLINE),
+    ("36.67.11", ("PM", "NC"), "NC", NumberProblem.PREMIUM),
+    ("44 01 23", ("PM", "PF", "NC"), "PF", NumberProblem.UAN),
+    ("40 12 34", ("PM", "WF"), "WF", NumberProblem.VOICEMAIL),
+    ("92 12 34", ("PM", "WF", "NC"), "WF", NumberProblem.VOIP),
+]
+
+
+@pytest.mark.parametrize(("raw", "regions", "own_region", "problem"), AMBIGUOUS_NON_MOBILES)
+def test_digits_of_several_territories_are_never_guessed(
+    raw: str, regions: tuple[str, ...], own_region: str, problem: NumberProblem
+) -> None:
+    assert regions_of(raw) == regions
+    assert problem_of(raw, own_region) is problem  # read in the territory selected, and only there
+
+
+def test_ambiguous_mobiles_name_their_territories() -> None:
+    assert regions_of("82 12 34") == ("PM", "WF", "NC")
+    assert regions_of("75.12.34") == ("PM", "NC")
+    assert regions_of("312 345") == ("PM", "NC")  # Andorra's example mobile, typed with France selected
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("20 12 34", "PM", "+508201234"),  # what the digits are in the territory selected
+        ("20 12 34", "NC", NumberProblem.LANDLINE),
+        ("75 12 34", "NC", "+687751234"),
+        ("75 12 34", "WF", NumberProblem.INVALID),  # not a Wallis number: never read as New Caledonia's
+        ("82 12 34", "NC", "+687821234"),
+        ("0692 12 34 56", "GP", NumberProblem.INVALID),  # not Guadeloupe's: never read as La Réunion's
+        ("0612345678", "NC", "+33612345678"),  # a metropolitan mobile typed from a territory
+        ("0612345678", "PM", "+33612345678"),
+    ],
+)
+def test_with_a_territory_selected_the_digits_are_read_there_or_as_metropolitan(
+    raw: str, region: str, expected: str | NumberProblem
+) -> None:
+    try:
+        outcome: str | NumberProblem = parse(raw, region).e164
+    except NumberRejected as rejected:
+        outcome = rejected.problem
+    assert outcome == expected
+
+
+def test_only_an_ambiguous_refusal_names_regions() -> None:
+    with pytest.raises(NumberRejected) as info:
+        parse("01 23 45 67 89")
+    assert info.value.regions == ()
+    assert NumberRejected(NumberProblem.INVALID).regions == ()
 
 
 @pytest.mark.parametrize(("raw", "own_region", "e164", "number_region"), OVERSEAS_MOBILES)
@@ -190,18 +262,39 @@ def test_fixed_line_or_mobile_is_accepted(e164: str) -> None:
         ("07 00 12 34 56 78 90", "FR", NumberProblem.M2M),
         ("+33 7 00 12 34 56 78 90", "FR", NumberProblem.M2M),
         ("0033 700 1234567890", "FR", NumberProblem.M2M),
-        # Other non-mobile types
-        ("08 06 12 34 56", "FR", NumberProblem.OTHER_NOT_MOBILE),  # UAN
-        ("+44 7640 123456", "FR", NumberProblem.OTHER_NOT_MOBILE),  # pager
-        ("+44 70 1234 5678", "FR", NumberProblem.OTHER_NOT_MOBILE),  # personal number
-        ("+49 177 991234567", "FR", NumberProblem.OTHER_NOT_MOBILE),  # voicemail
-        ("+41 74 012 34 56", "FR", NumberProblem.OTHER_NOT_MOBILE),  # pager
+        # Pagers, UAN, personal numbers and voicemail: each its own problem
+        ("08 06 12 34 56", "FR", NumberProblem.UAN),
+        ("+41 58 123 45 67", "FR", NumberProblem.UAN),
+        ("+44 7640 123456", "FR", NumberProblem.PAGER),
+        ("+41 74 012 34 56", "FR", NumberProblem.PAGER),
+        ("+44 70 1234 5678", "FR", NumberProblem.PERSONAL_NUMBER),
+        ("+41 878 123 456", "FR", NumberProblem.PERSONAL_NUMBER),
+        ("+49 177 991234567", "FR", NumberProblem.VOICEMAIL),
+        ("40 12 34", "WF", NumberProblem.VOICEMAIL),
     ],
 )
 def test_non_mobile_numbers_are_refused_with_their_own_problem(
     raw: str, region: str, problem: NumberProblem
 ) -> None:
     assert problem_of(raw, region) is problem
+
+
+def test_a_number_of_unknown_type_is_refused_as_not_mobile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(phonenumbers, "number_type", lambda number: PhoneNumberType.UNKNOWN)
+    assert problem_of("06 12 34 56 78") is NumberProblem.OTHER_NOT_MOBILE
+
+
+def test_every_type_but_mobiles_has_a_problem_with_a_message_of_its_own() -> None:
+    from secure_phone.domain.phone import _MOBILE_TYPES, _TYPE_PROBLEMS
+    from secure_phone.i18n import MESSAGES
+
+    types = {value for name, value in vars(PhoneNumberType).items() if name.isupper()}
+    refused = types - _MOBILE_TYPES - {PhoneNumberType.UNKNOWN}
+    assert set(_TYPE_PROBLEMS) == refused
+    assert len(set(_TYPE_PROBLEMS.values())) == len(refused)
+    assert NumberProblem.OTHER_NOT_MOBILE not in _TYPE_PROBLEMS.values()
+    texts = [MESSAGES[lang][f"number.{problem.value}"] for problem in _TYPE_PROBLEMS.values() for lang in MESSAGES]
+    assert len(set(texts)) == len(texts)
 
 
 @pytest.mark.parametrize(
@@ -271,8 +364,17 @@ def test_numbers_that_do_not_exist_are_invalid(raw: str) -> None:
         "06 12 34 56 7a",
         "06 12 34 56 78 ext 2",
         "tel:+33612345678",
-        "06/12/34/56/78",
         "0612345678+",
+        # a slash only ever separates two groups of digits
+        "06//12/34/56/78",
+        "/06 12 34 56 78",
+        "06 12 34 56 78/",
+        "/",
+        "06 / / 12 34 56 78",
+        "06./12.34.56.78",
+        "(0151)/23456789",
+        "0151/-23456789",
+        "+/49 151 23456789",
         "camille@example.com",
         "06 12 34 56 78 \U0001f4f1",
     ],
@@ -330,13 +432,13 @@ def test_number_rejected_is_a_value_error_naming_its_problem() -> None:
         ("+590690123456", "06 90 12 34 56", "+590 690 12 34 56", "06 •• •• •• 56", "56"),
         ("+596696201234", "06 96 20 12 34", "+596 696 20 12 34", "06 •• •• •• 34", "34"),
         ("+594694201234", "06 94 20 12 34", "+594 694 20 12 34", "06 •• •• •• 34", "34"),
-        ("+508551234", "055 12 34", "+508 55 12 34", "055 •• 34", "34"),
-        ("+687751234", "75 12 34", "+687 75.12.34", "75 •• 34", "34"),
-        ("+68987123456", "87 12 34 56", "+689 87 12 34 56", "87 •• •• 56", "56"),
-        ("+32470123456", "0470 12 34 56", "+32 470 12 34 56", "0470 •• •• 56", "56"),
-        ("+4915123456789", "01512 3456789", "+49 1512 3456789", "01512 •••••89", "89"),
-        ("+41791234567", "079 123 45 67", "+41 79 123 45 67", "079 ••• •• 67", "67"),
-        ("+447400123456", "07400 123456", "+44 7400 123456", "07400 ••••56", "56"),
+        ("+508551234", "055 12 34", "+508 55 12 34", "0•• •• 34", "34"),
+        ("+687751234", "75 12 34", "+687 75.12.34", "•• •• 34", "34"),
+        ("+68987123456", "87 12 34 56", "+689 87 12 34 56", "•• •• •• 56", "56"),
+        ("+32470123456", "0470 12 34 56", "+32 470 12 34 56", "04•• •• •• 56", "56"),
+        ("+4915123456789", "01512 3456789", "+49 1512 3456789", "01••• •••••89", "89"),
+        ("+41791234567", "079 123 45 67", "+41 79 123 45 67", "07• ••• •• 67", "67"),
+        ("+447400123456", "07400 123456", "+44 7400 123456", "07••• ••••56", "56"),
     ],
 )
 def test_display_formats(e164: str, national: str, international: str, masked: str,
@@ -346,6 +448,30 @@ def test_display_formats(e164: str, national: str, international: str, masked: s
     assert number.international == international
     assert number.masked == masked
     assert number.last_two == last_two
+
+
+@pytest.mark.parametrize(
+    ("e164", "masked", "first", "last", "but_last"),
+    [
+        ("+33612345678", "06 •• •• •• 78", "06", "78", "•• •• •• •• 78"),  # 3 of 9 digits (the 0 is the trunk)
+        ("+262692123456", "06 •• •• •• 56", "06", "56", "•• •• •• •• 56"),
+        ("+447400123456", "07••• ••••56", "07", "56", "••••• ••••56"),  # was 07400 ••••56: 6 of 10
+        ("+4915123456789", "01••• •••••89", "01", "89", "••••• •••••89"),  # was 01512 •••••89: 6 of 11
+        ("+376312345", "••• •45", "", "45", "••• •45"),  # was 312 •45: 5 of 6
+        ("+687751234", "•• •• 34", "", "34", "•• •• 34"),
+        ("+508551234", "0•• •• 34", "0", "34", "••• •• 34"),
+        ("+34612345678", "6•• •• •• 78", "6", "78", "••• •• •• 78"),
+        ("+37061234567", "(0-•••) •••67", "0", "67", "(•-•••) •••67"),  # the first group after a bracket
+        ("+3614123456", "(06 •) ••• ••56", "06", "56", "(•• •) ••• ••56"),  # Hungary's trunk prefix is 06
+    ],
+)
+def test_the_mask_shows_at_most_a_third_of_the_digits(
+    e164: str, masked: str, first: str, last: str, but_last: str
+) -> None:
+    number = phone_from_e164(e164)
+    assert (number.masked, number.masked_first, number.masked_last, number.masked_but_last) == (
+        masked, first, last, but_last)
+    assert_mask_rule(number)
 
 
 def test_mask_is_the_bullet_character() -> None:
@@ -402,6 +528,7 @@ def test_selectable_regions_follow_the_policy() -> None:
         ("+33612345678", "FR", "+33 6 12 34 56 78"),
         ("0692123456", "FR", "06 92 12 34 56"),
         ("0470123456", "BE", "0470 12 34 56"),
+        ("0151/23456789", "DE", "01512 3456789"),
         ("0612345678", "fr", "06 12 34 56 78"),
         ("\uff10\uff16\uff11\uff12", "FR", "06 12"),
         ("+", "FR", "+"),

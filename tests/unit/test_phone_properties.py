@@ -16,12 +16,15 @@ test_very_long_text_is_rejected_with_a_message                       400
 test_digitish_text_is_accepted_or_rejected_with_a_message          2,000
 test_random_region_codes_never_accept_outside_the_policy             800
 test_french_national_numbers                                       1,000
+test_digits_of_several_territories_are_never_taken_for_one           500
+test_a_slash_between_groups_of_digits_is_a_separator                 300
+test_a_slash_anywhere_else_is_not_a_number                           300
 test_accepted_numbers_round_trip_and_mask                          1,300
 test_format_as_you_type_never_raises                               1,000
 test_format_as_you_type_on_number_shaped_text_keeps_the_digits       500
 test_format_as_you_type_on_very_long_text                            200
 ==============================================================  ======
-total                                                             10,900
+total                                                             12,000
 ==============================================================  ======
 """
 
@@ -36,7 +39,6 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
 
 from secure_phone.domain.phone import (
-    MASK,
     NumberProblem,
     NumberRejected,
     PhoneNumber,
@@ -47,6 +49,7 @@ from secure_phone.domain.phone import (
 )
 from secure_phone.domain.policy import DEFAULT_POLICY, FRENCH_OVERSEAS_REGIONS, Policy
 from secure_phone.i18n import MESSAGES
+from tests.unit.mask_rule import assert_mask_rule
 
 MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 FRENCH_PLAN = ("FR", *FRENCH_OVERSEAS_REGIONS)
@@ -142,6 +145,11 @@ def check(raw: str, region: str, current: str | None, policy: Policy = DEFAULT_P
         key = "number." + problem.value
         assert MESSAGES["fr"][key].strip() and MESSAGES["en"][key].strip()
         assert str(rejected) == problem.value
+        if problem is NumberProblem.AMBIGUOUS_TERRITORY:  # the territories, for the customer to choose
+            assert len(rejected.regions) >= 2 and set(rejected.regions) <= set(FRENCH_PLAN)
+            assert region.upper() == "FR"
+        else:
+            assert rejected.regions == ()
         return None
     assert isinstance(phone, PhoneNumber)
     assert phone.region in policy.allowed_regions
@@ -216,6 +224,7 @@ NATIONAL_STYLES = {
     "no-break": lambda d: "\u00a0".join(d[i:i + 2] for i in range(0, 10, 2)),
     "narrow": lambda d: "\u202f".join(d[i:i + 2] for i in range(0, 10, 2)),
     "unicode dashes": lambda d: "\u2010".join(d[i:i + 2] for i in range(0, 10, 2)),
+    "slashes": lambda d: "/".join(d[i:i + 2] for i in range(0, 10, 2)),
     "brackets": lambda d: f"({d[:2]}) {d[2:]}",
     "padded": lambda d: f"  {d}\t",
     "fours": lambda d: f"{d[:4]} {d[4:6]} {d[6:8]} {d[8:]}",
@@ -249,6 +258,64 @@ def test_french_national_numbers(first: str, rest: str, style: str, region: str)
     elif phone is not None:
         assert phone.region in FRENCH_PLAN
         assert phone.national.replace(" ", "")[-8:] == digits[-8:]
+
+
+# --- short overseas digits typed with France selected: one reading, or the territory asked ----
+
+
+def _overseas_readings(raw: str) -> set[str]:
+    found = set()
+    for region in FRENCH_OVERSEAS_REGIONS:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            found.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return found
+
+
+@settings(max_examples=500, deadline=None)
+@given(digits=st.text(alphabet="0123456789", min_size=6, max_size=10))
+def test_digits_of_several_territories_are_never_taken_for_one(digits: str) -> None:
+    """What France reads them as, else the one territory that reads them, else a refusal."""
+    try:
+        phone = parse_new_number(digits, "FR", current_e164=None)
+    except NumberRejected as rejected:
+        if rejected.problem is NumberProblem.AMBIGUOUS_TERRITORY:
+            assert len(_overseas_readings(digits)) >= 2
+        return
+    france = phonenumbers.parse(digits, "FR")
+    if not phonenumbers.is_valid_number(france):
+        assert _overseas_readings(digits) == {phone.e164}  # the only one
+
+
+# --- slashes: a separator between two groups of digits, nothing else ------------------------
+
+
+digit_groups = st.lists(st.text(alphabet="0123456789", min_size=1, max_size=4), min_size=2, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(groups=digit_groups, region=st.sampled_from(VALID_REGIONS), spaced=st.booleans())
+def test_a_slash_between_groups_of_digits_is_a_separator(groups: list[str], region: str, spaced: bool) -> None:
+    def outcome(raw: str) -> PhoneNumber | NumberProblem:
+        try:
+            return parse_new_number(raw, region, current_e164=None)
+        except NumberRejected as rejected:
+            return rejected.problem
+
+    assert outcome((" / " if spaced else "/").join(groups)) == outcome(" ".join(groups))
+
+
+@settings(max_examples=300, deadline=None)
+@given(groups=digit_groups, region=st.sampled_from(VALID_REGIONS),
+       misplaced=st.sampled_from(["lead", "trail", "double", "dot", "bracket", "dash", "plus"]))
+def test_a_slash_anywhere_else_is_not_a_number(groups: list[str], region: str, misplaced: str) -> None:
+    raw = {"lead": "/" + " ".join(groups), "trail": " ".join(groups) + "/", "double": "//".join(groups),
+           "dot": "./".join(groups), "bracket": f"({groups[0]})/" + "".join(groups[1:]),
+           "dash": "/-".join(groups), "plus": "+/" + "".join(groups)}[misplaced]
+    assert problem_of(raw, region) is NumberProblem.NOT_A_NUMBER
 
 
 # --- accepted numbers: idempotent, round-trip, masked -----------------------------------------
@@ -295,22 +362,9 @@ def test_accepted_numbers_round_trip_and_mask(sample: tuple[str, str], typed_und
     # The same number again is refused as the current one, whichever way it is typed.
     assert problem_of(raw, region, current=phone.e164) is NumberProblem.SAME_AS_CURRENT
     assert problem_of(phone.national, phone.region, current=phone.e164) is NumberProblem.SAME_AS_CURRENT
-    # Masked: the national form with every digit hidden but the first group and the last two.
-    national, masked = phone.national, phone.masked
-    assert len(masked) == len(national)
-    first_group = len(national) - len(national.lstrip("0123456789"))
-    positions = [i for i, ch in enumerate(national) if ch.isdigit()]
-    visible = set(positions[:first_group]) | set(positions[-2:])
-    for i, (shown, real) in enumerate(zip(masked, national, strict=True)):
-        if not real.isdigit():
-            assert shown == real
-        elif i in visible:
-            assert shown == real
-        else:
-            assert shown == MASK
-    assert MASK in masked  # something is always hidden
-    assert "".join(national[i] for i in positions[-2:]) == phone.last_two == phone.e164[-2:]
-    assert masked.rstrip().endswith(phone.last_two)
+    # Masked: at most the first group and the last two, never more than a third of the digits.
+    assert_mask_rule(phone)
+    assert phone.masked_last == phone.last_two == phone.e164[-2:]  # a mobile has six digits or more
 
 
 # --- format_as_you_type: never raises ---------------------------------------------------------
