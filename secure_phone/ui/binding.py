@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 
 import reflex as rx
+from reflex.state import BaseState
+from reflex_base.constants.state import FIELD_MARKER
 
 from secure_phone.services.auth import Login
 
@@ -46,6 +48,50 @@ def rebind(state: rx.State) -> None:
 
 def forget(state: rx.State) -> None:
     state._session_id = state._bound_sid = ""  # type: ignore[attr-defined]
+
+
+def hide_if_unbound(state: rx.State, full: dict, public: frozenset[str]) -> dict:
+    """``state.dict()`` as a socket that is not the session's may see it: at hydration Reflex sends a tab's
+    whole state, so a copied client token of a closed tab (or a reload before it rejoins) would get the tab's
+    last screen — names, numbers, the request. Such a socket gets the defaults of every var but ``public``
+    (and no computed var); :func:`resend` sends the real values once the socket has rejoined."""
+    if not getattr(state, "_session_id", "") or bound(state):
+        return full
+    mine = full.get(state.get_full_name())
+    if mine is None:
+        return full
+    fields = state.get_fields()
+    for name in list(state.base_vars):
+        field = fields.get(name)
+        # The browser's own storage (the phone's id, the language) is the browser's: it is never hidden.
+        if name not in public and field is not None and not state._is_client_storage(field):
+            mine[name + FIELD_MARKER] = field.default_value()
+    for name in state.computed_vars:
+        mine.pop(name + FIELD_MARKER, None)
+    return full
+
+
+def guard_hydration(public: frozenset[str] = frozenset()):  # type: ignore[no-untyped-def]
+    """Class decorator: the state's ``dict()`` (what Reflex sends at hydration) goes through
+    :func:`hide_if_unbound`. Reflex refuses a ``dict`` defined in a state's body (it would be taken for an
+    event handler), hence the assignment on the class."""
+
+    def decorate(cls):  # type: ignore[no-untyped-def]
+        full_dict = BaseState.dict
+
+        def dict(self, include_computed: bool = True, initial: bool = False, **kwargs):  # type: ignore[no-untyped-def]
+            return hide_if_unbound(self, full_dict(self, include_computed, initial, **kwargs), public)
+
+        type.__setattr__(cls, "dict", dict)
+        return cls
+
+    return decorate
+
+
+def resend(state: rx.State) -> None:
+    """After a rejoin: every var of the state goes out again (the hydration hid them, see above)."""
+    state.dirty_vars.update(state.base_vars)
+    state._mark_dirty()
 
 
 def ticket_script(channel: str) -> str:

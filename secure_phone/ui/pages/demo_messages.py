@@ -18,21 +18,27 @@ from secure_phone.ui.i18n import LangState, t
 
 @runtime.inbox_state
 class MessagesState(rx.State):
-    inboxes: list[InboxView] = []
+    """The inboxes are read from the database whenever the page is sent (a computed var without cache): the
+    codes they show never enter Reflex's state store (pickled to disk or Redis)."""
+
+    version: int = 0  # moved by a refresh or a push: the page is sent again
+
+    @rx.var(cache=False)
+    def inboxes(self) -> list[InboxView]:
+        return demo_inbox.inboxes() if demo_mode() and self.version else []
 
     @rx.event
     def refresh(self) -> None:
         if not demo_mode():
             return
-        self.inboxes = demo_inbox.inboxes()
+        self.version += 1
         runtime.watch_inbox(self.router.session.client_token)
 
     def _on_push(self) -> None:
         if demo_mode() and self.router.url.path.rstrip("/") == "/demo/messages":
-            self.inboxes = demo_inbox.inboxes()
+            self.version += 1
         else:
             runtime.unwatch_inbox(self.router.session.client_token)
-
 
 
 def _message(message: MessageView) -> rx.Component:

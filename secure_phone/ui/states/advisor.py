@@ -17,6 +17,7 @@ from secure_phone.ui.states.customer import REGIONS
 
 
 @runtime.pushable
+@binding.guard_hydration()  # nothing of the last screen to a socket that is not the session's
 class AdvisorState(rx.State):
     _session_id: str = ""
     _bound_sid: str = ""
@@ -85,6 +86,7 @@ class AdvisorState(rx.State):
         ticket = result.get("ticket") if isinstance(result, dict) else None
         if auth.redeem_ticket(ticket, self._session_id, now=runtime.now()):
             binding.rebind(self)
+            binding.resend(self)
             principal = self._principal()
             if principal is not None:
                 self._reload(principal)
@@ -119,7 +121,8 @@ class AdvisorState(rx.State):
 
     @rx.event
     def logout(self):  # type: ignore[no-untyped-def]
-        auth.logout(self._session_id, actor=self._actor(), now=runtime.now())
+        if binding.bound(self):  # only the session's own socket ends it (a copied token only clears its view)
+            auth.logout(self._session_id, actor=self._actor(), now=runtime.now())
         self._logout_here()
         return focus_title()
 

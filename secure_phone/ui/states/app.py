@@ -23,7 +23,7 @@ from secure_phone.services.auth import DeviceProof, Principal
 from secure_phone.services.customers import local_time
 from secure_phone.services.devices import NEW_PHONE, DeviceError
 from secure_phone.settings import demo_mode
-from secure_phone.ui import runtime
+from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.i18n import LangState
 from secure_phone.ui.states.customer import ChangeFlow, CustomerAuth
@@ -51,6 +51,7 @@ class PhoneChoiceView:
 
 
 @runtime.pushable
+@binding.guard_hydration(frozenset({"channel_name", "phone_choices"}))  # nothing personal to a foreign socket
 class AppState(CustomerAuth, ChangeFlow, rx.State):
     channel_name: str = "app"
 

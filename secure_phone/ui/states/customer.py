@@ -97,6 +97,7 @@ class CustomerAuth(rx.State, mixin=True):
         ticket = result.get("ticket") if isinstance(result, dict) else None
         if auth.redeem_ticket(ticket, self._session_id, now=runtime.now()):
             binding.rebind(self)
+            binding.resend(self)
             principal = self._principal()
             if principal is not None:
                 live.subscribe(self.router.session.client_token, self.get_full_name(), principal.id, now=runtime.now())
@@ -132,6 +133,7 @@ class CustomerAuth(rx.State, mixin=True):
         set) when refused. The password is checked on the password-check threads: argon2 is slow on
         purpose and must not stall the other clients' events."""
         now = runtime.now()
+        form = form if isinstance(form, dict) else {}
         try:
             opened = await runtime.password_check(
                 auth.login_customer, str(form.get("identifier", ""))[:40], str(form.get("password", ""))[:200],
@@ -151,7 +153,8 @@ class CustomerAuth(rx.State, mixin=True):
         return bind_cookie
 
     def _do_logout(self) -> None:
-        auth.logout(self._session_id, actor=self._actor(), now=runtime.now())  # ending a session is always safe
+        if binding.bound(self):  # only the session's own socket ends it (a copied token only clears its view)
+            auth.logout(self._session_id, actor=self._actor(), now=runtime.now())
         self._end_session()
 
     @rx.event

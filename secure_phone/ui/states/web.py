@@ -7,7 +7,7 @@ import reflex as rx
 from secure_phone.services import change
 from secure_phone.services.auth import Principal
 from secure_phone.services.change import ChangeError
-from secure_phone.ui import runtime
+from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.states.customer import ChangeFlow, CustomerAuth
 
@@ -16,6 +16,7 @@ HOME_ROUTE = "/espace-client/telephone-securise"
 
 
 @runtime.pushable
+@binding.guard_hydration(frozenset({"channel_name"}))  # nothing of the last screen to a socket not the session's
 class WebState(CustomerAuth, ChangeFlow, rx.State):
     channel_name: str = "web"
 
