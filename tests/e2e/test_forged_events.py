@@ -1,35 +1,72 @@
-"""Forged Reflex events and swapped client tokens cannot act on another session (spec §6, §10).
+"""Forged Reflex events and copied client tokens cannot act on another session (spec §6, §10, §12.1, §12.2).
 
 The browser speaks to the app over Reflex's websocket (socket.io at ``/_event/``, see the notes on the
-event protocol). Anything a page sends there can be forged: these tests open *raw* websockets from a
-page's JavaScript and send the app's real events (full names taken from the state classes, proven
-live by a login sent the same way) with hostile payloads, then read the bank's rows directly.
+event protocol). Anything a page sends there can be forged, by anyone, before or without a login, in any
+order and with any arguments: these tests open *raw* websockets from a page's JavaScript and send the
+app's real events — every event handler of every state of the app, found from the app itself and mapped in
+:data:`COVERAGE` to how it is forged — with hostile payloads, then read the bank's rows directly.
 
-The session secret is a backend-only var (``_secret``), so what the browser holds must never be
-enough to act as someone: the tests also read every frame the logged-in pages receive and check
-that neither the session secret, nor a Sécur'Pass code, nor the full current number reaches the
-browser.
+Three situations, as an attacker meets them:
+
+* **(a)** a client that never logged in;
+* **(b)** logged in, but as someone else: another customer (Julien, web and app) or another agency's
+  advisor (Karim) against Camille's live request, her contact request, her sheet, and Paris Opéra's
+  in-branch operations waiting for a second advisor;
+* **(c)** a copied client token of a closed tab (it is in the tab's sessionStorage and in the websocket
+  URL, hence in proxy logs): the thief's socket lands on the closed tab's state, which still names the
+  victim's session.
+
+In each, nothing the bank holds changes (:func:`snapshot`), nothing personal comes back, and positive
+controls prove that the names reach the handlers (:func:`assert_reach`: an argument a handler does not
+take is refused by its signature, where an unknown name is silently dropped) and that the same protocol
+does act for the right party.
+
+A session is only a reference in Reflex's state (``_session_id``), bound to the socket that logged in or
+that redeemed a one-time ticket (secure_phone.ui.binding). The tests also read every frame the logged-in
+pages receive for the session references, codes and full numbers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from playwright.sync_api import Browser, Page, WebSocket, expect
 from sqlmodel import select
 
-from secure_phone.adapters.db import read_only
-from secure_phone.adapters.models import AuditEntry, ChangeRequest, Customer, Device, MySysContact, UserSession
+from secure_phone.adapters.db import read_only, transaction
+from secure_phone.adapters.models import (
+    Advisor,
+    AdvisorOperation,
+    AuditEntry,
+    ChangeRequest,
+    ContactRequest,
+    Customer,
+    Device,
+    MySysContact,
+    Outbox,
+    SmsCode,
+    UserSession,
+)
 from secure_phone.domain.change_request import Channel
-from secure_phone.services import change
+from secure_phone.services import activation, auth, change, contact
+from secure_phone.services import advisor as advisor_service
+from secure_phone.services.audit import Actor
 from secure_phone.ui.i18n import LangState
+from secure_phone.ui.pages.demo_messages import MessagesState
 from secure_phone.ui.states.advisor import AdvisorState
 from secure_phone.ui.states.app import AppState
 from secure_phone.ui.states.web import WebState
@@ -44,24 +81,37 @@ from tests.e2e.journeys import (
     pick_phone,
     web_login,
 )
-from tests.integration.helpers import customer_actor, number_forms
+from tests.integration.helpers import b64url, customer_actor, number_forms
 
 CAMILLE = "1000000001"
 JULIEN = "1000000002"
+INES = "1000000003"
+HUGO = "1000000005"  # no Sécur'Pass: no phone the picker could give
+PAUL = "1000000007"
 SARL = "1000000008"  # Lyon Bellecour, Karim's agency
 CAMILLE_OLD = "+33612345678"
 CAMILLE_MASKED = "06 •• •• •• 78"
 NEW_RAW = "07 98 76 54 32"
+OTHER_RAW = "07 81 22 33 44"  # what the forgers ask for
+INES_ADVISOR_RAW = "07 55 44 33 22"  # Inès's in-branch change, waiting for a second advisor
 WRONG_CODE = "1357"
+NEW_PIN = "2580"  # the Sécur'Pass code a new phone chooses (J4)
 
 WEB = WebState.get_full_name()
 APP = AppState.get_full_name()
 ADV = AdvisorState.get_full_name()
 LANG = LangState.get_full_name()
-UPDATE_VARS = "reflex___state____state.reflex___state____update_vars_internal_state.update_vars_internal"
-PATHS = {WEB: "/espace-client/telephone-securise/", APP: "/app/", ADV: "/conseiller/"}
+MESSAGES = MessagesState.get_full_name()
+ROOT_STATE = "reflex___state____state"
+HYDRATE = f"{ROOT_STATE}.hydrate_and_load"
+UPDATE_VARS = f"{ROOT_STATE}.reflex___state____update_vars_internal_state.update_vars_internal"
+PATHS = {WEB: "/espace-client/telephone-securise/", APP: "/app/", ADV: "/conseiller/", MESSAGES: "/demo/messages/"}
 
 LOGGED_IN = '"logged_in_rx_state_":true'
+TICKET_ASKED = "/api/session/ticket"  # what a state holding a session answers an unbound socket
+BACKEND_ERROR = "backend_error"  # the toast Reflex shows when a handler raised
+MARKER = f"{LANG}.sync_html_lang"  # answered by one `documentElement.lang` frame, in order
+MARK = "documentElement.lang"
 
 # A raw socket.io client in the page: the handshake of Reflex's own client, without its hydrate.
 RAW_CLIENT = """
@@ -97,34 +147,83 @@ class RawClient:
         self.token = token or str(uuid.uuid4())
         page.evaluate(RAW_CLIENT, {"id": self.id, "token": self.token})
 
-    def send(self, name: str, payload: dict | None = None) -> None:
+    @staticmethod
+    def frame(name: str, payload: dict | None = None, router: dict | None = None) -> str:
         state = name.rsplit(".", 1)[0]
         path = PATHS.get(state, "/connexion/")
-        event = {"name": name, "payload": payload or {}, "router_data": {"pathname": path, "asPath": path}}
-        self.page.evaluate(
-            "([id, event]) => window.__raw[id].ws.send('42/_event,' + JSON.stringify(['event', event]))",
-            [self.id, event],
-        )
+        router_data = {"pathname": path, "asPath": path, **(router or {})}
+        return "42/_event," + json.dumps(["event", {"name": name, "payload": payload or {}, "router_data": router_data}])
+
+    def send(self, name: str, payload: dict | None = None, router: dict | None = None) -> None:
+        self.send_frames([self.frame(name, payload, router)])
+
+    def send_frames(self, frames: list[str]) -> None:
+        self.page.evaluate("([id, frames]) => { for (const f of frames) window.__raw[id].ws.send(f); }",
+                           [self.id, frames])
 
     @property
     def frames(self) -> list[str]:
         return self.page.evaluate("id => window.__raw[id].frames.slice()", self.id)
 
+    def count(self) -> int:
+        return self.page.evaluate("id => window.__raw[id].frames.length", self.id)
+
+    def since(self, start: int) -> list[str]:
+        return self.page.evaluate("([id, start]) => window.__raw[id].frames.slice(start)", [self.id, start])
+
     def settle(self, quiet: float = 0.8, timeout: float = 15.0) -> list[str]:
         """Send a probe event, wait for its answer, then until no frame has come for ``quiet`` seconds."""
-        probes = sum("documentElement.lang" in f for f in self.frames)
-        self.send(f"{LANG}.sync_html_lang")
+        start = self.count()
+        self.send(MARKER)
         deadline = time.monotonic() + timeout
-        while sum("documentElement.lang" in f for f in self.frames) <= probes:
+        while self.marks(start) < 1:
             assert time.monotonic() < deadline, "the server never answered the probe event"
             time.sleep(0.05)
-        count, since = len(self.frames), time.monotonic()
+        count, since = self.count(), time.monotonic()
         while time.monotonic() - since < quiet:
             assert time.monotonic() < deadline, "the server never went quiet"
-            time.sleep(0.1)
-            if len(self.frames) != count:
-                count, since = len(self.frames), time.monotonic()
+            time.sleep(0.05)
+            if self.count() != count:
+                count, since = self.count(), time.monotonic()
         return self.frames
+
+    def marks(self, start: int) -> int:
+        """How many marker answers came since frame ``start``."""
+        return self.page.evaluate("([id, start, mark]) => window.__raw[id].frames.slice(start)"
+                                  ".filter(f => f.includes(mark)).length", [self.id, start, MARK])
+
+    def forge(self, events: list[tuple[str, dict]], timeout: float = 90.0) -> list[tuple[str, dict, str]]:
+        """Send every event, each followed by the marker; each event with the frames it was answered with.
+
+        One socket's events are handled one after the other, so the frames between two markers are the
+        answer to the event between them (events a handler chains on the server come a little later).
+        No event sent here may itself answer with the marker's frame (LangState's handlers are sent apart).
+        """
+        self.settle(quiet=0.1)
+        start = self.count()
+        frames = []
+        for name, payload in events:
+            frames += [self.frame(name, payload), self.frame(MARKER)]
+        for chunk in range(0, len(frames), 200):
+            self.send_frames(frames[chunk:chunk + 200])
+        deadline = time.monotonic() + timeout
+        while self.marks(start) < len(events):
+            assert time.monotonic() < deadline, "the server stopped answering the forged events"
+            time.sleep(0.05)
+        answers, current = [], []
+        for f in self.since(start):
+            if MARK in f:
+                answers.append("\n".join(current))
+                current = []
+            else:
+                current.append(f)
+        return [(name, payload, text) for (name, payload), text in zip(events, answers)]
+
+    @property
+    def sid(self) -> str:
+        """The socket id the server gave this socket (socket.io's connect acknowledgement)."""
+        ack = next(f for f in self.frames if f.startswith("40/_event,"))
+        return json.loads(ack[len("40/_event,"):])["sid"]
 
     def close(self) -> None:
         self.page.evaluate("id => window.__raw[id].ws.close()", self.id)
@@ -132,25 +231,76 @@ class RawClient:
 
 # --- what the bank holds ------------------------------------------------------------------------
 
+DONE = ("ok", "requested", "raised")
+"""Audit outcomes of something done (not refused): the entries a forged event must never add."""
 
-def snapshot(db_url: str) -> dict:
+
+def snapshot(db_url: str, identifiers: tuple[str, ...] | None = None) -> dict:
+    """What the bank holds about ``identifiers`` (every customer when None): numbers, Sécur'Pass, freeze,
+    sessions, requests, devices and their keys, contact requests, advisor operations, SMS codes,
+    notifications and the audit entries of things done."""
     with read_only(db_url) as s:
-        camille = s.exec(select(Customer).where(Customer.identifier == CAMILLE)).one()
+        customers = {c.id: c for c in s.exec(select(Customer))}
+        ids = {cid for cid, c in customers.items() if identifiers is None or c.identifier in identifiers}
+        who = {cid: customers[cid].identifier for cid in ids}
+        camille = next(c for c in customers.values() if c.identifier == CAMILLE)
         return {
             "number": camille.secure_phone_e164,
             "changed_at": camille.number_changed_at,
             "mysys": s.get(MySysContact, CAMILLE).secure_phone_e164,  # type: ignore[union-attr]
-            "requests": sorted((r.id, r.status) for r in s.exec(select(ChangeRequest))),
-            "sessions": len(s.exec(select(UserSession)).all()),
-            "devices": sorted((d.id, d.status, d.public_jwk or "", d.code_hash or "") for d in s.exec(select(Device))),
-            "reveals": len(s.exec(select(AuditEntry).where(AuditEntry.action == "advisor_reveal_number")).all()),
+            "customers": sorted(
+                (c.identifier, c.secure_phone_e164, c.number_changed_at, c.number_confirmed_at, c.cooling_off_until,
+                 c.stale_prompt_later_count, c.securpass_status, c.securpass_wrong_codes, c.securpass_moved_at,
+                 c.frozen_at, c.frozen_reason, c.failed_logins, c.locked_until)
+                for cid, c in customers.items() if cid in ids),
+            "mysys_contacts": sorted((m.customer_ref, m.secure_phone_e164, m.version) for m in s.exec(select(MySysContact))
+                                     if m.customer_ref in who.values()),
+            "requests": sorted((r.id, r.status) for r in s.exec(select(ChangeRequest)) if r.customer_id in ids),
+            "sessions": sorted((u.id, u.principal_kind, u.principal_id, u.ended_at, u.end_reason, u.device_id)
+                               for u in s.exec(select(UserSession))
+                               if identifiers is None or (u.principal_kind == "customer" and u.principal_id in ids)),
+            "devices": sorted((d.id, d.customer_id or 0, d.status, d.public_jwk or "", d.code_hash or "", d.demo)
+                              for d in s.exec(select(Device)) if identifiers is None or d.customer_id in ids),
+            "contacts": sorted((c.id, c.status, c.advisor_id or 0, c.note or "") for c in s.exec(select(ContactRequest))
+                               if c.customer_id in ids),
+            "operations": sorted((o.id, o.status, o.validator_id or 0) for o in s.exec(select(AdvisorOperation))
+                                 if o.customer_id in ids),
+            "sms_codes": sorted((c.id, c.used_at, c.revoked_at, c.failures) for c in s.exec(select(SmsCode))
+                                if c.customer_id in ids),
+            "outbox": sorted(o.key for o in s.exec(select(Outbox)) if identifiers is None or o.customer_id in ids),
+            "audit": sorted(Counter((who.get(e.customer_id or 0, ""), e.action) for e in s.exec(select(AuditEntry))
+                                    if e.outcome in DONE and (identifiers is None or e.customer_id in ids)).items()),
+            "reveals": len([e for e in s.exec(select(AuditEntry).where(AuditEntry.action == "advisor_reveal_number"))
+                            if e.customer_id in ids]),
         }
+
+
+def differences(before: dict, after: dict) -> dict:
+    """What changed, aspect by aspect (rows gone, rows new)."""
+    changed = {}
+    for aspect in before:
+        if before[aspect] != after[aspect]:
+            if isinstance(before[aspect], list):
+                changed[aspect] = {"gone": [r for r in before[aspect] if r not in after[aspect]],
+                                   "new": [r for r in after[aspect] if r not in before[aspect]]}
+            else:
+                changed[aspect] = (before[aspect], after[aspect])
+    return changed
+
+
+def customer_ids(db_url: str) -> dict[str, int]:
+    with read_only(db_url) as s:
+        return {c.identifier: c.id for c in s.exec(select(Customer))}  # type: ignore[misc]
+
+
+def advisor_id(db_url: str, login_name: str) -> int:
+    with read_only(db_url) as s:
+        return s.exec(select(Advisor.id).where(Advisor.login == login_name)).one()  # type: ignore[return-value]
 
 
 def camille_pending_request(db_url: str) -> str:
     """Camille (web) asks for a new number: a live request a forger would like to approve or cancel."""
-    with read_only(db_url) as s:
-        cid = s.exec(select(Customer.id).where(Customer.identifier == CAMILLE)).one()
+    cid = customer_ids(db_url)[CAMILLE]
     now = datetime.now(timezone.utc)
     actor = customer_actor(cid)
     number = change.check_new_number(cid, NEW_RAW, "FR", actor=actor, now=now, url=db_url)
@@ -170,11 +320,73 @@ def session_ids(db_url: str) -> set[str]:
         return {row.id for row in s.exec(select(UserSession))}
 
 
+class PhoneKey:
+    """A P-256 key pair the forger holds, as a phone's browser would (WebCrypto's r‖s signatures)."""
+
+    def __init__(self) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+
+    @property
+    def jwk(self) -> dict[str, str]:
+        numbers = self._key.public_key().public_numbers()
+        return {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
+                "y": b64url(numbers.y.to_bytes(32, "big"))}
+
+    def sign(self, text: str) -> str:
+        r, s = decode_dss_signature(self._key.sign(text.encode("utf-8"), ec.ECDSA(hashes.SHA256())))
+        return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def advisor_actor(db_url: str, login_name: str = "sophie.lambert") -> Actor:
+    return Actor(kind="advisor", id=str(advisor_id(db_url, login_name)), channel="advisor", ip="192.0.2.30",
+                 user_agent="pytest")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the forgers aim at: the victims' live things."""
+
+    request: str  # Camille's live request (web), waiting for her phone
+    contact: str  # Camille's open contact request
+    validation: str  # Inès's in-branch change of number, waiting for a second advisor of Paris Opéra
+    operation: str  # Inès's in-branch unblock of Sécur'Pass, waiting for a second advisor
+    device: str  # Camille's phone (a seeded demo device)
+    choice: str  # what the forged picker asks for (see COVERAGE[AppState, pick_phone])
+    jwk: dict = field(default_factory=lambda: PhoneKey().jwk)  # a key the forger holds
+
+
+VICTIMS = (CAMILLE, INES)
+
+
+def victims(db_url: str, choice: str = HUGO) -> Targets:
+    """Camille: a live web session, a live request, an open contact request. Inès: an in-branch change
+    and an in-branch unblock entered by Sophie, each waiting for a second advisor (she said « Ce n'est plus
+    mon numéro », a risk signal)."""
+    ids = customer_ids(db_url)
+    now = datetime.now(timezone.utc)
+    request = camille_pending_request(db_url)
+    auth.login_customer(CAMILLE, PASSWORD, channel="web", actor=customer_actor(ids[CAMILLE]), now=now, url=db_url)
+    contact_id = contact.request_callback(ids[CAMILLE], "other", channel="web", actor=customer_actor(ids[CAMILLE]),
+                                          now=now, url=db_url)
+    activation.not_my_number(ids[INES], actor=customer_actor(ids[INES], "app"), now=now, url=db_url)
+    with transaction(db_url) as s:
+        ines = s.get(Customer, ids[INES])
+        ines.securpass_status = "blocked"  # type: ignore[union-attr]
+        s.add(ines)
+    sophie, actor = advisor_id(db_url, "sophie.lambert"), advisor_actor(db_url)
+    in_branch = dict(document_type="cni", document_number="X1234567", in_branch=True, actor=actor, now=now, url=db_url)
+    validation = advisor_service.advisor_change(sophie, INES, raw_number=INES_ADVISOR_RAW, region="FR", **in_branch)
+    operation = advisor_service.request_operation(sophie, INES, kind="unblock_securpass", **in_branch)
+    assert validation.status == operation.status == "pending_validation"
+    return Targets(request=request, contact=contact_id, validation=validation.request_id,
+                   operation=operation.operation_id, device=device_of(db_url, CAMILLE), choice=choice)
+
+
 # --- what the browser holds ---------------------------------------------------------------------
 
 
 def assert_no_session_secret(text: str, ids: set[str]) -> None:
-    """No string the browser received is a live session secret (nor its hash, the session id)."""
+    """No string the browser received is a live session reference (nor one hashed to a session id)."""
     assert ids, "no session to look for"
     for session_id in ids:
         assert session_id not in text
@@ -192,6 +404,26 @@ def assert_no_full_number(text: str, e164: str = CAMILLE_OLD) -> None:
 
 def assert_no_code(text: str, code: str) -> None:
     assert not re.search(rf"(?<![0-9A-Za-z]){code}(?![0-9A-Za-z])", text), f"the code {code} reached the browser"
+
+
+PUBLIC_LABELS = re.compile(r"Smartphone de [A-Z][^\"\\]*")  # the picker's phones: public in demo mode
+
+
+def personal(text: str, t: Targets | None = None, nobody: bool = True) -> list[str]:
+    """What of the victims (Camille, Inès) the text holds; with ``nobody``, also any sign of a logged-in
+    customer or advisor (for a client that should be nobody). The picker's labels are public."""
+    text = PUBLIC_LABELS.sub("", text)
+    markers = ['"first_name_rx_state_":"Camille"', '"last_name_rx_state_":"Martin"', "Camille Martin",
+               "camille.martin@", "•• 78", '"masked_last_two_rx_state_":"78"', "07 •• •• •• 32", NEW_RAW,
+               "Inès Garnier", "ines.garnier@", "•• 90", INES_ADVISOR_RAW, "07 •• •• •• 22"]
+    if t is not None:
+        markers += [t.request, t.contact, t.validation, t.operation]
+    if nobody:
+        markers += [LOGGED_IN, "••", "Agence ", "Lambert", "Benali", "Haddad"]
+    found = [m for m in markers if m in text]
+    for e164 in (CAMILLE_OLD, "+33798765432", "+33634567890", "+33755443322"):
+        found += [form for form in number_forms(e164) if form in text]
+    return found
 
 
 def record_frames(page: Page) -> list[str]:
@@ -225,140 +457,428 @@ def attacker(browser: Browser, server: dict) -> Iterator[Page]:
     context.close()
 
 
-def test_the_forged_event_names_are_the_apps_handlers() -> None:
-    """The names below are real handlers: a refusal is the app's, not a typo's."""
-    for cls, handlers in (
-        (WebState, ["confirm", "submit_number", "cancel_request", "start_change", "load_home", "login_and_go"]),
-        (AppState, ["validate", "approval_signed", "refusal_signed", "refuse", "activate", "app_login"]),
-        (AdvisorState, ["reveal", "change", "open_sheet", "validate", "login"]),
-    ):
-        for handler in handlers:
-            assert handler in cls.event_handlers, f"{cls.__name__}.{handler}"
+@pytest.fixture
+def victim(browser: Browser, server: dict) -> Iterator[Page]:
+    """The victim's own browser (its tabs are raw sockets of this page)."""
+    context = browser.new_context(base_url=server["base_url"], locale="fr-FR")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto("/connexion")
+    expect(page.get_by_label("Identifiant")).to_be_visible()
+    yield page
+    context.close()
+
+
+# --- every handler of every state, and how it is forged -------------------------------------------
+
+SIGNATURE = "A" * 86  # base64url of 64 bytes, the shape of a WebCrypto P-256 signature
+HUGE = "9" * 100_000
+HOSTILE: tuple[Any, ...] = (None, 0, True, [CAMILLE], {"$ne": ""}, HUGE, f"{CAMILLE}\x00", "\x00",
+                            "' OR '1'='1' --", "<img src=x onerror=alert(1)>")
+"""Every parameter of every handler gets each of these in turn: wrong types, huge, NUL bytes, injections."""
+IN_FORM: tuple[Any, ...] = (None, [CAMILLE], {"$ne": ""}, HUGE, "\x00")
+"""Every field a dict argument is read for gets each of these in turn."""
+NO_LOGIN = {"identifier": "", "password": ""}  # the hostile fields then never reach a password check
+
+
+def in_branch_form(**more: Any) -> dict:
+    return {"document_type": "cni", "document_number": "X1234567", "in_branch": True, **more}
+
+
+def hostile_logins(id_field: str) -> Callable[[Targets], list[dict]]:
+    """Logins that reach the password check with hostile identifiers (each counts as one failure from
+    this address: two per login handler stay under the per-address throttle)."""
+    return lambda t: [{"form": {id_field: [CAMILLE], "password": PASSWORD}},
+                      {"form": {id_field: HUGE, "password": HUGE}}]
+
+
+@dataclass(frozen=True)
+class Forge:
+    """How one handler is forged in every situation, and what must hold then (in words: the situation
+    tests hold the assertions).
+
+    Beyond ``aimed`` (payloads aimed at the victims), every parameter gets every :data:`HOSTILE` value, and
+    every field of a dict argument listed in ``fields`` every :data:`IN_FORM` value.
+    """
+
+    expect: str
+    aimed: Callable[[Targets], list[dict]] = lambda t: []
+    fields: Callable[[Targets], dict[str, dict]] = lambda t: {}
+    prelude: Callable[[Targets], list[tuple[str, dict]]] = lambda t: []  # sent before, every time
+    public: bool = False  # public by design: answers anyone (hostile arguments still change nothing)
+    ends: bool = False  # may end or forget the session it runs in: sent last, and on its own closed tab in (c)
+
+
+GUARDED = "refused (a ticket is asked for, at most) without this socket's own live session"
+FLOW = f"{GUARDED}; then touches only the session's own flow on screen"
+ACTS = f"{GUARDED}; then acts only on the session's own customer"
+ADVISOR_ACTS = "refused without this socket's own advisor session; then only on the open sheet of the advisor's agency"
+
+
+def _shared(state: str) -> dict[str, Forge]:
+    """The handlers WebState and AppState share (CustomerAuth and ChangeFlow)."""
+    login_field = {"form": NO_LOGIN}
+    return {
+        "login": Forge("public: opens a session only with the right password", hostile_logins("identifier"),
+                       lambda t: login_field, public=True),
+        "logout": Forge("ends only this socket's own session; a copied token's socket is nobody's", ends=True),
+        "resume": Forge(
+            "public: rejoins only with an unused ticket issued for the session the state names",
+            lambda t: [{"result": {"ok": True, "ticket": "A" * 43}}, {"result": {"ticket": t.request}}],
+            lambda t: {"result": {"ok": True, "ticket": "A" * 43}}, public=True, ends=True),
+        "start_change": Forge(ACTS),
+        "set_region": Forge("public: sets only a listed region of the tab's own form",
+                            lambda t: [{"value": "XX"}, {"value": "FR"}], public=True),
+        "submit_number": Forge(ACTS, lambda t: [{"form": {"number": OTHER_RAW}}],
+                               lambda t: {"form": {"number": OTHER_RAW}}),
+        "edit_number": Forge(FLOW),
+        "confirm": Forge(f"{ACTS} (with the number this session entered)"),
+        "cancel_flow": Forge(FLOW),
+        "back_to_overview": Forge(FLOW),
+        "watch_expiry": Forge(f"{GUARDED}; then only re-reads the session's own request"),
+        "activation_help": Forge(FLOW),
+        "show_advisor": Forge(FLOW, lambda t: [{"reason": "securpass_blocked"}]),
+        "show_advisor_for_eligibility": Forge(FLOW),
+        "request_callback": Forge(ACTS),
+        "stale_yes": Forge(ACTS),
+        "stale_confirm": Forge(ACTS, lambda t: [{"form": {"code": "12345678"}}], lambda t: {"form": {"code": "12345678"}}),
+        "stale_later": Forge(ACTS),
+        "stale_change": Forge(ACTS),
+        "setvar": Forge(
+            "public: sets only what has a setter (the region); never the login flag, a request or the session",
+            lambda t: [{"var_name": name, "value": value} for name, value in (
+                ("logged_in", True), ("request_id", t.request), ("_session_id", t.request),
+                ("_bound_sid", "x"), ("_new_e164", "+33781223344"), ("region", "XX"), ("screen", "wait"))],
+            public=True),
+    }
+
+
+COVERAGE: dict[tuple[str, str], Forge] = {
+    **{("WebState", name): forge for name, forge in _shared("web").items()},
+    ("WebState", "login_and_go"): Forge("public: opens a session only with the right password",
+                                        hostile_logins("identifier"), lambda t: {"form": NO_LOGIN}, public=True),
+    ("WebState", "load_home"): Forge("public (on load): the page of a live session, else a ticket or the login page",
+                                     public=True),
+    ("WebState", "load_login"): Forge("public (on load): a ticket for a session the state names, at most", public=True),
+    ("WebState", "cancel_request"): Forge(f"{ACTS}: cancels only the request this session started"),
+    ("WebState", "logout_and_leave"): Forge("ends only this socket's own session", ends=True),
+
+    **{("AppState", name): forge for name, forge in _shared("app").items()},
+    ("AppState", "app_login"): Forge("public: opens a session only with the right password",
+                                     hostile_logins("identifier"), lambda t: {"form": NO_LOGIN}, public=True),
+    ("AppState", "load"): Forge(
+        "public (on load): which phone this is; logs out only a session this socket holds",
+        prelude=lambda t: [(UPDATE_VARS, {"vars": {f"{APP}.device_id": "not-a-phone"}})], public=True, ends=True),
+    ("AppState", "pick_phone"): Forge(
+        "public in demo mode: re-keys only a demo device, never when logged in (choice: HUGO, who has no "
+        "phone, in (a); Camille's own demo phone where the forger is logged in, (b) and (c))",
+        lambda t: [{"choice": t.choice}], public=True),
+    ("AppState", "phone_key_made"): Forge(
+        "public in demo mode: completes only this socket's own pick_phone, never when logged in",
+        lambda t: [{"result": {"ok": True, "jwk": t.jwk}}], lambda t: {"result": {"ok": True, "jwk": t.jwk}},
+        prelude=lambda t: [(f"{APP}.pick_phone", {"choice": t.choice})], public=True),
+    ("AppState", "change_phone"): Forge("public in demo mode: forgets this browser's phone; logs out only a "
+                                        "session this socket holds", public=True, ends=True),
+    ("AppState", "refresh_approval"): Forge(f"{GUARDED}; then re-reads the session's own request"),
+    ("AppState", "send_activation_code"): Forge(f"{ACTS}: a code only for the session's own new phone"),
+    ("AppState", "activate"): Forge(f"{ACTS}: the codes wait in memory for this socket's signature",
+                                    lambda t: [{"form": {"code": "12345678", "pin": CODE}}],
+                                    lambda t: {"form": {"code": "12345678", "pin": CODE}}),
+    ("AppState", "activation_signed"): Forge(
+        f"{ACTS}: only after this socket's own activate, with the new phone's signature",
+        lambda t: [{"result": {"ok": True, "signature": SIGNATURE}}],
+        lambda t: {"result": {"ok": True, "signature": SIGNATURE}},
+        prelude=lambda t: [(f"{APP}.activate", {"form": {"code": "12345678", "pin": CODE}})]),
+    ("AppState", "not_my_number"): Forge(ACTS),
+    ("AppState", "validate"): Forge(f"{ACTS}: the code waits in memory for this socket's signature",
+                                    lambda t: [{"form": {"code": CODE}}], lambda t: {"form": {"code": CODE}}),
+    ("AppState", "approval_signed"): Forge(
+        f"{ACTS}: approves only after this socket's own validate, with the enrolled phone's signature",
+        lambda t: [{"result": {"ok": True, "signature": SIGNATURE}}],
+        lambda t: {"result": {"ok": True, "signature": SIGNATURE}},
+        prelude=lambda t: [(f"{APP}.validate", {"form": {"code": CODE}})]),
+    ("AppState", "start_refusal"): Forge(FLOW),
+    ("AppState", "stop_refusal"): Forge(FLOW),
+    ("AppState", "refuse"): Forge(f"{ACTS}: the reason waits for this socket's signature",
+                                  lambda t: [{"form": {"reason": "not_me"}}], lambda t: {"form": {"reason": "not_me"}}),
+    ("AppState", "refusal_signed"): Forge(
+        f"{ACTS}: refuses only after this socket's own refuse, with the enrolled phone's signature",
+        lambda t: [{"result": {"ok": True, "signature": SIGNATURE}}],
+        lambda t: {"result": {"ok": True, "signature": SIGNATURE}},
+        prelude=lambda t: [(f"{APP}.refuse", {"form": {"reason": "not_me"}})]),
+    ("AppState", "refused_seen"): Forge(FLOW),
+
+    ("AdvisorState", "login"): Forge("public: opens a session only with the right password",
+                                     hostile_logins("login"), lambda t: {"form": {"login": "", "password": ""}},
+                                     public=True),
+    ("AdvisorState", "logout"): Forge("ends only this socket's own session", ends=True),
+    ("AdvisorState", "resume"): Forge(
+        "public: rejoins only with an unused ticket issued for the session the state names",
+        lambda t: [{"result": {"ok": True, "ticket": "A" * 43}}, {"result": {"ticket": t.validation}}],
+        lambda t: {"result": {"ok": True, "ticket": "A" * 43}}, public=True, ends=True),
+    ("AdvisorState", "load"): Forge("public (on load): the home of a live session, else a ticket at most", public=True),
+    ("AdvisorState", "search"): Forge(
+        "refused without this socket's own advisor session; finds only the advisor's agency's customers",
+        lambda t: [{"form": {"query": "Martin"}}, {"form": {"query": CAMILLE}}, {"form": {"query": "%"}}],
+        lambda t: {"form": {"query": "Martin"}}),
+    ("AdvisorState", "open_sheet"): Forge(
+        "refused without this socket's own advisor session; opens only a sheet of the advisor's agency",
+        lambda t: [{"identifier": CAMILLE}, {"identifier": INES}]),
+    ("AdvisorState", "back"): Forge(GUARDED),
+    ("AdvisorState", "reveal"): Forge(f"{ADVISOR_ACTS} (audited)"),
+    ("AdvisorState", "take"): Forge("refused without this socket's own advisor session; takes only the agency's "
+                                    "contact requests", lambda t: [{"contact_id": t.contact}]),
+    ("AdvisorState", "close"): Forge("refused without this socket's own advisor session; closes only the agency's "
+                                     "contact requests", lambda t: [{"form": {"contact": t.contact, "note": "forged"}}],
+                                     lambda t: {"form": {"contact": t.contact, "note": "forged"}}),
+    ("AdvisorState", "change"): Forge(f"{ADVISOR_ACTS}, with an in-branch identity check",
+                                      lambda t: [{"form": in_branch_form(number=OTHER_RAW, country="FR")}],
+                                      lambda t: {"form": in_branch_form(number=OTHER_RAW, country="FR")}),
+    ("AdvisorState", "operate"): Forge(
+        f"{ADVISOR_ACTS}, with an in-branch identity check",
+        lambda t: [{"form": in_branch_form(kind="unblock_securpass")}, {"form": in_branch_form(kind="clear_freeze")}],
+        lambda t: {"form": in_branch_form(kind="unblock_securpass")}),
+    ("AdvisorState", "end_sessions"): Forge(ADVISOR_ACTS),
+    ("AdvisorState", "validate"): Forge(
+        "refused without this socket's own advisor session; validates only the agency's changes, never one's own",
+        lambda t: [{"request_id": t.validation}, {"request_id": t.request}]),
+    ("AdvisorState", "validate_operation"): Forge(
+        "refused without this socket's own advisor session; validates only the agency's operations, never one's own",
+        lambda t: [{"operation_id": t.operation}]),
+    ("AdvisorState", "setvar"): Forge(
+        "public: no var of the advisor state has a setter",
+        lambda t: [{"var_name": name, "value": value} for name, value in (
+            ("logged_in", True), ("identifier", CAMILLE), ("screen", "sheet"), ("_session_id", "x"),
+            ("_customer_id", 1))], public=True),
+
+    ("LangState", "toggle"): Forge("public: the interface language only", public=True),
+    ("LangState", "sync_html_lang"): Forge("public: the page's lang attribute only", public=True),
+    ("LangState", "setvar"): Forge("public: no setter (the language is browser storage)",
+                                   lambda t: [{"var_name": "lang", "value": "en"}], public=True),
+
+    ("MessagesState", "refresh"): Forge(
+        "public in demo mode only (§12.1: the demo inboxes, empty in these situations); nothing else", public=True),
+    ("MessagesState", "setvar"): Forge("public: no setter", lambda t: [{"var_name": "inboxes", "value": []}],
+                                       public=True),
+}
+
+STATES: dict[str, type] = {"WebState": WebState, "AppState": AppState, "AdvisorState": AdvisorState,
+                           "LangState": LangState, "MessagesState": MessagesState}
+
+
+def app_states() -> dict[str, type]:
+    """Every state of the app: the subclasses of Reflex's BaseState once the app is imported, but Reflex's
+    own (by module) and mixins (which only lend their handlers to the states that use them)."""
+    import secure_phone.secure_phone  # noqa: F401  (the app, and through it every page and state)
+    from reflex.state import BaseState
+
+    found: dict[str, type] = {}
+    pending: list[type] = [BaseState]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            pending.append(sub)
+            if sub.__module__.split(".")[0].startswith("reflex") or getattr(sub, "_mixin", False):
+                continue
+            found[sub.__name__] = sub
+    return found
+
+
+def params(key: tuple[str, str]) -> list[str]:
+    handler = STATES[key[0]].event_handlers[key[1]]  # type: ignore[attr-defined]
+    return [p for p in inspect.signature(handler.fn).parameters if p != "self"]
+
+
+def full_name(key: tuple[str, str]) -> str:
+    return f"{STATES[key[0]].get_full_name()}.{key[1]}"  # type: ignore[attr-defined]
+
+
+def payloads(key: tuple[str, str], t: Targets) -> list[dict]:
+    """The aimed payloads, then every parameter with every hostile value, then every listed field of a
+    dict argument with every hostile value (the other arguments plausible)."""
+    forge, names = COVERAGE[key], params(key)
+    aimed = forge.aimed(t)
+    out = list(aimed) if aimed or names else [{}]
+    plausible = {name: (aimed[0] if aimed else {}).get(name, "x") for name in names}
+    for name in names:
+        out += [{**plausible, name: value} for value in HOSTILE]
+        base = forge.fields(t).get(name)
+        if base:
+            out += [{**plausible, name: {**base, field_name: value}} for field_name in base for value in IN_FORM]
+    return out
+
+
+def events(key: tuple[str, str], t: Targets) -> list[tuple[str, dict]]:
+    forge, name = COVERAGE[key], full_name(key)
+    out: list[tuple[str, dict]] = []
+    for payload in payloads(key, t):
+        out += forge.prelude(t) + [(name, payload)]
+    return out
+
+
+def keys_of(*state_names: str, ends: bool | None = False) -> list[tuple[str, str]]:
+    """The table's keys for these states, in the table's order (the flows' order): the handlers that may
+    end the session they run in after the others (``ends=None``), or without them (``False``), or only them."""
+    keys = [k for k in COVERAGE if k[0] in state_names]
+    if ends is None:
+        return [k for k in keys if not COVERAGE[k].ends] + [k for k in keys if COVERAGE[k].ends]
+    return [k for k in keys if COVERAGE[k].ends == ends]
+
+
+FORGED_STORAGE = [
+    # Client storage is all update_vars may set (the phone's id, the language); try the session anyway.
+    (UPDATE_VARS, {"vars": {f"{WEB}._session_id": "forged", f"{WEB}._bound_sid": "forged", f"{WEB}.logged_in": True,
+                            f"{APP}._session_id": "forged", f"{APP}.logged_in": True, f"{ADV}._session_id": "forged",
+                            f"{ADV}.logged_in": True, f"{ADV}.screen": "sheet", f"{ADV}.identifier": CAMILLE,
+                            f"{WEB}.request_id": "forged", f"{LANG}.lang": HUGE}}),
+]
+
+
+def forge_all(client: RawClient, keys: list[tuple[str, str]], t: Targets) -> list[tuple[str, dict, str]]:
+    """Every payload of every handler of ``keys`` on one socket; LangState's apart (they answer with the
+    marker's own frame), after the others. The socket must still answer at the end."""
+    answers = client.forge(FORGED_STORAGE + [e for key in keys if key[0] != "LangState" for e in events(key, t)])
+    lang = [e for key in keys if key[0] == "LangState" for e in events(key, t)]
+    if not lang:
+        return answers
+    start = client.count()
+    for name, payload in lang:
+        client.send(name, payload)
+    client.settle(quiet=0.2)
+    return answers + [(f"{LANG}.*", {}, "\n".join(client.since(start)))]  # LangState's, answered together
+
+
+def assert_reach(client: RawClient, keys: list[tuple[str, str]]) -> None:
+    """Positive control: each name reaches its handler. Sent with an argument the handler does not take,
+    it is refused by the handler's signature (Reflex's error toast), while a made-up name is silently dropped."""
+    probe = {"forged_probe_argument": 1}
+    foreground = [k for k in keys if not STATES[k[0]].event_handlers[k[1]].is_background]  # type: ignore[attr-defined]
+    background = [k for k in keys if k not in foreground]
+    answers = client.forge([(full_name(k), probe) for k in foreground] + [(f"{WEB}.no_such_handler", probe)])
+    missed = [name for name, _, text in answers[:-1] if BACKEND_ERROR not in text]
+    assert not missed, f"these names reached no handler: {missed}"
+    assert BACKEND_ERROR not in answers[-1][2], "a made-up name is answered like a handler: the control proves nothing"
+    for key in background:  # a background task answers when it runs, not in the socket's order
+        start = client.count()
+        client.send(full_name(key), probe)
+        deadline = time.monotonic() + 10
+        while not any(BACKEND_ERROR in f for f in client.since(start)):
+            assert time.monotonic() < deadline, f"{full_name(key)} reached no handler"
+            time.sleep(0.1)
+
+
+def label(name: str) -> str:
+    """``web_state.login`` for an event's full name."""
+    state, handler = name.rsplit(".", 1)
+    return f"{state.rsplit('.', 1)[-1].split('____')[-1]}.{handler}"
+
+
+def leaks(answers: list[tuple[str, dict, str]], t: Targets | None, nobody: bool = True) -> dict[str, list[str]]:
+    """What of the victims each event was answered with (see :func:`personal`)."""
+    found: dict[str, list[str]] = {}
+    for name, _, text in answers:
+        for what in personal(text, t, nobody):
+            if what not in found.setdefault(label(name), []):
+                found[label(name)].append(what)
+    return found
+
+
+def test_every_event_handler_of_the_app_is_in_the_coverage_table() -> None:
+    """The table is the app's handlers, no more, no less: a new handler is forged before it ships."""
+    states = app_states()
+    assert set(states) >= {"WebState", "AppState", "AdvisorState", "LangState", "MessagesState"}, sorted(states)
+    assert set(states) == set(STATES), f"states of the app not in STATES (or gone): {set(states) ^ set(STATES)}"
+    handlers = {(name, handler) for name, cls in states.items() for handler in cls.event_handlers}
+    missing = sorted(handlers - set(COVERAGE))
+    gone = sorted(set(COVERAGE) - handlers)
+    assert not missing, f"handlers the forged-event suite does not cover (add them to COVERAGE): {missing}"
+    assert not gone, f"COVERAGE entries that are no longer handlers of the app (remove them): {gone}"
+    for cls in states.values():
+        assert cls is STATES[cls.__name__], f"{cls.__name__} is not the class the tests forge"
+    # Every aimed payload names the handler's own arguments: a forged call is the handler's, not a TypeError.
+    t = Targets(request="r", contact="c", validation="v", operation="o", device="d", choice=HUGO)
+    for key, forge in COVERAGE.items():
+        names = set(params(key))
+        for payload in forge.aimed(t):
+            assert set(payload) == names, f"{key}: {sorted(payload)} is not the handler's arguments {sorted(names)}"
+        assert set(forge.fields(t)) <= names, f"{key}: fields of arguments it does not take"
 
 
 # --- (a) a client that never logged in ------------------------------------------------------------
 
 
-def forged_events(request_id: str, camille_device: str) -> list[tuple[str, dict]]:
-    signature = "A" * 86  # base64url of 64 bytes, the shape of a WebCrypto P-256 signature
-    return [
-        # Client storage is the only thing update_vars may set; try the session and login flags anyway.
-        (UPDATE_VARS, {"vars": {f"{WEB}._secret": "forged", f"{WEB}.logged_in": True, f"{APP}._secret": "forged",
-                                f"{APP}.logged_in": True, f"{APP}._code": CODE, f"{ADV}._secret": "forged",
-                                f"{APP}.device_id": camille_device}}),
-        (f"{WEB}.setvar", {"var_name": "logged_in", "value": True}),
-        (f"{WEB}.setvar", {"var_name": "request_id", "value": request_id}),
-        (f"{APP}.setvar", {"var_name": "approval_request_id", "value": request_id}),
-        (f"{WEB}.load_home", {}),
-        (f"{WEB}.start_change", {}),
-        (f"{WEB}.submit_number", {"form": {"number": "07 81 22 33 44"}}),
-        (f"{WEB}.confirm", {}),
-        (f"{WEB}.cancel_request", {}),
-        (f"{APP}.validate", {"form": {"code": CODE}}),
-        (f"{APP}.approval_signed", {"result": {"ok": True, "signature": signature}}),
-        (f"{APP}.refuse", {"form": {"reason": "not_me"}}),
-        (f"{APP}.refusal_signed", {"result": {"ok": True, "signature": signature}}),
-        (f"{APP}.activate", {"form": {"code": "123456", "pin": CODE}}),
-        (f"{APP}.load", {}),
-        (f"{ADV}.open_sheet", {"identifier": CAMILLE}),
-        (f"{ADV}.reveal", {}),
-        (f"{ADV}.change", {"form": {"number": "07 81 22 33 44", "country": "FR", "document_type": "cni",
-                                    "document_number": "X1234567", "in_branch": True}}),
-        (f"{ADV}.validate", {"request_id": request_id}),
-    ]
-
-
 def test_a_client_that_never_logged_in_changes_nothing(server: dict, attacker: Page) -> None:
+    """Every handler of every state, every payload, on a socket that never logged in, against Camille's live
+    session, request and contact request and Inès's in-branch operations waiting for a second advisor."""
     db_url = server["db_url"]
-    request_id = camille_pending_request(db_url)
+    t = victims(db_url)
     before = snapshot(db_url)
-    assert before["number"] == CAMILLE_OLD and before["sessions"] == 0
+    assert before["number"] == CAMILLE_OLD and len(before["sessions"]) == 1
 
     forger = RawClient(attacker)
-    for name, payload in forged_events(request_id, device_of(db_url, CAMILLE)):
-        forger.send(name, payload)
+    assert_reach(forger, list(COVERAGE))
+    answers = forge_all(forger, keys_of(*STATES, ends=None), t)
     # Forgers do not stop at one try: the approval again, straight away.
-    forger.send(f"{APP}.approval_signed", {"result": {"ok": True, "signature": "A" * 86}})
+    forger.send(f"{APP}.approval_signed", {"result": {"ok": True, "signature": SIGNATURE}})
     received = "\n".join(forger.settle())
 
     after = snapshot(db_url)
-    assert after == before
+    assert after == before, differences(before, after)
     assert after["number"] == CAMILLE_OLD and after["mysys"] == CAMILLE_OLD and after["changed_at"] is None
-    assert after["requests"] == [(request_id, "pending_approval")]
+    assert (t.request, "pending_approval") in after["requests"]
     # Nothing about any customer came back either.
-    assert LOGGED_IN not in received
-    # (The phone's label, "Smartphone de Camille Martin", is public: the /app picker lists it.)
-    for leaked in ('"first_name_rx_state_":"Camille"', '"last_name_rx_state_":"Martin"', "••", NEW_RAW, "Agence"):
-        assert leaked not in received
+    assert not leaks(answers, t), leaks(answers, t)
+    assert not personal(received, t)
     assert_no_full_number(received)
 
     # Positive control, on the same socket: the same protocol and names do reach the handlers.
     forger.send(f"{WEB}.login_and_go", {"form": {"identifier": JULIEN, "password": PASSWORD}})
     received = "\n".join(forger.settle())
     assert LOGGED_IN in received and '"first_name_rx_state_":"Julien"' in received
-    assert snapshot(db_url)["requests"] == [(request_id, "pending_approval")]
+    assert (t.request, "pending_approval") in snapshot(db_url)["requests"]
 
 
-# --- (a') logged in, but as someone else ----------------------------------------------------------
+# --- (b) logged in, but as someone else -------------------------------------------------------------
 
 
 def test_another_customers_and_another_agencys_sessions_cannot_touch_camilles_request(
     server: dict, attacker: Page
 ) -> None:
-    """Julien (web and app) and Karim (Lyon advisor) forge events against Camille's live request."""
+    """Julien (web and app, his app naming Camille's phone) and Karim (Lyon advisor, on a sheet of his own
+    agency) forge every handler of their state against Camille's live request, session, contact request
+    and sheet, and Inès's in-branch change and unblock waiting for a second Paris advisor."""
     db_url = server["db_url"]
-    request_id = camille_pending_request(db_url)
+    t = victims(db_url, choice=device_of(db_url, CAMILLE))
 
     julien_web = RawClient(attacker)
     julien_web.send(f"{WEB}.login_and_go", {"form": {"identifier": JULIEN, "password": PASSWORD}})
     julien_app = RawClient(attacker)
-    julien_app.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device_of(db_url, CAMILLE)}})  # Camille's phone id
+    julien_app.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": t.device}})  # Camille's phone id
     julien_app.send(f"{APP}.app_login", {"form": {"identifier": JULIEN, "password": PASSWORD}})
     karim = RawClient(attacker)
     karim.send(f"{ADV}.login", {"form": {"login": "karim.haddad", "password": PASSWORD}})
     for client in (julien_web, julien_app, karim):
-        assert LOGGED_IN in "\n".join(client.settle()), "the forger's own login is the positive control"
-    before = snapshot(db_url)
-
-    julien_web.send(f"{WEB}.setvar", {"var_name": "request_id", "value": request_id})
-    julien_web.send(f"{WEB}.cancel_request", {})
-    julien_app.send(f"{APP}.setvar", {"var_name": "approval_request_id", "value": request_id})
-    julien_app.send(f"{APP}.validate", {"form": {"code": CODE}})
-    julien_app.send(f"{APP}.approval_signed", {"result": {"ok": True, "signature": "A" * 86}})
-    julien_app.send(f"{APP}.refusal_signed", {"result": {"ok": True, "signature": "A" * 86}})
+        assert LOGGED_IN in "\n".join(client.settle(quiet=0.3)), "the forger's own login is the positive control"
     karim.send(f"{ADV}.open_sheet", {"identifier": SARL})  # his own agency's customer: screen = sheet
-    karim.send(f"{ADV}.open_sheet", {"identifier": CAMILLE})
-    karim.send(f"{ADV}.reveal", {})
-    karim.send(f"{ADV}.change", {"form": {"number": "07 81 22 33 44", "country": "FR", "document_type": "cni",
-                                          "document_number": "X1234567", "in_branch": True}})
-    karim.send(f"{ADV}.validate", {"request_id": request_id})
-    received = {client: "\n".join(client.settle()) for client in (julien_web, julien_app, karim)}
+    assert '"name_rx_state_":"SARL Atelier Roux"' in "\n".join(karim.settle(quiet=0.3))
+    before = snapshot(db_url, VICTIMS)
 
-    after = snapshot(db_url)
+    forgers = ((julien_web, ("WebState", "LangState", "MessagesState")), (julien_app, ("AppState",)),
+               (karim, ("AdvisorState",)))
+    answers = {}
+    for client, state_names in forgers:
+        assert_reach(client, keys_of(*state_names, ends=None))
+        answers[client] = forge_all(client, keys_of(*state_names, ends=None), t)
+
+    after = snapshot(db_url, VICTIMS)
+    assert after == before, differences(before, after)
     assert after["number"] == CAMILLE_OLD and after["mysys"] == CAMILLE_OLD and after["changed_at"] is None
-    assert (request_id, "pending_approval") in after["requests"]
-    assert not [status for _, status in after["requests"] if status == "completed"]
-    assert after["reveals"] == before["reveals"]
-    for text in received.values():
-        assert '"first_name_rx_state_":"Camille"' not in text and CAMILLE_MASKED not in text
-        assert_no_full_number(text)
+    assert (t.request, "pending_approval") in after["requests"]
+    for client, _ in forgers:
+        found = leaks(answers[client], t, nobody=False)
+        assert not found, f"Camille's or Inès's data came back to another customer or agency: {found}"
 
 
-# --- (b) copying what a logged-in tab holds is not enough -------------------------------------------
-
-
-def test_the_web_page_never_receives_the_secret_nor_the_full_number(server: dict, desktop: Page) -> None:
-    received = record_frames(desktop)
-    web_login(desktop, CAMILLE)
-    expect(desktop.get_by_text(CAMILLE_MASKED).first).to_be_visible()
-    enter_and_confirm(desktop, NEW_RAW)
-    expect(desktop.get_by_text("Temps restant")).to_be_visible()
-
-    text = "\n".join(received)
-    assert LOGGED_IN in text and CAMILLE_MASKED in text, "the frames recorded are the logged-in page's"
-    assert_no_session_secret(text + browser_storage(desktop), session_ids(server["db_url"]))
-    assert_no_full_number(text + browser_storage(desktop))
-    assert_no_code(text + browser_storage(desktop), CODE)
+# --- (c) a copied client token of a closed tab ----------------------------------------------------
 
 
 def test_a_copied_client_token_does_not_reach_a_live_tab_session(server: dict, desktop: Page, attacker: Page) -> None:
@@ -367,10 +887,10 @@ def test_a_copied_client_token_does_not_reach_a_live_tab_session(server: dict, d
     token = desktop.evaluate("() => sessionStorage.getItem('token')")
     assert token
 
-    thief = RawClient(attacker, token)
-    thief.send(f"{WEB}.load_home", {})
-    thief.send(f"{WEB}.start_change", {})
-    received = "\n".join(thief.settle())
+    thief_client = RawClient(attacker, token)
+    thief_client.send(f"{WEB}.load_home", {})
+    thief_client.send(f"{WEB}.start_change", {})
+    received = "\n".join(thief_client.settle())
     assert '["new_token",' in received
     assert LOGGED_IN not in received and "Julien" not in received and "••" not in received
     assert '"path":"/connexion"' in received  # load_home found no session: back to the login page
@@ -386,20 +906,20 @@ def test_a_copied_client_token_cannot_resume_a_closed_tabs_session(
     Correct behaviour: that other browser is not logged in as the victim.
     """
     victim_context = browser.new_context(base_url=server["base_url"], locale="fr-FR")
-    victim = victim_context.new_page()
-    web_login(victim, JULIEN)
-    token = victim.evaluate("() => sessionStorage.getItem('token')")
+    victim_page = victim_context.new_page()
+    web_login(victim_page, JULIEN)
+    token = victim_page.evaluate("() => sessionStorage.getItem('token')")
     victim_context.close()
     time.sleep(1.5)  # the server notices the disconnect
 
     before = snapshot(server["db_url"])["requests"]
 
-    thief = RawClient(attacker, token)
+    thief_client = RawClient(attacker, token)
     for name, payload in ((f"{WEB}.load_home", {}), (f"{WEB}.start_change", {}),
                           (f"{WEB}.submit_number", {"form": {"number": "07 81 22 33 44"}}), (f"{WEB}.confirm", {})):
-        thief.send(name, payload)
-        thief.settle(quiet=0.3)  # one step after the other, as the page would
-    received = "\n".join(thief.frames)
+        thief_client.send(name, payload)
+        thief_client.settle(quiet=0.3)  # one step after the other, as the page would
+    received = "\n".join(thief_client.frames)
     started = [r for r in snapshot(server["db_url"])["requests"] if r not in before]
     assert started == [], \
         f"another browser holding only the closed tab's client token started a change in Julien's name: {started}"
@@ -407,7 +927,21 @@ def test_a_copied_client_token_cannot_resume_a_closed_tabs_session(
         "another browser holding only the closed tab's client token resumed Julien's logged-in session"
 
 
-# --- (c) the Sécur'Pass code never comes back ---------------------------------------------------
+# --- what the logged-in pages receive ------------------------------------------------------------
+
+
+def test_the_web_page_never_receives_the_secret_nor_the_full_number(server: dict, desktop: Page) -> None:
+    received = record_frames(desktop)
+    web_login(desktop, CAMILLE)
+    expect(desktop.get_by_text(CAMILLE_MASKED).first).to_be_visible()
+    enter_and_confirm(desktop, NEW_RAW)
+    expect(desktop.get_by_text("Temps restant")).to_be_visible()
+
+    text = "\n".join(received)
+    assert LOGGED_IN in text and CAMILLE_MASKED in text, "the frames recorded are the logged-in page's"
+    assert_no_session_secret(text + browser_storage(desktop), session_ids(server["db_url"]))
+    assert_no_full_number(text + browser_storage(desktop))
+    assert_no_code(text + browser_storage(desktop), CODE)
 
 
 def test_the_phone_never_receives_the_code_the_secret_nor_the_full_number(server: dict, phone: Page) -> None:
