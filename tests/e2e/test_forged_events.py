@@ -880,6 +880,147 @@ def test_another_customers_and_another_agencys_sessions_cannot_touch_camilles_re
 
 # --- (c) a copied client token of a closed tab ----------------------------------------------------
 
+CLOSED_TAB_LOGINS = {
+    WEB: (f"{WEB}.login_and_go", {"identifier": CAMILLE, "password": PASSWORD}),
+    APP: (f"{APP}.app_login", {"identifier": CAMILLE, "password": PASSWORD}),
+    ADV: (f"{ADV}.login", {"login": "sophie.lambert", "password": PASSWORD}),
+}
+STATE_OF = {"WebState": WEB, "AppState": APP, "AdvisorState": ADV}
+
+
+def bind_cookie(tab: RawClient, frames: list[str]) -> None:
+    """Run the login's cookie-binding script, as Reflex's own client runs what the server sends."""
+    for frame in frames:
+        if not frame.startswith("42/_event,") or "/api/session/bind" not in frame:
+            continue
+        for event in json.loads(frame[len("42/_event,"):])[1].get("events", []):
+            code = event.get("payload", {}).get("javascript_code", "")
+            if "/api/session/bind" in code:
+                status = tab.page.evaluate("code => Promise.resolve(eval(code)).then(r => r.status)", code)
+                assert status == 204, f"the binding cookie was not set ({status})"
+                return
+    raise AssertionError("the login sent no cookie-binding script")
+
+
+def closed_tab(page: Page, state: str, db_url: str, flow: bool = False, bind: bool = False) -> RawClient:
+    """A tab of the victim's (Camille on the web or on her phone, Sophie) that logged in with the app's own
+    login event — with ``bind``, its browser then holds the binding cookie, as the real page does — and,
+    with ``flow``, went where the victim left it (Camille's web tab waiting for her phone, Sophie on
+    Camille's sheet), then closed without logging out."""
+    tab = RawClient(page)
+    if state == APP:
+        tab.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device_of(db_url, CAMILLE)}})
+    name, form = CLOSED_TAB_LOGINS[state]
+    tab.send(name, {"form": form})
+    frames = tab.settle(quiet=0.2)
+    assert LOGGED_IN in "\n".join(frames), f"the victim's login on {state}"
+    if bind:
+        bind_cookie(tab, frames)
+    if flow and state == WEB:
+        for step, payload in ((f"{WEB}.start_change", {}), (f"{WEB}.submit_number", {"form": {"number": NEW_RAW}}),
+                              (f"{WEB}.confirm", {})):
+            tab.send(step, payload)
+            tab.settle(quiet=0.1)
+        assert '"screen_rx_state_":"wait"' in "\n".join(tab.frames)
+    elif flow and state == ADV:
+        tab.send(f"{ADV}.open_sheet", {"identifier": CAMILLE})
+        assert '"name_rx_state_":"Camille Martin"' in "\n".join(tab.settle(quiet=0.1))
+    tab.close()
+    return tab
+
+
+def closed_tabs(page: Page, db_url: str, with_ends: bool) -> dict[str, RawClient]:
+    """The main closed tab of each state ('WebState'…), and with ``with_ends`` one more closed tab for
+    each handler that may end the session it runs in ('WebState.logout'…)."""
+    tabs = {name: closed_tab(page, state, db_url, flow=True) for name, state in STATE_OF.items()}
+    if with_ends:
+        for key in keys_of(*STATE_OF, ends=True):
+            tabs[".".join(key)] = closed_tab(page, STATE_OF[key[0]], db_url)
+    time.sleep(1.5)  # the server notices the disconnects
+    return tabs
+
+
+IMPERSONATED = {  # guarded events sent with router data naming the closed tab's own socket, token and address
+    "WebState": [(f"{WEB}.start_change", {}), (f"{WEB}.cancel_request", {})],
+    "AppState": [(f"{APP}.start_change", {}), (f"{APP}.validate", {"form": {"code": CODE}}),
+                 (f"{APP}.refuse", {"form": {"reason": "not_me"}})],
+    "AdvisorState": [(f"{ADV}.reveal", {}), (f"{ADV}.end_sessions", {})],
+}
+
+
+def thief(page: Page, token: str) -> RawClient:
+    """The thief connects with the copied token and hydrates, as any client does first."""
+    client = RawClient(page, token)
+    client.send(HYDRATE, {})
+    client.settle(quiet=0.3)
+    return client
+
+
+def live_targets(db_url: str) -> Targets:
+    with read_only(db_url) as s:
+        request = s.exec(select(ChangeRequest.id).where(ChangeRequest.status == "pending_approval")).one()
+    return Targets(request=request, contact="none", validation="none", operation="none",
+                   device=device_of(db_url, CAMILLE), choice=device_of(db_url, CAMILLE))
+
+
+def test_a_copied_token_of_a_closed_tab_changes_nothing(server: dict, victim: Page, attacker: Page) -> None:
+    """Camille's web tab (waiting for her phone), her phone's app tab (showing the approval) and Sophie's
+    back-office tab (on Camille's sheet) were closed without logging out; a thief who copied their client
+    tokens forges every handler of their state. Each handler that may end the session it runs in gets a
+    closed tab of its own, so that each is tried on a state that still names the victim's session.
+    """
+    db_url = server["db_url"]
+    tabs = closed_tabs(victim, db_url, with_ends=True)
+    t = live_targets(db_url)
+    before = snapshot(db_url)
+    assert len([row for row in before["sessions"] if row[3] is None]) == len(tabs), "one live session per tab"
+
+    ended_by: dict[str, list[str]] = {}
+    for tab, closed in tabs.items():
+        live = {row[0] for row in snapshot(db_url)["sessions"] if row[3] is None}
+        client = thief(attacker, closed.token)
+        if "." in tab:
+            keys = [tuple(tab.split("."))]
+        else:
+            keys = keys_of(tab, ends=False) + (keys_of("LangState", "MessagesState") if tab == "WebState" else [])
+        answers = forge_all(client, keys, t)  # type: ignore[arg-type]
+        if "." not in tab:
+            # Positive control: the thief did land on a state that names the victim's session.
+            assert any(TICKET_ASKED in text for _, _, text in answers), f"{tab}: the thief is not on the closed tab"
+            # Router data naming the closed tab's own socket changes nothing: the server says which socket it is.
+            for name, payload in IMPERSONATED[tab]:
+                client.send(name, payload, router={"sid": closed.sid, "token": closed.token, "ip": "127.0.0.1"})
+            assert '"screen_rx_state_":"number"' not in "\n".join(client.settle(quiet=0.2)[-40:])
+        assert '["new_token",' not in "\n".join(client.frames), "the closed tab's token was taken as a live tab's"
+        if ended := sorted(live - {row[0] for row in snapshot(db_url)["sessions"] if row[3] is None}):
+            ended_by[tab] = ended
+
+    after = snapshot(db_url)
+    assert not ended_by, ("a copied client token of a closed tab ended the victim's session "
+                          f"(handler → sessions ended): {ended_by}; {differences(before, after)}")
+    assert after == before, differences(before, after)
+
+
+def test_a_copied_token_of_a_closed_tab_gets_nothing_personal(server: dict, victim: Page, attacker: Page) -> None:
+    """The thief's socket lands on the closed tab's state: what comes back, from the hydrate every client
+    sends first to every forged handler, must hold nothing of Camille's (her name, her number even masked,
+    her agency, her request)."""
+    db_url = server["db_url"]
+    tabs = closed_tabs(victim, db_url, with_ends=False)
+    t = live_targets(db_url)
+
+    found: dict[str, dict[str, list[str]]] = {}
+    for tab, closed in tabs.items():
+        client = RawClient(attacker, closed.token)
+        client.send(HYDRATE, {})
+        hydrated = "\n".join(client.settle(quiet=0.3))
+        assert '["new_token",' not in hydrated, "the closed tab's token was taken as a live tab's"
+        answers = [(HYDRATE, {}, hydrated)] + forge_all(client, keys_of(tab, ends=False), t)
+        assert any(TICKET_ASKED in text for _, _, text in answers), f"{tab}: the thief is not on the closed tab"
+        if what := leaks(answers, t):
+            found[tab] = what
+    assert not found, f"a copied client token of a closed tab got the victim's data back (state → event → what): {found}"
+
 
 def test_a_copied_client_token_does_not_reach_a_live_tab_session(server: dict, desktop: Page, attacker: Page) -> None:
     """The victim's tab is open: a second socket with its token is given a fresh token and state."""
