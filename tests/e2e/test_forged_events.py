@@ -24,6 +24,8 @@ does act for the right party.
 A session is only a reference in Reflex's state (``_session_id``), bound to the socket that logged in or
 that redeemed a one-time ticket (secure_phone.ui.binding). The tests also read every frame the logged-in
 pages receive for the session references, codes and full numbers.
+
+Beyond the three situations: hostile arguments never raise in the app's own code.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -1066,6 +1070,66 @@ def test_a_copied_client_token_cannot_resume_a_closed_tabs_session(
         f"another browser holding only the closed tab's client token started a change in Julien's name: {started}"
     assert '"first_name_rx_state_":"Julien"' not in received and "06 •• •• •• 89" not in received, \
         "another browser holding only the closed tab's client token resumed Julien's logged-in session"
+
+
+# --- hostile arguments never crash a handler --------------------------------------------------------
+
+TRACEBACK_SPLIT = "[Reflex Backend Exception]"
+
+
+def app_tracebacks(log: str) -> list[str]:
+    """The exceptions of the server log raised in the app's own code (Reflex's refusals of an argument a
+    handler does not take, or of a var without a setter, are Reflex's and name no app file)."""
+    found = []
+    for block in log.split(TRACEBACK_SPLIT)[1:]:
+        flat = block.replace("\n", "")
+        frames = re.findall(r'File "([^"]*secure_phone/[^"]*)", line (\d+), in (\w+)', flat)
+        if frames:
+            lines = [line for line in block.strip().splitlines() if line.strip()]
+            error = next((line for line in reversed(lines) if re.match(r"^\w+(Error|Exception)\b", line)), lines[-1])
+            found.append(" ← ".join(f"{Path(f).name}:{n} {fn}" for f, n, fn in reversed(frames)) + f": {error}")
+    return found
+
+
+def test_hostile_arguments_never_crash_a_handler(server: dict, attacker: Page) -> None:
+    """Wrong types, huge strings, NUL bytes, lists and dicts where strings are expected, for every argument
+    of every handler, on a socket nobody is logged in on and on sockets logged in on every channel (Julien
+    on the web and in the app, Sophie on Camille's sheet: the deepest paths). Reflex answers an argument a
+    handler does not take with its own refusal; the app's code never raises, the sockets live on."""
+    if "log" not in server:
+        pytest.skip("the server's log is needed (E2E_BASE_URL points at a server started elsewhere)")
+    db_url = server["db_url"]
+    t = victims(db_url)
+    log = Path(server["log"])
+    offset = len(log.read_text())
+
+    nobody = RawClient(attacker)
+    julien_web, julien_app, sophie = RawClient(attacker), RawClient(attacker), RawClient(attacker)
+    julien_web.send(f"{WEB}.login_and_go", {"form": {"identifier": JULIEN, "password": PASSWORD}})
+    julien_app.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device_of(db_url, JULIEN)}})
+    julien_app.send(f"{APP}.app_login", {"form": {"identifier": JULIEN, "password": PASSWORD}})
+    sophie.send(f"{ADV}.login", {"form": {"login": "sophie.lambert", "password": PASSWORD}})
+    for client in (julien_web, julien_app, sophie):
+        assert LOGGED_IN in "\n".join(client.settle(quiet=0.3))
+    sophie.send(f"{ADV}.open_sheet", {"identifier": CAMILLE})
+    sophie.settle(quiet=0.2)
+
+    raised: dict[str, list[str]] = {}
+    for client, state_names in ((nobody, tuple(STATES)), (julien_web, ("WebState",)), (julien_app, ("AppState",)),
+                                (sophie, ("AdvisorState",))):
+        for name, payload, text in forge_all(client, keys_of(*state_names, ends=None), t):
+            if BACKEND_ERROR in text:
+                short = {k: (v[:12] + "…" if isinstance(v, str) and len(v) > 12 else v) for k, v in payload.items()}
+                raised.setdefault(label(name), []).append(json.dumps(short, ensure_ascii=False)[:100])
+        assert MARK in "\n".join(client.settle(quiet=0.2)), "the socket died"
+    assert httpx.get(f"{server['base_url']}/api/health", timeout=5).status_code == 200
+
+    time.sleep(0.5)
+    crashes = app_tracebacks(log.read_text()[offset:])
+    handlers = {re.findall(r"\.py:\d+ (\w+)", crash)[-1] for crash in crashes}  # the outermost: the handler
+    assert not crashes, (f"hostile arguments raised in the app's own code ({len(crashes)} tracebacks, distinct: "
+                         f"{sorted(set(crashes))}); the events: "
+                         f"{ {k: v[:5] for k, v in raised.items() if k.split('.')[-1] in handlers} }")
 
 
 # --- what the logged-in pages receive ------------------------------------------------------------
