@@ -25,7 +25,8 @@ A session is only a reference in Reflex's state (``_session_id``), bound to the 
 that redeemed a one-time ticket (secure_phone.ui.binding). The tests also read every frame the logged-in
 pages receive for the session references, codes and full numbers.
 
-Beyond the three situations: hostile arguments never raise in the app's own code.
+Beyond the three situations: hostile arguments never raise in the app's own code; the demo phone picker
+re-keys no device enrolled by the real procedure (§12.1, §12.2).
 """
 
 from __future__ import annotations
@@ -1130,6 +1131,115 @@ def test_hostile_arguments_never_crash_a_handler(server: dict, attacker: Page) -
     assert not crashes, (f"hostile arguments raised in the app's own code ({len(crashes)} tracebacks, distinct: "
                          f"{sorted(set(crashes))}); the events: "
                          f"{ {k: v[:5] for k, v in raised.items() if k.split('.')[-1] in handlers} }")
+
+
+# --- the demo phone picker (§6, §12.1, §12.2) -------------------------------------------------------
+
+
+def devices_now(db_url: str) -> dict[str, tuple]:
+    with read_only(db_url) as s:
+        return {d.id: (d.customer_id, d.status, d.public_jwk, d.demo) for d in s.exec(select(Device))}
+
+
+def enrol_real_device(db_url: str, identifier: str, label: str, revoke_demo: bool = False) -> tuple[str, str]:
+    """A phone enrolled by the real procedure (J4): ``demo`` False, its own key. With ``revoke_demo``,
+    the customer's demo phone is revoked, as the activation does (Sécur'Pass moved). Its id and its key."""
+    now = datetime.now(timezone.utc)
+    jwk = json.dumps(PhoneKey().jwk, sort_keys=True)
+    with transaction(db_url) as s:
+        customer = s.exec(select(Customer).where(Customer.identifier == identifier)).one()
+        if revoke_demo:
+            for old in s.exec(select(Device).where(Device.customer_id == customer.id, Device.status == "enrolled")):
+                old.status, old.revoked_at = "revoked", now
+                s.add(old)
+            customer.securpass_moved_at = now
+            s.add(customer)
+        device = Device(label=label, customer_id=customer.id, status="enrolled", public_jwk=jwk, created_at=now,
+                        enrolled_at=now, key_registered_at=now, demo=False)
+        s.add(device)
+        s.flush()
+        return device.id, jwk
+
+
+def other_customer(db_url: str) -> str:
+    """A customer who is not a persona (a real one), with a phone enrolled by the real procedure."""
+    with transaction(db_url) as s:
+        agency_id = s.exec(select(Customer.agency_id).where(Customer.identifier == CAMILLE)).one()
+        s.add(Customer(identifier="2000000001", first_name="Réel", last_name="Client", email="reel@example.fr",
+                       person_type="natural", subscription="particulier", legal_protection="none", agency_id=agency_id,
+                       password_hash=auth.hash_password("Not-the-demo-1!"), secure_phone_e164="+33699887766",
+                       securpass_status="active"))
+    device_id, _ = enrol_real_device(db_url, "2000000001", "Smartphone de Réel Client")
+    return device_id
+
+
+def pick(client: RawClient, choice: Any, jwk: Any) -> str:
+    client.send(f"{APP}.pick_phone", {"choice": choice})
+    client.send(f"{APP}.phone_key_made", {"result": {"ok": True, "jwk": jwk}})
+    return "\n".join(client.settle(quiet=0.3))
+
+
+def test_the_picker_never_rekeys_a_device_enrolled_by_the_real_procedure(server: dict, attacker: Page) -> None:
+    """Knowing a device id is worth nothing (§12.2): forged pick_phone/phone_key_made with (i) the id of
+    Camille's phone enrolled by the real procedure, (ii) another (non-persona) customer's phone, by id and
+    by identifier, (iii) the identifier of a persona whose Sécur'Pass moved to a real phone, and her old,
+    revoked demo phone — none re-keys anything. Positive control: the same events re-key a demo phone."""
+    db_url = server["db_url"]
+    real_camille, _ = enrol_real_device(db_url, CAMILLE, "Smartphone de Camille Martin")
+    other = other_customer(db_url)
+    chloe_demo = device_of(db_url, "1000000006")
+    moved, _ = enrol_real_device(db_url, "1000000006", "Smartphone de Chloé Dubois", revoke_demo=True)
+    before = devices_now(db_url)
+    forger, key = RawClient(attacker), PhoneKey()
+
+    answers = {choice: pick(forger, choice, key.jwk)
+               for choice in (real_camille, other, "2000000001", "1000000006", chloe_demo, moved,
+                              f"{real_camille}\x00", f" {real_camille}", real_camille.upper())}
+    assert devices_now(db_url) == before, differences({"devices": before}, {"devices": devices_now(db_url)})
+    for choice, text in answers.items():
+        assert '"device_id_rx_state_":"' + choice[:36] not in text, f"{choice!r} became this browser's phone"
+        assert "Réel" not in text and "Chloé" not in PUBLIC_LABELS.sub("", text)
+    # The moved persona is no longer offered by the picker.
+    forger.send(f"{APP}.load", {})
+    offered = "\n".join(forger.settle(quiet=0.3))
+    assert '"value":"1000000006"' not in offered and '"value":"1000000001"' in offered
+
+    # Positive control: Julien's demo phone is re-keyed by the very same events.
+    julien_phone = device_of(db_url, JULIEN)
+    pick(forger, JULIEN, key.jwk)
+    assert json.loads(devices_now(db_url)[julien_phone][2]) == key.jwk, "the forged picker events reach no handler"
+
+
+def test_phone_key_made_without_pick_phone_or_after_login_does_nothing(server: dict, attacker: Page) -> None:
+    """phone_key_made alone (no pick_phone on this socket), pick_phone from another socket, and the picker
+    once logged in (before and after the pick) re-key nothing and register no phone."""
+    db_url = server["db_url"]
+    before = devices_now(db_url)
+    key = PhoneKey()
+    alone, other = RawClient(attacker), RawClient(attacker)
+    alone.send(f"{APP}.phone_key_made", {"result": {"ok": True, "jwk": key.jwk}})
+    other.send(f"{APP}.pick_phone", {"choice": CAMILLE})  # a pick made on another socket of the same browser
+    other.settle(quiet=0.2)
+    alone.send(f"{APP}.phone_key_made", {"result": {"ok": True, "jwk": key.jwk}})
+    alone.settle(quiet=0.3)
+    assert devices_now(db_url) == before
+
+    julien = RawClient(attacker)
+    julien.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device_of(db_url, JULIEN)}})
+    julien.send(f"{APP}.pick_phone", {"choice": CAMILLE})  # picked before logging in…
+    julien.send(f"{APP}.app_login", {"form": {"identifier": JULIEN, "password": PASSWORD}})
+    assert LOGGED_IN in "\n".join(julien.settle(quiet=0.3))
+    julien.send(f"{APP}.phone_key_made", {"result": {"ok": True, "jwk": key.jwk}})  # …completed after
+    for choice in (CAMILLE, device_of(db_url, CAMILLE), "new"):
+        pick(julien, choice, key.jwk)
+    julien.settle(quiet=0.3)
+    assert devices_now(db_url) == before, differences({"devices": before}, {"devices": devices_now(db_url)})
+
+    # Positive control: the same socket, once logged out, picks up a phone (« Nouveau smartphone »).
+    julien.send(f"{APP}.logout", {})
+    pick(julien, "new", key.jwk)
+    new = [d for d in devices_now(db_url) if d not in before]
+    assert len(new) == 1 and json.loads(devices_now(db_url)[new[0]][2]) == key.jwk
 
 
 # --- what the logged-in pages receive ------------------------------------------------------------
