@@ -26,7 +26,8 @@ that redeemed a one-time ticket (secure_phone.ui.binding). The tests also read e
 pages receive for the session references, codes and full numbers.
 
 Beyond the three situations: hostile arguments never raise in the app's own code; the demo phone picker
-re-keys no device enrolled by the real procedure (§12.1, §12.2).
+re-keys no device enrolled by the real procedure (§12.1, §12.2); ``resume`` rejoins only with a ticket of
+the state's own session.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from secure_phone.adapters.models import (
     Device,
     MySysContact,
     Outbox,
+    SessionTicket,
     SmsCode,
     UserSession,
 )
@@ -1240,6 +1242,84 @@ def test_phone_key_made_without_pick_phone_or_after_login_does_nothing(server: d
     pick(julien, "new", key.jwk)
     new = [d for d in devices_now(db_url) if d not in before]
     assert len(new) == 1 and json.loads(devices_now(db_url)[new[0]][2]) == key.jwk
+
+
+# --- resume: only a ticket of the state's own session rejoins it ----------------------------------
+
+
+def ticket(page: Page, channel: str) -> str:
+    """A ticket, asked for as the page does, with the binding cookie of the page's browser."""
+    answer = page.evaluate(
+        "async (channel) => { const r = await fetch('/api/session/ticket', {method: 'POST', credentials: "
+        "'same-origin', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({channel})});"
+        " return r.ok ? (await r.json()).ticket : ''; }", channel)
+    assert answer, f"no ticket for the {channel} session of this browser"
+    return answer
+
+
+def tickets(db_url: str) -> list[tuple[str, str, bool]]:
+    with read_only(db_url) as s:
+        return sorted((row.id, row.session_id, row.used_at is not None) for row in s.exec(select(SessionTicket)))
+
+
+def rejoined(client: RawClient, state: str, value: Any) -> str:
+    """resume with ``value``, then a guarded event: what came back."""
+    client.send(f"{state}.resume", {"result": {"ok": True, "ticket": value}})
+    client.send(f"{state}.start_change", {})
+    return "\n".join(client.settle(quiet=0.3))
+
+
+def test_resume_with_a_forged_or_another_sessions_ticket_rejoins_nothing(
+    server: dict, victim: Page, attacker: Page
+) -> None:
+    """Camille's web and app tabs were closed without logging out; her browser keeps the binding cookies.
+    On copied tokens of those tabs a thief sends resume with forged tickets (wrong types, huge, NUL, made
+    up), his own session's ticket (he is Julien, logged in in his own browser), the ticket of Camille's
+    session on the *other* channel, and a ticket her own reload already spent: none rejoins, none spends a
+    ticket. Positive controls: her reload rejoins with her ticket, and a fresh ticket of a tab's own session
+    rejoins it whoever sends it (the ticket is the proof)."""
+    db_url = server["db_url"]
+    web_login(attacker, JULIEN)  # the thief's own browser: its cookie gets him tickets of his own session
+    julien_ticket = ticket(attacker, "web")
+    forged = {(WEB, "made up"): "A" * 43, (WEB, "list"): ["A" * 43], (WEB, "NUL"): "A" * 42 + "\x00",
+              (WEB, "Julien's own"): julien_ticket, (APP, "made up"): "A" * 43, (APP, "Julien's own"): julien_ticket}
+    cases: dict[tuple[str, str], tuple[str, Any]] = {
+        (state, name): (closed_tab(victim, state, db_url).token, value) for (state, name), value in forged.items()}
+    web_tab = closed_tab(victim, WEB, db_url, bind=True)
+    web_ticket = ticket(victim, "web")
+    app_tab = closed_tab(victim, APP, db_url, bind=True)
+    app_ticket = ticket(victim, "app")
+    cases[(WEB, "her app session's")] = (web_tab.token, app_ticket)
+    cases[(APP, "her web session's")] = (app_tab.token, web_ticket)
+    spent_tab = closed_tab(victim, WEB, db_url, bind=True)
+    spent = ticket(victim, "web")
+    fresh_tab = closed_tab(victim, WEB, db_url, bind=True)
+    time.sleep(1.0)  # the server notices the disconnects
+    reload = RawClient(victim, spent_tab.token)  # her own reload spends her ticket…
+    assert '"screen_rx_state_":"number"' in rejoined(reload, WEB, spent), "her reload rejoins with her ticket"
+    reload.send(f"{WEB}.cancel_flow", {})
+    reload.settle(quiet=0.2)
+    reload.close()
+    cases[(WEB, "spent")] = (spent_tab.token, spent)
+    time.sleep(1.0)
+    before, tickets_before = snapshot(db_url), tickets(db_url)
+
+    joined = {}
+    for (state, name), (token, value) in cases.items():
+        client = RawClient(attacker, token)
+        received = rejoined(client, state, value)
+        assert '["new_token",' not in received, "the closed tab's token was taken as a live tab's"
+        if '"screen_rx_state_":"number"' in received or '"first_name_rx_state_":"Camille"' in received:
+            joined[f"{label(state + '.resume')} with {name} ticket"] = True
+        client.close()
+    assert not joined, f"resume rejoined Camille's session: {sorted(joined)}"
+    assert snapshot(db_url) == before, differences(before, snapshot(db_url))
+    assert tickets(db_url) == tickets_before, "a forged resume spent a ticket"
+
+    # Positive control: a fresh ticket of the tab's own session (her browser's cookie) rejoins it.
+    fresh = ticket(victim, "web")
+    client = RawClient(attacker, fresh_tab.token)
+    assert '"screen_rx_state_":"number"' in rejoined(client, WEB, fresh), "resume reaches no handler"
 
 
 # --- what the logged-in pages receive ------------------------------------------------------------
