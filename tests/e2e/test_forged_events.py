@@ -27,13 +27,14 @@ pages receive for the session references, codes and full numbers.
 
 Beyond the three situations: hostile arguments never raise in the app's own code; the demo phone picker
 re-keys no device enrolled by the real procedure (§12.1, §12.2); ``resume`` rejoins only with a ticket of
-the state's own session.
+the state's own session; the Sécur'Pass steps sent in any order approve nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import inspect
+import itertools
 import json
 import re
 import time
@@ -1320,6 +1321,74 @@ def test_resume_with_a_forged_or_another_sessions_ticket_rejoins_nothing(
     fresh = ticket(victim, "web")
     client = RawClient(attacker, fresh_tab.token)
     assert '"screen_rx_state_":"number"' in rejoined(client, WEB, fresh), "resume reaches no handler"
+
+
+# --- the approval and the activation, in any order ---------------------------------------------------
+
+
+def approval_text(db_url: str, device_id: str) -> tuple[str, str]:
+    view = change.pending_approval(customer_ids(db_url)[CAMILLE], device_id, lang="fr",
+                                   now=datetime.now(timezone.utc), url=db_url)
+    assert view is not None, "no request waits for Camille's phone"
+    return view.request_id, view.text
+
+
+def test_the_approval_and_activation_steps_in_any_order_approve_nothing(
+    server: dict, attacker: Page, victim: Page
+) -> None:
+    """Camille's phone holds a key the test holds too (picked up with it), so every forged signature below
+    is *valid*: only the order of the steps and who sends them can stop an approval. validate (with the
+    right code), approval_signed, activate and activation_signed, in every order, from a socket nobody is
+    logged in on, from Julien's app, from a copied token of Camille's closed app tab; and on Camille's own
+    phone, approval_signed without validate, and after activate: nothing is approved, activated or refused.
+    Positive control: validate then approval_signed on her phone's socket approves."""
+    db_url = server["db_url"]
+    key = PhoneKey()
+    phone = RawClient(victim)
+    pick(phone, CAMILLE, key.jwk)
+    device = device_of(db_url, CAMILLE)
+    assert json.loads(devices_now(db_url)[device][2]) == key.jwk, "her phone holds the test's key"
+    request = camille_pending_request(db_url)
+    request_id, text = approval_text(db_url, device)
+    assert request_id == request
+    signed = {"result": {"ok": True, "signature": key.sign(text)}}
+    steps = {
+        "validate": (f"{APP}.validate", {"form": {"code": CODE}}),
+        "approval_signed": (f"{APP}.approval_signed", signed),
+        "activate": (f"{APP}.activate", {"form": {"code": "12345678", "pin": CODE}}),
+        "activation_signed": (f"{APP}.activation_signed", signed),  # her phone's signature, of the approval
+    }
+    for client in (phone, closed := RawClient(victim)):
+        client.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device}})
+        client.send(f"{APP}.app_login", {"form": {"identifier": CAMILLE, "password": PASSWORD}})
+        assert '"approval_text_rx_state_"' in "\n".join(client.settle(quiet=0.2)), "her phone shows the approval"
+    closed.close()
+    julien = RawClient(attacker)
+    julien.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device}})
+    julien.send(f"{APP}.app_login", {"form": {"identifier": JULIEN, "password": PASSWORD}})
+    assert LOGGED_IN in "\n".join(julien.settle(quiet=0.2))
+    time.sleep(1.5)  # the server notices the closed tab's disconnect
+    nobody, copied = RawClient(attacker), RawClient(attacker, closed.token)
+    before = snapshot(db_url)
+
+    every_order = [steps[name] for order in itertools.permutations(steps) for name in order]
+    for client in (nobody, julien, copied):
+        client.forge(every_order)
+    # Her own phone: the signature without the code, after an activation, twice; the activation's
+    # signature without the activation.
+    phone.forge([steps["approval_signed"], steps["activation_signed"], steps["activate"], steps["approval_signed"],
+                 steps["activation_signed"], steps["approval_signed"]])
+    after = snapshot(db_url)
+    assert after == before, differences(before, after)
+    assert (request, "pending_approval") in after["requests"] and after["number"] == CAMILLE_OLD
+
+    # Positive control: on her phone's socket, validate then her phone's signature approve the change.
+    _, text = approval_text(db_url, device)
+    phone.send(*steps["validate"])
+    phone.settle(quiet=0.2)
+    phone.send(f"{APP}.approval_signed", {"result": {"ok": True, "signature": key.sign(text)}})
+    phone.settle(quiet=1.0)
+    assert snapshot(db_url)["number"] == "+33798765432", "the forged steps reach no handler: the control fails"
 
 
 # --- what the logged-in pages receive ------------------------------------------------------------
