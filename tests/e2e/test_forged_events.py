@@ -283,7 +283,8 @@ def snapshot(db_url: str, identifiers: tuple[str, ...] | None = None) -> dict:
                                 if c.customer_id in ids),
             "outbox": sorted(o.key for o in s.exec(select(Outbox)) if identifiers is None or o.customer_id in ids),
             "audit": sorted(Counter((who.get(e.customer_id or 0, ""), e.action) for e in s.exec(select(AuditEntry))
-                                    if e.outcome in DONE and (identifiers is None or e.customer_id in ids)).items()),
+                                    if e.outcome in DONE and (identifiers is None or e.customer_id in ids)
+                                    and e.action != "audit_checkpoint").items()),  # the dispatcher's, each minute
             "reveals": len([e for e in s.exec(select(AuditEntry).where(AuditEntry.action == "advisor_reveal_number"))
                             if e.customer_id in ids]),
         }
@@ -351,6 +352,18 @@ class PhoneKey:
         return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
+def raw_app_login(client: "RawClient", identifier: str, key: PhoneKey | None = None, password: str = PASSWORD) -> None:
+    """The app's login over the raw socket: ``app_login``, then ``app_login_signed`` with the phone's signature of
+    the login text the server gave (``key``: a phone key the forger holds; without one, as a browser whose phone
+    has no key, the session is then nobody's phone)."""
+    client.send(f"{APP}.app_login", {"form": {"identifier": identifier, "password": password}})
+    frames = "\n".join(client.settle(quiet=0.2))
+    found = re.findall(r'"login_challenge_rx_state_":("(?:[^"\\]|\\.)*")', frames)
+    challenge = json.loads(found[-1]) if found else ""
+    result = {"ok": True, "signature": key.sign(challenge)} if key and challenge else {"ok": False}
+    client.send(f"{APP}.app_login_signed", {"result": result})
+
+
 def advisor_actor(db_url: str, login_name: str = "sophie.lambert") -> Actor:
     return Actor(kind="advisor", id=str(advisor_id(db_url, login_name)), channel="advisor", ip="192.0.2.30",
                  user_agent="pytest")
@@ -399,16 +412,26 @@ def victims(db_url: str, choice: str = HUGO) -> Targets:
 # --- what the browser holds ---------------------------------------------------------------------
 
 
-def assert_no_session_secret(text: str, ids: set[str]) -> None:
-    """No string the browser received is a live session reference (nor one hashed to a session id)."""
-    assert ids, "no session to look for"
+def assert_no_session_secret(frames: list[str], page: Page, db_url: str) -> None:
+    """No live session's reference reaches the browser, and its binding value (whose SHA-256 the session
+    keeps) reaches it only where it must: the login's cookie-binding script, and the HttpOnly cookie that
+    script makes, which page scripts cannot read."""
+    with read_only(db_url) as s:
+        rows = s.exec(select(UserSession)).all()
+    ids, bindings = {r.id for r in rows}, {r.binding_hash for r in rows if r.binding_hash}
+    assert ids and bindings, "no session to look for"
+    scripts = page.evaluate("() => JSON.stringify({session: {...sessionStorage}, local: {...localStorage}, "
+                            "cookie: document.cookie})") + page.content()
+    everything = "\n".join(frames) + scripts + json.dumps(page.context.cookies())
     for session_id in ids:
-        assert session_id not in text
+        assert session_id not in everything, "a session reference reached the browser"
+    outside_bind = "\n".join(f for f in frames if "/api/session/bind" not in f) + scripts
+    assert any("/api/session/bind" in f for f in frames), "the login's binding script was recorded"
     # token_urlsafe(32) is 43 URL-safe characters: try every 43-character window of every such run.
-    for run in re.findall(r"[A-Za-z0-9_\-]{43,}", text):
+    for run in re.findall(r"[A-Za-z0-9_\-]{43,}", outside_bind):
         for start in range(len(run) - 42):
-            assert hashlib.sha256(run[start:start + 43].encode()).hexdigest() not in ids, \
-                "a session secret reached the browser"
+            assert hashlib.sha256(run[start:start + 43].encode()).hexdigest() not in bindings, \
+                "a binding value reached the browser outside its HttpOnly cookie"
 
 
 def assert_no_full_number(text: str, e164: str = CAMILLE_OLD) -> None:
@@ -578,8 +601,14 @@ COVERAGE: dict[tuple[str, str], Forge] = {
     ("WebState", "logout_and_leave"): Forge("ends only this socket's own session", ends=True),
 
     **{("AppState", name): forge for name, forge in _shared("app").items()},
-    ("AppState", "app_login"): Forge("public: opens a session only with the right password",
+    ("AppState", "app_login"): Forge("public: holds the credentials (in memory) for this socket's own signed login",
                                      hostile_logins("identifier"), lambda t: {"form": NO_LOGIN}, public=True),
+    ("AppState", "app_login_signed"): Forge(
+        "public: completes only this socket's own app_login; a session is the phone's only when the phone signed",
+        lambda t: [{"result": {"ok": True, "signature": "A" * 86}}, {"result": {"ok": False}}],
+        lambda t: {"result": {"ok": True, "signature": "A" * 86}},
+        prelude=lambda t: [(f"{APP}.app_login", {"form": NO_LOGIN})],
+        public=True),
     ("AppState", "load"): Forge(
         "public (on load): which phone this is; logs out only a session this socket holds",
         prelude=lambda t: [(UPDATE_VARS, {"vars": {f"{APP}.device_id": "not-a-phone"}})], public=True, ends=True),
@@ -867,7 +896,7 @@ def test_another_customers_and_another_agencys_sessions_cannot_touch_camilles_re
     julien_web.send(f"{WEB}.login_and_go", {"form": {"identifier": JULIEN, "password": PASSWORD}})
     julien_app = RawClient(attacker)
     julien_app.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": t.device}})  # Camille's phone id
-    julien_app.send(f"{APP}.app_login", {"form": {"identifier": JULIEN, "password": PASSWORD}})
+    raw_app_login(julien_app, JULIEN)
     karim = RawClient(attacker)
     karim.send(f"{ADV}.login", {"form": {"login": "karim.haddad", "password": PASSWORD}})
     for client in (julien_web, julien_app, karim):
@@ -922,11 +951,17 @@ def closed_tab(page: Page, state: str, db_url: str, flow: bool = False, bind: bo
     with ``flow``, went where the victim left it (Camille's web tab waiting for her phone, Sophie on
     Camille's sheet), then closed without logging out."""
     tab = RawClient(page)
-    if state == APP:
-        tab.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device_of(db_url, CAMILLE)}})
-    name, form = CLOSED_TAB_LOGINS[state]
-    tab.send(name, {"form": form})
-    frames = tab.settle(quiet=0.2)
+    if state == APP:  # her phone: the demo phone picked up with a key of this tab's, the login signed by it
+        key = PhoneKey()
+        tab.send(f"{APP}.pick_phone", {"choice": CAMILLE})
+        tab.send(f"{APP}.phone_key_made", {"result": {"ok": True, "jwk": key.jwk}})
+        tab.settle(quiet=0.2)
+        raw_app_login(tab, CAMILLE, key)
+        frames = tab.settle(quiet=0.2)
+    else:
+        name, form = CLOSED_TAB_LOGINS[state]
+        tab.send(name, {"form": form})
+        frames = tab.settle(quiet=0.2)
     assert LOGGED_IN in "\n".join(frames), f"the victim's login on {state}"
     if bind:
         bind_cookie(tab, frames)
@@ -1117,7 +1152,7 @@ def test_hostile_arguments_never_crash_a_handler(server: dict, attacker: Page) -
     julien_web, julien_app, sophie = RawClient(attacker), RawClient(attacker), RawClient(attacker)
     julien_web.send(f"{WEB}.login_and_go", {"form": {"identifier": JULIEN, "password": PASSWORD}})
     julien_app.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device_of(db_url, JULIEN)}})
-    julien_app.send(f"{APP}.app_login", {"form": {"identifier": JULIEN, "password": PASSWORD}})
+    raw_app_login(julien_app, JULIEN)
     sophie.send(f"{ADV}.login", {"form": {"login": "sophie.lambert", "password": PASSWORD}})
     for client in (julien_web, julien_app, sophie):
         assert LOGGED_IN in "\n".join(client.settle(quiet=0.3))
@@ -1236,7 +1271,7 @@ def test_phone_key_made_without_pick_phone_or_after_login_does_nothing(server: d
     julien = RawClient(attacker)
     julien.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device_of(db_url, JULIEN)}})
     julien.send(f"{APP}.pick_phone", {"choice": CAMILLE})  # picked before logging in…
-    julien.send(f"{APP}.app_login", {"form": {"identifier": JULIEN, "password": PASSWORD}})
+    raw_app_login(julien, JULIEN)
     assert LOGGED_IN in "\n".join(julien.settle(quiet=0.3))
     julien.send(f"{APP}.phone_key_made", {"result": {"ok": True, "jwk": key.jwk}})  # …completed after
     for choice in (CAMILLE, device_of(db_url, CAMILLE), "new"):
@@ -1366,12 +1401,12 @@ def test_the_approval_and_activation_steps_in_any_order_approve_nothing(
     }
     for client in (phone, closed := RawClient(victim)):
         client.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device}})
-        client.send(f"{APP}.app_login", {"form": {"identifier": CAMILLE, "password": PASSWORD}})
+        raw_app_login(client, CAMILLE, key)
         assert '"approval_text_rx_state_"' in "\n".join(client.settle(quiet=0.2)), "her phone shows the approval"
     closed.close()
     julien = RawClient(attacker)
     julien.send(UPDATE_VARS, {"vars": {f"{APP}.device_id": device}})
-    julien.send(f"{APP}.app_login", {"form": {"identifier": JULIEN, "password": PASSWORD}})
+    raw_app_login(julien, JULIEN)
     assert LOGGED_IN in "\n".join(julien.settle(quiet=0.2))
     time.sleep(1.5)  # the server notices the closed tab's disconnect
     nobody, copied = RawClient(attacker), RawClient(attacker, closed.token)
@@ -1547,7 +1582,7 @@ def test_the_web_page_never_receives_the_secret_nor_the_full_number(server: dict
 
     text = "\n".join(received)
     assert LOGGED_IN in text and CAMILLE_MASKED in text, "the frames recorded are the logged-in page's"
-    assert_no_session_secret(text + browser_storage(desktop), session_ids(server["db_url"]))
+    assert_no_session_secret(received, desktop, server["db_url"])
     assert_no_full_number(text + browser_storage(desktop))
     assert_no_code(text + browser_storage(desktop), CODE)
 
@@ -1569,6 +1604,6 @@ def test_the_phone_never_receives_the_code_the_secret_nor_the_full_number(server
     everything = text + browser_storage(phone)
     for code in (CODE, WRONG_CODE):
         assert_no_code(everything, code)
-    assert_no_session_secret(everything, session_ids(server["db_url"]))
+    assert_no_session_secret(received, phone, server["db_url"])
     assert_no_full_number(everything)
     assert snapshot(server["db_url"])["number"] == "+33798765432"
