@@ -1442,6 +1442,28 @@ def states_folder() -> Path:
     return folder if folder.is_absolute() else ROOT / folder
 
 
+def stored_states() -> tuple[str, list[tuple[str, bytes]]]:
+    """Every state the server keeps, as stored: the disk state manager's pickles (embedded), or every value of
+    the server's Redis database (scale-out); with where they were read."""
+    from tests.e2e.conftest import SCALE_OUT
+
+    if SCALE_OUT:
+        import redis
+
+        from tests.conftest import REDIS_URL
+
+        client = redis.Redis.from_url(REDIS_URL)
+        found = []
+        for key in client.scan_iter(count=500):
+            if client.type(key) == b"string":
+                value = client.get(key)
+                if value:
+                    found.append((key.decode("utf-8", "replace"), value))
+        return REDIS_URL, found
+    folder = states_folder()
+    return str(folder), [(path.name, path.read_bytes()) for path in sorted(folder.glob("*.pkl"))]
+
+
 def strings_in(obj: Any, seen: set[int] | None = None, depth: int = 0) -> Iterator[str]:
     """Every string (and bytes) reachable from an unpickled state: vars, backend vars, router data."""
     seen = seen if seen is not None else set()
@@ -1478,7 +1500,6 @@ def test_the_state_store_holds_no_cookie_code_or_password(server: dict, browser:
     back-office. Then every pickled state the server keeps on disk is read, raw and unpickled: no binding
     cookie value, no Sécur'Pass code, no SMS code, no password is in any of them."""
     db_url = server["db_url"]
-    folder = states_folder()
     contexts = {name: browser.new_context(base_url=server["base_url"], locale="fr-FR", viewport=viewport)
                 for name, viewport in (("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844}),
                                        ("paul", {"width": 1280, "height": 800}), ("julien", {"width": 390, "height": 844}),
@@ -1544,13 +1565,14 @@ def test_the_state_store_holds_no_cookie_code_or_password(server: dict, browser:
 
     sessions = session_ids(db_url)
     hits, unreadable, files, own_sessions = [], [], 0, set()
-    for path in sorted(folder.glob("*.pkl")):
-        data = path.read_bytes()
+    folder, stored = stored_states()
+    for name, data in stored:
         files += 1
         try:
-            _, state = pickle.loads(data)  # what Reflex's BaseState._serialize writes: (schema, state)
+            loaded = pickle.loads(data)  # what Reflex's BaseState._serialize writes: (schema, state)
+            state = loaded[1] if isinstance(loaded, tuple) and len(loaded) == 2 else loaded
         except Exception as error:  # noqa: BLE001  (reported: a state the test cannot read is not checked)
-            unreadable.append((path.name, f"{type(error).__name__}: {error}"[:100]))
+            unreadable.append((name, f"{type(error).__name__}: {error}"[:100]))
             state = None
         holder = type(state).__name__ if state is not None else "?"
         strings = list(strings_in(state)) if state is not None else []
@@ -1560,7 +1582,7 @@ def test_the_state_store_holds_no_cookie_code_or_password(server: dict, browser:
             where = [kind for kind, found in (("raw bytes", holds(raw, secret)),
                                               ("unpickled", any(holds(x, secret) for x in strings))) if found]
             if where:
-                hits.append(f"{what} in {holder} ({path.name}, {' and '.join(where)})")
+                hits.append(f"{what} in {holder} ({name}, {' and '.join(where)})")
     assert files, f"no pickled state in {folder}"
     assert not unreadable, f"states the test could not unpickle: {unreadable[:5]}"
     # Positive control: these are this server's states: they name this test's sessions.
