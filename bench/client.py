@@ -11,7 +11,8 @@ import asyncio
 import json
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Message, Ping, Request, TextMessage
@@ -87,7 +88,7 @@ class ReflexSocket:
         self._send_text("42/_event," + json.dumps(frame))
         try:
             await self._until(done or HAS_EVENTS, timeout)
-        except (asyncio.TimeoutError, ProtocolError) as error:
+        except (TimeoutError, ProtocolError) as error:
             raise ProtocolError(f"no answer to {name.rsplit('.', 1)[-1]} within {timeout:.0f}s") from error
         return time.perf_counter() - t0
 
@@ -102,7 +103,7 @@ class ReflexSocket:
                 raise ProtocolError(f"timed out waiting on {self.pathname}: {json.dumps(self.flat())[:600]}")
             try:
                 await asyncio.wait_for(self._changed.wait(), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return time.perf_counter() - t0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 sys.path.insert(0, os.getcwd())
 
@@ -26,7 +26,7 @@ from secure_phone.settings import secret_key  # noqa: E402
 
 
 def create(count: int, offset: int) -> list[dict]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     password = hash_password(DEMO_PASSWORD)
     out: list[dict] = []
     with transaction() as session:

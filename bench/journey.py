@@ -6,11 +6,10 @@ import asyncio
 import base64
 import time
 
+from client import HYDRATED, ROOT, ReflexSocket
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
-from client import HYDRATED, ROOT, ReflexSocket
 
 APP = f"{ROOT}.secure_phone___ui___states___app____app_state"
 WEB = f"{ROOT}.secure_phone___ui___states___web____web_state"
@@ -56,7 +55,8 @@ async def j1(host: str, port: int, customer: dict, record, think: float = 1.0, k
         # (1) the phone: hydrate /app, pick up the enrolled phone, its key, login on it.
         await step("phone.hydrate", phone.connect())
         await step("phone.pick_phone", phone.event(f"{APP}.pick_phone", {"choice": customer["device_id"]}))
-        await step("phone.key_made", phone.event(f"{APP}.phone_key_made", {"result": {"ok": True, "jwk": phone_key.jwk}}))
+        await step("phone.key_made", phone.event(f"{APP}.phone_key_made", {"result": {"ok": True,
+                                                                                      "jwk": phone_key.jwk}}))
         await step("phone.login", phone.event(f"{APP}.app_login",
                                                {"form": {"identifier": customer["identifier"], "password": PASSWORD}}))
         # The phone signs the login (unseen) so that the session is this phone's.
@@ -86,7 +86,8 @@ async def j1(host: str, port: int, customer: dict, record, think: float = 1.0, k
         await step("phone.validate", phone.event(f"{APP}.validate", {"form": {"code": CODE}}))
         t_approve = time.perf_counter()
         facts["approved_at"] = time.time()  # the customer's tap, on the clock the server stamps with
-        seconds = await phone.event(f"{APP}.approval_signed", {"result": {"ok": True, "signature": phone_key.sign(text)}})
+        seconds = await phone.event(f"{APP}.approval_signed", {"result": {"ok": True,
+                                                                          "signature": phone_key.sign(text)}})
         record("phone.approval_signed", seconds)
         # (4) the web tab: the pushed outcome.
         await web.wait_for(lambda s: web.var(WEB, "screen") == "outcome", timeout=60)

@@ -30,13 +30,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from client import HAS_DELTA, ROOT, ReflexSocket  # noqa: E402
+from client import HAS_DELTA, ReflexSocket  # noqa: E402
 from journey import j1  # noqa: E402
 
 PROJECT = HERE.parent
@@ -98,7 +98,7 @@ class Server:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        logf = open(self.cwd / "serve.log", "w")
+        logf = open(self.cwd / "serve.log", "w")  # noqa: SIM115  (the server's log, open as long as it runs)
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=logf, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # its own process group
 
@@ -229,8 +229,8 @@ def prepare(app_env: dict) -> tuple[Path, Path]:
     app, floor = WORK / "app", WORK / "floor"
     WORK.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(app / "data", ignore_errors=True)
-    subprocess.run(["rsync", "-a", "--exclude", ".web", "--exclude", ".venv", "--exclude", "data", "--exclude", ".tools",
-                    "--exclude", "bench", "--exclude", ".git", f"{PROJECT}/", f"{app}/"], check=True)
+    subprocess.run(["rsync", "-a", "--exclude", ".web", "--exclude", ".venv", "--exclude", "data",
+                    "--exclude", ".tools", "--exclude", "bench", "--exclude", ".git", f"{PROJECT}/", f"{app}/"], check=True)
     for link, target in ((app / ".venv", VENV), (app / ".tools", TOOLS)):
         if not link.exists():
             link.symlink_to(target)
@@ -249,7 +249,8 @@ def prepare(app_env: dict) -> tuple[Path, Path]:
                 else:
                     shutil.copy2(item, floor / item.name)
     else:
-        shutil.copytree(HERE / "floor_app", floor, ignore=shutil.ignore_patterns(".web", "data", "serve.log", "__pycache__"))
+        shutil.copytree(HERE / "floor_app", floor, ignore=shutil.ignore_patterns(".web", "data", "serve.log",
+                                                                                 "__pycache__"))
     (floor / "data").mkdir(exist_ok=True)
     return app, floor
 
@@ -267,15 +268,15 @@ class Profiler:
         self.server, self.label, self.procs = server, label, []
         self.dir = HERE / "results" / "profiles"
 
-    def __enter__(self) -> "Profiler":
+    def __enter__(self) -> Profiler:
         spy = VENV / "bin/py-spy"
         if not PROFILE or not spy.exists():
             return self
         self.dir.mkdir(parents=True, exist_ok=True)
         for pid in self.server.python_pids():
             out = self.dir / f"{self.label}-{pid}.txt"
-            self.procs.append((subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--gil", "--format",
-                                                 "raw", "--nonblocking", "--output", str(out)],
+            self.procs.append((subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--gil",
+                                                 "--format", "raw", "--nonblocking", "--output", str(out)],
                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
         return self
 
@@ -367,7 +368,8 @@ async def customer_load(customers: list[dict], server: Server) -> dict:
                                               and not k.endswith("hydrate") and not k.endswith("login") for v in vs]),
         "rss_before": rss0, "rss_connected": rss1, "connected_clients": len(kept),
         "rss_per_client": (rss1 - rss0) / max(1, len(kept)),
-        "hydrate_bytes_per_client": {k: statistics.mean(r["hydrate_bytes"][k] for r in ok) for k in ("phone", "web")} if ok else None,
+        "hydrate_bytes_per_client": {k: statistics.mean(r["hydrate_bytes"][k] for r in ok)
+                                     for k in ("phone", "web")} if ok else None,
         "approvals": {r["request_id"]: r["approved_at"] for r in ok},
     }
 
@@ -378,7 +380,7 @@ def _ts(value) -> float | None:  # type: ignore[no-untyped-def]
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=timezone.utc).timestamp()
+    return value.replace(tzinfo=UTC).timestamp()
 
 
 def pipeline(db_url: str, approvals: dict[str, float]) -> dict:
@@ -448,7 +450,8 @@ def first_load(urls: dict[str, str], rounds: int) -> dict:
                 }"""))
                 context.close()
         browser.close()
-    return {name: {"lcp_ms": statistics.median(r["lcp_ms"] for r in rs), "bytes": statistics.median(r["bytes"] for r in rs),
+    return {name: {"lcp_ms": statistics.median(r["lcp_ms"] for r in rs),
+                   "bytes": statistics.median(r["bytes"] for r in rs),
                    "requests": statistics.median(r["requests"] for r in rs), "runs": rs} for name, rs in runs.items()}
 
 
@@ -561,7 +564,8 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
             out.append((f"{mode}: /app LCP ≤ 1.5× bare", f"{fl['app']['lcp_ms']:.0f} vs {fl['floor']['lcp_ms']:.0f} ms "
                         f"({_ratio(fl['app']['lcp_ms'], fl['floor']['lcp_ms'])})",
                         verdict(fl["app"]["lcp_ms"] <= 1.5 * fl["floor"]["lcp_ms"])))
-            out.append((f"{mode}: /app bytes ≤ 2× bare", f"{fl['app']['bytes'] / 1024:.0f} vs {fl['floor']['bytes'] / 1024:.0f} KB",
+            out.append((f"{mode}: /app bytes ≤ 2× bare",
+                        f"{fl['app']['bytes'] / 1024:.0f} vs {fl['floor']['bytes'] / 1024:.0f} KB",
                         verdict(fl["app"]["bytes"] <= 2 * fl["floor"]["bytes"])))
     if "embedded" in ran and "scale-out" in ran:
         common = sorted(set(ran["embedded"]["levels"]) & set(ran["scale-out"]["levels"]), key=int)
@@ -622,7 +626,8 @@ def run_mode(mode: str, t0: float) -> dict:
 
 def main() -> None:
     t0 = time.time()
-    results: dict = {"quick": QUICK, "levels_requested": LEVELS, "floor_seconds": FLOOR_SECONDS, "nproc": os.cpu_count(),
+    results: dict = {"quick": QUICK, "levels_requested": LEVELS, "floor_seconds": FLOOR_SECONDS,
+                     "nproc": os.cpu_count(),
                      "started": time.strftime("%Y-%m-%d %H:%M:%S"), "modes": {}}
     try:
         for mode in MODES:

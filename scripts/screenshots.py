@@ -46,7 +46,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         for vp_name, viewport in VIEWPORTS.items():
-            ctx = lambda: browser.new_context(base_url=BASE, viewport=viewport)  # noqa: E731
+            ctx = lambda viewport=viewport: browser.new_context(base_url=BASE, viewport=viewport)  # noqa: E731
             web, phone, inbox = ctx().new_page(), ctx().new_page(), ctx().new_page()
             for page in (web, phone, inbox):
                 page.set_default_timeout(15_000)

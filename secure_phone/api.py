@@ -8,20 +8,15 @@ from __future__ import annotations
 import asyncio
 import hmac
 import re
-from datetime import datetime, timezone
 
-import sqlalchemy
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from secure_phone.adapters.db import read_only
-from secure_phone.adapters.mysys import get_mysys
-from secure_phone.domain.phone import phone_from_e164
 from secure_phone.domain.policy import DEFAULT_POLICY
-from secure_phone.services import auth
-from secure_phone.services.status import secure_phone_status
+from secure_phone.services import auth, status
+from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.settings import public_url, public_url_is_https, service_token
 
 IDENTIFIER = re.compile(r"[0-9]{10}")  # ASCII digits only; used with fullmatch
@@ -37,15 +32,9 @@ def _error(status: int, code: str) -> JSONResponse:
     return JSONResponse({"error": code}, status_code=status)
 
 
-def _db_ok() -> bool:
-    with read_only() as session:
-        session.exec(sqlalchemy.text("SELECT 1"))  # type: ignore[call-overload]
-    return True
-
-
 async def health(_request: Request) -> JSONResponse:
     try:
-        await asyncio.to_thread(_db_ok)
+        await asyncio.to_thread(status.database_ok, UnitOfWork())
     except Exception:
         return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
@@ -57,8 +46,8 @@ async def customer_status(request: Request) -> JSONResponse:
     identifier = request.path_params["identifier"]
     if not IDENTIFIER.fullmatch(identifier):
         return _error(400, "invalid_identifier")
-    status = await asyncio.to_thread(secure_phone_status, identifier, now=datetime.now(timezone.utc))
-    return JSONResponse(status) if status else _error(404, "not_found")
+    found = await asyncio.to_thread(status.secure_phone_status, UnitOfWork(), identifier)
+    return JSONResponse(found) if found else _error(404, "not_found")
 
 
 async def mysys_contact(request: Request) -> JSONResponse:
@@ -67,14 +56,8 @@ async def mysys_contact(request: Request) -> JSONResponse:
     identifier = request.path_params["identifier"]
     if not IDENTIFIER.fullmatch(identifier):
         return _error(400, "invalid_identifier")
-    contact = await asyncio.to_thread(get_mysys().get_customer_contact, identifier)
-    if contact is None:
-        return _error(404, "not_found")
-    return JSONResponse({
-        "customer_ref": contact.customer_ref,
-        "secure_phone_masked": phone_from_e164(contact.secure_phone_e164).masked if contact.secure_phone_e164 else None,
-        "updated_at": contact.updated_at.isoformat(),
-    })
+    contact = await asyncio.to_thread(status.mysys_contact, UnitOfWork(), identifier)
+    return JSONResponse(contact) if contact else _error(404, "not_found")
 
 
 BINDING = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -126,8 +109,7 @@ async def bind_session(request: Request) -> Response:
     channel, value = await _channel_and_value(request)
     if channel is None or value is None or not BINDING.fullmatch(value):
         return _error(400, "invalid_body")
-    now = datetime.now(timezone.utc)
-    if await asyncio.to_thread(auth.session_for_binding, value, channel, now=now) is None:
+    if await asyncio.to_thread(auth.session_for_binding, UnitOfWork(), value, channel) is None:
         return _error(400, "invalid_body")
     secure = _secure(request)
     response = Response(status_code=204, headers=NO_STORE)
@@ -144,8 +126,7 @@ async def session_ticket(request: Request) -> Response:
     if channel is None:
         return _error(400, "invalid_body")
     binding = request.cookies.get(cookie_name(channel, True)) or request.cookies.get(cookie_name(channel, False))
-    now = datetime.now(timezone.utc)
-    ticket = await asyncio.to_thread(auth.issue_ticket, binding, channel, now=now) if binding else None
+    ticket = await asyncio.to_thread(auth.issue_ticket, UnitOfWork(), binding, channel) if binding else None
     if ticket is None:
         return JSONResponse({"error": "no_session"}, status_code=401, headers=NO_STORE)
     return JSONResponse({"ticket": ticket}, headers=NO_STORE)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -40,6 +40,7 @@ from secure_phone.services.audit import (
     checkpoint,
     purge,
 )
+from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.settings import ConfigurationError, audit_checkpoint_file
 
 OK, BROKEN, ERROR = 0, 1, 2
@@ -53,11 +54,11 @@ def _instant(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"invalid date-time {text!r}: use ISO 8601, e.g. 2026-06-02T08:00:00+00:00") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _at(moment: datetime | None) -> str:
-    return moment.astimezone(timezone.utc).isoformat() if moment else "?"
+    return moment.astimezone(UTC).isoformat() if moment else "?"
 
 
 def describe(report: ChainReport) -> str:
@@ -115,7 +116,7 @@ def _verify(url: str) -> int:
 
 
 def _checkpoint(url: str, now: datetime | None = None, quiet: bool = False) -> int:
-    written = checkpoint(url, now=now or datetime.now(timezone.utc), actor=CLI_ACTOR)
+    written = checkpoint(UnitOfWork(url, now=now), actor=CLI_ACTOR)
     if not quiet:
         if written is None:
             print("audit checkpoint: nothing to sign, the trail is empty")
@@ -126,7 +127,7 @@ def _checkpoint(url: str, now: datetime | None = None, quiet: bool = False) -> i
 
 
 def _purge(url: str, now: datetime | None) -> int:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     retention = DEFAULT_POLICY.audit_retention
     try:
         with transaction(url) as session:
@@ -134,7 +135,7 @@ def _purge(url: str, now: datetime | None) -> int:
     except ChainBroken as broken:
         print(f"audit purge refused, nothing removed: {describe(broken.report)}", file=sys.stderr)
         return BROKEN
-    cutoff = (now.astimezone(timezone.utc) - retention).isoformat()
+    cutoff = (now.astimezone(UTC) - retention).isoformat()
     print(f"audit purge: {removed} {'entry' if removed == 1 else 'entries'} removed "
           f"(recorded before {cutoff}, retention {retention.days} days)")
     return _checkpoint(url, now, quiet=True)  # once committed: a checkpoint names committed entries only

@@ -16,34 +16,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timezone
 
 from secure_phone.adapters import db
-from secure_phone.settings import ConfigurationError, check_startup
 from secure_phone.adapters.notifications import Dispatcher, listen_for_outbox
+from secure_phone.services import events
+from secure_phone.services.unit_of_work import UnitOfWork
+from secure_phone.settings import ConfigurationError, check_startup, external_dispatcher
 
 logger = logging.getLogger(__name__)
 REPAIR_INTERVAL = 2.0
 CHECKPOINT_INTERVAL = 60.0
 
 
-async def repair_changes(stop: asyncio.Event, interval: float = REPAIR_INTERVAL) -> None:
+async def repair_changes(stop: asyncio.Event, url: str | None = None, interval: float = REPAIR_INTERVAL) -> None:
     """Finish approved changes still waiting for MySys (MySys down or slow, or a crash between
     the approval and the completion): MySys is idempotent on the request id, so retrying is safe."""
     from secure_phone.services.change import retry_applying
 
     while not stop.is_set():
         try:
-            await asyncio.to_thread(retry_applying, now=datetime.now(timezone.utc))
+            await asyncio.to_thread(retry_applying, UnitOfWork(url))
         except Exception as exc:  # database unreachable: log the type only, retry later
             logger.error("repair pass failed (%s); retrying", type(exc).__name__)
         try:
             await asyncio.wait_for(stop.wait(), interval)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
@@ -56,21 +58,52 @@ async def write_checkpoints(stop: asyncio.Event, url: str | None = None, interva
 
     while True:
         try:
-            await asyncio.to_thread(checkpoint, url, now=datetime.now(timezone.utc), only_if_new=True)
+            await asyncio.to_thread(checkpoint, UnitOfWork(url), only_if_new=True)
         except Exception as exc:  # database or file unavailable: no data in the log, retry later
             logger.error("audit checkpoint failed (%s); retrying", type(exc).__name__)
         if stop.is_set():
             return
         try:
             await asyncio.wait_for(stop.wait(), interval)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
 async def run_background(stop: asyncio.Event, dispatcher: Dispatcher, poll_interval: float = 0.5) -> None:
     """Deliver notifications, repair pending changes and checkpoint the audit trail until ``stop`` is set."""
-    await asyncio.gather(dispatcher.run_forever(stop, poll_interval=poll_interval), repair_changes(stop),
-                         write_checkpoints(stop, dispatcher.url))
+    await asyncio.gather(dispatcher.run_forever(stop, poll_interval=poll_interval),
+                         repair_changes(stop, dispatcher.url), write_checkpoints(stop, dispatcher.url))
+
+
+def _waking(dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
+    """A subscriber that wakes ``dispatcher`` whenever a committed change queued a notification."""
+
+    def wake(published: list[events.Event]) -> None:
+        if any(isinstance(event, events.OutboxHasWork) for event in published):
+            dispatcher.wake()
+
+    return wake
+
+
+@contextlib.asynccontextmanager
+async def embedded():  # type: ignore[no-untyped-def]
+    """The app's lifespan task in the embedded mode: deliver notifications, repair changes and checkpoint the
+    audit trail inside the backend — unless a separate dispatcher process does it (scale-out mode)."""
+    if external_dispatcher():
+        yield
+        return
+    stop = asyncio.Event()
+    dispatcher = Dispatcher()
+    wake = _waking(dispatcher)
+    events.subscribe(wake)
+    task = asyncio.get_running_loop().create_task(run_background(stop, dispatcher))
+    try:
+        yield
+    finally:
+        stop.set()
+        events.unsubscribe(wake)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 5)
 
 
 async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
@@ -84,6 +117,8 @@ async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     url = db.default_url() if dispatcher.url is None else dispatcher.url
+    events.subscribe(_waking(dispatcher))  # its own repairs queue notifications too
+    events.relay_to_other_processes(url)  # what it changes, the app's workers show (scale-out)
     listening = threading.Event()  # set = stop listening
     listener = None
     if url.startswith("postgresql"):

@@ -14,6 +14,14 @@ LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
 
 _CATALOG: dict[str, tuple[str, str]] = {
+    # --- page titles (the browser's tab) -------------------------------------------------
+    "page.landing": ("Ma Banque — téléphone mobile sécurisé", "Ma Banque — secure mobile number"),
+    "page.login": ("Connexion — Ma Banque", "Sign in — Ma Banque"),
+    "page.home": ("Téléphone mobile sécurisé — Ma Banque", "Secure mobile number — Ma Banque"),
+    "page.area": ("Espace client — Ma Banque", "Customer area — Ma Banque"),
+    "page.app": ("Application Ma Banque", "Ma Banque app"),
+    "page.advisor": ("Espace conseiller — Ma Banque", "Advisor area — Ma Banque"),
+    "page.messages": ("SMS et e-mails reçus (démo) — Ma Banque", "Received SMS and emails (demo) — Ma Banque"),
     # --- shell, landing -----------------------------------------------------------------
     "bank.name": ("Ma Banque", "Ma Banque"),
     "skip.to.content": ("Aller au contenu", "Skip to content"),

@@ -1,9 +1,10 @@
-"""The Reflex app: pages are registered centrally in :mod:`secure_phone.ui.routes`."""
+"""The Reflex app, assembled: the pages (:mod:`secure_phone.ui.routes`), the API, the HTTP edge, the live refresh
+of the open tabs and, in the embedded mode, the notification dispatcher."""
 
 import reflex as rx
 
-from secure_phone import asgi, settings
-from secure_phone.adapters import models  # noqa: F401  (registers the tables for `reflex db`)
+from secure_phone import asgi, dispatcher, settings
+from secure_phone.adapters import db, models  # noqa: F401  (registers the tables for `reflex db`)
 from secure_phone.api import api
 from secure_phone.ui import routes, runtime
 
@@ -16,5 +17,5 @@ app = rx.App(
     api_transformer=[api, asgi.harden],
 )
 routes.register(app)
-app.register_lifespan_task(runtime.embedded_dispatcher)
-app.register_lifespan_task(runtime.inbox_watcher)
+runtime.install(app, db.default_url())
+app.register_lifespan_task(dispatcher.embedded)

@@ -6,6 +6,8 @@ failure instead of a skip: on CI those services must be there.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import socket
 
@@ -32,3 +34,10 @@ def require_service(name: str, host: str, port: int) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message + " and SECURE_PHONE_REQUIRE_SERVICES=1")
     pytest.skip(message)
+
+
+def run_async(coroutine):  # type: ignore[no-untyped-def]
+    """``asyncio.run`` on a thread and loop of its own: Playwright's sync API keeps a loop running in the main
+    thread once the browser tests ran in this process (``make test`` runs them first)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

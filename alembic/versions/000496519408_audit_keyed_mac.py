@@ -18,19 +18,19 @@ The content format is frozen here (as it was at this revision), not imported fro
 import hashlib
 import hmac
 import json
-from datetime import timezone
-from typing import Callable, Sequence, Union
+from collections.abc import Callable, Sequence
+from datetime import UTC
 
 import sqlalchemy as sa
-from alembic import op
 
+from alembic import op
 from secure_phone.settings import derived_key
 
 # revision identifiers, used by Alembic.
 revision: str = '000496519408'
-down_revision: Union[str, Sequence[str], None] = 'df2fc2cc0f31'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = 'df2fc2cc0f31'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 GENESIS = "0" * 64
 BATCH = 1000
@@ -48,7 +48,7 @@ class AuditTrailTampered(RuntimeError):
 
 def _content(prev_hash: str, row: sa.Row) -> bytes:
     values = {name: getattr(row, name) for name in CONTENT}
-    at = row.at.replace(tzinfo=timezone.utc)  # stored as naive UTC, hashed timezone-aware
+    at = row.at.replace(tzinfo=UTC)  # stored as naive UTC, hashed timezone-aware
     return json.dumps({"prev": prev_hash, "at": at.isoformat(), **values}, sort_keys=True,
                       separators=(",", ":")).encode()
 

@@ -5,17 +5,18 @@ Revises: af48edf5d2aa
 Create Date: 2026-12-02 13:51:45.707808
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
+from alembic import op
+
 # revision identifiers, used by Alembic.
 revision: str = 'df2fc2cc0f31'
-down_revision: Union[str, Sequence[str], None] = 'af48edf5d2aa'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = 'af48edf5d2aa'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -8,7 +8,7 @@ timezone-aware.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import reflex as rx
@@ -27,10 +27,10 @@ class UTCDateTime(sa.types.TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def _dt(nullable: bool = False, index: bool = False) -> Any:
@@ -261,7 +261,8 @@ class Outbox(SQLModel, table=True):
     recipient: str  # E.164 or email address
     subject: str | None = None
     body: str  # what may be read at rest: a code the message carries is shown as ••••••
-    sealed_body: str | None = None  # the full body, sealed (AES-GCM, a key derived from the server secret); dropped once settled
+    # The full body, sealed (AES-GCM, a key derived from the server secret); dropped once settled.
+    sealed_body: str | None = None
     status: str = Field(default="pending", index=True)  # pending | sent | failed
     attempts: int = 0
     next_attempt_at: datetime = _dt(index=True)

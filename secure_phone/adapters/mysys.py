@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -138,7 +138,7 @@ class Faults:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _to_contact(row: MySysContact) -> Contact:
@@ -295,6 +295,7 @@ class SimulatedMySys:
 
 
 @functools.cache
-def get_mysys() -> MySys:
-    """The process-wide MySys client: the simulator on the app's database, faults from the environment."""
-    return SimulatedMySys(faults=Faults.from_env())
+def get_mysys(url: str | None = None) -> MySys:
+    """The process-wide MySys client: the simulator on the app's database (or on ``url``'s, a test's or a
+    tool's), faults from the environment."""
+    return SimulatedMySys(url, faults=Faults.from_env())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
@@ -105,7 +105,7 @@ def _is_minor(profile: CustomerProfile, now: datetime) -> bool:
     """A natural person without a known birth date cannot prove they are an adult."""
     if profile.birth_date is None:
         return True
-    today = now.astimezone(timezone.utc).date()
+    today = now.astimezone(UTC).date()
     return age_on(profile.birth_date, today) < ADULT_AGE
 
 

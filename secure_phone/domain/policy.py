@@ -90,13 +90,18 @@ class Policy:
                          else isinstance(value, int) and value <= 0)
             if too_small:
                 raise ValueError(f"Policy.{f.name} must be positive, got {value!r}")
-        if self.password_hash_memory_kib < 7168 or self.password_hash_memory_kib * self.password_hash_iterations < 35840:
+        memory, passes = self.password_hash_memory_kib, self.password_hash_iterations
+        if memory < 7168 or memory * passes < 35840:
             # OWASP's weakest acceptable argon2id setting: 7 MiB × 5 passes (its other rows trade memory for passes).
             raise ValueError("Policy.password_hash_* is weaker than OWASP's argon2id minimum")
         if self.default_region not in self.allowed_regions:
             raise ValueError("Policy.default_region must be one of allowed_regions")
         if not set(self.overseas_regions) <= self.allowed_regions:
             raise ValueError("Policy.overseas_regions must be a subset of allowed_regions")
+
+    def flow_timed_out(self, last_activity: float, now: float) -> bool:
+        """§5.3: a change flow whose last step was ``last_activity`` (seconds, 0 for none) has ended by ``now``."""
+        return bool(last_activity) and now - last_activity > self.flow_inactivity_timeout.total_seconds()
 
     def notification_backoff(self, attempt: int) -> timedelta:
         """Delay before retry `attempt` (1-based): base, 2×base, 4×base… capped at the max."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from types import MappingProxyType
 
@@ -87,7 +87,7 @@ class Event:
 
 def _utc(moment: datetime) -> datetime:
     """Naive datetimes are UTC (how the database keeps them)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _event_signals(event: Event) -> set[RiskSignal]:

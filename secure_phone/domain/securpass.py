@@ -9,7 +9,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -76,7 +76,7 @@ def challenge_text(
         if not value.isprintable():
             raise ValueError(f"{name} contains a control character or a line break")
     return _CHALLENGE_TEMPLATES[lang].format(
-        **fields, expires=expires_at.astimezone(timezone.utc)
+        **fields, expires=expires_at.astimezone(UTC)
     )
 
 
@@ -193,7 +193,7 @@ def hash_code(secret: bytes, subject: str, code: str) -> str:
     """Keyed hash (HMAC-SHA256, hex) of a Sécur'Pass code for `subject` (e.g. the enrollment id)."""
     if not is_valid_code_format(code):
         raise ValueError("a Sécur'Pass code is four digits")
-    message = f"{subject}\x00{code}".encode("utf-8")
+    message = f"{subject}\x00{code}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 

@@ -1,9 +1,10 @@
 """The advisor back-office (spec §8): every function is limited to the advisor's own agency.
 
-A customer of another agency is « not found », exactly like a customer who does not exist. An
-advisor change of a secure number requires an in-branch identity check, and a second advisor of
-the same agency when a risk signal is present; it then goes through the same completion as the
-online path (MySys, notifications, cooling-off, audit).
+A customer of another agency is « not found », exactly like a customer who does not exist. An advisor change of
+a secure number requires an in-branch identity check, and a second advisor of the same agency when a risk
+signal is present; it then goes through the same completion as the online path (MySys, notifications,
+cooling-off, audit). So do the in-branch operations on a customer's Sécur'Pass and freeze (§12.2). Every
+refusal of an advisor's write is audited.
 """
 
 from __future__ import annotations
@@ -14,48 +15,44 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NoReturn
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import (
     Advisor,
+    AdvisorOperation,
     Agency,
     AuditEntry,
     ChangeRequest,
     ContactRequest,
     Customer,
-    Device,
     IdentityCheck,
-    AdvisorOperation,
     Outbox,
     UserSession,
 )
-from secure_phone.adapters.mysys import MySys
-from secure_phone.domain.change_request import Action, Channel, Status, transition
-from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164
-from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+from secure_phone.domain.change_request import Action, Channel, Status
+from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164, reject_unavailable
 from secure_phone.domain.risk import RISK_WINDOW, Event, RiskSignal, requires_second_advisor, risk_signals
-from secure_phone.services.audit import Actor, record
+from secure_phone.services.audit import Actor
 from secure_phone.services.auth import end_sessions
-from secure_phone.services.change import complete_change, number_holder, refuse_unavailable
+from secure_phone.services.change.applying import complete_change
 from secure_phone.services.customers import local_time
-from secure_phone.services.inputs import free_text, key
+from secure_phone.services.inputs import DOCUMENT_LIMIT, NUMBER_LIMIT, QUERY_LIMIT, free_text, key
+from secure_phone.services.rows import (
+    claimed_by_other,
+    enrolled_device,
+    lock_customer,
+    move,
+    number_holder,
+    supersede_pending,
+)
+from secure_phone.services.unit_of_work import NumberRefused, Refused, Tx, UnitOfWork
 from secure_phone.settings import secret_key
 
 DOCUMENT_TYPES = ("cni", "passeport", "titre_sejour")
 TIMELINE_LIMIT = 60
 OPERATIONS = ("unblock_securpass", "clear_freeze")
-
-
-class AdvisorError(Exception):
-    """``code`` is an i18n key."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -127,7 +124,7 @@ class ValidationView:
 def _advisor(session: Session, advisor_id: int) -> Advisor:
     advisor = session.get(Advisor, advisor_id)
     if advisor is None:
-        raise AdvisorError("advisor.not_found")
+        raise Refused("advisor.not_found")
     return advisor
 
 
@@ -136,54 +133,53 @@ def _customer(session: Session, advisor: Advisor, identifier: str, lock: bool = 
     query = select(Customer).where(Customer.identifier == key(identifier), Customer.agency_id == advisor.agency_id)
     customer = session.exec(query.with_for_update() if lock else query).first()
     if customer is None:
-        raise AdvisorError("advisor.not_found")
+        raise Refused("advisor.not_found")
     return customer
 
 
-def _refuse(session: Session, actor: Actor, action: str, code: str, now: datetime, problem: str | None = None,
-            **facts: object) -> NoReturn:
-    """Record the refusal on the trail, commit that record, and refuse: every refusal of an advisor's write is
-    audited, the customer's when known (``problem``: the recorded reason, by default the code)."""
-    record(session, actor, action, "refused", now=now, problem=problem or code, **facts)  # type: ignore[arg-type]
-    session.commit()
-    raise AdvisorError(code)
-
-
-def _customer_for(session: Session, advisor: Advisor, identifier: str, actor: Actor, action: str,
-                  now: datetime) -> Customer:
+def _customer_for(tx: Tx, advisor: Advisor, identifier: str, action: str) -> Customer:
     """The customer of a write, locked; another agency's or an unknown one is « not found », audited."""
     try:
-        return _customer(session, advisor, identifier, lock=True)
-    except AdvisorError:
-        _refuse(session, actor, action, "advisor.not_found", now, identifier=key(identifier, 20))
+        return _customer(tx.session, advisor, identifier, lock=True)
+    except Refused:
+        raise Refused("advisor.not_found", action=action, problem="advisor.not_found",
+                      identifier=key(identifier, 20)) from None
 
 
-def _checked_document(session: Session, actor: Actor, action: str, customer: Customer, document_type: str,
-                      document_number: str, in_branch: bool, now: datetime) -> str:
+def _checked_document(tx: Tx, action: str, customer: Customer, document_type: str, document_number: str,
+                      in_branch: bool) -> str:
     """The identity document checked in branch (never on the strength of a phone call), or an audited refusal."""
-    document = "".join(ch for ch in (document_number or "") if ch.isalnum()).upper()[:30]
-    if not in_branch:
-        _refuse(session, actor, action, "advisor.change.in_branch_required", now, customer_id=customer.id)
-    if document_type not in DOCUMENT_TYPES or len(document) < 6:
-        _refuse(session, actor, action, "advisor.change.document_required", now, customer_id=customer.id)
+    document = "".join(ch for ch in key(document_number, DOCUMENT_LIMIT) if ch.isalnum()).upper()[:30]
+    for code, wrong in (("advisor.change.in_branch_required", not in_branch),
+                        ("advisor.change.document_required", document_type not in DOCUMENT_TYPES or len(document) < 6)):
+        if wrong:
+            raise Refused(code, action=action, customer_id=customer.id, problem=code)
     return document
 
 
-def profile(advisor_id: int, *, url: str | None = None) -> AdvisorView:
-    with read_only(url) as session:
+def _masked_document(document: str) -> str:
+    return "•" * max(0, len(document) - 4) + document[-4:]
+
+
+def _document_hash(number: str) -> str:
+    return hmac.new(secret_key(), b"identity:" + number.encode(), hashlib.sha256).hexdigest()
+
+
+def profile(uow: UnitOfWork, advisor_id: int) -> AdvisorView:
+    with uow.read() as session:
         advisor = _advisor(session, advisor_id)
         agency = session.get(Agency, advisor.agency_id)
     return AdvisorView(advisor.id or 0, f"{advisor.first_name} {advisor.last_name}", advisor.agency_id,
                        agency.name if agency else "")
 
 
-def search(advisor_id: int, query: str, *, url: str | None = None) -> list[CustomerRow]:
+def search(uow: UnitOfWork, advisor_id: int, query: str) -> list[CustomerRow]:
     """By identifier (or its start) or by name, in the advisor's agency only."""
-    text = key(query, 60).strip()
+    text = key(query, QUERY_LIMIT).strip()
     if len(text) < 2:
         return []
     pattern = f"%{text.replace('%', '').replace('_', '')}%"
-    with read_only(url) as session:
+    with uow.read() as session:
         advisor = _advisor(session, advisor_id)
         rows = session.exec(
             select(Customer).where(
@@ -215,22 +211,24 @@ def _signals(session: Session, customer: Customer, now: datetime) -> list[RiskSi
 
 def _detail(entry: AuditEntry) -> str:
     details = json.loads(entry.details or "{}")
-    for key in ("reason", "rejection", "problem", "number", "signal"):
-        if details.get(key):
-            return str(details[key])
+    for name in ("reason", "rejection", "problem", "number", "signal"):
+        if details.get(name):
+            return str(details[name])
     return ""
 
 
-def sheet(advisor_id: int, identifier: str, *, now: datetime, lang: str = "fr", url: str | None = None) -> Sheet:
-    with read_only(url) as session:
+def sheet(uow: UnitOfWork, advisor_id: int, identifier: str, *, lang: str = "fr") -> Sheet:
+    now = uow.now
+    with uow.read() as session:
         advisor = _advisor(session, advisor_id)
         customer = _customer(session, advisor, identifier)
-        device = session.exec(select(Device).where(Device.customer_id == customer.id, Device.status == "enrolled")).first()
+        device = enrolled_device(session, customer.id or 0)
         events = _events(session, customer.id or 0)
         changes = session.exec(select(ChangeRequest).where(ChangeRequest.customer_id == customer.id)
                                .order_by(ChangeRequest.created_at.desc()).limit(20)).all()  # type: ignore[union-attr]
         signals = _signals(session, customer, now)
-        failed = len(session.exec(select(Outbox.id).where(Outbox.customer_id == customer.id, Outbox.status == "failed")).all())
+        failed = len(session.exec(select(Outbox.id).where(Outbox.customer_id == customer.id,
+                                                          Outbox.status == "failed")).all())
         live_sessions = len(session.exec(select(UserSession.id).where(
             UserSession.principal_kind == "customer", UserSession.principal_id == customer.id,
             UserSession.ended_at.is_(None), UserSession.expires_at > now)).all())  # type: ignore[union-attr]
@@ -254,22 +252,23 @@ def sheet(advisor_id: int, identifier: str, *, now: datetime, lang: str = "fr", 
     )
 
 
-def reveal_number(advisor_id: int, identifier: str, *, actor: Actor, now: datetime, url: str | None = None) -> str:
+def reveal_number(uow: UnitOfWork, advisor_id: int, identifier: str, *, actor: Actor) -> str:
     """The full secure number, for the advisor who asks: audited."""
-    with transaction(url) as session:
-        customer = _customer(session, _advisor(session, advisor_id), identifier)
-        record(session, actor, "advisor_reveal_number", "ok", now=now, customer_id=customer.id)
+    with uow.write(actor) as tx:
+        customer = _customer(tx.session, _advisor(tx.session, advisor_id), identifier)
+        tx.record("advisor_reveal_number", "ok", customer_id=customer.id)
         return phone_from_e164(customer.secure_phone_e164).national if customer.secure_phone_e164 else ""
 
 
 # --- contact requests --------------------------------------------------------------------------
 
 
-def queue(advisor_id: int, *, lang: str = "fr", url: str | None = None) -> list[ContactView]:
-    with read_only(url) as session:
+def queue(uow: UnitOfWork, advisor_id: int, *, lang: str = "fr") -> list[ContactView]:
+    with uow.read() as session:
         advisor = _advisor(session, advisor_id)
         rows = session.exec(
-            select(ContactRequest, Customer).join(Customer, ContactRequest.customer_id == Customer.id)  # type: ignore[arg-type]
+            select(ContactRequest, Customer).join(Customer,
+                                                  ContactRequest.customer_id == Customer.id)  # type: ignore[arg-type]
             .where(Customer.agency_id == advisor.agency_id, ContactRequest.status != "closed")
             .order_by(ContactRequest.created_at)
         ).all()
@@ -283,30 +282,32 @@ def _contact(session: Session, advisor: Advisor, contact_id: str) -> ContactRequ
     row = session.exec(select(ContactRequest).where(ContactRequest.id == key(contact_id)).with_for_update()).first()
     customer = session.get(Customer, row.customer_id) if row else None
     if row is None or customer is None or customer.agency_id != advisor.agency_id:
-        raise AdvisorError("advisor.not_found")
+        raise Refused("advisor.not_found")
     return row
 
 
-def take(advisor_id: int, contact_id: str, *, actor: Actor, now: datetime, url: str | None = None) -> None:
-    with transaction(url) as session:
-        advisor = _advisor(session, advisor_id)
-        row = _contact(session, advisor, contact_id)
+def take(uow: UnitOfWork, advisor_id: int, contact_id: str, *, actor: Actor) -> None:
+    with uow.write(actor) as tx:
+        advisor = _advisor(tx.session, advisor_id)
+        row = _contact(tx.session, advisor, contact_id)
         if row.status == "closed":
-            raise AdvisorError("advisor.contact.closed")
-        row.status, row.advisor_id, row.taken_at = "taken", advisor.id, now
-        session.add(row)
-        record(session, actor, "contact_taken", "ok", now=now, customer_id=row.customer_id, contact=row.id)
+            raise Refused("advisor.contact.closed")
+        row.status, row.advisor_id, row.taken_at = "taken", advisor.id, tx.now
+        tx.session.add(row)
+        tx.record("contact_taken", "ok", customer_id=row.customer_id, contact=row.id)
+        tx.changed(row.customer_id)
 
 
-def close(advisor_id: int, contact_id: str, note: str, *, actor: Actor, now: datetime, url: str | None = None) -> None:
-    with transaction(url) as session:
-        advisor = _advisor(session, advisor_id)
-        row = _contact(session, advisor, contact_id)
+def close(uow: UnitOfWork, advisor_id: int, contact_id: str, note: str, *, actor: Actor) -> None:
+    with uow.write(actor) as tx:
+        advisor = _advisor(tx.session, advisor_id)
+        row = _contact(tx.session, advisor, contact_id)
         row.note = free_text(note) or row.note
-        row.status, row.closed_at = "closed", now
+        row.status, row.closed_at = "closed", tx.now
         row.advisor_id = row.advisor_id or advisor.id
-        session.add(row)
-        record(session, actor, "contact_closed", "ok", now=now, customer_id=row.customer_id, contact=row.id)
+        tx.session.add(row)
+        tx.record("contact_closed", "ok", customer_id=row.customer_id, contact=row.id)
+        tx.changed(row.customer_id)
 
 
 # --- advisor change (« process hors espace client ») -------------------------------------------
@@ -318,76 +319,69 @@ class AdvisorChangeResult:
     status: str  # completed | applying | pending_validation | failed
 
 
-def _document_hash(number: str) -> str:
-    return hmac.new(secret_key(), b"identity:" + number.encode(), hashlib.sha256).hexdigest()
-
-
-def advisor_change(
-    advisor_id: int, identifier: str, *, raw_number: str, region: str, document_type: str, document_number: str,
-    in_branch: bool, actor: Actor, now: datetime, mysys: MySys | None = None, policy: Policy = DEFAULT_POLICY,
-    url: str | None = None,
-) -> AdvisorChangeResult:
+def advisor_change(uow: UnitOfWork, advisor_id: int, identifier: str, *, raw_number: str, region: str,
+                   document_type: str, document_number: str, in_branch: bool, actor: Actor) -> AdvisorChangeResult:
     """Change a customer's secure number in branch, after checking an identity document."""
-    with transaction(url) as session:
-        advisor = _advisor(session, advisor_id)
-        customer = _customer_for(session, advisor, identifier, actor, "advisor_change", now)
-        document = _checked_document(session, actor, "advisor_change", customer, document_type, document_number,
-                                     in_branch, now)
+    policy = uow.policy
+    with uow.write(actor) as tx:
+        advisor = _advisor(tx.session, advisor_id)
+        customer = _customer_for(tx, advisor, identifier, "advisor_change")
+        document = _checked_document(tx, "advisor_change", customer, document_type, document_number, in_branch)
         try:
-            number = parse_new_number(raw_number, region, current_e164=customer.secure_phone_e164, policy=policy)
-            holder = number_holder(session, number.e164, customer.id, now, policy)
+            number = parse_new_number(key(raw_number, NUMBER_LIMIT), key(region, 8) or "FR",
+                                      current_e164=customer.secure_phone_e164, policy=policy)
+            holder = number_holder(tx.session, number.e164, customer.id, tx.now, policy)
             if holder is not None:
-                refuse_unavailable(session, actor, holder, customer.id, now)
+                claimed_by_other(tx, holder, customer.id)
+                reject_unavailable()
         except NumberRejected as rejected:
-            risk = rejected.problem.value == "unavailable"
-            record(session, actor, "advisor_change", "refused", now=now, customer_id=customer.id,
-                   problem=rejected.problem.value, risk_signal="number_shared" if risk else None)
-            session.commit()
-            raise AdvisorError(f"number.{rejected.problem.value}") from rejected
-        if session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer.id,
-                                                       ChangeRequest.status == Status.APPLYING.value)).first():
-            _refuse(session, actor, "advisor_change", "change.in_progress", now, customer_id=customer.id)
-        for pending in session.exec(select(ChangeRequest).where(ChangeRequest.customer_id == customer.id,
-                                                                ChangeRequest.status == Status.PENDING_APPROVAL.value)):
-            pending.status = transition(Status(pending.status), Action.SUPERSEDE).value
-            pending.decided_at = now
-            session.add(pending)
-            record(session, actor, "change_superseded", "ok", now=now, customer_id=customer.id, request_id=pending.id)
-        signals = _signals(session, customer, now)
+            raise NumberRefused(rejected.problem, action="advisor_change", customer_id=customer.id, announce=True,
+                                problem=rejected.problem.value,
+                                risk_signal="number_shared" if rejected.problem.value == "unavailable" else None) \
+                from rejected
+        if tx.session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer.id,
+                                                          ChangeRequest.status == Status.APPLYING.value)).first():
+            raise Refused("change.in_progress", action="advisor_change", customer_id=customer.id,
+                          problem="change.in_progress")
+        supersede_pending(tx, customer.id or 0, online_only=False)
+        signals = _signals(tx.session, customer, tx.now)
         request = ChangeRequest(
             customer_id=customer.id or 0, channel=Channel.ADVISOR.value, old_e164=customer.secure_phone_e164,
             new_e164=number.e164, status=Status.PENDING_APPROVAL.value, nonce=secrets.token_urlsafe(16),
-            created_at=now, expires_at=now + policy.advisor_validation_ttl, advisor_id=advisor.id,
+            created_at=tx.now, expires_at=tx.now + policy.advisor_validation_ttl, advisor_id=advisor.id,
             risk_signals=json.dumps([s.value for s in signals]) if signals else None,
         )
-        session.add(request)
-        session.flush()
-        session.add(IdentityCheck(change_request_id=request.id, advisor_id=advisor.id or 0, document_type=document_type,
-                                  document_number_masked="•" * max(0, len(document) - 4) + document[-4:],
-                                  document_number_hash=_document_hash(document), checked_at=now))
-        record(session, actor, "advisor_change", "requested", now=now, customer_id=customer.id, request_id=request.id,
-               number=number.masked, document_type=document_type, signals=[s.value for s in signals])
+        tx.session.add(request)
+        tx.session.flush()
+        tx.session.add(IdentityCheck(change_request_id=request.id, advisor_id=advisor.id or 0,
+                                     document_type=document_type, document_number_masked=_masked_document(document),
+                                     document_number_hash=_document_hash(document), checked_at=tx.now))
+        tx.record("advisor_change", "requested", customer_id=customer.id, request_id=request.id, number=number.masked,
+                  document_type=document_type, signals=[s.value for s in signals])
+        tx.changed(customer.id)
         if requires_second_advisor(signals):
             return AdvisorChangeResult(request.id, "pending_validation")
-        request.status = transition(Status(request.status), Action.APPROVE).value
-        request.decided_at = now
-        session.add(request)
+        move(request, Action.APPROVE, tx.now)
+        tx.session.add(request)
         request_id = request.id
-    return AdvisorChangeResult(request_id, complete_change(request_id, now=now, mysys=mysys, url=url))
+    return AdvisorChangeResult(request_id, complete_change(uow, request_id))
 
 
-def pending_validations(advisor_id: int, *, now: datetime, url: str | None = None) -> list[ValidationView]:
-    """Advisor changes of this agency waiting for a second advisor (only another advisor may
-    validate them: ``validate_change`` refuses the one who entered the change)."""
-    with read_only(url) as session:
+def pending_validations(uow: UnitOfWork, advisor_id: int) -> list[ValidationView]:
+    """Advisor changes and operations of this agency waiting for a second advisor (only another advisor may
+    validate them: ``validate_change`` / ``validate_operation`` refuse the one who entered them)."""
+    now = uow.now
+    with uow.read() as session:
         advisor = _advisor(session, advisor_id)
         rows = session.exec(
-            select(ChangeRequest, Customer).join(Customer, ChangeRequest.customer_id == Customer.id)  # type: ignore[arg-type]
+            select(ChangeRequest, Customer).join(Customer,
+                                                 ChangeRequest.customer_id == Customer.id)  # type: ignore[arg-type]
             .where(Customer.agency_id == advisor.agency_id, ChangeRequest.channel == Channel.ADVISOR.value,
                    ChangeRequest.status == Status.PENDING_APPROVAL.value, ChangeRequest.expires_at > now)
         ).all()
         operations = session.exec(
-            select(AdvisorOperation, Customer).join(Customer, AdvisorOperation.customer_id == Customer.id)  # type: ignore[arg-type]
+            select(AdvisorOperation, Customer).join(Customer,
+                                                    AdvisorOperation.customer_id == Customer.id)  # type: ignore[arg-type]
             .where(Customer.agency_id == advisor.agency_id, AdvisorOperation.status == "pending_validation",
                    AdvisorOperation.expires_at > now)
         ).all()
@@ -398,28 +392,29 @@ def pending_validations(advisor_id: int, *, now: datetime, url: str | None = Non
                        json.loads(o.risk_signals or "[]"), kind=o.kind) for o, c in operations]
 
 
-def validate_change(advisor_id: int, request_id: str, *, actor: Actor, now: datetime, mysys: MySys | None = None,
-                    url: str | None = None) -> str:
+def validate_change(uow: UnitOfWork, advisor_id: int, request_id: str, *, actor: Actor) -> str:
     """The second advisor's validation (four eyes): never the advisor who entered the change."""
-    with transaction(url) as session:
-        advisor = _advisor(session, advisor_id)
-        request = session.exec(select(ChangeRequest).where(ChangeRequest.id == key(request_id)).with_for_update()).first()
-        customer = session.get(Customer, request.customer_id) if request else None
+    with uow.write(actor) as tx:
+        advisor = _advisor(tx.session, advisor_id)
+        request = tx.session.exec(select(ChangeRequest).where(ChangeRequest.id == key(request_id))
+                                  .with_for_update()).first()
+        customer = tx.session.get(Customer, request.customer_id) if request else None
         if request is None or customer is None or customer.agency_id != advisor.agency_id \
                 or request.channel != Channel.ADVISOR.value:
-            _refuse(session, actor, "advisor_validation", "advisor.not_found", now,
-                    customer_id=customer.id if customer else None, request_id=key(request_id) or None)
+            raise Refused("advisor.not_found", action="advisor_validation", problem="advisor.not_found",
+                          customer_id=customer.id if customer else None, request_id=key(request_id) or None)
         if request.advisor_id == advisor.id:
-            _refuse(session, actor, "advisor_validation", "advisor.validation.same_advisor", now,
-                    problem="same_advisor", customer_id=customer.id, request_id=request.id)
-        if Status(request.status) is not Status.PENDING_APPROVAL or now >= request.expires_at:
-            _refuse(session, actor, "advisor_validation", "sp.gone", now, customer_id=customer.id,
-                    request_id=request.id)
-        request.status = transition(Status(request.status), Action.APPROVE).value
-        request.validator_id, request.decided_at = advisor.id, now
-        session.add(request)
-        record(session, actor, "advisor_validation", "ok", now=now, customer_id=customer.id, request_id=request.id)
-    return complete_change(request_id, now=now, mysys=mysys, url=url)
+            raise Refused("advisor.validation.same_advisor", action="advisor_validation", problem="same_advisor",
+                          customer_id=customer.id, request_id=request.id)
+        if Status(request.status) is not Status.PENDING_APPROVAL or tx.now >= request.expires_at:
+            raise Refused("sp.gone", action="advisor_validation", problem="sp.gone", customer_id=customer.id,
+                          request_id=request.id)
+        move(request, Action.APPROVE, tx.now)
+        request.validator_id = advisor.id
+        tx.session.add(request)
+        tx.record("advisor_validation", "ok", customer_id=customer.id, request_id=request.id)
+        tx.changed(customer.id)
+    return complete_change(uow, request_id)
 
 
 # --- in-branch operations on Sécur'Pass and the freeze; ending sessions -------------------------------
@@ -461,97 +456,95 @@ def _operation_signals(session: Session, kind: str, customer: Customer, now: dat
                         securpass_moved_at=customer.securpass_moved_at, securpass_blocked=False)
 
 
-def _apply(session: Session, operation: AdvisorOperation, customer: Customer, actor: Actor, now: datetime) -> None:
+def _apply(tx: Tx, operation: AdvisorOperation, customer: Customer) -> None:
     if operation.kind == "unblock_securpass":
         customer.securpass_status, customer.securpass_wrong_codes = "active", 0
         action = "securpass_unblocked"
     else:
         customer.frozen_at = customer.frozen_reason = None
         action = "freeze_cleared"
-    operation.status, operation.decided_at = "done", now
-    session.add_all([customer, operation])
-    record(session, actor, action, "ok", now=now, customer_id=customer.id, operation=operation.id,
-           advisor=operation.advisor_id, validator=operation.validator_id)
+    operation.status, operation.decided_at = "done", tx.now
+    tx.session.add_all([customer, operation])
+    tx.record(action, "ok", customer_id=customer.id, operation=operation.id, advisor=operation.advisor_id,
+              validator=operation.validator_id)
+    tx.changed(customer.id)
 
 
-def request_operation(
-    advisor_id: int, identifier: str, *, kind: str, document_type: str, document_number: str, in_branch: bool,
-    actor: Actor, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None,
-) -> OperationResult:
+def request_operation(uow: UnitOfWork, advisor_id: int, identifier: str, *, kind: str, document_type: str,
+                      document_number: str, in_branch: bool, actor: Actor) -> OperationResult:
     """Unblock a blocked Sécur'Pass, or clear a « not me » freeze, in branch after an identity check; with
     a second advisor's validation when a risk signal is present (as for the in-branch change)."""
     if kind not in OPERATIONS:
-        raise AdvisorError("advisor.not_found")
-    with transaction(url) as session:
-        advisor = _advisor(session, advisor_id)
-        customer = _customer_for(session, advisor, identifier, actor, "advisor_operation", now)
-        document = _checked_document(session, actor, "advisor_operation", customer, document_type, document_number,
-                                     in_branch, now)
+        raise Refused("advisor.not_found")
+    with uow.write(actor) as tx:
+        advisor = _advisor(tx.session, advisor_id)
+        customer = _customer_for(tx, advisor, identifier, "advisor_operation")
+        document = _checked_document(tx, "advisor_operation", customer, document_type, document_number, in_branch)
         if not _applicable(kind, customer):
-            _refuse(session, actor, "advisor_operation", "adv.op.not_applicable", now, customer_id=customer.id,
-                    kind=kind)
-        waiting = session.exec(select(AdvisorOperation.id).where(
+            raise Refused("adv.op.not_applicable", action="advisor_operation", customer_id=customer.id,
+                          problem="adv.op.not_applicable", kind=kind)
+        waiting = tx.session.exec(select(AdvisorOperation.id).where(
             AdvisorOperation.customer_id == customer.id, AdvisorOperation.kind == kind,
-            AdvisorOperation.status == "pending_validation", AdvisorOperation.expires_at > now)).first()
+            AdvisorOperation.status == "pending_validation", AdvisorOperation.expires_at > tx.now)).first()
         if waiting is not None:  # one at a time: a second one could outlive the first and answer a later case
-            _refuse(session, actor, "advisor_operation", "adv.op.already_pending", now, customer_id=customer.id,
-                    kind=kind, operation=waiting)
-        signals = _operation_signals(session, kind, customer, now)
+            raise Refused("adv.op.already_pending", action="advisor_operation", customer_id=customer.id,
+                          problem="adv.op.already_pending", kind=kind, operation=waiting)
+        signals = _operation_signals(tx.session, kind, customer, tx.now)
         operation = AdvisorOperation(
             customer_id=customer.id or 0, kind=kind, status="pending_validation", advisor_id=advisor.id or 0,
-            document_type=document_type, document_number_masked="•" * max(0, len(document) - 4) + document[-4:],
+            document_type=document_type, document_number_masked=_masked_document(document),
             document_number_hash=_document_hash(document), risk_signals=json.dumps([s.value for s in signals]),
-            subject_at=_subject_at(kind, customer), created_at=now, expires_at=now + policy.advisor_validation_ttl,
+            subject_at=_subject_at(kind, customer), created_at=tx.now,
+            expires_at=tx.now + uow.policy.advisor_validation_ttl,
         )
-        session.add(operation)
-        session.flush()
-        record(session, actor, "advisor_operation", "requested", now=now, customer_id=customer.id, kind=kind,
-               operation=operation.id, document_type=document_type, signals=[s.value for s in signals])
+        tx.session.add(operation)
+        tx.session.flush()
+        tx.record("advisor_operation", "requested", customer_id=customer.id, kind=kind, operation=operation.id,
+                  document_type=document_type, signals=[s.value for s in signals])
+        tx.changed(customer.id)
         if requires_second_advisor(signals):
             return OperationResult(operation.id, "pending_validation")
-        _apply(session, operation, customer, actor, now)
+        _apply(tx, operation, customer)
         return OperationResult(operation.id, "done")
 
 
-def validate_operation(advisor_id: int, operation_id: str, *, actor: Actor, now: datetime,
-                       url: str | None = None) -> str:
+def validate_operation(uow: UnitOfWork, advisor_id: int, operation_id: str, *, actor: Actor) -> str:
     """The second advisor's validation of an operation: never the advisor who asked for it."""
-    with transaction(url) as session:
-        advisor = _advisor(session, advisor_id)
-        customer_id = session.exec(select(AdvisorOperation.customer_id)
-                                   .where(AdvisorOperation.id == key(operation_id))).first()
-        customer = session.exec(select(Customer).where(Customer.id == customer_id)
-                                .with_for_update()).first() if customer_id else None  # lock order: customer first
-        operation = session.exec(select(AdvisorOperation).where(AdvisorOperation.id == key(operation_id))
-                                 .with_for_update()).first() if customer else None
+    with uow.write(actor) as tx:
+        advisor = _advisor(tx.session, advisor_id)
+        customer_id = tx.session.exec(select(AdvisorOperation.customer_id)
+                                      .where(AdvisorOperation.id == key(operation_id))).first()
+        customer = lock_customer(tx.session, customer_id) if customer_id else None  # lock order: customer first
+        operation = tx.session.exec(select(AdvisorOperation).where(AdvisorOperation.id == key(operation_id))
+                                    .with_for_update()).first() if customer else None
         if operation is None or customer is None or customer.agency_id != advisor.agency_id:
-            _refuse(session, actor, "advisor_validation", "advisor.not_found", now,
-                    customer_id=customer.id if customer else None, operation=key(operation_id) or None)
+            raise Refused("advisor.not_found", action="advisor_validation", problem="advisor.not_found",
+                          customer_id=customer.id if customer else None, operation=key(operation_id) or None)
         if operation.advisor_id == advisor.id:
-            _refuse(session, actor, "advisor_validation", "advisor.validation.same_advisor", now,
-                    problem="same_advisor", customer_id=customer.id, operation=operation.id)
-        if operation.status != "pending_validation" or now >= operation.expires_at:
-            _refuse(session, actor, "advisor_validation", "sp.gone", now, customer_id=customer.id,
-                    operation=operation.id)
+            raise Refused("advisor.validation.same_advisor", action="advisor_validation", problem="same_advisor",
+                          customer_id=customer.id, operation=operation.id)
+        if operation.status != "pending_validation" or tx.now >= operation.expires_at:
+            raise Refused("sp.gone", action="advisor_validation", problem="sp.gone", customer_id=customer.id,
+                          operation=operation.id)
         if not _applicable(operation.kind, customer) or _subject_at(operation.kind, customer) != operation.subject_at:
             # Done meanwhile, or a later block or freeze that this operation's identity check never looked at.
-            operation.status, operation.decided_at = "expired", now
-            session.add(operation)
-            _refuse(session, actor, "advisor_validation", "adv.op.stale", now, customer_id=customer.id,
-                    operation=operation.id)
+            operation.status, operation.decided_at = "expired", tx.now
+            tx.session.add(operation)
+            raise Refused("adv.op.stale", action="advisor_validation", problem="adv.op.stale",
+                          customer_id=customer.id, operation=operation.id)
         operation.validator_id = advisor.id
-        record(session, actor, "advisor_validation", "ok", now=now, customer_id=customer.id, operation=operation.id)
-        _apply(session, operation, customer, actor, now)
+        tx.record("advisor_validation", "ok", customer_id=customer.id, operation=operation.id)
+        _apply(tx, operation, customer)
         return "done"
 
 
-def end_customer_sessions(advisor_id: int, identifier: str, *, actor: Actor, now: datetime,
-                          url: str | None = None) -> int:
+def end_customer_sessions(uow: UnitOfWork, advisor_id: int, identifier: str, *, actor: Actor) -> int:
     """End every session of the customer (a stolen phone, a session the customer does not recognise).
 
     Protective, so immediate: it needs neither the branch nor a second advisor. Audited."""
-    with transaction(url) as session:
-        customer = _customer_for(session, _advisor(session, advisor_id), identifier, actor, "sessions_ended", now)
-        ended = end_sessions(session, customer.id or 0, reason="advisor", now=now)
-        record(session, actor, "sessions_ended", "ok", now=now, customer_id=customer.id, count=ended, by="advisor")
+    with uow.write(actor) as tx:
+        customer = _customer_for(tx, _advisor(tx.session, advisor_id), identifier, "sessions_ended")
+        ended = end_sessions(tx.session, customer.id or 0, reason="advisor", now=tx.now)
+        tx.record("sessions_ended", "ok", customer_id=customer.id, count=ended, by="advisor")
+        tx.changed(customer.id)
         return ended

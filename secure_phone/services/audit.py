@@ -40,20 +40,23 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, select
 
-from secure_phone.adapters.db import default_url, transaction
+from secure_phone.adapters.db import default_url
 from secure_phone.adapters.models import AuditEntry, AuditHead
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services.inputs import free_text
 from secure_phone.settings import audit_checkpoint_file, derived_key
+
+if TYPE_CHECKING:  # the unit of work records through this module: no import loop at run time
+    from secure_phone.services.unit_of_work import UnitOfWork
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -140,7 +143,7 @@ def record(
     ).first()
     prev_hash = locked[0] if locked is not None else GENESIS
     entry = AuditEntry(
-        at=now.astimezone(timezone.utc),  # MACed as stored: the column keeps UTC
+        at=now.astimezone(UTC),  # MACed as stored: the column keeps UTC
         actor_kind=actor.kind,
         actor_id=free_text(actor.id, 100) or None,
         customer_id=customer_id,
@@ -270,7 +273,7 @@ def purge(
     report = check_chain(session)
     if not report.intact:
         raise ChainBroken(report)
-    cutoff = now.astimezone(timezone.utc) - retention
+    cutoff = now.astimezone(UTC) - retention
     first_kept = session.exec(select(func.min(AuditEntry.id)).where(AuditEntry.at >= cutoff)).one()
     last_query = select(func.max(AuditEntry.id))
     if first_kept is not None:
@@ -375,8 +378,7 @@ def _last_checkpoint(path: Path) -> Checkpoint | None:
     return _parse_line(lines[-1], public_key(), 0) if lines else None
 
 
-def checkpoint(url: str | None = None, *, now: datetime, actor: Actor = SYSTEM,
-               only_if_new: bool = False) -> Checkpoint | None:
+def checkpoint(uow: UnitOfWork, *, actor: Actor = SYSTEM, only_if_new: bool = False) -> Checkpoint | None:
     """Sign the newest entry of the trail, append the line to the checkpoint file, record it.
 
     In a transaction of its own, under the lock of the head row: every entry it names is committed,
@@ -385,9 +387,10 @@ def checkpoint(url: str | None = None, *, now: datetime, actor: Actor = SYSTEM,
     checkpoint the file lacks. Returns None, writing nothing, on an empty trail, and with
     ``only_if_new`` when nothing was recorded since the last checkpoint.
     """
-    url = url or default_url()
-    path = audit_checkpoint_file(url)
-    with transaction(url) as session:
+    now = uow.now
+    path = audit_checkpoint_file(uow.url or default_url())
+    with uow.write(actor) as tx:
+        session = tx.session
         if session.execute(select(AuditHead.id).where(AuditHead.id == HEAD_ID).with_for_update()).first() is None:
             return None
         newest = session.execute(
@@ -405,7 +408,7 @@ def checkpoint(url: str | None = None, *, now: datetime, actor: Actor = SYSTEM,
         else:
             count = session.execute(count_query).scalar_one()
         fields = {"v": 1, "id": newest.id, "hash": newest.hash, "count": count,
-                  "at": now.astimezone(timezone.utc).isoformat(), "anchor": anchor}
+                  "at": now.astimezone(UTC).isoformat(), "anchor": anchor}
         record(session, actor, CHECKPOINT_ACTION, "ok", now=now, id=newest.id, hash=newest.hash)
         _append(path, _signed_line(fields))
     return Checkpoint(newest.id, newest.hash, count, fields["at"], anchor)

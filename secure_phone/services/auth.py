@@ -32,12 +32,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import Advisor, Customer, Device, RateCounter, SessionTicket, UserSession
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.domain.securpass import login_text, verify_signature
-from secure_phone.services.audit import Actor, record
-from secure_phone.services.inputs import key
+from secure_phone.services.audit import Actor
+from secure_phone.services.inputs import IDENTIFIER_LIMIT, PASSWORD_LIMIT, key
+from secure_phone.services.unit_of_work import Refused, UnitOfWork
 from secure_phone.settings import derived_key
 
 _HASHER = PasswordHasher(
@@ -59,14 +59,6 @@ THROTTLED = "login.error.throttled"
 
 def hash_password(password: str) -> str:
     return _HASHER.hash(password)
-
-
-class LoginError(Exception):
-    """Login refused; ``code`` is an i18n key that never says which of the two fields was wrong."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -142,10 +134,9 @@ def count_attempt(session: Session, purpose: str, address: str | None, now: date
     return row.count
 
 
-def address_throttled(purpose: str, address: str | None, limit: int, window: timedelta, now: datetime,
-                      url: str | None = None) -> bool:
-    with read_only(url) as session:
-        return _counted(session, _address_key(purpose, address), now, window) >= limit
+def address_throttled(uow: UnitOfWork, purpose: str, address: str | None, limit: int, window: timedelta) -> bool:
+    with uow.read() as session:
+        return _counted(session, _address_key(purpose, address), uow.now, window) >= limit
 
 
 # --- login --------------------------------------------------------------------------------------
@@ -172,10 +163,10 @@ class _Verdict:
     new_hash: str | None  # the password hashed with the current parameters, when the stored hash is older
 
 
-def _verify(query, password: str, now: datetime, url: str | None) -> _Verdict:  # type: ignore[no-untyped-def]
+def _verify(uow: UnitOfWork, query, password: str, now: datetime) -> _Verdict:  # type: ignore[no-untyped-def]
     """Read the account, then check the password outside any transaction (the dummy hash when the
     account is unknown or locked: the same time either way)."""
-    with read_only(url) as session:
+    with uow.read() as session:
         seen = session.exec(query).first()
     verified_hash = seen.password_hash if seen is not None and not _locked(seen, now) else None
     ok = _password_ok(verified_hash, password)
@@ -183,12 +174,12 @@ def _verify(query, password: str, now: datetime, url: str | None) -> _Verdict:  
     return _Verdict(verified_hash, ok, new_hash)
 
 
-def _refuse_throttled(actor: Actor, now: datetime, policy: Policy, url: str | None) -> None:
+def _refuse_throttled(uow: UnitOfWork, actor: Actor) -> None:
     """Before any password check: an address with too many recent failures is refused outright."""
-    if address_throttled("login", actor.ip, policy.login_failures_per_address, policy.login_address_window, now, url):
-        with transaction(url) as session:
-            record(session, actor, "login", "throttled", now=now)
-        raise LoginError(THROTTLED)
+    policy = uow.policy
+    if address_throttled(uow, "login", actor.ip, policy.login_failures_per_address, policy.login_address_window):
+        with uow.write(actor):
+            raise Refused(THROTTLED, action="login", outcome="throttled")
 
 
 def _check_password(
@@ -202,9 +193,9 @@ def _check_password(
 ) -> None:
     """Apply the verdict of the password check to the account, now locked for update.
 
-    A lock taken or a password changed since the check wins over its verdict. Raises LoginError after
-    committing what the failure changed (counters, lock, audit) — with the same answer whether the
-    account is locked, unknown, or the password wrong.
+    A lock taken or a password changed since the check wins over its verdict. Refuses — committing what the
+    failure changed (counters, lock) with the audit entry — with the same answer whether the account is
+    locked, unknown, or the password wrong.
     """
     locked = _locked(account, now)
     if locked or not verdict.ok or account is None or account.password_hash != verdict.verified_hash:
@@ -215,9 +206,7 @@ def _check_password(
                 account.failed_logins = 0
             session.add(account)
         count_attempt(session, "login", actor.ip, now, policy.login_address_window)
-        record(session, actor, "login", "locked" if locked else "refused", now=now, customer_id=customer_id)
-        session.commit()
-        raise LoginError(REFUSED)
+        raise Refused(REFUSED, action="login", outcome="locked" if locked else "refused", customer_id=customer_id)
     account.failed_logins = 0
     account.locked_until = None
     if verdict.new_hash is not None:  # stored with older parameters
@@ -262,52 +251,52 @@ def _session_device(session: Session, device_id: str | None, customer_id: int, p
     return device.id if verify_signature(json.loads(device.public_jwk), text, proof.signature) else None
 
 
+def _credentials(name: object, password: object) -> tuple[str, str]:
+    name, password = key(name, IDENTIFIER_LIMIT).strip(), key(password, PASSWORD_LIMIT)
+    if not name or not password:
+        raise Refused("login.error.empty")
+    return name, password
+
+
 def login_customer(
+    uow: UnitOfWork,
     identifier: str,
     password: str,
     *,
     channel: str,
     actor: Actor,
-    now: datetime,
     device_id: str | None = None,
     device_proof: DeviceProof | None = None,
-    policy: Policy = DEFAULT_POLICY,
-    url: str | None = None,
 ) -> Login:
     """Check the credentials and open a session (on ``device_id``, the app's phone, when ``device_proof``
     shows the login was signed by that phone's key)."""
-    identifier = key(identifier).strip()
-    if not identifier or not password:
-        raise LoginError("login.error.empty")
-    _refuse_throttled(actor, now, policy, url)
+    identifier, password = _credentials(identifier, password)
+    _refuse_throttled(uow, actor)
     query = select(Customer).where(Customer.identifier == identifier)
-    verdict = _verify(query, password, now, url)
-    with transaction(url) as session:
-        customer = session.exec(query.with_for_update()).first()
-        _check_password(session, customer, verdict, actor, now, policy, customer.id if customer else None)
+    verdict = _verify(uow, query, password, uow.now)
+    with uow.write(actor) as tx:
+        customer = tx.session.exec(query.with_for_update()).first()
+        _check_password(tx.session, customer, verdict, actor, tx.now, uow.policy, customer.id if customer else None)
         assert customer is not None and customer.id is not None
-        device = _session_device(session, device_id, customer.id, device_proof)
-        opened = _open_session(session, "customer", customer.id, channel, device, now, policy)
-        record(session, actor, "login", "ok", now=now, customer_id=customer.id, device=device,
-               device_refused=bool(device_id) and device is None or None)
+        device = _session_device(tx.session, device_id, customer.id, device_proof)
+        opened = _open_session(tx.session, "customer", customer.id, channel, device, tx.now, uow.policy)
+        tx.record("login", "ok", customer_id=customer.id, device=device,
+                  device_refused=(bool(device_id) and device is None) or None)
         return opened
 
 
-def login_advisor(
-    login: str, password: str, *, actor: Actor, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None
-) -> Login:
-    login = key(login).strip().lower()
-    if not login or not password:
-        raise LoginError("login.error.empty")
-    _refuse_throttled(actor, now, policy, url)
+def login_advisor(uow: UnitOfWork, login: str, password: str, *, actor: Actor) -> Login:
+    login, password = _credentials(login, password)
+    login = login.lower()
+    _refuse_throttled(uow, actor)
     query = select(Advisor).where(Advisor.login == login)
-    verdict = _verify(query, password, now, url)
-    with transaction(url) as session:
-        advisor = session.exec(query.with_for_update()).first()
-        _check_password(session, advisor, verdict, actor, now, policy, None)
+    verdict = _verify(uow, query, password, uow.now)
+    with uow.write(actor) as tx:
+        advisor = tx.session.exec(query.with_for_update()).first()
+        _check_password(tx.session, advisor, verdict, actor, tx.now, uow.policy, None)
         assert advisor is not None and advisor.id is not None
-        opened = _open_session(session, "advisor", advisor.id, "advisor", None, now, policy)
-        record(session, actor, "advisor_login", "ok", now=now, advisor=advisor.id)
+        opened = _open_session(tx.session, "advisor", advisor.id, "advisor", None, tx.now, uow.policy)
+        tx.record("advisor_login", "ok", advisor=advisor.id)
         return opened
 
 
@@ -323,10 +312,7 @@ def _expired(row: UserSession, now: datetime, policy: Policy) -> str | None:
     return None
 
 
-def authenticate(
-    session_id: str | None, *, now: datetime, touch: bool = True, policy: Policy = DEFAULT_POLICY,
-    url: str | None = None,
-) -> Principal | None:
+def authenticate(uow: UnitOfWork, session_id: str | None, *, touch: bool = True) -> Principal | None:
     """The principal of a live session, or None (unknown, ended, idle too long or too old).
 
     With ``touch`` (an event of the session's own), the call is activity: it moves the idle timer (written at
@@ -336,14 +322,15 @@ def authenticate(
     session_id = key(session_id)
     if not session_id:
         return None
-    with read_only(url) as session:
+    now, policy = uow.now, uow.policy
+    with uow.read() as session:
         row = session.get(UserSession, session_id)
     if row is None or row.ended_at is not None:
         return None
     expired = _expired(row, now, policy)
     if expired or (touch and (now - row.last_seen_at).total_seconds() >= TOUCH_EVERY_SECONDS):
-        with transaction(url) as session:
-            live = session.get(UserSession, session_id)
+        with uow.write() as tx:
+            live = tx.session.get(UserSession, session_id)
             if live is None or live.ended_at is not None:
                 return None
             expired = _expired(live, now, policy)
@@ -351,18 +338,18 @@ def authenticate(
                 live.ended_at, live.end_reason = now, expired
             else:
                 live.last_seen_at = max(live.last_seen_at, now)
-            session.add(live)
+            tx.session.add(live)
         if expired:
             return None
     return Principal(row.principal_kind, row.principal_id, row.channel, row.device_id, row.id)
 
 
-def end_reason(session_id: str | None, *, url: str | None = None) -> str | None:
+def end_reason(uow: UnitOfWork, session_id: str | None) -> str | None:
     """Why a session ended (``logout``, ``idle``, ``factor_changed``, ``not_me``, ``advisor``…), or None."""
     session_id = key(session_id)
     if not session_id:
         return None
-    with read_only(url) as session:
+    with uow.read() as session:
         row = session.get(UserSession, session_id)
     return row.end_reason if row is not None and row.ended_at is not None else None
 
@@ -387,58 +374,56 @@ def end_sessions(
     return session.execute(statement).rowcount or 0  # type: ignore[attr-defined]
 
 
-def logout(session_id: str | None, *, actor: Actor, now: datetime, url: str | None = None) -> None:
+def logout(uow: UnitOfWork, session_id: str | None, *, actor: Actor) -> None:
     session_id = key(session_id)
     if not session_id:
         return
-    with transaction(url) as session:
-        row = session.get(UserSession, session_id)
+    with uow.write(actor) as tx:
+        row = tx.session.get(UserSession, session_id)
         if row is not None and row.ended_at is None:
-            row.ended_at, row.end_reason = now, "logout"
-            session.add(row)
-            record(session, actor, "logout", "ok", now=now,
-                   customer_id=row.principal_id if row.principal_kind == "customer" else None)
+            row.ended_at, row.end_reason = tx.now, "logout"
+            tx.session.add(row)
+            tx.record("logout", "ok", customer_id=row.principal_id if row.principal_kind == "customer" else None)
 
 
 # --- rejoining a session from a reloaded page -----------------------------------------------------
 
 
-def session_for_binding(binding: str | None, channel: str, *, now: datetime, policy: Policy = DEFAULT_POLICY,
-                        url: str | None = None) -> str | None:
+def session_for_binding(uow: UnitOfWork, binding: str | None, channel: str) -> str | None:
     """The live session of ``channel`` that a binding cookie belongs to, or None."""
     binding = key(binding)
     if not binding:
         return None
-    with read_only(url) as session:
+    with uow.read() as session:
         row = session.exec(select(UserSession).where(UserSession.binding_hash == _digest(binding))).first()
-    if row is None or row.channel != channel or row.ended_at is not None or _expired(row, now, policy):
+    if row is None or row.channel != channel or row.ended_at is not None or _expired(row, uow.now, uow.policy):
         return None
     return row.id
 
 
-def issue_ticket(binding: str | None, channel: str, *, now: datetime, policy: Policy = DEFAULT_POLICY,
-                 url: str | None = None) -> str | None:
+def issue_ticket(uow: UnitOfWork, binding: str | None, channel: str) -> str | None:
     """A one-time ticket (valid ``TICKET_TTL``) for the holder of a live session's binding cookie."""
-    session_id = session_for_binding(binding, channel, now=now, policy=policy, url=url)
+    session_id = session_for_binding(uow, binding, channel)
     if session_id is None:
         return None
     ticket = secrets.token_urlsafe(32)
-    with transaction(url) as session:
-        session.execute(delete(SessionTicket).where(col(SessionTicket.expires_at) < now - timedelta(hours=1)))
-        session.add(SessionTicket(id=_digest(ticket), session_id=session_id, created_at=now,
-                                  expires_at=now + TICKET_TTL))
+    with uow.write() as tx:
+        tx.session.execute(delete(SessionTicket).where(col(SessionTicket.expires_at) < tx.now - timedelta(hours=1)))
+        tx.session.add(SessionTicket(id=_digest(ticket), session_id=session_id, created_at=tx.now,
+                                     expires_at=tx.now + TICKET_TTL))
     return ticket
 
 
-def redeem_ticket(ticket: object, session_id: str | None, *, now: datetime, url: str | None = None) -> bool:
+def redeem_ticket(uow: UnitOfWork, ticket: object, session_id: str | None) -> bool:
     """Spend a ticket for ``session_id`` (the session the page's state names); True when it was good."""
     ticket, session_id = key(ticket), key(session_id)
     if not ticket or not session_id:
         return False
-    with transaction(url) as session:
-        row = session.exec(select(SessionTicket).where(SessionTicket.id == _digest(ticket)).with_for_update()).first()
-        if row is None or row.used_at is not None or now >= row.expires_at or row.session_id != session_id:
+    with uow.write() as tx:
+        row = tx.session.exec(select(SessionTicket).where(SessionTicket.id == _digest(ticket))
+                              .with_for_update()).first()
+        if row is None or row.used_at is not None or tx.now >= row.expires_at or row.session_id != session_id:
             return False
-        row.used_at = now
-        session.add(row)
+        row.used_at = tx.now
+        tx.session.add(row)
         return True

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlmodel import select
 
-from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import Advisor, Agency, ChangeRequest, ContactRequest, Customer
-from secure_phone.services.audit import Actor, record
+from secure_phone.services.audit import Actor
+from secure_phone.services.rows import lock_customer
+from secure_phone.services.unit_of_work import UnitOfWork
 
 REASONS = frozenset({
     "ineligible.legal_person", "ineligible.no_remote_banking", "ineligible.professional_subscription",
@@ -28,8 +28,8 @@ class AdvisorCard:
     hours_en: str
 
 
-def advisor_of(customer_id: int, *, url: str | None = None) -> AdvisorCard:
-    with read_only(url) as session:
+def advisor_of(uow: UnitOfWork, customer_id: int) -> AdvisorCard:
+    with uow.read() as session:
         customer = session.get(Customer, customer_id)
         if customer is None:
             raise LookupError("customer")
@@ -40,13 +40,12 @@ def advisor_of(customer_id: int, *, url: str | None = None) -> AdvisorCard:
                        agency.hours_fr, agency.hours_en)
 
 
-def request_callback(customer_id: int, reason: str, *, channel: str, actor: Actor, now: datetime,
-                     url: str | None = None) -> str:
+def request_callback(uow: UnitOfWork, customer_id: int, reason: str, *, channel: str, actor: Actor) -> str:
     """Create the contact request with its reason and the last change attempt's reference."""
     reason = reason if reason in REASONS else "other"
-    with transaction(url) as session:
-        # The customer's row lock serialises two clicks: the second finds the first's request.
-        session.exec(select(Customer.id).where(Customer.id == customer_id).with_for_update()).first()
+    with uow.write(actor) as tx:
+        session = tx.session
+        lock_customer(session, customer_id)  # serialises two clicks: the second finds the first's request
         last = session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer_id)
                             .order_by(ChangeRequest.created_at.desc())).first()  # type: ignore[union-attr]
         already = session.exec(select(ContactRequest).where(
@@ -55,9 +54,10 @@ def request_callback(customer_id: int, reason: str, *, channel: str, actor: Acto
         if already is not None:  # a double click or a second visit: one request in the queue
             return already.id
         request = ContactRequest(customer_id=customer_id, reason=reason, channel=channel, last_request_id=last,
-                                 created_at=now)
+                                 created_at=tx.now)
         session.add(request)
         session.flush()
-        record(session, actor, "contact_requested", "ok", now=now, customer_id=customer_id, request_id=last,
-               reason=reason, contact=request.id)
+        tx.record("contact_requested", "ok", customer_id=customer_id, request_id=last, reason=reason,
+                  contact=request.id)
+        tx.changed(customer_id)
         return request.id

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from secure_phone.adapters.db import read_only
 from secure_phone.adapters.models import Agency, Customer, Device
 from secure_phone.domain.eligibility import (
     CustomerProfile,
@@ -21,6 +20,7 @@ from secure_phone.domain.eligibility import (
 )
 from secure_phone.domain.phone import phone_from_e164
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+from secure_phone.services.unit_of_work import UnitOfWork
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -31,15 +31,11 @@ def local_time(moment: datetime, lang: str) -> str:
     return local.strftime("%d/%m/%Y à %H:%M" if lang == "fr" else "%d/%m/%Y at %H:%M")
 
 
-def enrolled_device(session: Session, customer_id: int) -> Device | None:
-    return session.exec(
-        select(Device).where(Device.customer_id == customer_id, Device.status == "enrolled")
-    ).first()
-
-
 def profile_of(session: Session, customer: Customer) -> CustomerProfile:
     assert customer.id is not None
-    return _profile(customer, enrolled_device(session, customer.id) is not None)
+    has_device = session.exec(select(Device.id).where(Device.customer_id == customer.id,
+                                                      Device.status == "enrolled")).first() is not None
+    return _profile(customer, has_device)
 
 
 def _profile(customer: Customer, has_enrolled_device: bool) -> CustomerProfile:
@@ -84,11 +80,12 @@ class Overview:
     agency_hours_en: str
 
 
-def overview(customer_id: int, *, now: datetime, policy: Policy = DEFAULT_POLICY, url: str | None = None) -> Overview:
+def overview(uow: UnitOfWork, customer_id: int) -> Overview:
     has_device = (
         select(Device.id).where(Device.customer_id == Customer.id, Device.status == "enrolled").exists()
     )
-    with read_only(url) as session:  # one statement: « Mes coordonnées » is read at nearly every step
+    now, policy = uow.now, uow.policy
+    with uow.read() as session:  # one statement: « Mes coordonnées » is read at nearly every step
         row = session.exec(
             select(Customer, Agency, has_device)
             .join(Agency, Agency.id == Customer.agency_id)  # type: ignore[arg-type]

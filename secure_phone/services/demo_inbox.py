@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import select
 
-from secure_phone.adapters.db import read_only
 from secure_phone.adapters.models import DemoMessage
 from secure_phone.domain.phone import phone_from_e164
 from secure_phone.services.customers import local_time
+from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.settings import demo_mode
 
 
@@ -33,11 +33,11 @@ class InboxView:
     messages: list[MessageView] = field(default_factory=list)
 
 
-def inboxes(*, url: str | None = None) -> list[InboxView]:
+def inboxes(uow: UnitOfWork) -> list[InboxView]:
     """Every inbox, newest message first; nothing at all outside demo mode."""
     if not demo_mode():
         return []
-    with read_only(url) as session:
+    with uow.read() as session:
         rows = session.exec(select(DemoMessage).order_by(DemoMessage.received_at.desc(), DemoMessage.id.desc())).all()  # type: ignore[union-attr]
     boxes: dict[str, InboxView] = {}
     for row in rows:
@@ -48,7 +48,7 @@ def inboxes(*, url: str | None = None) -> list[InboxView]:
     return list(boxes.values())
 
 
-def latest(*, url: str | None = None) -> int:
+def latest(uow: UnitOfWork) -> int:
     """The newest message's id (0 when none): what the shared inbox watcher compares."""
-    with read_only(url) as session:
+    with uow.read() as session:
         return session.exec(select(func.max(DemoMessage.id))).one() or 0

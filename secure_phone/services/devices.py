@@ -18,28 +18,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import Customer, Device
-from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.domain.securpass import validate_public_jwk
-from secure_phone.seed import personas
-from secure_phone.services.audit import Actor, record
+from secure_phone.personas import PERSONAS, phone_label
+from secure_phone.services.audit import Actor
 from secure_phone.services.auth import count_attempt
 from secure_phone.services.inputs import key
+from secure_phone.services.unit_of_work import Refused, Tx, UnitOfWork
 from secure_phone.settings import demo_mode
 
 NEW_PHONE = "new"
 NEW_PHONE_LABEL = "Nouveau smartphone"
-
-
-class DeviceError(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -56,26 +48,25 @@ class DeviceView:
     customer_id: int | None
 
 
-_SEEDED = personas(date(2000, 1, 1))  # their identifiers and names do not depend on the date
-DEMO_IDENTIFIERS: tuple[str, ...] = tuple(sorted(p["identifier"] for p in _SEEDED))
+DEMO_IDENTIFIERS: tuple[str, ...] = tuple(sorted(p.identifier for p in PERSONAS))
 """The personas whose phones the picker may offer (spec §3): never another customer's."""
 
 SEEDED_PHONES: tuple[PhoneChoice, ...] = tuple(
-    PhoneChoice(p["identifier"], f"Smartphone de {p['first_name']} {p['last_name']}")
-    for p in sorted(_SEEDED, key=lambda p: p["identifier"]) if p["securpass"] == "active"
+    PhoneChoice(p.identifier, phone_label(p.first_name, p.last_name))
+    for p in sorted(PERSONAS, key=lambda p: p.identifier) if p.securpass == "active"
 ) + (PhoneChoice(NEW_PHONE, NEW_PHONE_LABEL),)
 """The picker of a freshly seeded bank, known without the database (what ``demo_phones`` then returns)."""
 
 _DEMO_DEVICE = (Device.status == "enrolled") & (Device.demo.is_(True))  # type: ignore[attr-defined]
 
 
-def demo_phones(url: str | None = None) -> list[PhoneChoice]:
+def demo_phones(uow: UnitOfWork) -> list[PhoneChoice]:
     """The seeded personas that hold a demo phone now (by identifier), then « Nouveau smartphone ».
 
     Only demo devices are listed: a persona who moved Sécur'Pass to a new phone (J4) is no longer offered
     (that phone's key is its holder's alone); the other customers' phones are never listed.
     """
-    with read_only(url) as session:
+    with uow.read() as session:
         rows = session.exec(
             select(Customer.identifier, Device.label).join(Device, Device.customer_id == Customer.id)  # type: ignore[arg-type]
             .where(Customer.identifier.in_(DEMO_IDENTIFIERS), _DEMO_DEVICE)  # type: ignore[attr-defined]
@@ -102,38 +93,35 @@ def _jwk(public_jwk: object) -> dict[str, str]:
     try:
         return validate_public_jwk(public_jwk)
     except ValueError as error:
-        raise DeviceError("picker.unsupported") from error
+        raise Refused("picker.unsupported") from error
 
 
 def _view(device: Device) -> DeviceView:
     return DeviceView(device.id, device.label, device.status == "enrolled", device.customer_id)
 
 
-def _new_phone(session: Session, jwk: dict[str, str], actor: Actor, now: datetime, policy: Policy) -> Device:
-    registered = count_attempt(session, "device", actor.ip, now, policy.device_registration_window)
+def _new_phone(tx: Tx, jwk: dict[str, str]) -> Device:
+    policy = tx.uow.policy
+    registered = count_attempt(tx.session, "device", tx.actor.ip, tx.now, policy.device_registration_window)
     if registered > policy.device_registrations_per_address:
-        record(session, actor, "device_registered", "throttled", now=now)
-        session.commit()
-        raise DeviceError("device.throttled")
-    device = Device(label=NEW_PHONE_LABEL, status="unenrolled", created_at=now,
-                    public_jwk=json.dumps(jwk, sort_keys=True), key_registered_at=now)
-    session.add(device)
-    session.flush()
-    record(session, actor, "device_registered", "ok", now=now, device=device.id)
+        raise Refused("device.throttled", action="device_registered", outcome="throttled")
+    device = Device(label=NEW_PHONE_LABEL, status="unenrolled", created_at=tx.now,
+                    public_jwk=json.dumps(jwk, sort_keys=True), key_registered_at=tx.now)
+    tx.session.add(device)
+    tx.session.flush()
+    tx.record("device_registered", "ok", device=device.id)
     return device
 
 
-def register_new_phone(public_jwk: object, *, actor: Actor, now: datetime, policy: Policy = DEFAULT_POLICY,
-                       url: str | None = None) -> DeviceView:
+def register_new_phone(uow: UnitOfWork, public_jwk: object, *, actor: Actor) -> DeviceView:
     """The app's first start on a phone: register the browser's fresh public key as a new, unenrolled
     phone (nobody's until a J4 activation signed with that key)."""
     jwk = _jwk(public_jwk)
-    with transaction(url) as session:
-        return _view(_new_phone(session, jwk, actor, now, policy))
+    with uow.write(actor) as tx:
+        return _view(_new_phone(tx, jwk))
 
 
-def pick_up_phone(choice: str, public_jwk: object, *, actor: Actor, now: datetime, policy: Policy = DEFAULT_POLICY,
-                  url: str | None = None) -> DeviceView:
+def pick_up_phone(uow: UnitOfWork, choice: str, public_jwk: object, *, actor: Actor) -> DeviceView:
     """Demo mode only: bind this browser's fresh public key to the chosen phone; returns the device.
 
     ``choice``: « new » (a new phone, as :func:`register_new_phone`), a demo persona's identifier, or the
@@ -142,29 +130,27 @@ def pick_up_phone(choice: str, public_jwk: object, *, actor: Actor, now: datetim
     demo mode is off.
     """
     if not demo_mode():
-        raise DeviceError("error.generic")
+        raise Refused("error.generic")
     jwk = _jwk(public_jwk)
     choice = key(choice)
-    with transaction(url) as session:
+    with uow.write(actor) as tx:
         if choice == NEW_PHONE:
-            return _view(_new_phone(session, jwk, actor, now, policy))
-        device = _chosen_device(session, choice) if choice else None
+            return _view(_new_phone(tx, jwk))
+        device = _chosen_device(tx.session, choice) if choice else None
         if device is None:
-            record(session, actor, "demo_phone_picked", "refused", now=now)
-            session.commit()
-            raise DeviceError("error.generic")
+            raise Refused("error.generic", action="demo_phone_picked")
         device.public_jwk = json.dumps(jwk, sort_keys=True)
-        device.key_registered_at = now
-        session.add(device)
-        record(session, actor, "demo_phone_picked", "ok", now=now, customer_id=device.customer_id, device=device.id)
+        device.key_registered_at = tx.now
+        tx.session.add(device)
+        tx.record("demo_phone_picked", "ok", customer_id=device.customer_id, device=device.id)
         return _view(device)
 
 
-def device_view(device_id: str | None, url: str | None = None) -> DeviceView | None:
+def device_view(uow: UnitOfWork, device_id: str | None) -> DeviceView | None:
     device_id = key(device_id)
     if not device_id:
         return None
-    with read_only(url) as session:
+    with uow.read() as session:
         device = session.get(Device, device_id)
     if device is None or device.status == "revoked":
         return None

@@ -5,19 +5,17 @@ Stored in the database so that every backend worker (scale-out mode) sees every 
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import delete, select
 
-from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import LiveSubscription
-from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+from secure_phone.services.unit_of_work import UnitOfWork
 
 
-def subscribe(token: str, state: str, customer_id: int, *, now: datetime, policy: Policy = DEFAULT_POLICY,
-              url: str | None = None) -> None:
-    with transaction(url) as session:
-        session.exec(delete(LiveSubscription).where(LiveSubscription.updated_at < now - policy.session_max_age))  # type: ignore[arg-type]
+def subscribe(uow: UnitOfWork, token: str, state: str, customer_id: int) -> None:
+    now = uow.now
+    with uow.write() as tx:
+        session = tx.session
+        session.exec(delete(LiveSubscription).where(LiveSubscription.updated_at < now - uow.policy.session_max_age))  # type: ignore[arg-type]
         row = session.get(LiveSubscription, (token, state))
         if row is None:
             row = LiveSubscription(token=token, state=state, customer_id=customer_id, updated_at=now)
@@ -25,12 +23,13 @@ def subscribe(token: str, state: str, customer_id: int, *, now: datetime, policy
         session.add(row)
 
 
-def unsubscribe(token: str, state: str, *, url: str | None = None) -> None:
-    with transaction(url) as session:
-        session.exec(delete(LiveSubscription).where(LiveSubscription.token == token, LiveSubscription.state == state))  # type: ignore[arg-type]
+def unsubscribe(uow: UnitOfWork, token: str, state: str) -> None:
+    with uow.write() as tx:
+        tx.session.exec(delete(LiveSubscription).where(LiveSubscription.token == token,
+                                                       LiveSubscription.state == state))  # type: ignore[arg-type]
 
 
-def subscribers(customer_id: int, *, url: str | None = None) -> list[tuple[str, str]]:
-    with read_only(url) as session:
+def subscribers(uow: UnitOfWork, customer_id: int) -> list[tuple[str, str]]:
+    with uow.read() as session:
         return [(r.token, r.state) for r in session.exec(
             select(LiveSubscription).where(LiveSubscription.customer_id == customer_id))]

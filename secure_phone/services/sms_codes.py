@@ -1,7 +1,7 @@
 """8-digit codes sent by SMS to the customer's current secure number (J4 activation, J7 check).
 
 Only a keyed hash of each code is stored, and the SMS that carries it is queued with the code as a
-secret (``notifications.enqueue(..., secrets=[code])``): the outbox keeps the text with the code
+secret (``tx.notify(..., secrets=[code])``): the outbox keeps the text with the code
 redacted, and the full text sealed until delivery — never the code in clear (PRODUCT.md §12.2).
 
 At most ``policy.sms_codes_per_day`` codes per customer and purpose in the rolling window; the
@@ -17,9 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from secure_phone import i18n
-from secure_phone.adapters import notifications
 from secure_phone.adapters.models import Customer, SmsCode
-from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.domain.sms_code import (
     SmsCodeProblem,
     SmsCodeState,
@@ -29,16 +27,9 @@ from secure_phone.domain.sms_code import (
     hash_sms_code,
     new_sms_code,
 )
+from secure_phone.services.inputs import CODE_LIMIT, key
+from secure_phone.services.unit_of_work import Refused, Tx
 from secure_phone.settings import secret_key
-
-
-class SmsCodeError(Exception):
-    """``code`` is an i18n key; ``tries_left`` when a wrong code was entered."""
-
-    def __init__(self, code: str, tries_left: int | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.tries_left = tries_left
 
 
 def _subject(customer_id: int, purpose: str) -> str:
@@ -52,21 +43,25 @@ def _latest(session: Session, customer_id: int, purpose: str) -> SmsCode | None:
     ).first()
 
 
-def send_code(
-    session: Session, customer: Customer, purpose: str, *, now: datetime, device_id: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
-) -> SmsCode:
-    """Issue a code, revoke the previous one, and queue the SMS to the current secure number."""
+def send_code(tx: Tx, customer: Customer, purpose: str, *, action: str, device_id: str | None = None) -> SmsCode:
+    """Issue a code, revoke the previous one, and queue the SMS to the current secure number; a refusal is
+    recorded under ``action`` (the caller's step)."""
     assert customer.id is not None
+    policy, now, session = tx.uow.policy, tx.now, tx.session
+
+    def refuse(code: str) -> Refused:
+        return Refused(code, action=action, customer_id=customer.id, problem=code,
+                       **({"device": device_id} if device_id else {}))
+
     if not customer.secure_phone_e164:
-        raise SmsCodeError("sms.no_number")
+        raise refuse("sms.no_number")
     sent = session.exec(
         select(func.count()).select_from(SmsCode).where(
             SmsCode.customer_id == customer.id, SmsCode.purpose == purpose,
             SmsCode.issued_at > now - policy.rolling_window)
     ).one()
     if not can_issue_code(sent, policy):
-        raise SmsCodeError("sms.daily_limit")
+        raise refuse("sms.daily_limit")
     previous = _latest(session, customer.id, purpose)
     carried = 0
     if previous is not None and previous.issued_at > now - policy.rolling_window and previous.used_at is None:
@@ -75,44 +70,45 @@ def send_code(
             previous.revoked_at = now
             session.add(previous)
     if carried >= policy.sms_code_max_tries:
-        raise SmsCodeError("sms.too_many_tries")
+        raise refuse("sms.too_many_tries")
     code = new_sms_code(policy)
     row = SmsCode(customer_id=customer.id, purpose=purpose, device_id=device_id, failures=carried, issued_at=now,
                   code_hash=hash_sms_code(secret_key(), _subject(customer.id, purpose), code))
     session.add(row)
     session.flush()
-    notifications.enqueue(
-        session, key=f"sms-code:{row.id}", channel="sms", recipient=customer.secure_phone_e164,
-        body=i18n.text(f"sms.body.{purpose}", customer.lang, code=code), secrets=[code],
-        customer_id=customer.id, now=now,
-    )
+    tx.notify(key=f"sms-code:{row.id}", channel="sms", recipient=customer.secure_phone_e164,
+              body=i18n.text(f"sms.body.{purpose}", customer.lang, code=code), secrets=[code],
+              customer_id=customer.id)
     return row
 
 
-def check_code(
-    session: Session, customer: Customer, purpose: str, entered: str, *, now: datetime,
-    device_id: str | None = None, policy: Policy = DEFAULT_POLICY,
-) -> SmsCode:
-    """The code row when ``entered`` is right (marked used); SmsCodeError otherwise (failure counted).
+def check_code(tx: Tx, customer: Customer, purpose: str, entered: object, *, action: str,
+               device_id: str | None = None) -> SmsCode:
+    """The code row when ``entered`` is right (marked used); a refusal recorded under ``action`` otherwise
+    (a wrong code's failure counted and kept).
 
     A code sent for one phone (``device_id``) is only good on that phone.
     """
     assert customer.id is not None
+    policy, now, session = tx.uow.policy, tx.now, tx.session
+
+    def refuse(code: str, tries_left: int | None = None) -> Refused:
+        return Refused(code, action=action, customer_id=customer.id, tries_left=tries_left, problem=code,
+                       **({"device": device_id} if device_id else {}))
+
     row = _latest(session, customer.id, purpose)
-    if row is None or row.revoked_at is not None:
-        raise SmsCodeError("sms.expired")
-    if row.device_id != device_id:
-        raise SmsCodeError("sms.expired")
+    if row is None or row.revoked_at is not None or row.device_id != device_id:
+        raise refuse("sms.expired")
     state = SmsCodeState(issued_at=row.issued_at, failures=row.failures, used=row.used_at is not None)
     matcher = code_matcher(secret_key(), _subject(customer.id, purpose), row.code_hash)
-    problem = check_sms_code(state, entered, matcher, now, policy)
+    problem = check_sms_code(state, key(entered, CODE_LIMIT), matcher, now, policy)
     if problem is SmsCodeProblem.WRONG:
         row.failures += 1
         session.add(row)
         left = max(0, policy.sms_code_max_tries - row.failures)
-        raise SmsCodeError("sms.wrong" if left else "sms.too_many_tries", tries_left=left)
+        raise refuse("sms.wrong" if left else "sms.too_many_tries", tries_left=left)
     if problem is not None:
-        raise SmsCodeError(f"sms.{problem.value}")
+        raise refuse(f"sms.{problem.value}")
     row.used_at = now
     session.add(row)
     return row

@@ -89,7 +89,8 @@ def phone_frame(*children: rx.Component, top: rx.Component | None = None, on_lan
         rx.box(
             skip_link(),
             rx.el.header(
-                rx.hstack(brand(), rx.spacer(), top or rx.fragment(), lang_switch(on_lang), align="center", spacing="2"),
+                rx.hstack(brand(), rx.spacer(), top or rx.fragment(), lang_switch(on_lang), align="center",
+                          spacing="2"),
                 class_name="app-header",
             ),
             rx.el.main(rx.box(*children, class_name="app-content"), id="main", tab_index=-1),

@@ -17,6 +17,7 @@ from secure_phone.ui.components import (
     with_catalog,
 )
 from secure_phone.ui.i18n import LangState, t, t_var
+from secure_phone.ui.paths import APP_ROUTE
 from secure_phone.ui.states.customer import REGIONS
 
 _REGION_NAMES_FR = {
@@ -128,7 +129,8 @@ _REGION_ORDER = ["FR"] + sorted((c for c in REGIONS if c != "FR"), key=lambda c:
 
 
 def _region_option(code: str) -> rx.Component:
-    return rx.el.option(rx.cond(LangState.lang == "en", _REGION_NAMES_EN.get(code, code), _REGION_NAMES_FR.get(code, code)),
+    return rx.el.option(rx.cond(LangState.lang == "en", _REGION_NAMES_EN.get(code, code),
+                                _REGION_NAMES_FR.get(code, code)),
                         value=code)
 
 
@@ -160,7 +162,8 @@ def number_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
                                  data_phone_format=S.region,
                                  type="tel", autocomplete="tel-national", input_mode="tel", max_length=40, size="3",
                                  aria_invalid=rx.cond(invalid, "true", "false"),
-                                 aria_describedby=rx.cond(invalid, "new-number-hint new-number-error", "new-number-hint"),
+                                 aria_describedby=rx.cond(invalid, "new-number-hint new-number-error",
+                                                          "new-number-hint"),
                                  class_name=rx.cond(invalid, "input-error", ""), width="100%"),
                         flex="1",
                     ),
@@ -227,7 +230,8 @@ def outcome_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
                 rx.vstack(
                     rx.text(t("success.number"), " ", masked_number(S.masked_first, S.masked_last_two, S.masked)),
                     rx.text(t("success.body")),
-                    rx.cond(S.cooling_off_until != "", rx.text(t("overview.cooling.off"), " ", S.cooling_off_until, ".")),
+                    rx.cond(S.cooling_off_until != "", rx.text(t("overview.cooling.off"), " ", S.cooling_off_until,
+                                                               ".")),
                 ),
             ),
             rx.cond(S.outcome == "applying.title", rx.text(t("applying.body"))),
@@ -279,7 +283,7 @@ def activation_help_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
             rx.el.li(t("j3.procedure.4")),
             class_name="procedure",
         ),
-        rx.link(t("j3.open.app"), href="/app", class_name="primary-link"),
+        rx.link(t("j3.open.app"), href=APP_ROUTE, class_name="primary-link"),
         rx.button(t("j3.no.access"), on_click=S.show_advisor("changed_phone"), size="3", variant="outline"),
         rx.button(t("back.to.details"), on_click=S.back_to_overview, size="3", variant="ghost"),
         spacing="4",
@@ -292,7 +296,8 @@ def advisor_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
     """J6: the advisor, the call-back request, and the anti-fraud reminder."""
     return rx.vstack(
         title(t("advisor.title")),
-        with_catalog(rx.cond(S.advisor_notice != "", notice("warning", rx.text(message(S.advisor_notice)), role="alert"))),
+        with_catalog(rx.cond(S.advisor_notice != "", notice("warning", rx.text(message(S.advisor_notice)),
+                                                            role="alert"))),
         rx.text(t("advisor.intro")),
         rx.box(
             rx.cond(S.advisor_name != "", rx.text(t("advisor.your.advisor"), " ", rx.el.strong(S.advisor_name))),

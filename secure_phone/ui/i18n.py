@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from secure_phone.i18n import MESSAGES
+from secure_phone.ui.paths import title_script
 
 
 class LangState(rx.State):
@@ -15,11 +16,12 @@ class LangState(rx.State):
     @rx.event
     def toggle(self):  # type: ignore[no-untyped-def]
         self.lang = "en" if self.lang == "fr" else "fr"
-        return rx.call_script(f"document.documentElement.lang = '{self.lang}'")
+        return rx.call_script(title_script(self.lang))
 
     @rx.event
     def sync_html_lang(self):  # type: ignore[no-untyped-def]
-        return rx.call_script(f"document.documentElement.lang = '{'en' if self.lang == 'en' else 'fr'}'")
+        """The page's ``lang`` and title follow the interface's language (kept in the browser)."""
+        return rx.call_script(title_script(self.lang))
 
 
 def t(key: str) -> rx.Var:

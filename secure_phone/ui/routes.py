@@ -1,29 +1,39 @@
-"""Every page of the app, registered in one place."""
+"""Every page of the app, registered in one place (paths and titles: :mod:`secure_phone.ui.paths`)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from secure_phone.i18n import MESSAGES
 from secure_phone.settings import demo_mode
 from secure_phone.ui.i18n import LangState
 from secure_phone.ui.pages import advisor as advisor_page
 from secure_phone.ui.pages import app as app_page
 from secure_phone.ui.pages import demo_messages, landing, web_login, web_secure_phone
-from secure_phone.ui.states.web import HOME_ROUTE, LOGIN_ROUTE, WebState
+from secure_phone.ui.paths import (
+    ADVISOR_ROUTE,
+    APP_ROUTE,
+    AREA_ROUTE,
+    HOME_ROUTE,
+    LANDING_ROUTE,
+    LOGIN_ROUTE,
+    MESSAGES_ROUTE,
+    TITLES,
+)
+from secure_phone.ui.states.web import WebState
 
-TITLE = "Ma Banque — téléphone mobile sécurisé"
+
+def _title(route: str) -> str:
+    return MESSAGES["fr"][TITLES[route]]  # the page as first sent; the interface's language follows at mount
 
 
 def register(app: rx.App) -> None:
-    app.add_page(landing.page, route="/", title=TITLE, on_load=LangState.sync_html_lang)
-    app.add_page(web_login.page, route=LOGIN_ROUTE, title="Connexion — Ma Banque", on_load=WebState.load_login)
-    app.add_page(web_secure_phone.page, route=HOME_ROUTE, title="Téléphone mobile sécurisé — Ma Banque",
-                 on_load=WebState.load_home)
-    app.add_page(web_secure_phone.page, route="/espace-client", title="Espace client — Ma Banque",
-                 on_load=WebState.load_home)
-    app.add_page(app_page.page, route="/app", title="Application Ma Banque", on_load=app_page.ON_LOAD)
-    app.add_page(advisor_page.page, route="/conseiller", title="Espace conseiller — Ma Banque",
-                 on_load=advisor_page.ON_LOAD)
+    app.add_page(landing.page, route=LANDING_ROUTE, title=_title(LANDING_ROUTE), on_load=LangState.sync_html_lang)
+    app.add_page(web_login.page, route=LOGIN_ROUTE, title=_title(LOGIN_ROUTE), on_load=WebState.load_login)
+    app.add_page(web_secure_phone.page, route=HOME_ROUTE, title=_title(HOME_ROUTE), on_load=WebState.load_home)
+    app.add_page(web_secure_phone.page, route=AREA_ROUTE, title=_title(AREA_ROUTE), on_load=WebState.load_home)
+    app.add_page(app_page.page, route=APP_ROUTE, title=_title(APP_ROUTE), on_load=app_page.ON_LOAD)
+    app.add_page(advisor_page.page, route=ADVISOR_ROUTE, title=_title(ADVISOR_ROUTE), on_load=advisor_page.ON_LOAD)
     if demo_mode():  # demo-only surfaces do not exist otherwise (PRODUCT.md §12.1)
-        app.add_page(demo_messages.page, route="/demo/messages", title="Messages reçus (démo)",
+        app.add_page(demo_messages.page, route=MESSAGES_ROUTE, title=_title(MESSAGES_ROUTE),
                      on_load=demo_messages.ON_LOAD)

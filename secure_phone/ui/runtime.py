@@ -1,36 +1,55 @@
-"""What the UI layer needs from the running app: the clock, who is asking, live pushes, and the
-in-process notification dispatcher of the embedded mode."""
+"""What the UI layer needs from the running app: the unit of work of an event, who is asking, the password
+checks' threads, codes waiting for a signature, and the live refresh of the open tabs.
+
+**Live refresh.** The services announce what changed (:mod:`secure_phone.services.events`); :func:`install`,
+called once by the app, subscribes one listener that refreshes every open tab of the customer concerned
+(their web and app tabs, the advisors' sheets) — whatever wrote: a handler, the dispatcher's repair loop, or,
+in the scale-out mode, the separate dispatcher (relayed through PostgreSQL). The tab whose event caused the
+change is skipped: it already shows it, and its state is locked by the running handler.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import functools
 import logging
 import os
+import threading
 import time
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 
-from secure_phone.services import live
+from secure_phone.services import demo_inbox, events, live
 from secure_phone.services.audit import Actor
+from secure_phone.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from reflex.state import BaseState
 
 log = logging.getLogger(__name__)
-_PUSHABLE: dict[str, type["BaseState"]] = {}
+_PUSHABLE: dict[str, type[BaseState]] = {}
 _BACKGROUND: set[asyncio.Task] = set()
+_APP: list[rx.App] = []
+_LOOP: list[asyncio.AbstractEventLoop] = []
+_CURRENT_TOKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar("secure_phone_tab", default=None)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def actor(state: "BaseState", kind: str, principal_id: object | None, channel: str) -> Actor:
+def uow() -> UnitOfWork:
+    """The unit of work of one event: the app's database and MySys, the current time, the policy."""
+    return UnitOfWork(clock=now)
+
+
+def actor(state: BaseState, kind: str, principal_id: object | None, channel: str) -> Actor:
     """The audit actor of an event: who, on which channel, from which address and browser."""
     return Actor(
         kind=kind,
@@ -39,6 +58,16 @@ def actor(state: "BaseState", kind: str, principal_id: object | None, channel: s
         ip=state.router.session.client_ip or None,
         user_agent=state.router.headers.user_agent or None,
     )
+
+
+@contextlib.contextmanager
+def acting(state: BaseState) -> Iterator[None]:
+    """While a handler of this tab runs: the refresh its changes cause skips this tab."""
+    token = _CURRENT_TOKEN.set(state.router.session.client_token or None)
+    try:
+        yield
+    finally:
+        _CURRENT_TOKEN.reset(token)
 
 
 # Password checks (argon2, slow on purpose) run on threads of their own, at most two: a burst of logins
@@ -51,7 +80,9 @@ _PASSWORD_POOL = concurrent.futures.ThreadPoolExecutor(
 
 async def password_check(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     """Run a login service call (which verifies a password) off the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(_PASSWORD_POOL, functools.partial(fn, *args, **kwargs))
+    context = contextvars.copy_context()
+    call = functools.partial(context.run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_PASSWORD_POOL, call)
 
 
 # --- secrets between an event and its browser round trip ---------------------------------------------
@@ -65,7 +96,7 @@ _HELD: dict[str, tuple[float, object]] = {}
 HOLD_SECONDS = 60.0
 
 
-def hold(state: "BaseState", purpose: str, value: object) -> None:
+def hold(state: BaseState, purpose: str, value: object) -> None:
     """Keep ``value`` for the next :func:`take` of ``purpose`` on this socket (never in Reflex state)."""
     moment = time.monotonic()
     for stale in [k for k, (at, _) in _HELD.items() if moment - at > HOLD_SECONDS]:
@@ -73,7 +104,7 @@ def hold(state: "BaseState", purpose: str, value: object) -> None:
     _HELD[f"{state.router.session.session_id}:{purpose}"] = (moment, value)
 
 
-def take(state: "BaseState", purpose: str) -> object | None:
+def take(state: BaseState, purpose: str) -> object | None:
     """What :func:`hold` kept for ``purpose`` on this socket, once; None when nothing (or too old)."""
     held = _HELD.pop(f"{state.router.session.session_id}:{purpose}", None)
     if held is None or time.monotonic() - held[0] > HOLD_SECONDS:
@@ -81,41 +112,75 @@ def take(state: "BaseState", purpose: str) -> object | None:
     return held[1]
 
 
-def pushable(cls: type["BaseState"]) -> type["BaseState"]:
+# --- live refresh of the open tabs --------------------------------------------------------------------
+
+
+def pushable(cls: type[BaseState]) -> type[BaseState]:
     """Class decorator: the state can be refreshed from another client's event (``_on_push``)."""
     _PUSHABLE[cls.get_full_name()] = cls
     return cls
 
 
-def _spawn(coro) -> None:  # type: ignore[no-untyped-def]
+def _spawn(coro: Any) -> None:
     task = asyncio.get_running_loop().create_task(coro)
     _BACKGROUND.add(task)
     task.add_done_callback(_BACKGROUND.discard)
 
 
-async def _push(customer_id: int, skip_token: str | None) -> None:
-    from secure_phone.secure_phone import app
+async def _refresh(token: str, cls: type[BaseState]) -> None:
+    async with _APP[0].modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
+        target = await root.get_state(cls)
+        await asyncio.to_thread(target._on_push)  # type: ignore[attr-defined]
 
-    for token, state_name in await asyncio.to_thread(live.subscribers, customer_id):
+
+async def _push(customer_id: int, skip_token: str | None) -> None:
+    for token, state_name in await asyncio.to_thread(live.subscribers, uow(), customer_id):
         cls = _PUSHABLE.get(state_name)
         if cls is None or token == skip_token:
             continue
         try:
-            async with app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
-                target = await root.get_state(cls)
-                await asyncio.to_thread(target._on_push)  # type: ignore[attr-defined]
-        except Exception:  # one closed or broken tab must not stop the others
+            await _refresh(token, cls)
+        except Exception:  # noqa: BLE001  (one closed or broken tab must not stop the others)
             log.exception("live push failed")
 
 
-def push_customer(customer_id: int | None, skip_token: str | None = None) -> None:
-    """Refresh every subscribed tab of the customer, without holding up the current handler.
+def _on_events(published: list[events.Event]) -> None:
+    """The services' announcements, from any thread: refresh the customers' tabs on the app's loop."""
+    if not _LOOP or not _APP:
+        return
+    skip = _CURRENT_TOKEN.get()
+    for event in published:
+        if isinstance(event, events.CustomerChanged):
+            _LOOP[0].call_soon_threadsafe(_spawn, _push(event.customer_id, skip))
 
-    The current tab is skipped (``skip_token``): it already has fresh data, and its state lock
-    is held by the running handler.
-    """
-    if customer_id is not None:
-        _spawn(_push(customer_id, skip_token))
+
+def _on_relayed(customer_id: int) -> None:
+    if _LOOP:
+        _LOOP[0].call_soon_threadsafe(_spawn, _push(customer_id, None))
+
+
+def install(app: rx.App, database_url: str) -> None:
+    """Once, by the app: refresh the open tabs on every announcement of the services (and, in the scale-out
+    mode, on those the separate dispatcher relays through ``database_url``), and push the demo inboxes."""
+    _APP[:] = [app]
+
+    @contextlib.asynccontextmanager
+    async def live_refresh():  # type: ignore[no-untyped-def]
+        _LOOP[:] = [asyncio.get_running_loop()]
+        events.subscribe(_on_events)
+        stop = threading.Event()
+        listener = threading.Thread(target=events.listen_to_other_processes, args=(database_url, _on_relayed, stop),
+                                    name="customer-relay", daemon=True)
+        listener.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            events.unsubscribe(_on_events)
+            _LOOP.clear()
+
+    app.register_lifespan_task(live_refresh)
+    app.register_lifespan_task(_inbox_watcher)
 
 
 # --- the demo inboxes, pushed ----------------------------------------------------------------------
@@ -128,10 +193,10 @@ def push_customer(customer_id: int | None, skip_token: str | None = None) -> Non
 _INBOX_TABS: dict[str, None] = {}
 MAX_INBOX_TABS = 50
 INBOX_POLL_SECONDS = 1.0
-_INBOX_STATE: list[type["BaseState"]] = []
+_INBOX_STATE: list[type[BaseState]] = []
 
 
-def inbox_state(cls: type["BaseState"]) -> type["BaseState"]:
+def inbox_state(cls: type[BaseState]) -> type[BaseState]:
     """Class decorator: the state of the inbox page (refreshed by ``_on_push``)."""
     _INBOX_STATE[:] = [cls]
     return cls
@@ -149,22 +214,17 @@ def unwatch_inbox(token: str) -> None:
 
 
 async def _refresh_inboxes() -> None:
-    from secure_phone.secure_phone import app
-
     cls = _INBOX_STATE[0]
     for token in list(_INBOX_TABS):
         try:
-            async with app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
-                target = await root.get_state(cls)
-                await asyncio.to_thread(target._on_push)  # type: ignore[attr-defined]
-        except Exception:  # a closed tab: forget it
+            await _refresh(token, cls)
+        except Exception:  # noqa: BLE001  (a closed tab: forget it)
             unwatch_inbox(token)
 
 
 @contextlib.asynccontextmanager
-async def inbox_watcher():  # type: ignore[no-untyped-def]
+async def _inbox_watcher():  # type: ignore[no-untyped-def]
     """Lifespan task (demo mode only): refresh the open inbox pages when a message arrives."""
-    from secure_phone.services import demo_inbox
     from secure_phone.settings import demo_mode
 
     if not demo_mode() or not _INBOX_STATE:
@@ -175,12 +235,12 @@ async def inbox_watcher():  # type: ignore[no-untyped-def]
         seen = None
         while True:
             try:
-                latest = await asyncio.to_thread(demo_inbox.latest)
+                latest = await asyncio.to_thread(demo_inbox.latest, uow())
                 if seen is not None and latest != seen and _INBOX_TABS:
                     await _refresh_inboxes()
                 seen = latest
-            except Exception:  # database unreachable for a moment: try again
-                log.warning("inbox watcher pass failed", exc_info=False)
+            except Exception:  # noqa: BLE001  (database unreachable for a moment: try again)
+                log.warning("inbox watcher pass failed")
             await asyncio.sleep(INBOX_POLL_SECONDS)
 
     task = asyncio.get_running_loop().create_task(watch())
@@ -190,38 +250,3 @@ async def inbox_watcher():  # type: ignore[no-untyped-def]
         task.cancel()
         with contextlib.suppress(BaseException):
             await task
-
-
-# --- embedded-mode dispatcher -------------------------------------------------------------
-
-_dispatcher = None
-
-
-def wake_dispatcher() -> None:
-    if _dispatcher is not None:
-        _dispatcher.wake()
-
-
-@contextlib.asynccontextmanager
-async def embedded_dispatcher():  # type: ignore[no-untyped-def]
-    """Lifespan task: deliver notifications and finish approved changes inside the backend,
-    unless a separate dispatcher process does it (scale-out mode)."""
-    global _dispatcher
-    from secure_phone.settings import external_dispatcher
-
-    if external_dispatcher():
-        yield
-        return
-    from secure_phone.adapters.notifications import Dispatcher
-    from secure_phone.dispatcher import run_background
-
-    stop = asyncio.Event()
-    _dispatcher = Dispatcher()
-    task = asyncio.get_running_loop().create_task(run_background(stop, _dispatcher))
-    try:
-        yield
-    finally:
-        stop.set()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 5)
-        _dispatcher = None

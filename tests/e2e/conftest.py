@@ -66,7 +66,8 @@ def _serve(data: Path, root: Path = ROOT, demo: bool = True) -> Iterator[dict]:
     """Run ``scripts/serve`` of ``root`` on a free port with its own database, in the suite's mode."""
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "SECURE_PHONE_DATA_DIR": str(data),
-           "SECURE_PHONE_SECRET": SECRET, "SECURE_PHONE_SERVICE_TOKEN": "e2e-service-token-not-for-production-0123456789",
+           "SECURE_PHONE_SECRET": SECRET,
+           "SECURE_PHONE_SERVICE_TOKEN": "e2e-service-token-not-for-production-0123456789",
            "SECURE_PHONE_DEMO": "1" if demo else "0",  # the tests read the demo inboxes
            "SECURE_PHONE_AUDIT_CHECKPOINTS": str(data.parent / f"{data.name}-audit-checkpoints.jsonl"),
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
@@ -213,4 +214,9 @@ def inbox(browser: Browser, server: dict) -> Iterator[Page]:
     context.close()
 
 
-expect_timeout = pytest.fixture(autouse=True, scope="session")(lambda: __import__("playwright.sync_api").sync_api.expect.set_options(timeout=10_000))
+@pytest.fixture(autouse=True, scope="session")
+def expect_timeout() -> None:
+    """Playwright's ``expect`` waits up to 10 s (a busy CI machine), not 5."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -88,7 +88,7 @@ def test_the_first_screen_needs_no_server(browser: Browser, server: dict) -> Non
 
 
 def test_the_picker_offers_the_personas_phones_only(server: dict, phone: Page) -> None:
-    bench = other_customers(server["db_url"], 30, datetime.now(timezone.utc))
+    bench = other_customers(server["db_url"], 30, datetime.now(UTC))
     frames = record_frames(phone)
     phone.goto("/app")
     deadline = time.monotonic() + 15
@@ -104,7 +104,7 @@ def test_the_picker_offers_the_personas_phones_only(server: dict, phone: Page) -
 
 def test_an_enrolled_phone_can_still_be_picked_by_its_id(server: dict, phone: Page) -> None:
     """The benchmark's path (bench/journey.py): ``pick_phone(<device id>)``, then the key made."""
-    (bench_device,) = other_customers(server["db_url"], 1, datetime.now(timezone.utc))
+    (bench_device,) = other_customers(server["db_url"], 1, datetime.now(UTC))
     numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
     jwk = {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
            "y": b64url(numbers.y.to_bytes(32, "big"))}

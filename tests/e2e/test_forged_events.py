@@ -45,7 +45,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +76,13 @@ from secure_phone.domain.change_request import Channel
 from secure_phone.services import activation, auth, change, contact
 from secure_phone.services import advisor as advisor_service
 from secure_phone.services.audit import Actor
+from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.ui.i18n import LangState
 from secure_phone.ui.pages.demo_messages import MessagesState
 from secure_phone.ui.states.advisor import AdvisorState
 from secure_phone.ui.states.app import AppState
 from secure_phone.ui.states.web import WebState
 from tests.e2e.conftest import ROOT
-from tests.e2e.test_ways_out import sms_code
 from tests.e2e.journeys import (
     CODE,
     PASSWORD,
@@ -95,6 +95,7 @@ from tests.e2e.journeys import (
     pick_phone,
     web_login,
 )
+from tests.e2e.test_ways_out import sms_code
 from tests.integration.helpers import b64url, customer_actor, number_forms
 
 CAMILLE = "1000000001"
@@ -166,7 +167,8 @@ class RawClient:
         state = name.rsplit(".", 1)[0]
         path = PATHS.get(state, "/connexion/")
         router_data = {"pathname": path, "asPath": path, **(router or {})}
-        return "42/_event," + json.dumps(["event", {"name": name, "payload": payload or {}, "router_data": router_data}])
+        return "42/_event," + json.dumps(["event", {"name": name, "payload": payload or {},
+                                                    "router_data": router_data}])
 
     def send(self, name: str, payload: dict | None = None, router: dict | None = None) -> None:
         self.send_frames([self.frame(name, payload, router)])
@@ -231,7 +233,7 @@ class RawClient:
                 current = []
             else:
                 current.append(f)
-        return [(name, payload, text) for (name, payload), text in zip(events, answers)]
+        return [(name, payload, text) for (name, payload), text in zip(events, answers, strict=True)]
 
     @property
     def sid(self) -> str:
@@ -267,7 +269,8 @@ def snapshot(db_url: str, identifiers: tuple[str, ...] | None = None) -> dict:
                  c.stale_prompt_later_count, c.securpass_status, c.securpass_wrong_codes, c.securpass_moved_at,
                  c.frozen_at, c.frozen_reason, c.failed_logins, c.locked_until)
                 for cid, c in customers.items() if cid in ids),
-            "mysys_contacts": sorted((m.customer_ref, m.secure_phone_e164, m.version) for m in s.exec(select(MySysContact))
+            "mysys_contacts": sorted((m.customer_ref, m.secure_phone_e164,
+                                      m.version) for m in s.exec(select(MySysContact))
                                      if m.customer_ref in who.values()),
             "requests": sorted((r.id, r.status) for r in s.exec(select(ChangeRequest)) if r.customer_id in ids),
             "sessions": sorted((u.id, u.principal_kind, u.principal_id, u.ended_at, u.end_reason, u.device_id)
@@ -316,10 +319,10 @@ def advisor_id(db_url: str, login_name: str) -> int:
 def camille_pending_request(db_url: str) -> str:
     """Camille (web) asks for a new number: a live request a forger would like to approve or cancel."""
     cid = customer_ids(db_url)[CAMILLE]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     actor = customer_actor(cid)
-    number = change.check_new_number(cid, NEW_RAW, "FR", actor=actor, now=now, url=db_url)
-    view = change.start_request(cid, number.e164, channel=Channel.WEB, actor=actor, now=now, url=db_url)
+    number = change.check_new_number(UnitOfWork(db_url, now=now), cid, NEW_RAW, "FR", actor=actor)
+    view = change.start_request(UnitOfWork(db_url, now=now), cid, number.e164, channel=Channel.WEB, actor=actor)
     assert view.status == "pending_approval"
     return view.id
 
@@ -352,7 +355,7 @@ class PhoneKey:
         return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
-def raw_app_login(client: "RawClient", identifier: str, key: PhoneKey | None = None, password: str = PASSWORD) -> None:
+def raw_app_login(client: RawClient, identifier: str, key: PhoneKey | None = None, password: str = PASSWORD) -> None:
     """The app's login over the raw socket: ``app_login``, then ``app_login_signed`` with the phone's signature of
     the login text the server gave (``key``: a phone key the forger holds; without one, as a browser whose phone
     has no key, the session is then nobody's phone)."""
@@ -390,20 +393,23 @@ def victims(db_url: str, choice: str = HUGO) -> Targets:
     and an in-branch unblock entered by Sophie, each waiting for a second advisor (she said « Ce n'est plus
     mon numéro », a risk signal)."""
     ids = customer_ids(db_url)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     request = camille_pending_request(db_url)
-    auth.login_customer(CAMILLE, PASSWORD, channel="web", actor=customer_actor(ids[CAMILLE]), now=now, url=db_url)
-    contact_id = contact.request_callback(ids[CAMILLE], "other", channel="web", actor=customer_actor(ids[CAMILLE]),
-                                          now=now, url=db_url)
-    activation.not_my_number(ids[INES], actor=customer_actor(ids[INES], "app"), now=now, url=db_url)
+    auth.login_customer(UnitOfWork(db_url, now=now), CAMILLE, PASSWORD, channel="web",
+                        actor=customer_actor(ids[CAMILLE]))
+    contact_id = contact.request_callback(UnitOfWork(db_url, now=now), ids[CAMILLE], "other", channel="web",
+                                          actor=customer_actor(ids[CAMILLE]))
+    activation.not_my_number(UnitOfWork(db_url, now=now), ids[INES], actor=customer_actor(ids[INES], "app"))
     with transaction(db_url) as s:
         ines = s.get(Customer, ids[INES])
         ines.securpass_status = "blocked"  # type: ignore[union-attr]
         s.add(ines)
     sophie, actor = advisor_id(db_url, "sophie.lambert"), advisor_actor(db_url)
-    in_branch = dict(document_type="cni", document_number="X1234567", in_branch=True, actor=actor, now=now, url=db_url)
-    validation = advisor_service.advisor_change(sophie, INES, raw_number=INES_ADVISOR_RAW, region="FR", **in_branch)
-    operation = advisor_service.request_operation(sophie, INES, kind="unblock_securpass", **in_branch)
+    in_branch = dict(document_type="cni", document_number="X1234567", in_branch=True, actor=actor)
+    validation = advisor_service.advisor_change(UnitOfWork(db_url, now=now), sophie, INES, raw_number=INES_ADVISOR_RAW,
+                                                region="FR", **in_branch)
+    operation = advisor_service.request_operation(UnitOfWork(db_url, now=now), sophie, INES, kind="unblock_securpass",
+                                                  **in_branch)
     assert validation.status == operation.status == "pending_validation"
     return Targets(request=request, contact=contact_id, validation=validation.request_id,
                    operation=operation.operation_id, device=device_of(db_url, CAMILLE), choice=choice)
@@ -578,7 +584,8 @@ def _shared(state: str) -> dict[str, Forge]:
         "show_advisor_for_eligibility": Forge(FLOW),
         "request_callback": Forge(ACTS),
         "stale_yes": Forge(ACTS),
-        "stale_confirm": Forge(ACTS, lambda t: [{"form": {"code": "12345678"}}], lambda t: {"form": {"code": "12345678"}}),
+        "stale_confirm": Forge(ACTS, lambda t: [{"form": {"code": "12345678"}}],
+                               lambda t: {"form": {"code": "12345678"}}),
         "stale_later": Forge(ACTS),
         "stale_change": Forge(ACTS),
         "setvar": Forge(
@@ -712,8 +719,9 @@ STATES: dict[str, type] = {"WebState": WebState, "AppState": AppState, "AdvisorS
 def app_states() -> dict[str, type]:
     """Every state of the app: the subclasses of Reflex's BaseState once the app is imported, but Reflex's
     own (by module) and mixins (which only lend their handlers to the states that use them)."""
-    import secure_phone.secure_phone  # noqa: F401  (the app, and through it every page and state)
     from reflex.state import BaseState
+
+    import secure_phone.secure_phone  # noqa: F401  (the app, and through it every page and state)
 
     found: dict[str, type] = {}
     pending: list[type] = [BaseState]
@@ -1068,7 +1076,8 @@ def test_a_copied_token_of_a_closed_tab_gets_nothing_personal(server: dict, vict
         assert any(TICKET_ASKED in text for _, _, text in answers), f"{tab}: the thief is not on the closed tab"
         if what := leaks(answers, t):
             found[tab] = what
-    assert not found, f"a copied client token of a closed tab got the victim's data back (state → event → what): {found}"
+    assert not found, ("a copied client token of a closed tab got the victim's data back "
+                       f"(state → event → what): {found}")
 
 
 def test_a_copied_client_token_does_not_reach_a_live_tab_session(server: dict, desktop: Page, attacker: Page) -> None:
@@ -1188,7 +1197,7 @@ def devices_now(db_url: str) -> dict[str, tuple]:
 def enrol_real_device(db_url: str, identifier: str, label: str, revoke_demo: bool = False) -> tuple[str, str]:
     """A phone enrolled by the real procedure (J4): ``demo`` False, its own key. With ``revoke_demo``,
     the customer's demo phone is revoked, as the activation does (Sécur'Pass moved). Its id and its key."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     jwk = json.dumps(PhoneKey().jwk, sort_keys=True)
     with transaction(db_url) as s:
         customer = s.exec(select(Customer).where(Customer.identifier == identifier)).one()
@@ -1368,8 +1377,8 @@ def test_resume_with_a_forged_or_another_sessions_ticket_rejoins_nothing(
 
 
 def approval_text(db_url: str, device_id: str) -> tuple[str, str]:
-    view = change.pending_approval(customer_ids(db_url)[CAMILLE], device_id, lang="fr",
-                                   now=datetime.now(timezone.utc), url=db_url)
+    view = change.pending_approval(UnitOfWork(db_url, now=datetime.now(UTC)), customer_ids(db_url)[CAMILLE], device_id,
+                                   lang="fr")
     assert view is not None, "no request waits for Camille's phone"
     return view.request_id, view.text
 
@@ -1501,8 +1510,10 @@ def test_the_state_store_holds_no_cookie_code_or_password(server: dict, browser:
     cookie value, no Sécur'Pass code, no SMS code, no password is in any of them."""
     db_url = server["db_url"]
     contexts = {name: browser.new_context(base_url=server["base_url"], locale="fr-FR", viewport=viewport)
-                for name, viewport in (("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844}),
-                                       ("paul", {"width": 1280, "height": 800}), ("julien", {"width": 390, "height": 844}),
+                for name, viewport in (("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390,
+                                                                                               "height": 844}),
+                                       ("paul", {"width": 1280, "height": 800}), ("julien", {"width": 390,
+                                                                                             "height": 844}),
                                        ("sophie", {"width": 1280, "height": 800}))}
     pages = {name: context.new_page() for name, context in contexts.items()}
     for page in pages.values():
@@ -1553,7 +1564,8 @@ def test_the_state_store_holds_no_cookie_code_or_password(server: dict, browser:
                 if c["name"].removeprefix("__Host-").startswith("sp_bind_")}
 
     deadline = time.monotonic() + 10
-    while len(cookies := binding_cookies()) < len(contexts):  # each login's page stores its binding (a fetch after the login)
+    # Each login's page stores its binding (a fetch after the login).
+    while len(cookies := binding_cookies()) < len(contexts):
         assert time.monotonic() < deadline, f"not every login set its binding cookie: {sorted(cookies)}"
         time.sleep(0.2)
     secrets_typed = {**{f"cookie {name}": value for name, value in cookies.items()},

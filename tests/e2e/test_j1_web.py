@@ -7,7 +7,16 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.journeys import (
-    APPROVAL_TITLE, CODE, SUCCESS, app_login, approval_shown, approve, enter_and_confirm, login, pick_phone, web_login,
+    APPROVAL_TITLE,
+    CODE,
+    SUCCESS,
+    app_login,
+    approval_shown,
+    approve,
+    enter_and_confirm,
+    login,
+    pick_phone,
+    web_login,
 )
 
 CAMILLE = "1000000001"
@@ -110,9 +119,9 @@ def test_j1_with_the_keyboard_alone(desktop: Page, phone: Page) -> None:
     def tab_to(name: str) -> None:
         for _ in range(25):
             desktop.keyboard.press("Tab")
-            if desktop.evaluate("() => { const a = document.activeElement; return a && "
-                                "(a.getAttribute('aria-label') || a.innerText || a.labels?.[0]?.innerText || '').trim(); }") \
-                    .startswith(name):
+            focused = desktop.evaluate("() => { const a = document.activeElement; return a && (a.getAttribute("
+                                       "'aria-label') || a.innerText || a.labels?.[0]?.innerText || '').trim(); }")
+            if focused.startswith(name):
                 return
         raise AssertionError(f"{name!r} not reachable with Tab")
 

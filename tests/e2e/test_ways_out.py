@@ -11,7 +11,15 @@ from sqlmodel import Session, select
 from secure_phone.adapters import db
 from secure_phone.adapters.models import ContactRequest, Customer
 from tests.e2e.journeys import (
-    APPROVAL_TITLE, SUCCESS, app_login, approval_shown, approve, enter_and_confirm, login, pick_phone, web_login,
+    APPROVAL_TITLE,
+    SUCCESS,
+    app_login,
+    approval_shown,
+    approve,
+    enter_and_confirm,
+    login,
+    pick_phone,
+    web_login,
 )
 
 ADVISOR_TITLE = "Contacter votre conseiller"
@@ -47,7 +55,8 @@ def ask_callback(page: Page) -> None:
     expect(page.get_by_text("votre conseiller vous rappellera")).to_be_visible()
 
 
-@pytest.mark.parametrize(("identifier", "_phone", "reason"), INELIGIBLE, ids=["minor", "legal", "protected", "no-securpass"])
+@pytest.mark.parametrize(("identifier", "_phone", "reason"), INELIGIBLE, ids=["minor", "legal", "protected",
+                                                                              "no-securpass"])
 def test_ineligible_on_the_web_are_sent_to_the_advisor(desktop: Page, server: dict, identifier: str, _phone: str,
                                                        reason: str) -> None:
     web_login(desktop, identifier)
@@ -60,7 +69,8 @@ def test_ineligible_on_the_web_are_sent_to_the_advisor(desktop: Page, server: di
     assert request.reason.startswith("ineligible.") and request.channel == "web" and request.status == "open"
 
 
-@pytest.mark.parametrize(("identifier", "phone_label", "reason"), [INELIGIBLE[0], INELIGIBLE[2]], ids=["minor", "protected"])
+@pytest.mark.parametrize(("identifier", "phone_label", "reason"), [INELIGIBLE[0], INELIGIBLE[2]], ids=["minor",
+                                                                                                       "protected"])
 def test_ineligible_in_the_app_are_sent_to_the_advisor(phone: Page, server: dict, identifier: str, phone_label: str,
                                                        reason: str) -> None:
     pick_phone(phone, phone_label)

@@ -21,15 +21,15 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-import sqlalchemy
 from sqlmodel import select
 
 from secure_phone import seed as seed_module
@@ -51,13 +51,15 @@ from secure_phone.adapters.mysys import Faults, SimulatedMySys
 from secure_phone.adapters.notifications import Dispatcher, demo_gateways
 from secure_phone.domain.change_request import Channel, RefusalReason
 from secure_phone.domain.phone import phone_from_e164
+from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.domain.securpass import challenge_text
 from secure_phone.services import change, devices
 from secure_phone.services.audit import Actor
 from secure_phone.services.customers import display_name
+from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.settings import secret_key
 
-T0 = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 """The moment the personas are seeded; every service call gets an explicit ``now`` from the clock."""
 
 TEST_SECRET = "integration-test-secret-0123456789abcdef"
@@ -132,6 +134,10 @@ class World:
     clock: Clock
     mysys: SimulatedMySys
     ids: dict[str, int] = field(default_factory=dict)
+
+    def uow(self, *, now: datetime | None = None, mysys: Any = None, policy: Policy = DEFAULT_POLICY) -> UnitOfWork:
+        """One use case's unit of work on this bank: its database, the clock's time, the healthy MySys."""
+        return UnitOfWork(self.url, now=now or self.clock.now, mysys=mysys or self.mysys, policy=policy)
 
     # --- look-ups ---------------------------------------------------------------------------
 
@@ -220,12 +226,12 @@ class World:
         from secure_phone.services import advisor
 
         actor = Actor(kind="advisor", id="sophie", channel="advisor", ip="192.0.2.40", user_agent="pytest")
-        result = advisor.request_operation(self.advisor_id("sophie.lambert"), identifier, kind="clear_freeze",
+        result = advisor.request_operation(self.uow(), self.advisor_id("sophie.lambert"), identifier,
+                                           kind="clear_freeze",
                                            document_type="cni", document_number="X4RTBPFW46", in_branch=True,
-                                           actor=actor, now=self.clock.now, url=self.url)
+                                           actor=actor)
         if result.status == "pending_validation":
-            advisor.validate_operation(self.advisor_id("nadia.benali"), result.operation_id, actor=actor,
-                                       now=self.clock.now, url=self.url)
+            advisor.validate_operation(self.uow(), self.advisor_id("nadia.benali"), result.operation_id, actor=actor)
         assert self.customer(identifier).frozen_at is None
 
     # --- the flow ---------------------------------------------------------------------------
@@ -243,8 +249,8 @@ class World:
         """Steps 2 and 3: « Continuer » then « Confirmer »."""
         cid = self.cid(identifier)
         actor = customer_actor(cid, channel.value)
-        number = change.check_new_number(cid, raw, "FR", actor=actor, now=self.clock.now, url=self.url)
-        return change.start_request(cid, number.e164, channel=channel, actor=actor, now=self.clock.now, url=self.url)
+        number = change.check_new_number(self.uow(), cid, raw, "FR", actor=actor)
+        return change.start_request(self.uow(), cid, number.e164, channel=channel, actor=actor)
 
     def current_text(self, request_id: str, lang: str = "fr") -> str:
         """The text the server verifies right now for this request (even when no phone is shown it)."""
@@ -279,8 +285,7 @@ class SoftPhone:
                 "y": b64url(numbers.y.to_bytes(32, "big"))}
 
     def pick_up(self) -> devices.DeviceView:
-        return devices.pick_up_phone(self.device_id, self.jwk, actor=device_actor(self.device_id),
-                                     now=self.world.clock.now, url=self.world.url)
+        return devices.pick_up_phone(self.world.uow(), self.device_id, self.jwk, actor=device_actor(self.device_id))
 
     def sign(self, text: str) -> str:
         """WebCrypto's ECDSA P-256 / SHA-256 signature: base64url(r‖s)."""
@@ -289,8 +294,8 @@ class SoftPhone:
         return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
     def pending(self, customer_id: int | None = None, lang: str = "fr") -> change.ApprovalView | None:
-        return change.pending_approval(customer_id or self.customer_id, self.device_id, lang=lang,  # type: ignore[arg-type]
-                                       now=self.world.clock.now, url=self.world.url)
+        return change.pending_approval(self.world.uow(), customer_id or self.customer_id, self.device_id,
+                                       lang=lang)  # type: ignore[arg-type]
 
     def approve(
         self,
@@ -304,6 +309,7 @@ class SoftPhone:
         session_id: str | None = None,
     ) -> change.ApprovalResult:
         return change.approve(
+            self.world.uow(mysys=mysys or self.world.mysys),
             customer_id or self.customer_id,  # type: ignore[arg-type]
             self.device_id,
             request_id,
@@ -311,10 +317,7 @@ class SoftPhone:
             signature=signature,
             lang=lang,
             actor=device_actor(self.device_id),
-            now=self.world.clock.now,
-            mysys=mysys or self.world.mysys,
             session_id=session_id,
-            url=self.world.url,
         )
 
     def approve_pending(self, *, code: str = CODE, mysys: SimulatedMySys | None = None,
@@ -332,14 +335,15 @@ class SoftPhone:
 
         proof = auth.DeviceProof(nonce, self.sign(login_text(device_id=self.device_id, nonce=nonce)))
         cid = self.world.cid(identifier)
-        return auth.login_customer(identifier, password, channel="app", actor=customer_actor(cid, "app"),
-                                   now=self.world.clock.now, device_id=self.device_id, device_proof=proof,
-                                   url=self.world.url).session_id
+        return auth.login_customer(self.world.uow(), identifier, password, channel="app", actor=customer_actor(cid,
+                                                                                                               "app"),
+                                   device_id=self.device_id, device_proof=proof).session_id
 
     def refuse(
         self, request_id: str, reason: RefusalReason, signature: str, *, customer_id: int | None = None
     ) -> change.ApprovalResult:
         return change.refuse(
+            self.world.uow(),
             customer_id or self.customer_id,  # type: ignore[arg-type]
             self.device_id,
             request_id,
@@ -347,8 +351,6 @@ class SoftPhone:
             signature=signature,
             lang="fr",
             actor=device_actor(self.device_id),
-            now=self.world.clock.now,
-            url=self.world.url,
         )
 
 
@@ -377,7 +379,8 @@ def database_dump(url: str) -> list[tuple[str, str, str]]:
             result = conn.exec_driver_sql(f'SELECT * FROM "{table}"')
             columns = list(result.keys())
             for values in result:
-                dump.extend((table, column, str(value)) for column, value in zip(columns, values) if value is not None)
+                dump.extend((table, column, str(value))
+                            for column, value in zip(columns, values, strict=True) if value is not None)
     return dump
 
 

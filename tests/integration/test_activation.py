@@ -18,8 +18,7 @@ from secure_phone.adapters.db import read_only
 from secure_phone.adapters.models import Device, Outbox, SmsCode
 from secure_phone.domain.securpass import hash_code
 from secure_phone.services import activation, change, devices
-from secure_phone.services.activation import ActivationError
-from secure_phone.services.change import ChangeError
+from secure_phone.services.unit_of_work import Refused
 from secure_phone.settings import secret_key
 from tests.integration.helpers import (
     CAMILLE,
@@ -73,8 +72,7 @@ def code_sms(world: World, identifier: str) -> list[Outbox]:
 def send_code(world: World, identifier: str, phone: SoftPhone) -> str:
     """« Recevoir le code par SMS » on the new phone; the code as the customer reads it in the SMS."""
     cid = world.cid(identifier)
-    activation.send_activation_code(cid, phone.device_id, actor=customer_actor(cid, "app"), now=world.clock.now,
-                                    url=world.url)
+    activation.send_activation_code(world.uow(), cid, phone.device_id, actor=customer_actor(cid, "app"))
     found = EIGHT_DIGITS.findall(world.sms_received(code_sms(world, identifier)[-1].key))
     assert len(found) == 1
     return found[0]
@@ -83,9 +81,10 @@ def send_code(world: World, identifier: str, phone: SoftPhone) -> str:
 def activate(world: World, identifier: str, phone: SoftPhone, sms_code: str, pin: str = NEW_PIN) -> None:
     """« Activer » on the new phone: the phone signs the activation text it shows, with its own key."""
     cid = world.cid(identifier)
-    text = activation.challenge(cid, phone.device_id, lang="fr", url=world.url)
-    activation.activate(cid, phone.device_id, sms_code=sms_code, securpass_code=pin, signature=phone.sign(text),
-                        lang="fr", actor=customer_actor(cid, "app"), now=world.clock.now, url=world.url)
+    text = activation.challenge(world.uow(), cid, phone.device_id, lang="fr")
+    activation.activate(world.uow(), cid, phone.device_id, sms_code=sms_code, securpass_code=pin,
+                        signature=phone.sign(text),
+                        lang="fr", actor=customer_actor(cid, "app"))
     phone.customer_id = cid
 
 
@@ -97,7 +96,7 @@ def can_start(world: World, identifier: str) -> str | None:
     """None when a change can be started now, else the refusal code."""
     try:
         world.start(identifier)
-    except ChangeError as refused:
+    except Refused as refused:
         return refused.code
     return None
 
@@ -112,8 +111,7 @@ def test_chloe_moves_securpass_to_her_new_phone(world: World) -> None:
     phone = new_phone(world)
 
     world.clock.advance(minutes=1)
-    start = activation.send_activation_code(cid, phone.device_id, actor=customer_actor(cid, "app"),
-                                            now=world.clock.now, url=world.url)
+    start = activation.send_activation_code(world.uow(), cid, phone.device_id, actor=customer_actor(cid, "app"))
     assert start.masked_number == "06 •• •• •• 23"
     [sms] = code_sms(world, CHLOE)
     assert (sms.channel, sms.recipient) == ("sms", CHLOE_NUMBER)
@@ -221,15 +219,14 @@ def test_activation_is_refused_on_a_device_that_is_already_enrolled(world: World
     code = send_code(world, CHLOE, phone)  # a genuine code, sent for the new phone
 
     for target in (camille_phone.device_id, chloe_old.device_id, None, "no-such-device"):
-        with pytest.raises(ActivationError) as sending:
-            activation.send_activation_code(cid, target, actor=customer_actor(cid, "app"), now=world.clock.now,
-                                            url=world.url)
+        with pytest.raises(Refused) as sending:
+            activation.send_activation_code(world.uow(), cid, target, actor=customer_actor(cid, "app"))
         assert sending.value.code == "activation.not_possible"
-        with pytest.raises(ActivationError) as activating:
-            activation.activate(cid, target, sms_code=code, securpass_code=NEW_PIN, lang="fr",
-                                signature=phone.sign(activation.challenge(cid, phone.device_id, lang="fr",
-                                                                          url=world.url)),
-                                actor=customer_actor(cid, "app"), now=world.clock.now, url=world.url)
+        with pytest.raises(Refused) as activating:
+            activation.activate(world.uow(), cid, target, sms_code=code, securpass_code=NEW_PIN, lang="fr",
+                                signature=phone.sign(activation.challenge(world.uow(), cid, phone.device_id,
+                                                                          lang="fr")),
+                                actor=customer_actor(cid, "app"))
         assert activating.value.code == "activation.not_possible"
 
     camille_device = world.device(camille_phone.device_id)
@@ -250,7 +247,7 @@ def test_activation_is_refused_with_a_badly_formed_securpass_code(world: World) 
     code = send_code(world, CHLOE, phone)
 
     for pin in ("123", "12345", "12a4", "", "١٢٣٤", " 1234"):
-        with pytest.raises(ActivationError) as refused:
+        with pytest.raises(Refused) as refused:
             activate(world, CHLOE, phone, code, pin=pin)
         assert refused.value.code == "activation.code_format"
 
@@ -269,7 +266,7 @@ def test_wrong_sms_codes_are_counted_and_three_block_the_activation(world: World
 
     errors = []
     for _ in range(3):
-        with pytest.raises(ActivationError) as refused:
+        with pytest.raises(Refused) as refused:
             activate(world, CHLOE, phone, wrong(code))
         errors.append((refused.value.code, refused.value.tries_left))
         world.clock.advance(seconds=20)
@@ -280,10 +277,10 @@ def test_wrong_sms_codes_are_counted_and_three_block_the_activation(world: World
     assert {e.outcome for e in world.audit(CHLOE, "activation")} == {"refused"}
 
     # Even the right code is now refused, and no new code can be sent.
-    with pytest.raises(ActivationError) as blocked:
+    with pytest.raises(Refused) as blocked:
         activate(world, CHLOE, phone, code)
     assert blocked.value.code == "sms.too_many_tries"
-    with pytest.raises(ActivationError) as no_more:
+    with pytest.raises(Refused) as no_more:
         send_code(world, CHLOE, phone)
     assert no_more.value.code == "sms.too_many_tries"
     assert world.audit(CHLOE, "activation_code_sent")[-1].outcome == "refused"
@@ -299,16 +296,16 @@ def test_a_resend_keeps_the_failures_during_activation(world: World) -> None:
     phone = new_phone(world)
     first = send_code(world, CHLOE, phone)
     for _ in range(2):
-        with pytest.raises(ActivationError):
+        with pytest.raises(Refused):
             activate(world, CHLOE, phone, wrong(first))
     world.clock.advance(minutes=1)
     second = send_code(world, CHLOE, phone)
 
-    with pytest.raises(ActivationError) as last:
+    with pytest.raises(Refused) as last:
         activate(world, CHLOE, phone, wrong(second))
 
     assert (last.value.code, last.value.tries_left) == ("sms.too_many_tries", 0)
-    with pytest.raises(ActivationError):
+    with pytest.raises(Refused):
         activate(world, CHLOE, phone, second)
     assert world.device(phone.device_id).status == "unenrolled"
 
@@ -320,7 +317,7 @@ def test_the_activation_code_only_activates_the_phone_it_was_sent_for(world: Wor
     code = send_code(world, CHLOE, requesting)
     assert sms_codes_of(world, CHLOE)[0].device_id == requesting.device_id
 
-    with pytest.raises(ActivationError):
+    with pytest.raises(Refused):
         activate(world, CHLOE, other, code)
 
     assert world.device(other.device_id).status == "unenrolled"
@@ -338,9 +335,8 @@ def test_a_blocked_securpass_is_not_unblocked_by_activating_a_new_phone(world: W
     assert world.customer(CAMILLE).securpass_status == "blocked"
 
     phone = new_phone(world)
-    with pytest.raises(ActivationError):
-        activation.send_activation_code(cid, phone.device_id, actor=customer_actor(cid, "app"),
-                                        now=world.clock.now, url=world.url)
+    with pytest.raises(Refused):
+        activation.send_activation_code(world.uow(), cid, phone.device_id, actor=customer_actor(cid, "app"))
         code = EIGHT_DIGITS.findall(world.sms_received(code_sms(world, CAMILLE)[-1].key))[0]
         activate(world, CAMILLE, phone, code)
 
@@ -392,7 +388,7 @@ def test_not_my_number_is_audited_and_changes_nothing(world: World) -> None:
     phone = new_phone(world)
     old_device = world.device_id(CHLOE)
 
-    activation.not_my_number(cid, actor=device_actor(phone.device_id), now=world.clock.now, url=world.url)
+    activation.not_my_number(world.uow(), cid, actor=device_actor(phone.device_id))
 
     [entry] = world.audit(CHLOE, "not_my_number")
     assert (entry.outcome, entry.at, entry.customer_id) == ("ok", world.clock.now, cid)
@@ -408,8 +404,7 @@ def test_a_change_request_cannot_be_pending_on_a_phone_that_is_not_enrolled(worl
     """The new, unenrolled phone sees nothing to approve before activation."""
     phone = new_phone(world)
     world.start(CHLOE)
-    assert change.pending_approval(world.cid(CHLOE), phone.device_id, lang="fr", now=world.clock.now,
-                                   url=world.url) is None
+    assert change.pending_approval(world.uow(), world.cid(CHLOE), phone.device_id, lang="fr") is None
 
 
 # --- §12.2: nobody but the customer can move Sécur'Pass -----------------------------------------------------
@@ -421,13 +416,14 @@ def test_the_activation_must_be_signed_by_the_new_phones_own_key(world: World) -
     cid = world.cid(CHLOE)
     phone = new_phone(world)
     code = send_code(world, CHLOE, phone)
-    text = activation.challenge(cid, phone.device_id, lang="fr", url=world.url)
+    text = activation.challenge(world.uow(), cid, phone.device_id, lang="fr")
     assert phone.device_id in text and "Chloé DUBOIS" in text and code not in text
     impostor = SoftPhone(world, phone.device_id, None)  # another key, the same device id
     for signature in (impostor.sign(text), "", "A" * 86, phone.sign(text + " ")):
-        with pytest.raises(ActivationError, match="activation.not_possible"):
-            activation.activate(cid, phone.device_id, sms_code=code, securpass_code=NEW_PIN, signature=signature,
-                                lang="fr", actor=customer_actor(cid, "app"), now=world.clock.now, url=world.url)
+        with pytest.raises(Refused, match="activation.not_possible"):
+            activation.activate(world.uow(), cid, phone.device_id, sms_code=code, securpass_code=NEW_PIN,
+                                signature=signature,
+                                lang="fr", actor=customer_actor(cid, "app"))
     assert sms_codes_of(world, CHLOE)[0].failures == 0 and sms_codes_of(world, CHLOE)[0].used_at is None
     assert world.device(phone.device_id).status == "unenrolled"
     assert [details(e)["problem"] for e in world.audit(CHLOE, "activation")] == ["bad_signature"] * 4
@@ -454,13 +450,12 @@ def test_no_securpass_move_within_72_hours_of_a_change_of_number(world: World) -
     fraudster = new_phone(world)
     before = {o.key for o in world.outbox()}
 
-    refusal = activation.on_new_phone(cid, fraudster.device_id, actor=device_actor(fraudster.device_id),
-                                      now=world.clock.now, url=world.url)
+    refusal = activation.on_new_phone(world.uow(), cid, fraudster.device_id, actor=device_actor(fraudster.device_id))
     assert refusal == "activation.refused.recent_number_change"
-    for attempt in (lambda: activation.send_activation_code(cid, fraudster.device_id, actor=customer_actor(cid, "app"),
-                                                            now=world.clock.now, url=world.url),
+    for attempt in (lambda: activation.send_activation_code(world.uow(), cid, fraudster.device_id,
+                                                            actor=customer_actor(cid, "app")),
                     lambda: activate(world, CAMILLE, fraudster, "12345678")):
-        with pytest.raises(ActivationError, match="activation.refused.recent_number_change"):
+        with pytest.raises(Refused, match="activation.refused.recent_number_change"):
             attempt()
     assert sms_codes_of(world, CAMILLE) == []  # no activation code at all, so none to 07 98 76 54 32
     new = [o for o in world.outbox() if o.key not in before]
@@ -473,12 +468,12 @@ def test_no_securpass_move_within_72_hours_of_a_change_of_number(world: World) -
     assert {details(e)["problem"] for e in world.audit(CAMILLE, "securpass_move")} == {"recent_number_change"}
     # The advisor sees it.
     from secure_phone.services import advisor
-    sheet = advisor.sheet(world.advisor_id("sophie.lambert"), CAMILLE, now=world.clock.now, url=world.url)
+    sheet = advisor.sheet(world.uow(), world.advisor_id("sophie.lambert"), CAMILLE)
     assert "securpass_move_refused" in sheet.signals
     # After 72 hours the move is possible again (and sends its code to the secure number of then).
     world.clock.advance(hours=72)
-    assert activation.on_new_phone(cid, fraudster.device_id, actor=device_actor(fraudster.device_id),
-                                   now=world.clock.now, url=world.url) is None
+    assert activation.on_new_phone(world.uow(), cid, fraudster.device_id,
+                                   actor=device_actor(fraudster.device_id)) is None
     send_code(world, CAMILLE, fraudster)
 
 
@@ -490,11 +485,10 @@ def test_no_securpass_move_while_online_changes_are_frozen(world: World) -> None
     assert shown is not None
     assert old.refuse(request.id, change.RefusalReason.NOT_ME, old.sign(shown.text + "\nnot_me")).accepted
     phone = new_phone(world)
-    assert activation.on_new_phone(cid, phone.device_id, actor=device_actor(phone.device_id), now=world.clock.now,
-                                   url=world.url) == "ineligible.frozen"
-    with pytest.raises(ActivationError, match="ineligible.frozen"):
-        activation.send_activation_code(cid, phone.device_id, actor=customer_actor(cid, "app"), now=world.clock.now,
-                                        url=world.url)
+    assert activation.on_new_phone(world.uow(), cid, phone.device_id,
+                                   actor=device_actor(phone.device_id)) == "ineligible.frozen"
+    with pytest.raises(Refused, match="ineligible.frozen"):
+        activation.send_activation_code(world.uow(), cid, phone.device_id, actor=customer_actor(cid, "app"))
     assert sms_codes_of(world, CHLOE) == []
     world.clear_freeze(CHLOE)
     send_code(world, CHLOE, phone)
@@ -504,17 +498,16 @@ def test_moving_securpass_ends_the_customers_other_sessions(world: World) -> Non
     from secure_phone.services import auth
 
     cid = world.cid(CHLOE)
-    web = auth.login_customer(CHLOE, "Demo1234!", channel="web", actor=customer_actor(cid), now=world.clock.now,
-                              url=world.url).session_id
+    web = auth.login_customer(world.uow(), CHLOE, "Demo1234!", channel="web", actor=customer_actor(cid)).session_id
     phone = new_phone(world)
-    app = auth.login_customer(CHLOE, "Demo1234!", channel="app", actor=customer_actor(cid, "app"),
-                              now=world.clock.now, device_id=phone.device_id, url=world.url).session_id
+    app = auth.login_customer(world.uow(), CHLOE, "Demo1234!", channel="app", actor=customer_actor(cid, "app"),
+                              device_id=phone.device_id).session_id
     code = send_code(world, CHLOE, phone)
-    text = activation.challenge(cid, phone.device_id, lang="fr", url=world.url)
-    activation.activate(cid, phone.device_id, sms_code=code, securpass_code=NEW_PIN, signature=phone.sign(text),
-                        lang="fr", actor=customer_actor(cid, "app"), now=world.clock.now, session_id=app,
-                        url=world.url)
-    assert auth.authenticate(web, now=world.clock.now, url=world.url) is None
-    assert auth.end_reason(web, url=world.url) == "factor_changed"
-    assert auth.authenticate(app, now=world.clock.now, url=world.url) is not None  # the one that did it goes on
+    text = activation.challenge(world.uow(), cid, phone.device_id, lang="fr")
+    activation.activate(world.uow(), cid, phone.device_id, sms_code=code, securpass_code=NEW_PIN,
+                        signature=phone.sign(text),
+                        lang="fr", actor=customer_actor(cid, "app"), session_id=app)
+    assert auth.authenticate(world.uow(), web) is None
+    assert auth.end_reason(world.uow(), web) == "factor_changed"
+    assert auth.authenticate(world.uow(), app) is not None  # the one that did it goes on
     assert world.device(phone.device_id).demo is False

@@ -23,9 +23,10 @@ from secure_phone.adapters.mysys import SimulatedMySys
 from secure_phone.domain.change_request import RefusalReason
 from secure_phone.domain.phone import phone_from_e164
 from secure_phone.services import advisor, contact
-from secure_phone.services.advisor import AdvisorChangeResult, AdvisorError
+from secure_phone.services.advisor import AdvisorChangeResult
 from secure_phone.services.audit import Actor, verify_chain
 from secure_phone.services.customers import local_time
+from secure_phone.services.unit_of_work import Refused
 from secure_phone.settings import secret_key
 from tests.integration.helpers import (
     CAMILLE,
@@ -104,15 +105,15 @@ def change_by(
     now: datetime | None = None,
 ) -> AdvisorChangeResult:
     return advisor.advisor_change(
+        world.uow(now=now or world.clock.now, mysys=mysys(world)),
         advisor_id, identifier, raw_number=raw, region="FR", document_type=document_type,
         document_number=document_number, in_branch=in_branch, actor=advisor_actor(advisor_id),
-        now=now or world.clock.now, mysys=mysys(world), url=world.url,
     )
 
 
 def validate(world: World, advisor_id: int, request_id: str, now: datetime | None = None) -> str:
-    return advisor.validate_change(advisor_id, request_id, actor=advisor_actor(advisor_id),
-                                   now=now or world.clock.now, mysys=mysys(world), url=world.url)
+    return advisor.validate_change(world.uow(now=now or world.clock.now, mysys=mysys(world)), advisor_id, request_id,
+                                   actor=advisor_actor(advisor_id))
 
 
 def not_me(world: World, identifier: str = CAMILLE) -> str:
@@ -139,8 +140,7 @@ def three_wrong_codes(world: World, identifier: str = CAMILLE) -> str:
 
 def callback(world: World, identifier: str, reason: str) -> str:
     cid = world.cid(identifier)
-    return contact.request_callback(cid, reason, channel="web", actor=customer_actor(cid), now=world.clock.now,
-                                    url=world.url)
+    return contact.request_callback(world.uow(), cid, reason, channel="web", actor=customer_actor(cid))
 
 
 def contact_row(world: World, contact_id: str) -> ContactRequest:
@@ -155,8 +155,8 @@ def identity_checks(world: World) -> list[IdentityCheck]:
         return list(s.exec(select(IdentityCheck).order_by(IdentityCheck.id)))
 
 
-def raises_code(code: str, call: Any, *args: Any, **kwargs: Any) -> AdvisorError:
-    with pytest.raises(AdvisorError) as raised:
+def raises_code(code: str, call: Any, *args: Any, **kwargs: Any) -> Refused:
+    with pytest.raises(Refused) as raised:
         call(*args, **kwargs)
     assert raised.value.code == code, (call.__name__, args)
     assert raised.value.args == (code,)
@@ -212,11 +212,11 @@ def assert_applied(world: World, identifier: str, old: str, new: str, request_id
 
 def test_profile_of_each_advisor(world: World) -> None:
     ids = advisors(world)
-    assert advisor.profile(ids["sophie.lambert"], url=world.url).name == "Sophie Lambert"
-    sophie_view, karim_view = (advisor.profile(ids[login], url=world.url) for login in ("sophie.lambert", "karim.haddad"))
+    assert advisor.profile(world.uow(), ids["sophie.lambert"]).name == "Sophie Lambert"
+    sophie_view, karim_view = (advisor.profile(world.uow(), ids[login]) for login in ("sophie.lambert", "karim.haddad"))
     assert (sophie_view.agency_name, karim_view.agency_name) == ("Agence Paris Opéra", "Agence Lyon Bellecour")
-    assert advisor.profile(ids["nadia.benali"], url=world.url).agency_id == sophie_view.agency_id != karim_view.agency_id
-    raises_code("advisor.not_found", advisor.profile, max(ids.values()) + 1, url=world.url)
+    assert advisor.profile(world.uow(), ids["nadia.benali"]).agency_id == sophie_view.agency_id != karim_view.agency_id
+    raises_code("advisor.not_found", advisor.profile, world.uow(), max(ids.values()) + 1)
 
 
 def test_another_agencys_customer_is_not_found_exactly_like_an_unknown_one(world: World) -> None:
@@ -226,19 +226,19 @@ def test_another_agencys_customer_is_not_found_exactly_like_an_unknown_one(world
     for advisor_id, foreign in cases:
         for identifier in (foreign, UNKNOWN_IDENTIFIER):
             actor = advisor_actor(advisor_id)
-            raises_code("advisor.not_found", advisor.sheet, advisor_id, identifier, now=now, url=world.url)
-            raises_code("advisor.not_found", advisor.reveal_number, advisor_id, identifier, actor=actor, now=now,
-                        url=world.url)
+            raises_code("advisor.not_found", advisor.sheet, world.uow(now=now), advisor_id, identifier)
+            raises_code("advisor.not_found", advisor.reveal_number, world.uow(now=now), advisor_id, identifier,
+                        actor=actor)
             raises_code("advisor.not_found", change_by, world, advisor_id, identifier, OTHER_RAW)
     # An unknown advisor is not found either, whatever the customer.
     ghost = max(advisors(world).values()) + 1
-    raises_code("advisor.not_found", advisor.sheet, ghost, CAMILLE, now=now, url=world.url)
-    raises_code("advisor.not_found", advisor.reveal_number, ghost, CAMILLE, actor=advisor_actor(ghost), now=now,
-                url=world.url)
+    raises_code("advisor.not_found", advisor.sheet, world.uow(now=now), ghost, CAMILLE)
+    raises_code("advisor.not_found", advisor.reveal_number, world.uow(now=now), ghost, CAMILLE,
+                actor=advisor_actor(ghost))
     raises_code("advisor.not_found", change_by, world, ghost, CAMILLE)
-    raises_code("advisor.not_found", advisor.search, ghost, "Martin", url=world.url)
-    raises_code("advisor.not_found", advisor.queue, ghost, url=world.url)
-    raises_code("advisor.not_found", advisor.pending_validations, ghost, now=world.clock.now, url=world.url)
+    raises_code("advisor.not_found", advisor.search, world.uow(), ghost, "Martin")
+    raises_code("advisor.not_found", advisor.queue, world.uow(), ghost)
+    raises_code("advisor.not_found", advisor.pending_validations, world.uow(), ghost)
     # Nothing was read out, written or applied: no request, no identity check; the refused writes are on the
     # trail (§12.2: every refusal audited), the same for another agency's customer as for an unknown one.
     assert (world.requests(), identity_checks(world), world.history()) == before[1:]
@@ -254,9 +254,9 @@ def test_search_never_returns_another_agencys_customers(world: World) -> None:
     s, k = sophie(world), karim(world)
 
     def found(advisor_id: int, text: str) -> list[str]:
-        return [row.identifier for row in advisor.search(advisor_id, text, url=world.url)]
+        return [row.identifier for row in advisor.search(world.uow(), advisor_id, text)]
 
-    [camille] = advisor.search(s, "Martin", url=world.url)
+    [camille] = advisor.search(world.uow(), s, "Martin")
     assert (camille.identifier, camille.name, camille.masked) == (CAMILLE, "Camille Martin", "06 •• •• •• 78")
     assert found(s, "martin") == found(s, "Camille") == found(s, CAMILLE) == [CAMILLE]
     assert sorted(found(s, "10000000")) == sorted(found(nadia(world), "1000")) == sorted(PARIS)
@@ -268,7 +268,7 @@ def test_search_never_returns_another_agencys_customers(world: World) -> None:
     assert found(k, "Lefèvre") == found(k, MARC) == [MARC]
     assert found(s, "x") == []  # too short
     # No full number in any result.
-    for row in advisor.search(s, "1000", url=world.url):
+    for row in advisor.search(world.uow(), s, "1000"):
         assert not FULL_NUMBER.search(row.masked), row
 
 
@@ -281,17 +281,16 @@ def test_contact_requests_of_another_agency_are_not_found(world: World) -> None:
 
     for advisor_id, foreign in ((k, camille_contact), (s, marc_contact), (k, UNKNOWN_ID), (s, UNKNOWN_ID)):
         actor = advisor_actor(advisor_id)
-        raises_code("advisor.not_found", advisor.take, advisor_id, foreign, actor=actor, now=now, url=world.url)
-        raises_code("advisor.not_found", advisor.close, advisor_id, foreign, "note", actor=actor, now=now,
-                    url=world.url)
+        raises_code("advisor.not_found", advisor.take, world.uow(now=now), advisor_id, foreign, actor=actor)
+        raises_code("advisor.not_found", advisor.close, world.uow(now=now), advisor_id, foreign, "note", actor=actor)
     for contact_id in (camille_contact, marc_contact):
         row = contact_row(world, contact_id)
         assert (row.status, row.advisor_id, row.note, row.taken_at, row.closed_at) == ("open", None, None, None, None)
     assert world.audit_pairs() == before
 
-    assert [(c.id, c.identifier) for c in advisor.queue(s, url=world.url)] == [(camille_contact, CAMILLE)]
-    assert [(c.id, c.identifier) for c in advisor.queue(nadia(world), url=world.url)] == [(camille_contact, CAMILLE)]
-    assert [(c.id, c.identifier) for c in advisor.queue(k, url=world.url)] == [(marc_contact, MARC)]
+    assert [(c.id, c.identifier) for c in advisor.queue(world.uow(), s)] == [(camille_contact, CAMILLE)]
+    assert [(c.id, c.identifier) for c in advisor.queue(world.uow(), nadia(world))] == [(camille_contact, CAMILLE)]
+    assert [(c.id, c.identifier) for c in advisor.queue(world.uow(), k)] == [(marc_contact, MARC)]
 
 
 def test_validations_of_another_agency_are_not_listed_and_not_found(world: World) -> None:
@@ -307,11 +306,11 @@ def test_validations_of_another_agency_are_not_listed_and_not_found(world: World
     assert marc.status == "pending_validation"
     online = world.start(JULIEN, "07 55 44 33 21").id  # an online request is no advisor validation
 
-    assert [(v.request_id, v.identifier) for v in advisor.pending_validations(n, now=world.clock.now, url=world.url)] == [
+    assert [(v.request_id, v.identifier) for v in advisor.pending_validations(world.uow(), n)] == [
         (camille.request_id, CAMILLE)]
-    assert [(v.request_id, v.identifier) for v in advisor.pending_validations(s, now=world.clock.now, url=world.url)] == [
+    assert [(v.request_id, v.identifier) for v in advisor.pending_validations(world.uow(), s)] == [
         (camille.request_id, CAMILLE)]
-    [lyon] = advisor.pending_validations(k, now=world.clock.now, url=world.url)
+    [lyon] = advisor.pending_validations(world.uow(), k)
     assert (lyon.request_id, lyon.identifier, lyon.requested_by, lyon.signals) == (
         marc.request_id, MARC, "Karim Haddad", ["recent_change"])
 
@@ -332,14 +331,14 @@ def test_validations_of_another_agency_are_not_listed_and_not_found(world: World
 
 
 def test_sheet_of_a_customer_without_events(world: World) -> None:
-    sheet = advisor.sheet(nadia(world), JULIEN, now=world.clock.now, url=world.url)
+    sheet = advisor.sheet(world.uow(), nadia(world), JULIEN)
     assert (sheet.customer_id, sheet.identifier, sheet.name) == (world.cid(JULIEN), JULIEN, "Julien Petit")
     assert sheet.masked == "06 •• •• •• 89"
     assert sheet.last_confirmed == local_time(T0 - timedelta(days=30), "fr")
     assert (sheet.securpass, sheet.device) == ("active", "Smartphone de Julien Petit")
     assert (sheet.cooling_off_until, sheet.changes, sheet.timeline, sheet.signals) == ("", [], [], [])
     assert sheet.failed_notifications == 0
-    hugo = advisor.sheet(nadia(world), HUGO, now=world.clock.now, url=world.url)
+    hugo = advisor.sheet(world.uow(), nadia(world), HUGO)
     assert (hugo.securpass, hugo.device) == ("none", "")
 
 
@@ -353,7 +352,7 @@ def test_sheet_after_an_advisor_change_shows_cooling_off_history_and_timeline(wo
     assert world.request(online.id).status == "superseded"  # one change at a time
     now = world.clock.advance(minutes=2)
 
-    sheet = advisor.sheet(s, JULIEN, now=now, url=world.url)
+    sheet = advisor.sheet(world.uow(now=now), s, JULIEN)
     assert sheet.masked == phone_from_e164(NEW_E164).masked == "07 •• •• •• 32"
     assert sheet.last_confirmed == local_time(t_change, "fr")
     assert sheet.cooling_off_until == local_time(t_change + timedelta(hours=72), "fr")
@@ -372,16 +371,16 @@ def test_sheet_after_an_advisor_change_shows_cooling_off_history_and_timeline(wo
     texts = [sheet.masked] + [item.detail for item in sheet.changes + sheet.timeline]
     assert not any(FULL_NUMBER.search(text) for text in texts), texts
     # The cooling-off is no longer shown once it is over.
-    later = advisor.sheet(s, JULIEN, now=t_change + timedelta(hours=73), url=world.url)
+    later = advisor.sheet(world.uow(now=t_change + timedelta(hours=73)), s, JULIEN)
     assert later.cooling_off_until == ""
 
 
 def test_sheet_signals_after_a_not_me_refusal(world: World) -> None:
-    before = advisor.sheet(sophie(world), CAMILLE, now=world.clock.now, url=world.url)
+    before = advisor.sheet(world.uow(), sophie(world), CAMILLE)
     assert before.signals == []
     request_id = not_me(world, CAMILLE)
 
-    sheet = advisor.sheet(sophie(world), CAMILLE, now=world.clock.now, url=world.url)
+    sheet = advisor.sheet(world.uow(), sophie(world), CAMILLE)
     assert "not_me" in sheet.signals
     assert sheet.signals[0] == "not_me"  # the most severe first
     assert [(c.action, c.outcome) for c in sheet.changes] == [("channel.web", "refused")]
@@ -395,7 +394,7 @@ def test_sheet_signals_after_a_not_me_refusal(world: World) -> None:
 
 def test_sheet_signals_after_three_wrong_codes(world: World) -> None:
     three_wrong_codes(world, CAMILLE)
-    sheet = advisor.sheet(nadia(world), CAMILLE, now=world.clock.now, url=world.url)
+    sheet = advisor.sheet(world.uow(), nadia(world), CAMILLE)
     assert sheet.securpass == "blocked"
     assert "securpass_blocked" in sheet.signals
     assert "securpass_failed" in sheet.signals
@@ -409,14 +408,14 @@ def test_sheet_signals_after_three_wrong_codes(world: World) -> None:
 def test_reveal_number_is_audited(world: World) -> None:
     s = sophie(world)
     now = world.clock.advance(minutes=10)
-    assert advisor.reveal_number(s, CAMILLE, actor=advisor_actor(s), now=now, url=world.url) == "06 12 34 56 78"
+    assert advisor.reveal_number(world.uow(now=now), s, CAMILLE, actor=advisor_actor(s)) == "06 12 34 56 78"
     [entry] = world.audit(CAMILLE, "advisor_reveal_number")
     assert (entry.outcome, entry.actor_kind, entry.actor_id, entry.channel, entry.at) == (
         "ok", "advisor", str(s), "advisor", now)
     assert not FULL_NUMBER.search(entry.details)
     with read_only(world.url) as session:
         assert verify_chain(session) is None  # the chain is intact
-    sheet = advisor.sheet(s, CAMILLE, now=now, url=world.url)
+    sheet = advisor.sheet(world.uow(now=now), s, CAMILLE)
     assert (sheet.timeline[0].action, sheet.timeline[0].outcome) == ("advisor_reveal_number", "ok")
     assert sheet.signals == []  # looking at a number is no risk
 
@@ -519,7 +518,7 @@ def test_risk_requires_a_second_advisor_of_the_agency(world: World) -> None:
     assert [c.change_request_id for c in identity_checks(world)] == [pending.request_id]
     assert_nothing_applied(world, CAMILLE, CAMILLE_OLD)
     assert details(world.audit(CAMILLE, "advisor_change")[-1])["signals"] == ["not_me"]
-    [waiting] = advisor.pending_validations(n, now=world.clock.now, url=world.url)
+    [waiting] = advisor.pending_validations(world.uow(), n)
     assert (waiting.request_id, waiting.identifier, waiting.name, waiting.new_national, waiting.requested_by,
             waiting.signals) == (pending.request_id, CAMILLE, "Camille Martin", NEW_RAW, "Sophie Lambert", ["not_me"])
 
@@ -543,7 +542,7 @@ def test_risk_requires_a_second_advisor_of_the_agency(world: World) -> None:
     assert_applied(world, CAMILLE, CAMILLE_OLD, NEW_E164, pending.request_id, t_validated)
     ok = world.audit(CAMILLE, "advisor_validation")[-1]
     assert (ok.outcome, ok.actor_kind, ok.actor_id, ok.request_id) == ("ok", "advisor", str(n), pending.request_id)
-    assert advisor.pending_validations(n, now=world.clock.now, url=world.url) == []
+    assert advisor.pending_validations(world.uow(), n) == []
 
     # Validating twice changes nothing.
     world.clock.advance(minutes=1)
@@ -583,7 +582,7 @@ def test_the_customers_phone_cannot_stand_in_for_the_second_advisor(world: World
         "the customer's Sécur'Pass approved an advisor change waiting for a second advisor")
     assert_nothing_applied(world, CAMILLE, CAMILLE_OLD)
     assert shown is None or shown.request_id != pending.request_id, "the phone is shown the advisor's change"
-    assert [v.request_id for v in advisor.pending_validations(nadia(world), now=world.clock.now, url=world.url)] == [pending.request_id]
+    assert [v.request_id for v in advisor.pending_validations(world.uow(), nadia(world))] == [pending.request_id]
 
 
 def test_a_risk_signal_cannot_be_pushed_out_of_the_sheet_by_later_events(world: World) -> None:
@@ -592,9 +591,9 @@ def test_a_risk_signal_cannot_be_pushed_out_of_the_sheet_by_later_events(world: 
     not_me(world, CAMILLE)
     for _ in range(61):
         now = world.clock.advance(seconds=1)
-        advisor.reveal_number(s, CAMILLE, actor=advisor_actor(s), now=now, url=world.url)
+        advisor.reveal_number(world.uow(now=now), s, CAMILLE, actor=advisor_actor(s))
 
-    signals = advisor.sheet(s, CAMILLE, now=world.clock.now, url=world.url).signals
+    signals = advisor.sheet(world.uow(), s, CAMILLE).signals
     result = change_by(world, s, CAMILLE)
 
     assert result.status == "pending_validation", "an advisor change after a « not me » went through alone"
@@ -611,41 +610,41 @@ def test_take_and_close_a_contact_request(world: World) -> None:
     world.clock.advance(minutes=1)
     paul = callback(world, PAUL, "changed_phone")
 
-    queue = advisor.queue(s, url=world.url)
+    queue = advisor.queue(world.uow(), s)
     assert [(c.id, c.identifier, c.name, c.reason, c.channel, c.status, c.advisor, c.note) for c in queue] == [
         (camille, CAMILLE, "Camille Martin", "not_my_number", "web", "open", "", ""),
         (paul, PAUL, "Paul Laurent", "changed_phone", "web", "open", "", ""),
     ]
 
     t_take = world.clock.advance(minutes=2)
-    assert advisor.take(s, camille, actor=advisor_actor(s), now=t_take, url=world.url) is None
+    assert advisor.take(world.uow(now=t_take), s, camille, actor=advisor_actor(s)) is None
     row = contact_row(world, camille)
     assert (row.status, row.advisor_id, row.taken_at, row.closed_at) == ("taken", s, t_take, None)
-    shown = {c.id: c for c in advisor.queue(n, url=world.url)}
+    shown = {c.id: c for c in advisor.queue(world.uow(), n)}
     assert (shown[camille].status, shown[camille].advisor) == ("taken", "Sophie Lambert")
 
     t_close = world.clock.advance(minutes=7)
     note = "Rappelée : numéro perdu, rendez-vous en agence pris."
-    advisor.close(s, camille, note, actor=advisor_actor(s), now=t_close, url=world.url)
+    advisor.close(world.uow(now=t_close), s, camille, note, actor=advisor_actor(s))
     row = contact_row(world, camille)
     assert (row.status, row.advisor_id, row.note, row.taken_at, row.closed_at) == ("closed", s, note, t_take, t_close)
-    assert [c.id for c in advisor.queue(s, url=world.url)] == [paul]
-    assert [c.id for c in advisor.queue(n, url=world.url)] == [paul]
+    assert [c.id for c in advisor.queue(world.uow(), s)] == [paul]
+    assert [c.id for c in advisor.queue(world.uow(), n)] == [paul]
 
     # A closed request cannot be taken again.
-    raises_code("advisor.contact.closed", advisor.take, n, camille, actor=advisor_actor(n),
-                now=world.clock.advance(minutes=1), url=world.url)
+    raises_code("advisor.contact.closed", advisor.take, world.uow(now=world.clock.advance(minutes=1)), n, camille,
+                actor=advisor_actor(n))
     row = contact_row(world, camille)
     assert (row.status, row.advisor_id, row.note) == ("closed", s, note)
 
     # Closing without taking first records who closed it.
-    advisor.close(n, paul, "Client rappelé.", actor=advisor_actor(n), now=world.clock.now, url=world.url)
+    advisor.close(world.uow(), n, paul, "Client rappelé.", actor=advisor_actor(n))
     assert (contact_row(world, paul).status, contact_row(world, paul).advisor_id) == ("closed", n)
-    assert advisor.queue(s, url=world.url) == []
+    assert advisor.queue(world.uow(), s) == []
 
     taken = world.audit(CAMILLE, "contact_taken")
     closed = world.audit(CAMILLE, "contact_closed")
     assert [(e.outcome, e.actor_id, details(e)["contact"]) for e in taken] == [("ok", str(s), camille)]
     assert [(e.outcome, e.actor_id, details(e)["contact"]) for e in closed] == [("ok", str(s), camille)]
-    assert [t.action for t in advisor.sheet(s, CAMILLE, now=world.clock.now, url=world.url).timeline] == [
+    assert [t.action for t in advisor.sheet(world.uow(), s, CAMILLE).timeline] == [
         "contact_closed", "contact_taken", "contact_requested"]

@@ -8,7 +8,7 @@ the API reads the app's database through ``adapters.db.read_only()`` (``REFLEX_D
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from starlette.testclient import TestClient
@@ -82,7 +82,7 @@ def assert_no_full_number(body: str, *e164s: str) -> None:
 
 def complete_change_now(world: World) -> datetime:  # noqa: F811
     """Camille changes her number through the real services at the wall-clock time (the API uses now)."""
-    world.clock.now = datetime.now(timezone.utc)
+    world.clock.now = datetime.now(UTC)
     phone = world.phone(CAMILLE)
     world.start(CAMILLE)
     t_done = world.clock.advance(seconds=20)
@@ -93,7 +93,7 @@ def complete_change_now(world: World) -> datetime:  # noqa: F811
 
 def parse(ts: str) -> datetime:
     value = datetime.fromisoformat(ts)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- health -------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def test_status_after_a_completed_change_shows_the_cooling_off(client: TestClien
     assert body["last_changed_at"] is not None
     assert abs(parse(body["last_changed_at"]) - t_done) < timedelta(seconds=1)
     assert body["cooling_off_until"] is not None
-    expected = datetime.now(timezone.utc) + timedelta(hours=72)
+    expected = datetime.now(UTC) + timedelta(hours=72)
     assert abs(parse(body["cooling_off_until"]) - expected) < timedelta(minutes=2)
     assert_no_full_number(response.text, CAMILLE_OLD, NEW_E164)
 
@@ -243,8 +243,8 @@ def _login(world: World, channel: str = "web"):  # noqa: ANN202
     from secure_phone.services import auth
     from tests.integration.helpers import customer_actor
 
-    return auth.login_customer(CAMILLE, "Demo1234!", channel=channel, actor=customer_actor(world.cid(CAMILLE)),
-                               now=datetime.now(timezone.utc), url=world.url)
+    return auth.login_customer(world.uow(now=datetime.now(UTC)), CAMILLE, "Demo1234!", channel=channel,
+                               actor=customer_actor(world.cid(CAMILLE)))
 
 
 def test_session_binding_sets_an_httponly_strict_cookie(client: TestClient, world: World) -> None:  # noqa: F811
@@ -302,6 +302,6 @@ def test_a_ticket_is_given_only_for_a_live_sessions_cookie(client: TestClient, w
     response = client.post("/api/session/ticket", json={"channel": "web"}, headers=ORIGIN)
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
     ticket = response.json()["ticket"]
-    assert auth.redeem_ticket(ticket, opened.session_id, now=datetime.now(timezone.utc), url=world.url)
-    auth.logout(opened.session_id, actor=auth.Actor(kind="customer"), now=datetime.now(timezone.utc), url=world.url)
+    assert auth.redeem_ticket(world.uow(now=datetime.now(UTC)), ticket, opened.session_id)
+    auth.logout(world.uow(now=datetime.now(UTC)), opened.session_id, actor=auth.Actor(kind="customer"))
     assert client.post("/api/session/ticket", json={"channel": "web"}, headers=ORIGIN).status_code == 401

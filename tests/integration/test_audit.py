@@ -16,7 +16,7 @@ from secure_phone.domain.change_request import RefusalReason
 from secure_phone.domain.phone import NumberRejected
 from secure_phone.services import auth, change
 from secure_phone.services.audit import ANCHOR_ID, GENESIS, purge, verify_chain
-from secure_phone.services.change import ChangeError
+from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
     CAMILLE_OLD,
@@ -49,15 +49,14 @@ def busy_day(world: World) -> str:
     cid = world.cid(CAMILLE)
     actor = customer_actor(cid)
     phone = world.phone(CAMILLE)
-    auth.login_customer(CAMILLE, PASSWORD, channel="web", actor=actor, now=world.clock.now, url=world.url)
-    with pytest.raises(auth.LoginError):
-        auth.login_customer(JULIEN, "wrong", channel="web", actor=actor, now=world.clock.now, url=world.url)
+    auth.login_customer(world.uow(), CAMILLE, PASSWORD, channel="web", actor=actor)
+    with pytest.raises(Refused):
+        auth.login_customer(world.uow(), JULIEN, "wrong", channel="web", actor=actor)
     for raw in ("06 12 34 56 78", "06 23 45 67 89", "01 42 68 00 00", "pas un numéro"):
         with pytest.raises(NumberRejected):
-            change.check_new_number(cid, raw, "FR", actor=actor, now=world.clock.now, url=world.url)
-    with pytest.raises(ChangeError):
-        change.start_request(cid, JULIEN_NUMBER, channel=change.Channel.WEB, actor=actor, now=world.clock.now,
-                             url=world.url)
+            change.check_new_number(world.uow(), cid, raw, "FR", actor=actor)
+    with pytest.raises(Refused):
+        change.start_request(world.uow(), cid, JULIEN_NUMBER, channel=change.Channel.WEB, actor=actor)
     # A first request refused on the phone ("not me"), after a wrong code.
     first = world.start(CAMILLE, OTHER_RAW)
     assert phone.approve_pending(code="1234").rejection == "wrong_code"
@@ -68,11 +67,11 @@ def busy_day(world: World) -> str:
     # A cancelled one, then the change that goes through (after a MySys error and a retry).
     world.clock.advance(minutes=1)
     cancelled = world.start(CAMILLE, "07 55 44 33 21")
-    change.cancel_request(cid, cancelled.id, actor=actor, now=world.clock.now, url=world.url)
+    change.cancel_request(world.uow(), cid, cancelled.id, actor=actor)
     world.clock.advance(minutes=1)
     done = world.start(CAMILLE)
     assert phone.approve_pending(mysys=world.faulty_mysys(error_rate=1.0)).status == "applying"
-    change.retry_applying(now=world.clock.advance(seconds=30), mysys=world.mysys, url=world.url)
+    change.retry_applying(world.uow(now=world.clock.advance(seconds=30)))
     assert world.request(done.id).status == "completed"
     return done.id
 
@@ -123,7 +122,7 @@ def test_recomputing_the_altered_rows_hash_is_still_detected_at_that_row(world: 
 
     busy_day(world)
     entries = world.audit()
-    target = next(a for a, b in zip(entries, entries[1:]) if a.action == "fraud_alert")
+    target = next(a for a, b in zip(entries, entries[1:], strict=False) if a.action == "fraud_alert")
     with transaction(world.url) as s:
         row = s.get(AuditEntry, target.id)
         assert row is not None
@@ -159,7 +158,7 @@ def test_chain_verifies_with_a_clock_in_another_time_zone(world: World) -> None:
     paris = world.clock.now.astimezone(ZoneInfo("Europe/Paris"))
     cid = world.cid(CAMILLE)
     with pytest.raises(NumberRejected):
-        change.check_new_number(cid, "01 42 68 00 00", "FR", actor=customer_actor(cid), now=paris, url=world.url)
+        change.check_new_number(world.uow(now=paris), cid, "01 42 68 00 00", "FR", actor=customer_actor(cid))
     assert world.audit(CAMILLE, "number_entered")[-1].at == world.clock.now
 
     assert chain_break(world) is None

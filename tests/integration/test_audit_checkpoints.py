@@ -15,7 +15,7 @@ import base64
 import hashlib
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,6 +41,7 @@ from secure_phone.services.audit import (
     record,
 )
 from secure_phone.settings import secret_key
+from tests.conftest import run_async
 from tests.integration.helpers import T0, World, run_together, world  # noqa: F401  (fixture)
 
 NOW = T0 + timedelta(days=1)
@@ -57,7 +58,7 @@ def trail(world: World, count: int = 8, start: datetime = NOW) -> list[AuditEntr
 
 def sign(world: World, at: datetime = NOW) -> int:
     """Write a checkpoint; the id of the entry it names."""
-    written = checkpoint(world.url, now=at)
+    written = checkpoint(world.uow(now=at))
     assert written is not None
     return written.id
 
@@ -68,7 +69,7 @@ def verify(world: World, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 
 def at(entry: AuditEntry) -> str:
-    return entry.at.astimezone(timezone.utc).isoformat()
+    return entry.at.astimezone(UTC).isoformat()
 
 
 def broken_at(entry: AuditEntry) -> str:
@@ -182,11 +183,13 @@ def test_inserting_a_forged_entry_in_the_middle_names_it(world: World, capsys: p
 def test_swapping_two_entries_names_the_first(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     entries = trail(world)
     a, b = entries[2], entries[5]
-    columns = [c for c in AuditEntry.__table__.columns.keys() if c != "id"]  # type: ignore[attr-defined]
+    columns = [c for c in AuditEntry.__table__.columns.keys() if c != "id"]  # type: ignore[attr-defined]  # noqa: SIM118
     with transaction(world.url) as s:  # the hashes move with the rows (unique: through a placeholder)
         s.execute(update(AuditEntry).where(AuditEntry.id == b.id).values(hash="swap"))  # type: ignore[arg-type]
-        s.execute(update(AuditEntry).where(AuditEntry.id == a.id).values({c: getattr(b, c) for c in columns}))  # type: ignore[arg-type]
-        s.execute(update(AuditEntry).where(AuditEntry.id == b.id).values({c: getattr(a, c) for c in columns}))  # type: ignore[arg-type]
+        s.execute(update(AuditEntry).where(AuditEntry.id == a.id).values({c: getattr(b,
+                                                                                     c) for c in columns}))  # type: ignore[arg-type]
+        s.execute(update(AuditEntry).where(AuditEntry.id == b.id).values({c: getattr(a,
+                                                                                     c) for c in columns}))  # type: ignore[arg-type]
     moved = next(e for e in world.audit() if e.id == a.id)
 
     assert verify(world, capsys) == (1, broken_at(moved))
@@ -244,7 +247,8 @@ def test_truncating_then_recording_anew_is_still_caught(world: World, checkpoint
     assert code == 1
     if is_sqlite(world.url):
         reused = next(e for e in world.audit() if e.id == signed)
-        assert out == f"{broken_at(reused)}: it is not the entry signed by the checkpoint on line 1 of {checkpoint_file}"
+        assert out == (f"{broken_at(reused)}: it is not the entry signed by the checkpoint on line 1 of "
+                       f"{checkpoint_file}")
     else:
         assert out == (f"audit chain broken: entry #{signed} is missing "
                        f"(the checkpoint on line 1 of {checkpoint_file} names entry #{signed})")
@@ -327,11 +331,11 @@ def test_purge_then_verify_is_intact(world: World, checkpoint_file: Path, capsys
 
 def test_a_checkpoint_names_the_newest_entry_and_counts_the_trail(world: World, checkpoint_file: Path) -> None:
     entries = trail(world, 5)
-    checkpoint(world.url, now=NOW)
+    checkpoint(world.uow(now=NOW))
     trail(world, 2, start=NOW + timedelta(hours=1))
     with transaction(world.url) as s:
         purge(s, now=NOW + timedelta(days=365, minutes=2), retention=timedelta(days=365))  # the first two
-    checkpoint(world.url, now=NOW + timedelta(days=366))
+    checkpoint(world.uow(now=NOW + timedelta(days=366)))
 
     lines = [json.loads(line) for line in checkpoint_file.read_text().splitlines()]
     audit = world.audit()
@@ -447,7 +451,7 @@ def test_verify_without_the_server_secret_is_a_configuration_error(world: World,
 def test_two_concurrent_checkpoint_writers_write_whole_valid_lines(world: World, checkpoint_file: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     trail(world, 3)
-    results = run_together(*[lambda: checkpoint(world.url, now=NOW)] * 2)
+    results = run_together(*[lambda: checkpoint(world.uow(now=NOW))] * 2)
     assert not [r for r in results if isinstance(r, BaseException)], results
 
     lines = checkpoint_file.read_bytes().splitlines(keepends=True)
@@ -458,7 +462,7 @@ def test_two_concurrent_checkpoint_writers_write_whole_valid_lines(world: World,
 
     # Two dispatchers' passes with nothing new since: one of them writes.
     trail(world, 1, start=NOW + timedelta(hours=1))
-    results = run_together(*[lambda: checkpoint(world.url, now=NOW, only_if_new=True)] * 2)
+    results = run_together(*[lambda: checkpoint(world.uow(now=NOW), only_if_new=True)] * 2)
     assert sorted(r is None for r in results) == [False, True], results
     assert len(checkpoint_file.read_bytes().splitlines()) == 3
     assert verify(world, capsys)[0] == 0
@@ -476,7 +480,7 @@ def test_verify_while_entries_and_checkpoints_are_written(world: World, checkpoi
 
     def checkpoints() -> None:
         for _ in range(10):
-            checkpoint(world.url, now=NOW)
+            checkpoint(world.uow(now=NOW))
 
     def verifications() -> list[str | None]:
         problems = []
@@ -553,7 +557,7 @@ def test_the_dispatcher_writes_a_checkpoint_when_entries_were_added(world: World
         await asyncio.wait_for(task, 20)
 
     monkeypatch.setattr(audit, "checkpoint", counted)  # the task imports it at its start
-    asyncio.run(scenario())
+    run_async(scenario())
     recorded = [e for e in world.audit() if e.action != "audit_checkpoint"]
     assert [c["id"] for c in lines_of(checkpoint_file)] == [recorded[0].id, recorded[1].id]
     with read_only(world.url) as s:
@@ -576,7 +580,7 @@ def test_the_dispatcher_logs_a_failed_checkpoint_without_data_and_retries(
         await asyncio.wait_for(task, 20)
 
     with caplog.at_level(logging.ERROR, logger="secure_phone.dispatcher"):
-        asyncio.run(scenario())
+        run_async(scenario())
     assert {r.getMessage() for r in caplog.records} == {"audit checkpoint failed (FileNotFoundError); retrying"}
     assert len(lines_of(folder / "checkpoints.jsonl")) == 1
     assert [e.action for e in world.audit()].count("audit_checkpoint") == 1

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,7 +65,8 @@ def intact(entries: int, file: Path, checkpoints: int = 0, newest: int | None = 
     if checkpoints == 0:
         return f"audit chain intact: {entries} entries; no checkpoint written yet ({file})"
     plural = "checkpoint" if checkpoints == 1 else "checkpoints"
-    return f"audit chain intact: {entries} entries; {checkpoints} signed {plural} verified, the newest at entry #{newest} ({file})"
+    return (f"audit chain intact: {entries} entries; {checkpoints} signed {plural} verified, the newest at "
+            f"entry #{newest} ({file})")
 
 
 def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -117,7 +118,7 @@ def test_verify_names_the_altered_entry(world: World, capsys: pytest.CaptureFixt
     assert cli("--db-url", world.url, "verify") == 1
     out = capsys.readouterr().out.strip()
     assert out == (f"audit chain broken at entry #{target.id} "
-                   f"(at {target.at.astimezone(timezone.utc).isoformat()}, action {target.action})")
+                   f"(at {target.at.astimezone(UTC).isoformat()}, action {target.action})")
 
 
 def test_verify_reports_entries_removed_at_the_end(world: World, capsys: pytest.CaptureFixture[str]) -> None:
@@ -165,7 +166,8 @@ def test_purge_removes_only_entries_older_than_twelve_months(world: World, check
     after = world.audit()
     # Then a checkpoint is signed, and recorded.
     signed = after.pop()
-    assert (signed.action, json.loads(signed.details)) == ("audit_checkpoint", {"id": after[-1].id, "hash": after[-1].hash})
+    assert (signed.action, json.loads(signed.details)) == ("audit_checkpoint", {"id": after[-1].id,
+                                                                                "hash": after[-1].hash})
     kept = entries[PAST_RETENTION:]
     assert [e.id for e in after[:-1]] == [e.id for e in kept]
     assert all(e.at >= CUTOFF for e in after)
@@ -252,7 +254,7 @@ def test_purge_without_now_uses_the_current_time(world: World, capsys: pytest.Ca
     assert capsys.readouterr().out.startswith("audit purge: 1 entry removed")
     purged = world.audit()[-2]
     assert purged.action == "audit_purged"
-    assert abs(purged.at - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    assert abs(purged.at - datetime.now(UTC)) < timedelta(minutes=5)
 
 
 # --- tampering after a purge --------------------------------------------------------------------

@@ -16,7 +16,7 @@ from secure_phone.adapters.models import Advisor, Customer, Device, RateCounter,
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import auth, live
 from secure_phone.services.audit import Actor
-from secure_phone.services.auth import LoginError
+from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
     JULIEN,
@@ -34,7 +34,7 @@ POLICY = DEFAULT_POLICY
 
 def opened(world: World, identifier: str = CAMILLE, password: str = PASSWORD, channel: str = "web",
            actor: Actor = ANON) -> auth.Login:
-    return auth.login_customer(identifier, password, channel=channel, actor=actor, now=world.clock.now, url=world.url)
+    return auth.login_customer(world.uow(), identifier, password, channel=channel, actor=actor)
 
 
 def login(world: World, identifier: str = CAMILLE, password: str = PASSWORD, channel: str = "web",
@@ -55,7 +55,7 @@ def test_login_returns_a_secret_for_a_live_session(world: World) -> None:
     secret = session.session_id
 
     assert isinstance(secret, str) and len(secret) >= 32
-    principal = auth.authenticate(secret, now=world.clock.now, url=world.url)
+    principal = auth.authenticate(world.uow(), secret)
     assert principal is not None
     assert (principal.kind, principal.id, principal.channel) == ("customer", world.cid(CAMILLE), "web")
     # The database keeps only a digest of the browser's binding value, which alone can rejoin the session.
@@ -71,11 +71,11 @@ def test_login_returns_a_secret_for_a_live_session(world: World) -> None:
     # Two logins give two independent sessions.
     other = login(world, channel="app")
     assert other != secret
-    assert auth.authenticate(other, now=world.clock.now, url=world.url).channel == "app"  # type: ignore[union-attr]
+    assert auth.authenticate(world.uow(), other).channel == "app"  # type: ignore[union-attr]
 
 
 def test_wrong_password_is_refused_and_the_failure_is_committed(world: World) -> None:
-    with pytest.raises(LoginError) as refused:
+    with pytest.raises(Refused) as refused:
         login(world, password="Demo1234?")
     assert refused.value.code == "login.error.invalid"
 
@@ -85,7 +85,7 @@ def test_wrong_password_is_refused_and_the_failure_is_committed(world: World) ->
     with read_only(world.url) as s:
         assert s.exec(select(UserSession)).all() == []
 
-    with pytest.raises(LoginError):
+    with pytest.raises(Refused):
         login(world, password="")
     assert world.customer(CAMILLE).failed_logins == 1  # an empty field is not an attempt
     login(world)
@@ -93,9 +93,9 @@ def test_wrong_password_is_refused_and_the_failure_is_committed(world: World) ->
 
 
 def test_unknown_identifier_gets_the_same_error(world: World) -> None:
-    with pytest.raises(LoginError) as unknown:
+    with pytest.raises(Refused) as unknown:
         login(world, identifier="9999999999")
-    with pytest.raises(LoginError) as wrong:
+    with pytest.raises(Refused) as wrong:
         login(world, password="nope")
     assert unknown.value.code == wrong.value.code == "login.error.invalid"
     refusals = [e for e in world.audit() if e.action == "login" and e.outcome == "refused"]
@@ -104,28 +104,28 @@ def test_unknown_identifier_gets_the_same_error(world: World) -> None:
 
 def test_five_failures_lock_the_account_until_the_lockout_passes(world: World) -> None:
     for attempt in range(POLICY.login_max_failures):
-        with pytest.raises(LoginError) as refused:
+        with pytest.raises(Refused) as refused:
             login(world, password=f"wrong-{attempt}")
         assert refused.value.code == "login.error.invalid"
         world.clock.advance(seconds=5)
     t_locked = world.clock.now - timedelta(seconds=5)
     assert world.customer(CAMILLE).locked_until == t_locked + POLICY.login_lockout
 
-    with pytest.raises(LoginError) as locked:
+    with pytest.raises(Refused) as locked:
         login(world)  # the right password
     assert locked.value.code == "login.error.invalid"  # the same answer as a wrong password (§12.2)
     world.clock.now = t_locked + POLICY.login_lockout - timedelta(seconds=1)
-    with pytest.raises(LoginError, match="login.error.invalid"):
+    with pytest.raises(Refused, match="login.error.invalid"):
         login(world)
     with read_only(world.url) as s:
         assert s.exec(select(UserSession)).all() == []
     assert world.audit(CAMILLE, "login")[-1].outcome == "locked"
     # Julien is not affected.
-    assert auth.authenticate(login(world, identifier=JULIEN), now=world.clock.now, url=world.url) is not None
+    assert auth.authenticate(world.uow(), login(world, identifier=JULIEN)) is not None
 
     world.clock.now = t_locked + POLICY.login_lockout
     secret = login(world)
-    assert auth.authenticate(secret, now=world.clock.now, url=world.url) is not None
+    assert auth.authenticate(world.uow(), secret) is not None
     customer = world.customer(CAMILLE)
     assert customer.locked_until is None and customer.failed_logins == 0
 
@@ -133,16 +133,15 @@ def test_five_failures_lock_the_account_until_the_lockout_passes(world: World) -
 def test_session_ends_after_the_idle_timeout(world: World) -> None:
     t0 = world.clock.now
     secret = login(world)
-    assert auth.authenticate(secret, now=t0 + POLICY.session_idle_timeout - timedelta(seconds=1),
-                             url=world.url) is not None
+    assert auth.authenticate(world.uow(now=t0 + POLICY.session_idle_timeout - timedelta(seconds=1)), secret) is not None
     # That activity moved last_seen forward: idle is counted from it.
     last_seen = session_row(world, secret).last_seen_at
     assert last_seen == t0 + POLICY.session_idle_timeout - timedelta(seconds=1)
 
-    assert auth.authenticate(secret, now=last_seen + POLICY.session_idle_timeout, url=world.url) is None
+    assert auth.authenticate(world.uow(now=last_seen + POLICY.session_idle_timeout), secret) is None
     assert session_row(world, secret).ended_at == last_seen + POLICY.session_idle_timeout
     # Once ended, it stays ended.
-    assert auth.authenticate(secret, now=last_seen + timedelta(seconds=1), url=world.url) is None
+    assert auth.authenticate(world.uow(now=last_seen + timedelta(seconds=1)), secret) is None
 
 
 def test_session_ends_after_its_max_age_even_when_active(world: World) -> None:
@@ -152,35 +151,34 @@ def test_session_ends_after_its_max_age_even_when_active(world: World) -> None:
     step = POLICY.session_idle_timeout - timedelta(minutes=1)
     while moment + step < t0 + POLICY.session_max_age:
         moment += step
-        assert auth.authenticate(secret, now=moment, url=world.url) is not None
-    assert auth.authenticate(secret, now=t0 + POLICY.session_max_age - timedelta(seconds=1), url=world.url) is not None
+        assert auth.authenticate(world.uow(now=moment), secret) is not None
+    assert auth.authenticate(world.uow(now=t0 + POLICY.session_max_age - timedelta(seconds=1)), secret) is not None
 
-    assert auth.authenticate(secret, now=t0 + POLICY.session_max_age, url=world.url) is None
+    assert auth.authenticate(world.uow(now=t0 + POLICY.session_max_age), secret) is None
     assert session_row(world, secret).ended_at is not None
 
 
 def test_logout_ends_the_session(world: World) -> None:
     secret = login(world)
     other = login(world, channel="app")
-    auth.logout(secret, actor=ANON, now=world.clock.advance(minutes=1), url=world.url)
+    auth.logout(world.uow(now=world.clock.advance(minutes=1)), secret, actor=ANON)
 
-    assert auth.authenticate(secret, now=world.clock.now, url=world.url) is None
+    assert auth.authenticate(world.uow(), secret) is None
     assert session_row(world, secret).ended_at == world.clock.now
-    assert auth.authenticate(other, now=world.clock.now, url=world.url) is not None  # only that one
+    assert auth.authenticate(world.uow(), other) is not None  # only that one
     assert ("logout", "ok") in world.audit_pairs(CAMILLE)
-    auth.logout(secret, actor=ANON, now=world.clock.advance(minutes=1), url=world.url)  # twice is harmless
+    auth.logout(world.uow(now=world.clock.advance(minutes=1)), secret, actor=ANON)  # twice is harmless
     assert len(world.audit(CAMILLE, "logout")) == 1
-    assert auth.authenticate("forged-secret", now=world.clock.now, url=world.url) is None
-    assert auth.authenticate(None, now=world.clock.now, url=world.url) is None
+    assert auth.authenticate(world.uow(), "forged-secret") is None
+    assert auth.authenticate(world.uow(), None) is None
 
 
 def test_a_customer_session_is_not_an_advisor_session(world: World) -> None:
     customer_secret = login(world)
-    advisor_secret = auth.login_advisor("sophie.lambert", PASSWORD, actor=ANON, now=world.clock.now,
-                                        url=world.url).session_id
+    advisor_secret = auth.login_advisor(world.uow(), "sophie.lambert", PASSWORD, actor=ANON).session_id
 
-    customer = auth.authenticate(customer_secret, now=world.clock.now, url=world.url)
-    advisor = auth.authenticate(advisor_secret, now=world.clock.now, url=world.url)
+    customer = auth.authenticate(world.uow(), customer_secret)
+    advisor = auth.authenticate(world.uow(), advisor_secret)
     assert customer is not None and advisor is not None
     assert (customer.kind, customer.channel) == ("customer", "web")
     assert (advisor.kind, advisor.channel) == ("advisor", "advisor")
@@ -188,9 +186,9 @@ def test_a_customer_session_is_not_an_advisor_session(world: World) -> None:
         sophie = s.exec(select(Advisor).where(Advisor.login == "sophie.lambert")).one()
     assert advisor.id == sophie.id
     # A customer's credentials do not open the back-office.
-    with pytest.raises(LoginError, match="login.error.invalid"):
-        auth.login_advisor(CAMILLE, PASSWORD, actor=ANON, now=world.clock.now, url=world.url)
-    with pytest.raises(LoginError, match="login.error.invalid"):
+    with pytest.raises(Refused, match="login.error.invalid"):
+        auth.login_advisor(world.uow(), CAMILLE, PASSWORD, actor=ANON)
+    with pytest.raises(Refused, match="login.error.invalid"):
         login(world, identifier="sophie.lambert")
 
 
@@ -203,7 +201,7 @@ def test_no_write_waits_for_the_password_check(world: World, monkeypatch: pytest
     def check_while_someone_writes(password_hash: str | None, password: str) -> bool:
         def write() -> None:
             t0 = time.perf_counter()
-            live.subscribe("another-tab", "SomeState", world.cid(JULIEN), now=world.clock.now, url=world.url)
+            live.subscribe(world.uow(), "another-tab", "SomeState", world.cid(JULIEN))
             writer_done.append(time.perf_counter() - t0)
 
         writer = threading.Thread(target=write)
@@ -212,7 +210,7 @@ def test_no_write_waits_for_the_password_check(world: World, monkeypatch: pytest
         return real_check(password_hash, password)
 
     monkeypatch.setattr(auth, "_password_ok", check_while_someone_writes)
-    assert auth.authenticate(login(world), now=world.clock.now, url=world.url) is not None
+    assert auth.authenticate(world.uow(), login(world)) is not None
     assert len(writer_done) == 1 and writer_done[0] < 5, "the other writer waited for the password check"
 
 
@@ -228,7 +226,7 @@ def test_a_lock_taken_during_the_password_check_wins(world: World, monkeypatch: 
         return real_check(password_hash, password)
 
     monkeypatch.setattr(auth, "_password_ok", check_then_lock)
-    with pytest.raises(LoginError, match="login.error.invalid"):
+    with pytest.raises(Refused, match="login.error.invalid"):
         login(world)  # the right password
     assert world.audit(CAMILLE, "login")[-1].outcome == "locked"
     with read_only(world.url) as s:
@@ -238,9 +236,9 @@ def test_a_lock_taken_during_the_password_check_wins(world: World, monkeypatch: 
 def test_concurrent_wrong_passwords_still_lock_the_account(world: World) -> None:
     attempts = POLICY.login_max_failures + 3
     results = run_together(*(lambda i=i: login(world, password=f"wrong-{i}") for i in range(attempts)))
-    assert all(isinstance(r, LoginError) for r in results)
+    assert all(isinstance(r, Refused) for r in results)
     assert world.customer(CAMILLE).locked_until == world.clock.now + POLICY.login_lockout
-    with pytest.raises(LoginError, match="login.error.invalid"):
+    with pytest.raises(Refused, match="login.error.invalid"):
         login(world)  # the right password, during the lockout
     assert world.audit(CAMILLE, "login")[-1].outcome == "locked"
 
@@ -252,14 +250,15 @@ def test_a_hash_with_older_parameters_is_upgraded_at_the_next_login(world: World
         camille.password_hash = old_hash
         s.add(camille)
 
-    with pytest.raises(LoginError):
+    with pytest.raises(Refused):
         login(world, password="not it")
     assert world.customer(CAMILLE).password_hash == old_hash  # a failure changes no hash
     login(world)
     upgraded = world.customer(CAMILLE).password_hash
     assert upgraded != old_hash
-    assert f"m={POLICY.password_hash_memory_kib},t={POLICY.password_hash_iterations},p={POLICY.password_hash_lanes}" in upgraded
-    assert auth.authenticate(login(world), now=world.clock.now, url=world.url) is not None  # still her password
+    memory, passes, lanes = POLICY.password_hash_memory_kib, POLICY.password_hash_iterations, POLICY.password_hash_lanes
+    assert f"m={memory},t={passes},p={lanes}" in upgraded
+    assert auth.authenticate(world.uow(), login(world)) is not None  # still her password
 
 
 # --- §12.2: the lockout says nothing, failures are throttled per client address -------------------------
@@ -267,11 +266,11 @@ def test_a_hash_with_older_parameters_is_upgraded_at_the_next_login(world: World
 
 def test_a_locked_account_an_unknown_identifier_and_a_wrong_password_get_the_same_answer(world: World) -> None:
     for attempt in range(POLICY.login_max_failures):
-        with pytest.raises(LoginError):
+        with pytest.raises(Refused):
             login(world, password=f"wrong-{attempt}")
     answers = set()
     for identifier, password in ((CAMILLE, PASSWORD), ("9999999999", PASSWORD), (JULIEN, "wrong")):
-        with pytest.raises(LoginError) as refused:
+        with pytest.raises(Refused) as refused:
             login(world, identifier=identifier, password=password)
         answers.add(refused.value.code)
     assert answers == {auth.REFUSED}
@@ -283,28 +282,27 @@ def test_failures_from_one_address_are_throttled_whatever_the_identifiers(world:
     password is checked); another address is not affected."""
     attacker = Actor(kind="anonymous", channel="web", ip="203.0.113.66", user_agent="curl")
     for i in range(POLICY.login_failures_per_address):
-        with pytest.raises(LoginError, match=auth.REFUSED):
+        with pytest.raises(Refused, match=auth.REFUSED):
             login(world, identifier=f"90000000{i:02d}", password="guess", actor=attacker)
     calls: list[str] = []
     real = auth._password_ok
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(auth, "_password_ok", lambda h, p: calls.append(p) or real(h, p))
-        with pytest.raises(LoginError, match=auth.THROTTLED):
+        with pytest.raises(Refused, match=auth.THROTTLED):
             login(world, identifier=JULIEN, password=PASSWORD, actor=attacker)  # even the right password
     assert calls == [], "a throttled address must not get a password checked"
     assert world.customer(JULIEN).failed_logins == 0 and world.customer(JULIEN).locked_until is None
     assert any(e.outcome == "throttled" and e.ip == "203.0.113.66" for e in world.audit(action="login"))
     # Julien, from his own address, logs in.
-    assert auth.authenticate(login(world, identifier=JULIEN), now=world.clock.now, url=world.url) is not None
+    assert auth.authenticate(world.uow(), login(world, identifier=JULIEN)) is not None
     # The window passes: the address may try again.
     world.clock.advance(seconds=POLICY.login_address_window.total_seconds())
-    assert auth.authenticate(login(world, identifier=JULIEN, actor=attacker), now=world.clock.now,
-                             url=world.url) is not None
+    assert auth.authenticate(world.uow(), login(world, identifier=JULIEN, actor=attacker)) is not None
 
 
 def test_the_counters_keep_no_client_address_in_clear(world: World) -> None:
     attacker = Actor(kind="anonymous", channel="web", ip="203.0.113.66", user_agent="curl")
-    with pytest.raises(LoginError):
+    with pytest.raises(Refused):
         login(world, password="wrong", actor=attacker)
     with read_only(world.url) as s:
         keys = [row.key for row in s.exec(select(RateCounter))]
@@ -343,12 +341,12 @@ def test_a_device_id_without_its_keys_signature_gives_no_phone(world: World) -> 
     for proof in (None, auth.DeviceProof("n1", impostor.sign(text)), auth.DeviceProof("n1", "A" * 86),
                   auth.DeviceProof("n2", phone.sign(text)),  # signed for another nonce
                   auth.DeviceProof("", phone.sign(text))):
-        opened = auth.login_customer(CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now,
-                                     device_id=phone.device_id, device_proof=proof, url=world.url)
+        opened = auth.login_customer(world.uow(), CAMILLE, PASSWORD, channel="app", actor=ANON,
+                                     device_id=phone.device_id, device_proof=proof)
         assert session_row(world, opened.session_id).device_id is None, proof
     good = auth.DeviceProof("n1", phone.sign(text))
-    opened = auth.login_customer(CAMILLE, PASSWORD, channel="app", actor=ANON, now=world.clock.now,
-                                 device_id=phone.device_id, device_proof=good, url=world.url)
+    opened = auth.login_customer(world.uow(), CAMILLE, PASSWORD, channel="app", actor=ANON,
+                                 device_id=phone.device_id, device_proof=good)
     assert session_row(world, opened.session_id).device_id == phone.device_id
 
 
@@ -362,19 +360,19 @@ def test_end_sessions_ends_every_session_of_the_customer_but_those_kept(world: W
         assert auth.end_sessions(s, world.cid(CAMILLE), reason="factor_changed", now=world.clock.now,
                                  keep=(kept, None)) == 2
     for ended in (web, app):
-        assert auth.authenticate(ended, now=world.clock.now, url=world.url) is None
-        assert auth.end_reason(ended, url=world.url) == "factor_changed"
-    assert auth.authenticate(kept, now=world.clock.now, url=world.url) is not None
-    assert auth.authenticate(julien, now=world.clock.now, url=world.url) is not None
-    assert auth.end_reason(kept, url=world.url) is None
+        assert auth.authenticate(world.uow(), ended) is None
+        assert auth.end_reason(world.uow(), ended) == "factor_changed"
+    assert auth.authenticate(world.uow(), kept) is not None
+    assert auth.authenticate(world.uow(), julien) is not None
+    assert auth.end_reason(world.uow(), kept) is None
 
 
 def test_the_idle_timeout_is_five_minutes_and_says_why(world: World) -> None:
     assert POLICY.session_idle_timeout == timedelta(minutes=5)
     secret = login(world)
-    assert auth.authenticate(secret, now=world.clock.now + timedelta(minutes=4, seconds=59), url=world.url)
-    assert auth.authenticate(secret, now=world.clock.now + timedelta(minutes=9, seconds=59), url=world.url) is None
-    assert auth.end_reason(secret, url=world.url) == "idle"
+    assert auth.authenticate(world.uow(now=world.clock.now + timedelta(minutes=4, seconds=59)), secret)
+    assert auth.authenticate(world.uow(now=world.clock.now + timedelta(minutes=9, seconds=59)), secret) is None
+    assert auth.end_reason(world.uow(), secret) == "idle"
 
 
 # --- rejoining a session after a reload: the binding cookie gets a one-time ticket --------------------------
@@ -384,18 +382,18 @@ def test_a_ticket_needs_the_binding_and_is_good_once_for_its_session(world: Worl
     session = opened(world)
     other = opened(world, identifier=JULIEN)
     now = world.clock.now
-    assert auth.issue_ticket("not-the-binding", "web", now=now, url=world.url) is None
-    assert auth.issue_ticket(session.binding, "app", now=now, url=world.url) is None  # another channel's cookie
-    ticket = auth.issue_ticket(session.binding, "web", now=now, url=world.url)
+    assert auth.issue_ticket(world.uow(now=now), "not-the-binding", "web") is None
+    assert auth.issue_ticket(world.uow(now=now), session.binding, "app") is None  # another channel's cookie
+    ticket = auth.issue_ticket(world.uow(now=now), session.binding, "web")
     assert ticket
-    assert not auth.redeem_ticket(ticket, other.session_id, now=now, url=world.url)  # not Julien's session
-    assert auth.redeem_ticket(ticket, session.session_id, now=now, url=world.url)
-    assert not auth.redeem_ticket(ticket, session.session_id, now=now, url=world.url)  # once
-    late = auth.issue_ticket(session.binding, "web", now=now, url=world.url)
-    assert not auth.redeem_ticket(late, session.session_id, now=now + auth.TICKET_TTL, url=world.url)
+    assert not auth.redeem_ticket(world.uow(now=now), ticket, other.session_id)  # not Julien's session
+    assert auth.redeem_ticket(world.uow(now=now), ticket, session.session_id)
+    assert not auth.redeem_ticket(world.uow(now=now), ticket, session.session_id)  # once
+    late = auth.issue_ticket(world.uow(now=now), session.binding, "web")
+    assert not auth.redeem_ticket(world.uow(now=now + auth.TICKET_TTL), late, session.session_id)
     with read_only(world.url) as s:
         stored = [row.id for row in s.exec(select(SessionTicket))]
     assert ticket not in stored and hashlib.sha256(ticket.encode()).hexdigest() in stored
     # An ended session gets no ticket.
-    auth.logout(session.session_id, actor=ANON, now=now, url=world.url)
-    assert auth.issue_ticket(session.binding, "web", now=now, url=world.url) is None
+    auth.logout(world.uow(now=now), session.session_id, actor=ANON)
+    assert auth.issue_ticket(world.uow(now=now), session.binding, "web") is None

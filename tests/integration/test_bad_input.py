@@ -32,13 +32,13 @@ that hypothesis discards, e.g. a filtered-out identifier, come on top and are no
 from __future__ import annotations
 
 import string
-from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select as sa_select
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 from secure_phone.adapters.db import get_engine, read_only
@@ -49,8 +49,8 @@ from secure_phone.domain.securpass import Rejection
 from secure_phone.i18n import MESSAGES
 from secure_phone.services import advisor, auth, change, contact
 from secure_phone.services.advisor import CustomerRow
-from secure_phone.services.auth import LoginError
-from secure_phone.services.change import ApprovalResult, ChangeError, RequestView
+from secure_phone.services.change import ApprovalResult, RequestView
+from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
     CAMILLE_OLD,
@@ -166,15 +166,14 @@ def test_check_new_number_refuses_bad_input_without_writing(world: World, frozen
     cid = customer_id(world, who)
     signalled = 0  # a number held by another customer also leaves a risk signal on that customer's trail
     try:
-        number = change.check_new_number(cid, raw, region, actor=customer_actor(cid), now=world.clock.now,
-                                         url=world.url)
+        number = change.check_new_number(world.uow(), cid, raw, region, actor=customer_actor(cid))
     except NumberRejected as rejected:
         event(f"NumberRejected {rejected.problem.value}")
         signalled = int(rejected.problem.value == "unavailable")
         assert isinstance(rejected.problem, NumberProblem)
         assert_clear("number." + rejected.problem.value)
-    except ChangeError as refused:
-        event(f"ChangeError {refused.code}")
+    except Refused as refused:
+        event(f"Refused {refused.code}")
         assert_clear(refused.code)
     else:
         event("accepted")
@@ -197,10 +196,9 @@ def test_start_request_with_random_numbers(world: World, frozen: dict, new_e164:
     unrelated = frozenset({"changerequest"})
     requests_before = world.requests()
     try:
-        view = change.start_request(cid, new_e164, channel=Channel.WEB, actor=customer_actor(cid),
-                                    now=world.clock.now, url=world.url)
-    except ChangeError as refused:
-        event(f"ChangeError {refused.code}")
+        view = change.start_request(world.uow(), cid, new_e164, channel=Channel.WEB, actor=customer_actor(cid))
+    except Refused as refused:
+        event(f"Refused {refused.code}")
         assert_clear(refused.code)
         assert world.requests() == requests_before
     else:
@@ -281,9 +279,8 @@ def test_approve_with_random_ids_codes_signatures_and_langs(world: World, pendin
     real_id, camille, julien, frozen = pending
     request_id, device_id, signature = (_resolve(v, real_id, camille, julien)
                                         for v in (request_id, device_id, signature))
-    result = change.approve(world.cid(CAMILLE), device_id, request_id, code=code, signature=signature,  # type: ignore[arg-type]
-                            lang=lang, actor=device_actor(device_id), now=world.clock.now, mysys=world.mysys,
-                            url=world.url)
+    result = change.approve(world.uow(), world.cid(CAMILLE), device_id, request_id, code=code, signature=signature,  # type: ignore[arg-type]
+                            lang=lang, actor=device_actor(device_id))
     _assert_nothing_applied(world, result, frozen)
 
 
@@ -299,8 +296,8 @@ def test_refuse_with_random_ids_signatures_and_langs(world: World, pending: tupl
     real_id, camille, julien, frozen = pending
     request_id, device_id, signature = (_resolve(v, real_id, camille, julien)
                                         for v in (request_id, device_id, signature))
-    result = change.refuse(world.cid(CAMILLE), device_id, request_id, reason=reason, signature=signature,  # type: ignore[arg-type]
-                           lang=lang, actor=device_actor(device_id), now=world.clock.now, url=world.url)
+    result = change.refuse(world.uow(), world.cid(CAMILLE), device_id, request_id, reason=reason, signature=signature,  # type: ignore[arg-type]
+                           lang=lang, actor=device_actor(device_id))
     _assert_nothing_applied(world, result, frozen)
 
 
@@ -327,9 +324,8 @@ unknown_identifiers = st.one_of(any_text, st.text(alphabet=string.digits, max_si
 @example(identifier="nobody", password="\x00", channel="app")
 def test_login_with_unknown_identifiers_and_random_passwords(world: World, frozen: dict, light_dummy_hash: None,  # noqa: F811
                                                              identifier: str, password: str, channel: str) -> None:
-    with pytest.raises(LoginError) as info:
-        auth.login_customer(identifier, password, channel=channel, actor=customer_actor(0, channel),
-                            now=world.clock.now, url=world.url)
+    with pytest.raises(Refused) as info:
+        auth.login_customer(world.uow(), identifier, password, channel=channel, actor=customer_actor(0, channel))
     event(info.value.code)
     assert_clear(info.value.code)
     # After 20 failures from the test's one address, that address is throttled (§12.2).
@@ -342,7 +338,7 @@ def test_login_with_unknown_identifiers_and_random_passwords(world: World, froze
                                                      min_size=43, max_size=43)))
 @example(secret="\x00")
 def test_authenticate_random_secrets(world: World, frozen: dict, secret: str | None) -> None:  # noqa: F811
-    assert auth.authenticate(secret, now=world.clock.now, url=world.url) is None
+    assert auth.authenticate(world.uow(), secret) is None
     assert snapshot(world, skip=frozenset(t.name for t in WATCHED) - {"usersession"}) == {
         "usersession": frozen["usersession"]}
 
@@ -356,8 +352,7 @@ def test_authenticate_random_secrets(world: World, frozen: dict, secret: str | N
 @example(reason="other\x00", who=CAMILLE)
 def test_request_callback_with_random_reasons(world: World, frozen: dict, reason: str, who: str) -> None:  # noqa: F811
     cid = world.cid(who)
-    contact_id = contact.request_callback(cid, reason, channel="web", actor=customer_actor(cid),
-                                          now=world.clock.now, url=world.url)
+    contact_id = contact.request_callback(world.uow(), cid, reason, channel="web", actor=customer_actor(cid))
     expected = reason if reason in contact.REASONS else "other"
     with read_only(world.url) as s:
         stored = s.get(ContactRequest, contact_id)
@@ -400,7 +395,7 @@ queries = st.one_of(
 def test_advisor_search_with_random_queries(world: World, agencies: tuple, index: int, query: str) -> None:  # noqa: F811
     advisors, customer_agency = agencies
     advisor_id, agency_id = advisors[index % len(advisors)]
-    rows = advisor.search(advisor_id, query, url=world.url)
+    rows = advisor.search(world.uow(), advisor_id, query)
     event(f"{min(len(rows), 2)}+ rows" if rows else "no rows")
     assert isinstance(rows, list) and len(rows) <= 20
     for row in rows:

@@ -7,10 +7,6 @@ and asserts on the rows: ChangeRequest, Customer, MySys contact and history, Out
 
 from __future__ import annotations
 
-from secure_phone.adapters.models import Customer
-
-from secure_phone.adapters.db import transaction
-
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -18,16 +14,15 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from secure_phone.adapters.db import read_only
-from secure_phone.adapters.models import ChangeRequest
+from secure_phone.adapters.db import read_only, transaction
+from secure_phone.adapters.models import ChangeRequest, Customer
 from secure_phone.domain.change_request import Channel, RefusalReason
 from secure_phone.domain.phone import NumberProblem, NumberRejected
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import change, customers, devices, status
 from secure_phone.services.audit import verify_chain
-from secure_phone.services.change import ChangeError
+from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
-    run_together,
     CAMILLE,
     CAMILLE_OLD,
     CODE,
@@ -51,6 +46,7 @@ from tests.integration.helpers import (
     details,
     device_actor,
     number_forms,
+    run_together,
     world,  # noqa: F401  (fixture)
 )
 
@@ -92,10 +88,9 @@ def test_nominal_change_is_applied_everywhere_once(world: World) -> None:
     actor = customer_actor(cid)
     t_start = world.clock.now
 
-    number = change.check_new_number(cid, NEW_RAW, "FR", actor=actor, now=world.clock.now, url=world.url)
+    number = change.check_new_number(world.uow(), cid, NEW_RAW, "FR", actor=actor)
     assert number.e164 == NEW_E164
-    view = change.start_request(cid, number.e164, channel=Channel.WEB, actor=actor, now=world.clock.now,
-                                url=world.url)
+    view = change.start_request(world.uow(), cid, number.e164, channel=Channel.WEB, actor=actor)
     assert view.status == "pending_approval"
     assert view.new_national == NEW_RAW
     assert view.expires_at == t_start + DEFAULT_POLICY.approval_ttl
@@ -103,12 +98,12 @@ def test_nominal_change_is_applied_everywhere_once(world: World) -> None:
     assert (row.id, row.status, row.old_e164, row.new_e164) == (view.id, "pending_approval", CAMILLE_OLD, NEW_E164)
 
     # Only Camille's enrolled phone is shown the request.
-    assert change.pending_approval(cid, None, lang="fr", now=world.clock.now, url=world.url) is None
+    assert change.pending_approval(world.uow(), cid, None, lang="fr") is None
     assert world.phone(JULIEN).pending(customer_id=cid) is None
     unenrolled = SoftPhone(world, devices.NEW_PHONE, None)
     new_device = unenrolled.pick_up()
     assert not new_device.enrolled
-    assert change.pending_approval(cid, new_device.id, lang="fr", now=world.clock.now, url=world.url) is None
+    assert change.pending_approval(world.uow(), cid, new_device.id, lang="fr") is None
     approval = phone.pending()
     assert approval is not None
     assert approval.request_id == view.id
@@ -197,10 +192,10 @@ def test_number_rules_through_the_service(world: World) -> None:
     actor = customer_actor(cid)
     for raw, problem in NUMBER_RULES:
         with pytest.raises(NumberRejected) as rejected:
-            change.check_new_number(cid, raw, "FR", actor=actor, now=world.clock.now, url=world.url)
+            change.check_new_number(world.uow(), cid, raw, "FR", actor=actor)
         assert rejected.value.problem is problem, raw
-        with pytest.raises(ChangeError) as refused:
-            change.start_request(cid, raw, channel=Channel.WEB, actor=actor, now=world.clock.now, url=world.url)
+        with pytest.raises(Refused) as refused:
+            change.start_request(world.uow(), cid, raw, channel=Channel.WEB, actor=actor)
         assert refused.value.code == f"number.{problem.value}", raw
 
         assert world.requests() == [], raw
@@ -216,8 +211,7 @@ def test_number_rules_through_the_service(world: World) -> None:
 def test_another_customers_number_is_refused_generically_with_a_risk_signal(world: World) -> None:
     cid = world.cid(CAMILLE)
     with pytest.raises(NumberRejected) as rejected:
-        change.check_new_number(cid, "06 23 45 67 89", "FR", actor=customer_actor(cid), now=world.clock.now,
-                                url=world.url)
+        change.check_new_number(world.uow(), cid, "06 23 45 67 89", "FR", actor=customer_actor(cid))
     # The same answer as any unusable number: nothing says it belongs to someone.
     assert rejected.value.problem is NumberProblem.UNAVAILABLE
     [entry] = world.audit(CAMILLE, "number_entered")
@@ -225,8 +219,7 @@ def test_another_customers_number_is_refused_generically_with_a_risk_signal(worl
     assert details(entry) == {"problem": "unavailable", "risk_signal": "number_shared"}
     # A refusal for any other reason carries no risk signal.
     with pytest.raises(NumberRejected):
-        change.check_new_number(cid, "01 42 68 00 00", "FR", actor=customer_actor(cid), now=world.clock.now,
-                                url=world.url)
+        change.check_new_number(world.uow(), cid, "01 42 68 00 00", "FR", actor=customer_actor(cid))
     assert details(world.audit(CAMILLE, "number_entered")[-1]).get("risk_signal") is None
 
 
@@ -239,9 +232,8 @@ def test_ineligible_personas_cannot_start(world: World) -> None:
         before = world.customer(identifier)
         audit_before = len(world.audit())
 
-        with pytest.raises(ChangeError) as refused:
-            change.check_new_number(cid, NEW_RAW, "FR", actor=customer_actor(cid), now=world.clock.now,
-                                    url=world.url)
+        with pytest.raises(Refused) as refused:
+            change.check_new_number(world.uow(), cid, NEW_RAW, "FR", actor=customer_actor(cid))
         assert refused.value.code == f"ineligible.{reason}", identifier
 
         assert world.requests() == [], identifier
@@ -251,9 +243,8 @@ def test_ineligible_personas_cannot_start(world: World) -> None:
         assert details(new_entries[0]) == {"problem": f"ineligible.{reason}"}
 
         # start_request checks again (a client that skips step 2 gets the same answer).
-        with pytest.raises(ChangeError) as again:
-            change.start_request(cid, NEW_E164, channel=Channel.WEB, actor=customer_actor(cid),
-                                 now=world.clock.now, url=world.url)
+        with pytest.raises(Refused) as again:
+            change.start_request(world.uow(), cid, NEW_E164, channel=Channel.WEB, actor=customer_actor(cid))
         assert again.value.code == f"ineligible.{reason}", identifier
         assert world.requests() == [], identifier
         assert world.audit(identifier, "change_requested")[-1].outcome == "refused"
@@ -370,10 +361,10 @@ def test_approval_of_another_customers_request_is_not_found(world: World) -> Non
     audited = world.audit(JULIEN, "approval")
     assert [(e.outcome, details(e)["rejection"]) for e in audited] == [("refused", "not_found")] * 2
     # Reading or cancelling it is refused the same way.
-    with pytest.raises(ChangeError, match="sp.gone"):
-        change.request_status(jid, view.id, now=world.clock.now, url=world.url)
-    with pytest.raises(ChangeError, match="sp.gone"):
-        change.cancel_request(jid, view.id, actor=customer_actor(jid), now=world.clock.now, url=world.url)
+    with pytest.raises(Refused, match="sp.gone"):
+        change.request_status(world.uow(), jid, view.id)
+    with pytest.raises(Refused, match="sp.gone"):
+        change.cancel_request(world.uow(), jid, view.id, actor=customer_actor(jid))
     assert world.request(view.id).status == "pending_approval"
 
 
@@ -438,7 +429,7 @@ def test_cancelled_request_cannot_be_approved(world: World) -> None:
     assert approval is not None
     signature = phone.sign(approval.text)
 
-    cancelled = change.cancel_request(cid, view.id, actor=customer_actor(cid), now=world.clock.now, url=world.url)
+    cancelled = change.cancel_request(world.uow(), cid, view.id, actor=customer_actor(cid))
     assert cancelled.status == "cancelled"
     assert phone.pending() is None
     result = phone.approve(view.id, signature)
@@ -497,7 +488,7 @@ def test_three_wrong_codes_block_securpass(world: World) -> None:
     assert_nothing_applied(world)
     assert last_approval_audit(world)["outcome"] == "refused"
     # And no new request can be started online.
-    with pytest.raises(ChangeError) as refused:
+    with pytest.raises(Refused) as refused:
         world.start(CAMILLE, OTHER_RAW)
     assert refused.value.code == "ineligible.securpass_blocked"
 
@@ -547,15 +538,14 @@ def test_at_most_three_requests_per_rolling_24_hours(world: World) -> None:
         world.start(CAMILLE, raw)
         world.clock.advance(minutes=1)
 
-    with pytest.raises(ChangeError) as limited:
-        change.start_request(cid, NEW_E164, channel=Channel.WEB, actor=customer_actor(cid), now=world.clock.now,
-                             url=world.url)
+    with pytest.raises(Refused) as limited:
+        change.start_request(world.uow(), cid, NEW_E164, channel=Channel.WEB, actor=customer_actor(cid))
     assert limited.value.code == "limit.requests"
     assert len(world.requests(CAMILLE)) == 3
     assert world.audit(CAMILLE, "change_requested")[-1].outcome == "rate_limited"
     # Still limited just before the oldest request leaves the window.
     world.clock.now = t0 + timedelta(hours=24) - timedelta(seconds=1)
-    with pytest.raises(ChangeError, match="limit.requests"):
+    with pytest.raises(Refused, match="limit.requests"):
         world.start(CAMILLE, NEW_RAW)
 
     world.clock.now = t0 + timedelta(hours=24) + timedelta(seconds=1)
@@ -646,7 +636,7 @@ def test_mysys_error_leaves_the_change_applying_then_a_retry_completes_it_once(w
     assert ("mysys_update", "error") in world.audit_pairs(CAMILLE)
 
     t_retry = world.clock.advance(minutes=1)
-    assert change.retry_applying(now=t_retry, mysys=world.mysys, url=world.url) == 1
+    assert change.retry_applying(world.uow(now=t_retry)) == 1
 
     request = world.request(view.id)
     assert (request.status, request.completed_at) == ("completed", t_retry)
@@ -656,7 +646,7 @@ def test_mysys_error_leaves_the_change_applying_then_a_retry_completes_it_once(w
     assert [h.operation_id for h in world.history(CAMILLE)] == [view.id]
     assert len(world.outbox()) == 3
     # Nothing left to retry; running it again changes nothing.
-    assert change.retry_applying(now=world.clock.advance(minutes=1), mysys=world.mysys, url=world.url) == 0
+    assert change.retry_applying(world.uow(now=world.clock.advance(minutes=1))) == 0
     assert len(world.history(CAMILLE)) == 1 and len(world.outbox()) == 3
     assert [e.outcome for e in world.audit(CAMILLE, "change_completed")] == ["ok"]
 
@@ -673,7 +663,7 @@ def test_mysys_timeout_after_applying_is_completed_by_a_retry_without_applying_t
     assert world.customer(CAMILLE).secure_phone_e164 == CAMILLE_OLD
     assert world.outbox() == []
 
-    assert change.retry_applying(now=world.clock.advance(minutes=1), mysys=world.mysys, url=world.url) == 1
+    assert change.retry_applying(world.uow(now=world.clock.advance(minutes=1))) == 1
 
     assert world.request(view.id).status == "completed"
     assert world.customer(CAMILLE).secure_phone_e164 == NEW_E164
@@ -687,9 +677,9 @@ def test_complete_change_twice_changes_nothing_more(world: World) -> None:
     view = world.start(CAMILLE)
     assert phone.approve_pending(mysys=world.faulty_mysys(error_rate=1.0)).status == "applying"
 
-    first = change.complete_change(view.id, now=world.clock.advance(seconds=5), mysys=world.mysys, url=world.url)
-    second = change.complete_change(view.id, now=world.clock.advance(seconds=5), mysys=world.mysys, url=world.url)
-    third = change.complete_change(view.id, now=world.clock.advance(seconds=5), mysys=world.mysys, url=world.url)
+    first = change.complete_change(world.uow(now=world.clock.advance(seconds=5)), view.id)
+    second = change.complete_change(world.uow(now=world.clock.advance(seconds=5)), view.id)
+    third = change.complete_change(world.uow(now=world.clock.advance(seconds=5)), view.id)
 
     assert (first, second, third) == ("completed", "completed", "completed")
     assert len(world.outbox()) == 3
@@ -706,7 +696,7 @@ def test_mysys_down_for_good_fails_the_change_cleanly(world: World) -> None:
     outcome = "applying"
     for _ in range(change.MYSYS_MAX_ATTEMPTS + 5):
         world.clock.advance(minutes=1)
-        change.retry_applying(now=world.clock.now, mysys=down, url=world.url)
+        change.retry_applying(world.uow(mysys=down))
         outcome = world.request(view.id).status
         if outcome != "applying":
             break
@@ -716,7 +706,7 @@ def test_mysys_down_for_good_fails_the_change_cleanly(world: World) -> None:
     assert request.mysys_attempts == change.MYSYS_MAX_ATTEMPTS
     assert_nothing_applied(world)
     # A later healthy MySys does not resurrect a failed change.
-    assert change.retry_applying(now=world.clock.advance(minutes=1), mysys=world.mysys, url=world.url) == 0
+    assert change.retry_applying(world.uow(now=world.clock.advance(minutes=1))) == 0
     assert_nothing_applied(world)
 
 
@@ -734,13 +724,13 @@ def test_a_late_retry_never_overwrites_a_newer_change(world: World) -> None:
     world.clock.advance(minutes=2)
     try:
         world.start(CAMILLE, OTHER_RAW)
-    except ChangeError:
+    except Refused:
         pass  # refusing a second change while one is being applied is a correct answer too
     else:
         assert phone.approve_pending().accepted
 
     world.clock.advance(minutes=2)
-    change.retry_applying(now=world.clock.now, mysys=world.mysys, url=world.url)
+    change.retry_applying(world.uow())
 
     completed = sorted((r for r in world.requests(CAMILLE) if r.status == "completed"),
                        key=lambda r: r.completed_at)  # type: ignore[arg-type,return-value]
@@ -791,7 +781,7 @@ def test_two_simultaneous_completions_apply_once(world: World) -> None:
     now = world.clock.advance(minutes=1)
 
     results = run_together(*(
-        lambda: change.complete_change(view.id, now=now, mysys=world.mysys, url=world.url) for _ in range(2)
+        lambda: change.complete_change(world.uow(now=now), view.id) for _ in range(2)
     ))
 
     assert results == ["completed", "completed"], results
@@ -805,8 +795,8 @@ def test_two_simultaneous_starts_leave_one_pending_request(world: World) -> None
     now = world.clock.now
 
     def start(e164: str) -> Callable[[], change.RequestView]:
-        return lambda: change.start_request(cid, e164, channel=Channel.WEB, actor=customer_actor(cid), now=now,
-                                            url=world.url)
+        return lambda: change.start_request(world.uow(now=now), cid, e164, channel=Channel.WEB,
+                                            actor=customer_actor(cid))
 
     results = run_together(start(NEW_E164), start(OTHER_E164))
 
@@ -844,18 +834,18 @@ def test_two_customers_changing_to_the_same_number_at_once_only_one_gets_it(worl
 
 
 def test_status_during_and_after_the_cooling_off(world: World) -> None:
-    before = status.secure_phone_status(CAMILLE, now=world.clock.now, url=world.url)
+    before = status.secure_phone_status(world.uow(), CAMILLE)
     assert before is not None
     assert before["secure_phone_masked"] == "06 •• •• •• 78"
     assert before["last_changed_at"] is None and before["cooling_off_until"] is None
-    assert status.secure_phone_status("9999999999", now=world.clock.now, url=world.url) is None
+    assert status.secure_phone_status(world.uow(), "9999999999") is None
 
     phone = world.phone(CAMILLE)
     world.start(CAMILLE)
     t_done = world.clock.advance(seconds=20)
     assert phone.approve_pending().status == "completed"
 
-    during = status.secure_phone_status(CAMILLE, now=world.clock.advance(hours=1), url=world.url)
+    during = status.secure_phone_status(world.uow(now=world.clock.advance(hours=1)), CAMILLE)
     assert during is not None
     assert during["identifier"] == CAMILLE
     assert during["secure_phone_masked"] == "07 •• •• •• 32"
@@ -863,11 +853,10 @@ def test_status_during_and_after_the_cooling_off(world: World) -> None:
     assert during["cooling_off_until"] == (t_done + timedelta(hours=72)).isoformat()
     for form in number_forms(NEW_E164):
         assert form not in str(during)
-    almost = status.secure_phone_status(CAMILLE, now=t_done + timedelta(hours=72) - timedelta(seconds=1),
-                                        url=world.url)
+    almost = status.secure_phone_status(world.uow(now=t_done + timedelta(hours=72) - timedelta(seconds=1)), CAMILLE)
     assert almost is not None and almost["cooling_off_until"] is not None
 
-    after = status.secure_phone_status(CAMILLE, now=t_done + timedelta(hours=72), url=world.url)
+    after = status.secure_phone_status(world.uow(now=t_done + timedelta(hours=72)), CAMILLE)
     assert after is not None
     assert after["cooling_off_until"] is None
     assert after["secure_phone_masked"] == "07 •• •• •• 32"
@@ -891,9 +880,9 @@ def test_the_overview_and_the_status_show_the_masked_form_and_its_visible_digits
         s.add(row)
         s.commit()
         customer_id = row.id
-    view = customers.overview(customer_id, now=world.clock.now, url=world.url)
+    view = customers.overview(world.uow(), customer_id)
     assert (view.masked, view.masked_first, view.masked_last_two) == (masked, first, last)
-    answer = status.secure_phone_status(CAMILLE, now=world.clock.now, url=world.url)
+    answer = status.secure_phone_status(world.uow(), CAMILLE)
     assert answer is not None and answer["secure_phone_masked"] == masked
 
 
@@ -921,7 +910,7 @@ def test_a_number_being_applied_is_reserved(world: World) -> None:
     assert world.customer(JULIEN).secure_phone_e164 != THIRD_E164
     assert world.history(JULIEN) == []
 
-    change.retry_applying(now=world.clock.advance(minutes=1), mysys=world.mysys, url=world.url)
+    change.retry_applying(world.uow(now=world.clock.advance(minutes=1)))
 
     assert world.request(mine.id).status == "completed"
     assert world.customer(CAMILLE).secure_phone_e164 == THIRD_E164
@@ -940,7 +929,7 @@ def test_number_taken_while_applying_leaves_mysys_consistent(world: World) -> No
         julien.secure_phone_e164 = THIRD_E164
         session.add(julien)
 
-    change.retry_applying(now=world.clock.advance(minutes=1), mysys=world.mysys, url=world.url)
+    change.retry_applying(world.uow(now=world.clock.advance(minutes=1)))
 
     request = world.request(mine.id)
     assert request.status == "failed" and request.failure_reason == "number_unavailable"

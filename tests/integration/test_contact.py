@@ -14,10 +14,9 @@ from sqlmodel import select
 from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import ContactRequest
 from secure_phone.domain.change_request import Channel
-from secure_phone.services import contact
+from secure_phone.services import contact, unit_of_work
 from secure_phone.services.contact import AdvisorCard
 from tests.integration.helpers import (
-    run_together,
     CAMILLE,
     OTHER_RAW,
     PARIS_OPERA_PHONE,
@@ -26,6 +25,7 @@ from tests.integration.helpers import (
     World,
     customer_actor,
     details,
+    run_together,
     world,  # noqa: F401  (fixture)
 )
 
@@ -38,8 +38,7 @@ PARIS_OPERA = ("Agence Paris Opéra", PARIS_OPERA_PHONE, "du lundi au vendredi, 
 
 def callback(world: World, identifier: str, reason: str, channel: str = "web") -> str:
     cid = world.cid(identifier)
-    return contact.request_callback(cid, reason, channel=channel, actor=customer_actor(cid, channel),
-                                    now=world.clock.now, url=world.url)
+    return contact.request_callback(world.uow(), cid, reason, channel=channel, actor=customer_actor(cid, channel))
 
 
 def contacts(world: World, identifier: str | None = None) -> list[ContactRequest]:
@@ -55,16 +54,16 @@ def contacts(world: World, identifier: str | None = None) -> list[ContactRequest
 
 
 def test_advisor_of_gives_the_advisor_and_the_agency(world: World) -> None:
-    assert contact.advisor_of(world.cid(PAUL), url=world.url) == AdvisorCard("Nadia Benali", *PARIS_OPERA)
-    assert contact.advisor_of(world.cid(CAMILLE), url=world.url) == AdvisorCard("Sophie Lambert", *PARIS_OPERA)
-    assert contact.advisor_of(world.cid(SARL), url=world.url) == AdvisorCard(
+    assert contact.advisor_of(world.uow(), world.cid(PAUL)) == AdvisorCard("Nadia Benali", *PARIS_OPERA)
+    assert contact.advisor_of(world.uow(), world.cid(CAMILLE)) == AdvisorCard("Sophie Lambert", *PARIS_OPERA)
+    assert contact.advisor_of(world.uow(), world.cid(SARL)) == AdvisorCard(
         "Karim Haddad", "Agence Lyon Bellecour", "04 78 37 00 00", "du mardi au samedi, 9 h – 17 h 30",
         "Tuesday to Saturday, 9 am – 5.30 pm")
 
 
 def test_advisor_of_an_unknown_customer_is_a_lookup_error(world: World) -> None:
     with pytest.raises(LookupError):
-        contact.advisor_of(999_999, url=world.url)
+        contact.advisor_of(world.uow(), 999_999)
 
 
 # --- « Être rappelé par mon conseiller » --------------------------------------------------------------------
@@ -158,7 +157,7 @@ def test_a_double_click_creates_one_contact_request(world: World, monkeypatch: p
     open at once whatever the thread scheduling: the race is exercised every run, not by luck.
     """
     meet = threading.Barrier(2, timeout=1.5)
-    real_record = contact.record
+    real_record = unit_of_work.record
 
     def record_after_meeting(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -167,7 +166,7 @@ def test_a_double_click_creates_one_contact_request(world: World, monkeypatch: p
             pass
         return real_record(*args, **kwargs)
 
-    monkeypatch.setattr(contact, "record", record_after_meeting)
+    monkeypatch.setattr(unit_of_work, "record", record_after_meeting)
 
     results = run_together(*(lambda: callback(world, CAMILLE, "changed_phone") for _ in range(2)))
 

@@ -19,7 +19,7 @@ from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import Customer, Device
 from secure_phone.seed import _throwaway_public_jwk, personas
 from secure_phone.services import devices
-from secure_phone.services.devices import DeviceError
+from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
     CHLOE,
@@ -66,8 +66,7 @@ def other_customers(url: str, count: int, now: datetime, demo: bool = True, offs
 
 
 def pick(world: World, choice: object, jwk: object | None = None) -> devices.DeviceView:
-    return devices.pick_up_phone(choice, jwk or fresh_jwk(), actor=device_actor(None),  # type: ignore[arg-type]
-                                 now=world.clock.now, url=world.url)
+    return devices.pick_up_phone(world.uow(), choice, jwk or fresh_jwk(), actor=device_actor(None))  # type: ignore[arg-type]
 
 
 # --- what the picker offers ----------------------------------------------------------------------
@@ -75,7 +74,7 @@ def pick(world: World, choice: object, jwk: object | None = None) -> devices.Dev
 
 def test_the_picker_offers_the_seeded_personas_phones_and_a_new_one_only(world: World) -> None:
     bench_devices = other_customers(world.url, 40, world.clock.now)
-    choices = devices.demo_phones(world.url)
+    choices = devices.demo_phones(world.uow())
     assert [c.value for c in choices] == [*PERSONAS_WITH_SECURPASS, devices.NEW_PHONE]
     assert [c.label for c in choices] == [
         "Smartphone de Camille Martin", "Smartphone de Julien Petit", "Smartphone de Inès Garnier",
@@ -91,7 +90,7 @@ def test_the_picker_offers_the_seeded_personas_phones_and_a_new_one_only(world: 
 
 def test_the_picker_known_without_the_database_is_the_freshly_seeded_one(world: World) -> None:
     """The page draws ``SEEDED_PHONES`` before the server has answered: it must be what the server says."""
-    assert list(devices.SEEDED_PHONES) == devices.demo_phones(world.url)
+    assert list(devices.SEEDED_PHONES) == devices.demo_phones(world.uow())
     assert set(devices.DEMO_IDENTIFIERS) == {p["identifier"] for p in personas(date(2025, 1, 1))}
 
 
@@ -108,10 +107,10 @@ def test_a_persona_who_moved_to_a_new_phone_is_no_longer_offered(world: World) -
         session.add(enrolled)
         session.flush()
         enrolled_id, key_before = enrolled.id, enrolled.public_jwk
-    choices = devices.demo_phones(world.url)
+    choices = devices.demo_phones(world.uow())
     assert [c.value for c in choices] == [p for p in PERSONAS_WITH_SECURPASS if p != CHLOE] + [devices.NEW_PHONE]
     for choice in (CHLOE, enrolled_id):
-        with pytest.raises(DeviceError, match="error.generic"):
+        with pytest.raises(Refused, match="error.generic"):
             pick(world, choice)
     assert world.device(enrolled_id).public_jwk == key_before
     assert [e.outcome for e in world.audit(action="demo_phone_picked")] == ["refused", "refused"]
@@ -121,11 +120,11 @@ def test_no_phone_is_picked_up_outside_demo_mode(world: World, monkeypatch: pyte
     monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
     key_before = world.device(world.device_id(CAMILLE)).public_jwk
     for choice in (CAMILLE, world.device_id(CAMILLE), devices.NEW_PHONE):
-        with pytest.raises(DeviceError, match="error.generic"):
+        with pytest.raises(Refused, match="error.generic"):
             pick(world, choice)
     assert world.device(world.device_id(CAMILLE)).public_jwk == key_before
     # A new phone registers itself (the app's first start), always unenrolled and nobody's.
-    view = devices.register_new_phone(fresh_jwk(), actor=device_actor(None), now=world.clock.now, url=world.url)
+    view = devices.register_new_phone(world.uow(), fresh_jwk(), actor=device_actor(None))
     assert (view.enrolled, view.customer_id, view.label) == (False, None, "Nouveau smartphone")
 
 
@@ -133,14 +132,14 @@ def test_new_phones_are_counted_per_client_address(world: World) -> None:
     from secure_phone.domain.policy import DEFAULT_POLICY
 
     for _ in range(DEFAULT_POLICY.device_registrations_per_address):
-        devices.register_new_phone(fresh_jwk(), actor=device_actor(None), now=world.clock.now, url=world.url)
-    with pytest.raises(DeviceError, match="device.throttled"):
-        devices.register_new_phone(fresh_jwk(), actor=device_actor(None), now=world.clock.now, url=world.url)
-    with pytest.raises(DeviceError, match="device.throttled"):
+        devices.register_new_phone(world.uow(), fresh_jwk(), actor=device_actor(None))
+    with pytest.raises(Refused, match="device.throttled"):
+        devices.register_new_phone(world.uow(), fresh_jwk(), actor=device_actor(None))
+    with pytest.raises(Refused, match="device.throttled"):
         pick(world, devices.NEW_PHONE)
     # The window passes.
     world.clock.advance(seconds=DEFAULT_POLICY.device_registration_window.total_seconds())
-    devices.register_new_phone(fresh_jwk(), actor=device_actor(None), now=world.clock.now, url=world.url)
+    devices.register_new_phone(world.uow(), fresh_jwk(), actor=device_actor(None))
 
 
 # --- what may be picked up -----------------------------------------------------------------------
@@ -191,10 +190,10 @@ def test_everything_else_is_refused_and_changes_nothing(world: World) -> None:
         None, 1000000001, {"value": CAMILLE}, [CAMILLE],
     ]
     for choice in refused:
-        with pytest.raises(DeviceError) as error:
+        with pytest.raises(Refused) as error:
             pick(world, choice)
         assert error.value.code == "error.generic", choice
-    with pytest.raises(DeviceError) as error:
+    with pytest.raises(Refused) as error:
         pick(world, CAMILLE, {"kty": "EC", "crv": "P-256", "x": "bad", "y": "bad"})
     assert error.value.code == "picker.unsupported"
     with read_only(world.url) as session:

@@ -6,7 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import alembic.config
@@ -35,7 +35,7 @@ def test_migration_chain_creates_every_table(db_url: str) -> None:
 # --- 000496519408: the audit trail re-keyed from plain SHA-256 to the keyed MAC ---------------------
 
 BEFORE, REKEY = "df2fc2cc0f31", "000496519408"
-T0 = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,7 @@ from secure_phone.adapters.notifications import (
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.settings import ConfigurationError, secret_key
 
-T0 = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
 NUMBER = "+33612345678"
 BODY = "Votre numéro sécurisé a été modifié"
@@ -315,7 +315,7 @@ def test_two_concurrent_dispatchers_deliver_each_row_once(db_url: str) -> None:
         thread.join()
 
     assert errors == []
-    assert recorder.calls == Counter({key: 1 for key in keys})
+    assert recorder.calls == Counter(dict.fromkeys(keys, 1))
     assert sorted(m.outbox_key for m in inbox(db_url)) == sorted(keys)
     assert {(r.status, r.attempts) for r in outbox(db_url)} == {("sent", 1)}
 
@@ -523,7 +523,7 @@ def test_without_demo_mode_a_delivery_keeps_nothing_of_the_message(
 def test_log_gateways_read_their_fail_rates_and_are_channel_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
     gateways = default_gateways(environ={"SMS_GATEWAY_FAIL_RATE": "1", "EMAIL_GATEWAY_FAIL_RATE": "0.25"})
-    assert {c: (type(g), getattr(g, "fail_rate")) for c, g in gateways.items()} == {
+    assert {c: (type(g), g.fail_rate) for c, g in gateways.items()} == {
         "sms": (LogGateway, 1.0), "email": (LogGateway, 0.25)}
     message = OutboxMessage(key="k1", channel="sms", recipient=NUMBER, subject=None, body=BODY)
     with pytest.raises(GatewayError, match="unavailable"):
@@ -622,11 +622,13 @@ def test_a_separate_dispatcher_is_woken_by_the_commit_on_postgresql(db_url: str)
         process = subprocess.Popen([sys.executable, "-m", "secure_phone.dispatcher", "--poll-interval", "3600"],
                                    cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+        reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")),
+                                  daemon=True)  # type: ignore[union-attr]
         reader.start()
         try:
             deadline = time.monotonic() + 60  # liveness bounds, not timing assertions
-            while not any("woken by PostgreSQL notifications" in line for line in lines) and time.monotonic() < deadline:
+            while (not any("woken by PostgreSQL notifications" in line for line in lines)
+                   and time.monotonic() < deadline):
                 time.sleep(0.05)
             time.sleep(0.5)  # its first pass is over: it naps for an hour now
             queue(db_url)

@@ -10,16 +10,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+
 from secure_phone.adapters.models import Outbox
 from secure_phone.domain.change_request import RefusalReason
 from secure_phone.services import activation, advisor, auth, change, devices
-from secure_phone.services.activation import ActivationError
-from secure_phone.services.advisor import AdvisorError
 from secure_phone.services.audit import Actor
-from secure_phone.services.auth import LoginError
-from secure_phone.services.change import ChangeError
+from secure_phone.services.unit_of_work import Refused
 from secure_phone.ui import runtime
-from secure_phone.ui.states.customer import CustomerAuth
+from secure_phone.ui.session import SessionMixin
 from tests.integration.helpers import (
     CAMILLE,
     HUGO,
@@ -50,12 +48,12 @@ THIRD_RAW = "07 55 44 33 21"
 def login(world: World, identifier: str = CAMILLE, channel: str = "web", device_id: str | None = None,
           ip: str = "192.0.2.10") -> str:
     actor = Actor(kind="customer", id=None, channel=channel, ip=ip, user_agent="pytest")
-    return auth.login_customer(identifier, PASSWORD, channel=channel, actor=actor, now=world.clock.now,
-                               device_id=device_id, url=world.url).session_id
+    return auth.login_customer(world.uow(), identifier, PASSWORD, channel=channel, actor=actor,
+                               device_id=device_id).session_id
 
 
 def live(world: World, session_id: str) -> bool:
-    return auth.authenticate(session_id, now=world.clock.now, url=world.url) is not None
+    return auth.authenticate(world.uow(), session_id) is not None
 
 
 def adv(login_name: str) -> Actor:
@@ -64,22 +62,22 @@ def adv(login_name: str) -> Actor:
 
 def operate(world: World, login_name: str, kind: str, identifier: str = CAMILLE, **overrides: object):  # noqa: ANN201
     arguments: dict = dict(kind=kind, document_type="cni", document_number=DOCUMENT, in_branch=True,
-                           actor=adv(login_name), now=world.clock.now, url=world.url)
+                           actor=adv(login_name))
     arguments.update(overrides)
-    return advisor.request_operation(world.advisor_id(login_name), identifier, **arguments)
+    return advisor.request_operation(world.uow(), world.advisor_id(login_name), identifier, **arguments)
 
 
 def start(world: World, identifier: str, session_id: str | None = None, raw: str = "07 98 76 54 32"):  # noqa: ANN201
     cid = world.cid(identifier)
-    number = change.check_new_number(cid, raw, "FR", actor=customer_actor(cid), now=world.clock.now, url=world.url)
-    return change.start_request(cid, number.e164, channel=change.Channel.WEB, actor=customer_actor(cid),
-                                now=world.clock.now, session_id=session_id, url=world.url)
+    number = change.check_new_number(world.uow(), cid, raw, "FR", actor=customer_actor(cid))
+    return change.start_request(world.uow(), cid, number.e164, channel=change.Channel.WEB, actor=customer_actor(cid),
+                                session_id=session_id)
 
 
 def not_me(world: World, phone: SoftPhone, request_id: str, text: str, session_id: str | None = None):  # noqa: ANN201
-    return change.refuse(phone.customer_id, phone.device_id, request_id, reason=RefusalReason.NOT_ME,  # type: ignore[arg-type]
+    return change.refuse(world.uow(), phone.customer_id, phone.device_id, request_id, reason=RefusalReason.NOT_ME,  # type: ignore[arg-type]
                          signature=phone.sign(text + "\nnot_me"), lang="fr", actor=device_actor(phone.device_id),
-                         now=world.clock.now, session_id=session_id, url=world.url)
+                         session_id=session_id)
 
 
 def new_phone(world: World) -> SoftPhone:
@@ -110,7 +108,7 @@ def test_a_session_that_only_names_the_approving_phone_survives_a_change_of_numb
     # The fraudster has the password and the device id (localStorage item, audit actor id, support tool…),
     # not the phone's key: login takes the device anyway.
     fraudster = login(world, channel="app", device_id=phone.device_id, ip="203.0.113.99")
-    principal = auth.authenticate(fraudster, now=world.clock.now, url=world.url)
+    principal = auth.authenticate(world.uow(), fraudster)
     assert principal is not None  # (a session of his own: since the fix, without the phone: he never signed)
 
     start(world, CAMILLE, asking)
@@ -139,8 +137,8 @@ def test_the_refused_move_alert_reaches_every_victim_not_only_the_first_one_on_t
     fraudster_phone = new_phone(world)
     for identifier in (CAMILLE, JULIEN):
         cid = world.cid(identifier)
-        refusal = activation.on_new_phone(cid, fraudster_phone.device_id, actor=device_actor(fraudster_phone.device_id),
-                                          now=world.clock.now, url=world.url)
+        refusal = activation.on_new_phone(world.uow(), cid, fraudster_phone.device_id,
+                                          actor=device_actor(fraudster_phone.device_id))
         assert refusal == "activation.refused.recent_number_change"
         assert world.audit(identifier, "securpass_move")  # refused and audited for both
 
@@ -158,9 +156,8 @@ def test_a_refused_move_without_a_phone_is_told_to_each_customer(world: World) -
     changed_number(world, JULIEN, OTHER_RAW)
     for identifier in (CAMILLE, JULIEN):
         cid = world.cid(identifier)
-        with pytest.raises(ActivationError, match="recent_number_change"):
-            activation.send_activation_code(cid, None, actor=customer_actor(cid, "app"), now=world.clock.now,
-                                            url=world.url)
+        with pytest.raises(Refused, match="recent_number_change"):
+            activation.send_activation_code(world.uow(), cid, None, actor=customer_actor(cid, "app"))
     assert {o.recipient for o in _move_refused_rows(world, JULIEN)} == {"julien.petit@example.fr", JULIEN_NUMBER}, (
         "Julien was told nothing: Camille's refusal took the outbox keys move-refused:unknown:*")
 
@@ -187,15 +184,15 @@ def test_a_not_me_freeze_always_takes_two_advisors_to_clear(world: World) -> Non
 
 
 def _tab(session_id: str, sid: str = "socket-1") -> SimpleNamespace:
-    """A web tab as CustomerAuth sees it: its session reference, bound to its socket."""
+    """A web tab as SessionMixin sees it: its session reference, bound to its socket."""
     tab = SimpleNamespace(
         _session_id=session_id, _bound_sid=sid, channel_name="web", pushed=0,
         router=SimpleNamespace(session=SimpleNamespace(session_id=sid, client_token="token-1")),
         get_full_name=lambda: "reflex___state____state.secure_phone___ui___states___web____web_state",
-        _reset_flow=lambda: None,
+        _clear_screens=lambda: None, principal_kind="customer",
     )
-    tab._principal = lambda touch=True: CustomerAuth._principal(tab, touch)
-    tab._end_session = lambda message="": CustomerAuth._end_session(tab, message)
+    tab._principal = lambda touch=True: SessionMixin._principal(tab, touch)
+    tab._end_session = lambda message="": SessionMixin._end_session(tab, message)
 
     def pushed(principal: object) -> None:
         tab.pushed += 1
@@ -207,7 +204,7 @@ def _tab(session_id: str, sid: str = "socket-1") -> SimpleNamespace:
 def test_a_tab_nobody_uses_is_not_kept_alive_by_other_clients_pushes(world: World,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """§12.2: sessions end after 5 minutes *of inactivity*, on the server's timer. A push (another client's
-    event: the customer's phone, an advisor, a second tab) runs CustomerAuth._on_push → _principal →
+    event: the customer's phone, an advisor, a second tab) runs SessionMixin._on_push → _principal →
     auth.authenticate, which counts as activity and moves last_seen_at. A web session left open on a shared
     computer stays valid for as long as the customer keeps using the app elsewhere (up to the 8 h max)."""
     monkeypatch.setenv("REFLEX_DB_URL", world.url)
@@ -216,7 +213,7 @@ def test_a_tab_nobody_uses_is_not_kept_alive_by_other_clients_pushes(world: Worl
     tab = _tab(forgotten)
     for _ in range(10):  # ten minutes of the customer using the app on her phone: one push a minute
         world.clock.advance(minutes=1)
-        CustomerAuth._on_push(tab)
+        SessionMixin._on_push(tab)
     # The pushes refreshed the tab while its session lived (not activity of its own), then found it idle.
     assert tab.pushed == 4 and tab.logged_in is False and tab.login_error == "session.expired"
     assert not live(world, forgotten), "ten minutes without any activity of its own, the session is still live"
@@ -226,10 +223,9 @@ def test_a_tab_nobody_uses_is_not_kept_alive_by_other_clients_pushes(world: Worl
 
 
 def _fail(world: World, identifier: str, ip: str) -> str:
-    with pytest.raises(LoginError) as refused:
-        auth.login_customer(identifier, "wrong-password", channel="web",
-                            actor=Actor(kind="anonymous", channel="web", ip=ip, user_agent="spray"),
-                            now=world.clock.now, url=world.url)
+    with pytest.raises(Refused) as refused:
+        auth.login_customer(world.uow(), identifier, "wrong-password", channel="web",
+                            actor=Actor(kind="anonymous", channel="web", ip=ip, user_agent="spray"))
     return refused.value.code
 
 
@@ -268,7 +264,7 @@ def test_a_signed_not_me_freezes_even_when_the_fraudster_moved_first(world: Worl
     assert shown is not None  # the victim reads it and taps « Refuser » → « Je ne suis pas à l'origine… »
     cid = world.cid(CAMILLE)
     if fraudster_move == "cancel":
-        change.cancel_request(cid, request.id, actor=customer_actor(cid), now=world.clock.now, url=world.url)
+        change.cancel_request(world.uow(), cid, request.id, actor=customer_actor(cid))
     else:
         start(world, CAMILLE, fraudster, raw=OTHER_RAW)
     result = not_me(world, phone, request.id, shown.text, session_id=victims_app)
@@ -290,9 +286,9 @@ def test_the_second_advisors_validation_refuses_a_number_another_customer_just_r
     camille_phone = world.phone(CAMILLE)
     start(world, CAMILLE)
     assert camille_phone.approve_pending(code=WRONG_CODE).rejection == "wrong_code"  # a risk signal: four eyes
-    entered = advisor.advisor_change(sophie, CAMILLE, raw_number=THIRD_RAW, region="FR", document_type="cni",
-                                     document_number=DOCUMENT, in_branch=True, actor=adv("sophie.lambert"),
-                                     now=world.clock.now, mysys=world.mysys, url=world.url)
+    entered = advisor.advisor_change(world.uow(), sophie, CAMILLE, raw_number=THIRD_RAW, region="FR",
+                                     document_type="cni",
+                                     document_number=DOCUMENT, in_branch=True, actor=adv("sophie.lambert"))
     assert entered.status == "pending_validation"
     julien_phone = world.phone(JULIEN)
     start(world, JULIEN, raw=THIRD_RAW)  # the same number, online: nothing stops him (the advisor's is pending)
@@ -303,11 +299,10 @@ def test_the_second_advisors_validation_refuses_a_number_another_customer_just_r
     # The online path now refuses that number to Camille (control):
     cid = world.cid(CAMILLE)
     with pytest.raises(Exception, match="unavailable"):
-        change.check_new_number(cid, THIRD_RAW, "FR", actor=customer_actor(cid), now=world.clock.now, url=world.url)
+        change.check_new_number(world.uow(), cid, THIRD_RAW, "FR", actor=customer_actor(cid))
 
     world.clock.advance(minutes=5)
-    status = advisor.validate_change(nadia, entered.request_id, actor=adv("nadia.benali"), now=world.clock.now,
-                                     mysys=world.mysys, url=world.url)
+    status = advisor.validate_change(world.uow(), nadia, entered.request_id, actor=adv("nadia.benali"))
     assert world.customer(CAMILLE).secure_phone_e164 != THIRD_E164, (
         f"validation gave Camille a number Julien held 5 minutes ago (status {status})")
 
@@ -321,15 +316,13 @@ def test_an_advisor_trying_a_change_or_an_operation_outside_the_branch_is_audite
     who tries it (social engineering on the phone) leaves no entry on the customer's timeline."""
     sophie = world.advisor_id("sophie.lambert")
     before = len(world.audit(CAMILLE))
-    with pytest.raises(AdvisorError, match="in_branch_required"):
-        advisor.advisor_change(sophie, CAMILLE, raw_number=THIRD_RAW, region="FR", document_type="cni",
-                               document_number=DOCUMENT, in_branch=False, actor=adv("sophie.lambert"),
-                               now=world.clock.now, mysys=world.mysys, url=world.url)
-    with pytest.raises(AdvisorError, match="document_required"):
-        advisor.advisor_change(sophie, CAMILLE, raw_number=THIRD_RAW, region="FR", document_type="cni",
-                               document_number="", in_branch=True, actor=adv("sophie.lambert"),
-                               now=world.clock.now, mysys=world.mysys, url=world.url)
-    with pytest.raises(AdvisorError, match="in_branch_required"):
+    with pytest.raises(Refused, match="in_branch_required"):
+        advisor.advisor_change(world.uow(), sophie, CAMILLE, raw_number=THIRD_RAW, region="FR", document_type="cni",
+                               document_number=DOCUMENT, in_branch=False, actor=adv("sophie.lambert"))
+    with pytest.raises(Refused, match="document_required"):
+        advisor.advisor_change(world.uow(), sophie, CAMILLE, raw_number=THIRD_RAW, region="FR", document_type="cni",
+                               document_number="", in_branch=True, actor=adv("sophie.lambert"))
+    with pytest.raises(Refused, match="in_branch_required"):
         operate(world, "sophie.lambert", "unblock_securpass", in_branch=False)
     assert len(world.audit(CAMILLE)) >= before + 3, (
         f"three refused advisor attempts, audit entries added: {world.audit_pairs(CAMILLE)[before:]}")
@@ -344,12 +337,11 @@ def test_a_j4_aimed_at_a_phone_that_is_not_new_is_audited(world: World) -> None:
     julien_phone = world.phone(JULIEN)
     before = len(world.audit(CAMILLE))
     for device_id in (camille_phone.device_id, julien_phone.device_id, "0" * 32):
-        with pytest.raises(ActivationError, match="not_possible"):
-            activation.send_activation_code(cid, device_id, actor=customer_actor(cid, "app"), now=world.clock.now,
-                                            url=world.url)
-        with pytest.raises(ActivationError, match="not_possible"):
-            activation.activate(cid, device_id, sms_code="12345678", securpass_code="1357", signature="x",
-                                lang="fr", actor=customer_actor(cid, "app"), now=world.clock.now, url=world.url)
+        with pytest.raises(Refused, match="not_possible"):
+            activation.send_activation_code(world.uow(), cid, device_id, actor=customer_actor(cid, "app"))
+        with pytest.raises(Refused, match="not_possible"):
+            activation.activate(world.uow(), cid, device_id, sms_code="12345678", securpass_code="1357", signature="x",
+                                lang="fr", actor=customer_actor(cid, "app"))
     assert len(world.audit(CAMILLE)) >= before + 6, (
         f"six refused activation attempts, audit entries added: {world.audit_pairs(CAMILLE)[before:]}")
 
@@ -363,9 +355,8 @@ def test_an_advisor_of_another_agency_validating_is_audited(world: World) -> Non
     pending = operate(world, "sophie.lambert", "clear_freeze")
     karim = world.advisor_id("karim.haddad")
     before = len(world.audit())
-    with pytest.raises(AdvisorError, match="advisor.not_found"):
-        advisor.validate_operation(karim, pending.operation_id, actor=adv("karim.haddad"), now=world.clock.now,
-                                   url=world.url)
+    with pytest.raises(Refused, match="advisor.not_found"):
+        advisor.validate_operation(world.uow(), karim, pending.operation_id, actor=adv("karim.haddad"))
     assert len(world.audit()) > before, "a cross-agency validation attempt left no audit entry"
 
 
@@ -387,7 +378,7 @@ def test_an_unblock_after_forged_approvals_needs_a_second_advisor(world: World) 
     for _ in range(3):
         phone.approve_pending(code=WRONG_CODE)
     assert world.customer(CAMILLE).securpass_status == "blocked"
-    signals = advisor.sheet(world.advisor_id("sophie.lambert"), CAMILLE, now=world.clock.now, url=world.url).signals
+    signals = advisor.sheet(world.uow(), world.advisor_id("sophie.lambert"), CAMILLE).signals
     assert "securpass_failed" in signals
     bad_signature = [e for e in world.audit(CAMILLE, "approval") if details(e).get("rejection") == "bad_signature"]
     assert bad_signature
@@ -411,10 +402,10 @@ def test_a_clear_freeze_requested_before_a_new_not_me_does_not_clear_the_new_fre
     assert shown is not None and not_me(world, phone, request.id, shown.text).accepted
     first = operate(world, "sophie.lambert", "clear_freeze")
     assert first.status == "pending_validation"
-    with pytest.raises(AdvisorError, match="adv.op.already_pending"):
+    with pytest.raises(Refused, match="adv.op.already_pending"):
         operate(world, "nadia.benali", "clear_freeze")
     assert details(world.audit(CAMILLE, "advisor_operation")[-1])["problem"] == "adv.op.already_pending"
-    with pytest.raises(ChangeError, match="ineligible.frozen"):  # frozen: the fraudster cannot even ask
+    with pytest.raises(Refused, match="ineligible.frozen"):  # frozen: the fraudster cannot even ask
         start(world, CAMILLE, login(world, ip="203.0.113.99"), raw="07 55 44 33 21")
 
     # Before anyone validates, the customer also reports the earlier request « not me »: a new freeze.
@@ -424,9 +415,9 @@ def test_a_clear_freeze_requested_before_a_new_not_me_does_not_clear_the_new_fre
     assert refrozen_at == world.clock.now
 
     world.clock.advance(minutes=5)
-    with pytest.raises(AdvisorError, match="adv.op.stale"):
-        advisor.validate_operation(world.advisor_id("nadia.benali"), first.operation_id, actor=adv("nadia.benali"),
-                                   now=world.clock.now, url=world.url)
+    with pytest.raises(Refused, match="adv.op.stale"):
+        advisor.validate_operation(world.uow(), world.advisor_id("nadia.benali"), first.operation_id,
+                                   actor=adv("nadia.benali"))
     assert world.customer(CAMILLE).frozen_at == refrozen_at, (
         "an operation entered before the second « not me » cleared the new freeze")
 
@@ -448,8 +439,7 @@ def test_a_j4_refused_right_after_a_change_tells_the_previous_number_even_when_a
     assert shown is not None and not_me(world, phone, request.id, shown.text).accepted
     fraudster_phone = new_phone(world)
     cid = world.cid(CAMILLE)
-    with pytest.raises(ActivationError):
-        activation.send_activation_code(cid, fraudster_phone.device_id, actor=customer_actor(cid, "app"),
-                                        now=world.clock.now, url=world.url)
+    with pytest.raises(Refused):
+        activation.send_activation_code(world.uow(), cid, fraudster_phone.device_id, actor=customer_actor(cid, "app"))
     assert {o.recipient for o in _move_refused_rows(world, CAMILLE)} == {"camille.martin@example.fr", CAMILLE_OLD}, (
         "a Sécur'Pass move refused 1 minute after a change of number was told to nobody")

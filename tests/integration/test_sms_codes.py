@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from secure_phone.adapters.db import read_only, transaction
+from secure_phone.adapters.db import read_only
 from secure_phone.adapters.models import AuditEntry, Customer, DemoMessage, Outbox, SmsCode
 from secure_phone.adapters.notifications import REDACTED, DemoGateway, Dispatcher, LogGateway, unseal
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.domain.sms_code import hash_sms_code
 from secure_phone.services import sms_codes
-from secure_phone.services.sms_codes import SmsCodeError
+from secure_phone.services.unit_of_work import Refused
 from secure_phone.settings import secret_key
 from tests.integration.helpers import (
     CAMILLE,
@@ -55,10 +55,10 @@ def wrong(code: str) -> str:
 
 def issue(world: World, identifier: str, purpose: str = CONFIRM, *, at: datetime | None = None) -> Outbox:
     """Issue a code in its own transaction; the one SMS it queued."""
-    with transaction(world.url) as s:
-        customer = s.get(Customer, world.cid(identifier))
+    with world.uow(now=at).write() as tx:
+        customer = tx.session.get(Customer, world.cid(identifier))
         assert customer is not None
-        row = sms_codes.send_code(s, customer, purpose, now=at or world.clock.now)
+        row = sms_codes.send_code(tx, customer, purpose, action="test_code_sent")
         row_id = row.id
     sms = [o for o in world.outbox() if o.key == f"sms-code:{row_id}"]
     assert len(sms) == 1, "one SMS queued per code"
@@ -91,15 +91,14 @@ def readable(world: World, secret: str) -> list[tuple[str, str]]:
 
 
 def check(world: World, identifier: str, code: str, purpose: str = CONFIRM, *,
-          at: datetime | None = None) -> SmsCodeError | None:
+          at: datetime | None = None) -> Refused | None:
     """Enter a code; the refusal (its counting committed, as the services do) or None when accepted."""
-    now = at or world.clock.now
-    with transaction(world.url) as s:
-        customer = s.get(Customer, world.cid(identifier))
+    with world.uow(now=at).write() as tx:
+        customer = tx.session.get(Customer, world.cid(identifier))
         assert customer is not None
         try:
-            sms_codes.check_code(s, customer, purpose, code, now=now)
-        except SmsCodeError as error:
+            sms_codes.check_code(tx, customer, purpose, code, action="test_code_checked")
+        except Refused as error:
             return error
     return None
 
@@ -241,7 +240,7 @@ def test_three_wrong_codes_then_even_the_right_one_is_refused(world: World) -> N
     stored = row(world, row_id)
     assert stored.used_at is None and stored.failures == 3
     # No new code either: the failures are the customer's, not the code's.
-    with pytest.raises(SmsCodeError) as no_more:
+    with pytest.raises(Refused) as no_more:
         send(world, PAUL, at=world.clock.advance(minutes=1))
     assert no_more.value.code == "sms.too_many_tries"
     assert len(rows(world, PAUL)) == 1
@@ -269,7 +268,7 @@ def test_a_fourth_code_within_24_hours_is_refused_then_allowed_after_the_rolling
     for hours in (0, 1, 2):
         send(world, PAUL, at=start + timedelta(hours=hours))
 
-    with pytest.raises(SmsCodeError) as limited:
+    with pytest.raises(Refused) as limited:
         send(world, PAUL, at=start + timedelta(hours=23, minutes=59))
     assert limited.value.code == "sms.daily_limit"
     assert len(rows(world, PAUL)) == 3
@@ -281,7 +280,7 @@ def test_a_fourth_code_within_24_hours_is_refused_then_allowed_after_the_rolling
     assert check(world, PAUL, code, at=start + timedelta(hours=24, minutes=1)) is None
     assert row(world, row_id).used_at is not None
     # ...but not two (the 2nd and 3rd codes are still in the window).
-    with pytest.raises(SmsCodeError) as again:
+    with pytest.raises(Refused) as again:
         send(world, PAUL, at=start + timedelta(hours=24, minutes=2))
     assert again.value.code == "sms.daily_limit"
 
@@ -289,7 +288,7 @@ def test_a_fourth_code_within_24_hours_is_refused_then_allowed_after_the_rolling
 def test_the_daily_limit_is_per_purpose(world: World) -> None:
     for minutes in (0, 1, 2):
         send(world, PAUL, CONFIRM, at=world.clock.now + timedelta(minutes=minutes))
-    with pytest.raises(SmsCodeError):
+    with pytest.raises(Refused):
         send(world, PAUL, CONFIRM, at=world.clock.now + timedelta(minutes=3))
     send(world, PAUL, ACTIVATION, at=world.clock.now + timedelta(minutes=3))
     assert len(rows(world, PAUL, ACTIVATION)) == 1

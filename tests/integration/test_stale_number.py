@@ -16,7 +16,7 @@ from secure_phone.adapters.db import read_only
 from secure_phone.adapters.models import Outbox, SmsCode
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import stale
-from secure_phone.services.stale import StaleError
+from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
     PAUL,
@@ -36,18 +36,18 @@ EIGHT_DIGITS = re.compile(r"(?<!\d)(\d{8})(?!\d)")
 
 
 def prompt(world: World, identifier: str = PAUL) -> tuple[bool, bool]:
-    return stale.prompt(world.cid(identifier), now=world.clock.now, url=world.url)
+    return stale.prompt(world.uow(), world.cid(identifier))
 
 
 def later(world: World, identifier: str = PAUL) -> None:
     cid = world.cid(identifier)
-    stale.later(cid, actor=customer_actor(cid), now=world.clock.now, url=world.url)
+    stale.later(world.uow(), cid, actor=customer_actor(cid))
 
 
 def send(world: World, identifier: str = PAUL) -> str:
     """« Oui, c'est mon numéro »: the code as read in the SMS."""
     cid = world.cid(identifier)
-    stale.send_confirmation_code(cid, actor=customer_actor(cid), now=world.clock.now, url=world.url)
+    stale.send_confirmation_code(world.uow(), cid, actor=customer_actor(cid))
     found = EIGHT_DIGITS.findall(world.sms_received(code_sms(world, identifier)[-1].key))
     assert len(found) == 1
     return found[0]
@@ -55,7 +55,7 @@ def send(world: World, identifier: str = PAUL) -> str:
 
 def confirm(world: World, code: str, identifier: str = PAUL) -> None:
     cid = world.cid(identifier)
-    stale.confirm(cid, code, actor=customer_actor(cid), now=world.clock.now, url=world.url)
+    stale.confirm(world.uow(), cid, code, actor=customer_actor(cid))
 
 
 def code_sms(world: World, identifier: str) -> list[Outbox]:
@@ -98,7 +98,7 @@ def test_later_is_allowed_three_times_then_refused(world: World) -> None:
         assert world.customer(PAUL).stale_prompt_later_count == count
         world.clock.advance(hours=1)
 
-    with pytest.raises(StaleError) as exhausted:
+    with pytest.raises(Refused) as exhausted:
         later(world)
 
     assert exhausted.value.code == "stale.later.exhausted"
@@ -151,7 +151,7 @@ def test_a_wrong_confirmation_code_is_counted(world: World) -> None:
 
     errors = []
     for _ in range(3):
-        with pytest.raises(StaleError) as refused:
+        with pytest.raises(Refused) as refused:
             confirm(world, wrong(code))
         errors.append((refused.value.code, refused.value.tries_left))
         assert world.customer(PAUL).number_confirmed_at == before
@@ -161,10 +161,10 @@ def test_a_wrong_confirmation_code_is_counted(world: World) -> None:
         ("refused", "sms.wrong"), ("refused", "sms.wrong"), ("refused", "sms.too_many_tries")]
 
     # The right code is now refused too, and a new code cannot be sent.
-    with pytest.raises(StaleError) as blocked:
+    with pytest.raises(Refused) as blocked:
         confirm(world, code)
     assert blocked.value.code == "sms.too_many_tries"
-    with pytest.raises(StaleError) as no_more:
+    with pytest.raises(Refused) as no_more:
         send(world)
     assert no_more.value.code == "sms.too_many_tries"
     assert world.audit(PAUL, "stale_code_sent")[-1].outcome == "refused"
@@ -175,7 +175,7 @@ def test_a_wrong_confirmation_code_is_counted(world: World) -> None:
 def test_an_expired_confirmation_code_is_refused(world: World) -> None:
     code = send(world)
     world.clock.advance(minutes=10)
-    with pytest.raises(StaleError) as expired:
+    with pytest.raises(Refused) as expired:
         confirm(world, code)
     assert expired.value.code == "sms.expired"
     assert world.customer(PAUL).number_confirmed_at == T0 - timedelta(days=400)
@@ -185,7 +185,7 @@ def test_at_most_three_confirmation_codes_in_24_hours(world: World) -> None:
     for _ in range(3):
         send(world)
         world.clock.advance(minutes=1)
-    with pytest.raises(StaleError) as limited:
+    with pytest.raises(Refused) as limited:
         send(world)
     assert limited.value.code == "sms.daily_limit"
     assert len(sms_codes_of(world)) == 3
@@ -215,7 +215,7 @@ def test_a_completed_change_resets_the_confirmation_date(world: World) -> None:
     assert prompt(world) == (False, True)
     # The confirmation code sent to the old number died with the change.
     assert sms_codes_of(world)[0].revoked_at == changed_at
-    with pytest.raises(StaleError) as dead:
+    with pytest.raises(Refused) as dead:
         confirm(world, pending_code)
     assert dead.value.code == "sms.expired"
     assert world.customer(PAUL).number_confirmed_at == changed_at

@@ -18,9 +18,8 @@ import pytest
 from secure_phone.domain.change_request import RefusalReason
 from secure_phone.domain.phone import NumberProblem, NumberRejected
 from secure_phone.services import activation, advisor, auth, change
-from secure_phone.services.advisor import AdvisorError
 from secure_phone.services.audit import Actor
-from secure_phone.services.change import ChangeError
+from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
     JULIEN,
@@ -40,12 +39,13 @@ WRONG_CODE = "1111"
 
 
 def login(world: World, identifier: str = CAMILLE, channel: str = "web", device_id: str | None = None) -> str:
-    return auth.login_customer(identifier, PASSWORD, channel=channel, actor=customer_actor(world.cid(identifier)),
-                               now=world.clock.now, device_id=device_id, url=world.url).session_id
+    return auth.login_customer(world.uow(), identifier, PASSWORD, channel=channel,
+                               actor=customer_actor(world.cid(identifier)),
+                               device_id=device_id).session_id
 
 
 def live(world: World, session_id: str) -> bool:
-    return auth.authenticate(session_id, now=world.clock.now, url=world.url) is not None
+    return auth.authenticate(world.uow(), session_id) is not None
 
 
 def adv(login_name: str) -> Actor:
@@ -54,16 +54,16 @@ def adv(login_name: str) -> Actor:
 
 def operate(world: World, login_name: str, kind: str, identifier: str = CAMILLE, **overrides: object):  # noqa: ANN201
     arguments: dict = dict(kind=kind, document_type="cni", document_number=DOCUMENT, in_branch=True,
-                           actor=adv(login_name), now=world.clock.now, url=world.url)
+                           actor=adv(login_name))
     arguments.update(overrides)
-    return advisor.request_operation(world.advisor_id(login_name), identifier, **arguments)
+    return advisor.request_operation(world.uow(), world.advisor_id(login_name), identifier, **arguments)
 
 
 def start(world: World, identifier: str, session_id: str, raw: str = "07 98 76 54 32"):  # noqa: ANN201
     cid = world.cid(identifier)
-    number = change.check_new_number(cid, raw, "FR", actor=customer_actor(cid), now=world.clock.now, url=world.url)
-    return change.start_request(cid, number.e164, channel=change.Channel.WEB, actor=customer_actor(cid),
-                                now=world.clock.now, session_id=session_id, url=world.url)
+    number = change.check_new_number(world.uow(), cid, raw, "FR", actor=customer_actor(cid))
+    return change.start_request(world.uow(), cid, number.e164, channel=change.Channel.WEB, actor=customer_actor(cid),
+                                session_id=session_id)
 
 
 # --- « not me » -------------------------------------------------------------------------------------
@@ -78,13 +78,12 @@ def test_a_not_me_refusal_freezes_online_changes_and_ends_the_other_sessions(wor
     request = start(world, CAMILLE, fraudster)
     shown = phone.pending()
     assert shown is not None
-    result = change.refuse(world.cid(CAMILLE), phone.device_id, request.id, reason=RefusalReason.NOT_ME,
+    result = change.refuse(world.uow(), world.cid(CAMILLE), phone.device_id, request.id, reason=RefusalReason.NOT_ME,
                            signature=phone.sign(shown.text + "\nnot_me"), lang="fr",
-                           actor=device_actor(phone.device_id), now=world.clock.now, session_id=victims_phone,
-                           url=world.url)
+                           actor=device_actor(phone.device_id), session_id=victims_phone)
     assert result.accepted
 
-    assert not live(world, fraudster) and auth.end_reason(fraudster, url=world.url) == "not_me"
+    assert not live(world, fraudster) and auth.end_reason(world.uow(), fraudster) == "not_me"
     assert live(world, victims_phone)  # the phone says so, and goes on
     customer = world.customer(CAMILLE)
     assert customer.frozen_at == world.clock.now and customer.frozen_reason == "not_me"
@@ -93,14 +92,14 @@ def test_a_not_me_refusal_freezes_online_changes_and_ends_the_other_sessions(wor
     # Logging in again, the fraudster cannot start anything online: neither a number nor a Sécur'Pass move.
     again = login(world)
     cid = world.cid(CAMILLE)
-    with pytest.raises(ChangeError, match="ineligible.frozen"):
-        change.check_new_number(cid, OTHER_RAW, "FR", actor=customer_actor(cid), now=world.clock.now, url=world.url)
-    with pytest.raises(ChangeError, match="ineligible.frozen"):
-        change.start_request(cid, NEW_E164, channel=change.Channel.WEB, actor=customer_actor(cid),
-                             now=world.clock.now, session_id=again, url=world.url)
-    assert activation.move_refusal(cid, now=world.clock.now, url=world.url) == "ineligible.frozen"
+    with pytest.raises(Refused, match="ineligible.frozen"):
+        change.check_new_number(world.uow(), cid, OTHER_RAW, "FR", actor=customer_actor(cid))
+    with pytest.raises(Refused, match="ineligible.frozen"):
+        change.start_request(world.uow(), cid, NEW_E164, channel=change.Channel.WEB, actor=customer_actor(cid),
+                             session_id=again)
+    assert activation.move_refusal(world.uow(), cid) == "ineligible.frozen"
     # The advisor sees "frozen after a not-me refusal".
-    sheet = advisor.sheet(world.advisor_id("sophie.lambert"), CAMILLE, now=world.clock.now, url=world.url)
+    sheet = advisor.sheet(world.uow(), world.advisor_id("sophie.lambert"), CAMILLE)
     assert sheet.frozen_since and sheet.signals[0] == "not_me"
 
 
@@ -111,33 +110,33 @@ def test_clearing_the_freeze_takes_the_branch_an_identity_document_and_two_advis
     assert shown is not None
     assert phone.refuse(request.id, RefusalReason.NOT_ME, phone.sign(shown.text + "\nnot_me")).accepted
 
-    with pytest.raises(AdvisorError, match="in_branch_required"):
+    with pytest.raises(Refused, match="in_branch_required"):
         operate(world, "sophie.lambert", "clear_freeze", in_branch=False)  # "she called me, it was a mistake"
-    with pytest.raises(AdvisorError, match="document_required"):
+    with pytest.raises(Refused, match="document_required"):
         operate(world, "sophie.lambert", "clear_freeze", document_number="")
-    with pytest.raises(AdvisorError, match="advisor.not_found"):
+    with pytest.raises(Refused, match="advisor.not_found"):
         operate(world, "karim.haddad", "clear_freeze")  # another agency
     pending = operate(world, "sophie.lambert", "clear_freeze")
     assert pending.status == "pending_validation"  # « not me » is a risk signal: four eyes, always
     assert world.customer(CAMILLE).frozen_at is not None
-    listed = advisor.pending_validations(world.advisor_id("nadia.benali"), now=world.clock.now, url=world.url)
+    listed = advisor.pending_validations(world.uow(), world.advisor_id("nadia.benali"))
     assert [(v.request_id, v.kind) for v in listed] == [(pending.operation_id, "clear_freeze")]
-    with pytest.raises(AdvisorError, match="same_advisor"):
-        advisor.validate_operation(world.advisor_id("sophie.lambert"), pending.operation_id,
-                                   actor=adv("sophie.lambert"), now=world.clock.now, url=world.url)
-    with pytest.raises(AdvisorError, match="advisor.not_found"):
-        advisor.validate_operation(world.advisor_id("karim.haddad"), pending.operation_id,
-                                   actor=adv("karim.haddad"), now=world.clock.now, url=world.url)
-    advisor.validate_operation(world.advisor_id("nadia.benali"), pending.operation_id, actor=adv("nadia.benali"),
-                               now=world.clock.now, url=world.url)
+    with pytest.raises(Refused, match="same_advisor"):
+        advisor.validate_operation(world.uow(), world.advisor_id("sophie.lambert"), pending.operation_id,
+                                   actor=adv("sophie.lambert"))
+    with pytest.raises(Refused, match="advisor.not_found"):
+        advisor.validate_operation(world.uow(), world.advisor_id("karim.haddad"), pending.operation_id,
+                                   actor=adv("karim.haddad"))
+    advisor.validate_operation(world.uow(), world.advisor_id("nadia.benali"), pending.operation_id,
+                               actor=adv("nadia.benali"))
     assert world.customer(CAMILLE).frozen_at is None
     [cleared] = world.audit(CAMILLE, "freeze_cleared")
     assert details(cleared)["validator"] == world.advisor_id("nadia.benali")
     assert world.start(CAMILLE, OTHER_RAW).status == "pending_approval"  # online changes are back
     # An operation that does not apply is refused (and audited).
-    with pytest.raises(AdvisorError, match="adv.op.not_applicable"):
+    with pytest.raises(Refused, match="adv.op.not_applicable"):
         operate(world, "sophie.lambert", "clear_freeze")
-    with pytest.raises(AdvisorError, match="advisor.not_found"):
+    with pytest.raises(Refused, match="advisor.not_found"):
         operate(world, "sophie.lambert", "make_me_rich")
 
 
@@ -155,15 +154,16 @@ def test_a_change_of_number_ends_the_other_sessions_but_the_ones_that_did_it(wor
     assert phone.approve_pending(session_id=app).status == "completed"
 
     assert live(world, web) and live(world, app) and live(world, julien)
-    assert not live(world, other_web) and auth.end_reason(other_web, url=world.url) == "factor_changed"
+    assert not live(world, other_web) and auth.end_reason(world.uow(), other_web) == "factor_changed"
     assert not live(world, named)
 
 
 def test_an_advisor_change_ends_every_session_of_the_customer(world: World) -> None:
     web, app = login(world), login(world, channel="app")
-    result = advisor.advisor_change(world.advisor_id("sophie.lambert"), CAMILLE, raw_number="07 98 76 54 32",
+    result = advisor.advisor_change(world.uow(), world.advisor_id("sophie.lambert"), CAMILLE,
+                                    raw_number="07 98 76 54 32",
                                     region="FR", document_type="cni", document_number=DOCUMENT, in_branch=True,
-                                    actor=adv("sophie.lambert"), now=world.clock.now, mysys=world.mysys, url=world.url)
+                                    actor=adv("sophie.lambert"))
     assert result.status == "completed"
     assert not live(world, web) and not live(world, app)
 
@@ -178,12 +178,11 @@ def test_a_number_released_within_12_months_is_refused_like_a_number_held_now(wo
     world.clock.advance(days=30)
     cid = world.cid(CAMILLE)
     for attempt in (
-        lambda: change.check_new_number(cid, "06 23 45 67 89", "FR", actor=customer_actor(cid), now=world.clock.now,
-                                        url=world.url),
-        lambda: change.start_request(cid, JULIEN_NUMBER, channel=change.Channel.WEB, actor=customer_actor(cid),
-                                     now=world.clock.now, url=world.url),
+        lambda: change.check_new_number(world.uow(), cid, "06 23 45 67 89", "FR", actor=customer_actor(cid)),
+        lambda: change.start_request(world.uow(), cid, JULIEN_NUMBER, channel=change.Channel.WEB,
+                                     actor=customer_actor(cid)),
     ):
-        with pytest.raises((NumberRejected, ChangeError)) as refused:
+        with pytest.raises((NumberRejected, Refused)) as refused:
             attempt()
         error = refused.value
         assert (error.problem is NumberProblem.UNAVAILABLE if isinstance(error, NumberRejected)
@@ -194,18 +193,18 @@ def test_a_number_released_within_12_months_is_refused_like_a_number_held_now(wo
     assert claimed and details(claimed[0])["by_customer"] == cid
     sophie = world.advisor_id("sophie.lambert")
     for identifier in (CAMILLE, JULIEN):
-        assert "number_shared" in advisor.sheet(sophie, identifier, now=world.clock.now, url=world.url).signals
+        assert "number_shared" in advisor.sheet(world.uow(), sophie, identifier).signals
     # The advisor cannot set it either.
-    with pytest.raises(AdvisorError, match="number.unavailable"):
-        advisor.advisor_change(sophie, CAMILLE, raw_number="06 23 45 67 89", region="FR", document_type="cni",
-                               document_number=DOCUMENT, in_branch=True, actor=adv("sophie.lambert"),
-                               now=world.clock.now, mysys=world.mysys, url=world.url)
+    with pytest.raises(Refused, match="number.unavailable"):
+        advisor.advisor_change(world.uow(), sophie, CAMILLE, raw_number="06 23 45 67 89", region="FR",
+                               document_type="cni",
+                               document_number=DOCUMENT, in_branch=True, actor=adv("sophie.lambert"))
     # Julien may take his own old number back; after 12 months it is anyone's again.
-    assert change.check_new_number(world.cid(JULIEN), "06 23 45 67 89", "FR", actor=customer_actor(world.cid(JULIEN)),
-                                   now=world.clock.now, url=world.url).e164 == JULIEN_NUMBER
+    assert change.check_new_number(world.uow(), world.cid(JULIEN), "06 23 45 67 89", "FR",
+                                   actor=customer_actor(world.cid(JULIEN))).e164 == JULIEN_NUMBER
     world.clock.advance(days=336)
-    assert change.check_new_number(cid, "06 23 45 67 89", "FR", actor=customer_actor(cid), now=world.clock.now,
-                                   url=world.url).e164 == JULIEN_NUMBER
+    assert change.check_new_number(world.uow(), cid, "06 23 45 67 89", "FR",
+                                   actor=customer_actor(cid)).e164 == JULIEN_NUMBER
 
 
 # --- a blocked Sécur'Pass has a way back; an advisor can end every session ---------------------------------
@@ -221,7 +220,7 @@ def block(world: World) -> None:
 
 def test_an_advisor_unblocks_securpass_in_branch(world: World) -> None:
     block(world)
-    with pytest.raises(AdvisorError, match="in_branch_required"):
+    with pytest.raises(Refused, match="in_branch_required"):
         operate(world, "sophie.lambert", "unblock_securpass", in_branch=False)
     done = operate(world, "sophie.lambert", "unblock_securpass")
     # The wrong codes that caused the block are what the unblock answers: no second advisor for them alone.
@@ -251,8 +250,8 @@ def test_an_unblock_under_another_risk_signal_needs_a_second_advisor(world: Worl
     pending = operate(world, "sophie.lambert", "unblock_securpass", identifier=JULIEN)
     assert pending.status == "pending_validation"
     assert world.customer(JULIEN).securpass_status == "blocked"
-    advisor.validate_operation(world.advisor_id("nadia.benali"), pending.operation_id, actor=adv("nadia.benali"),
-                               now=world.clock.now, url=world.url)
+    advisor.validate_operation(world.uow(), world.advisor_id("nadia.benali"), pending.operation_id,
+                               actor=adv("nadia.benali"))
     assert world.customer(JULIEN).securpass_status == "active"
 
 
@@ -261,23 +260,22 @@ def test_an_operation_waiting_too_long_cannot_be_validated(world: World) -> None
     pending = operate(world, "sophie.lambert", "unblock_securpass", identifier=JULIEN)
     assert pending.status == "pending_validation"
     world.clock.advance(hours=3)
-    with pytest.raises(AdvisorError, match="sp.gone"):
-        advisor.validate_operation(world.advisor_id("nadia.benali"), pending.operation_id, actor=adv("nadia.benali"),
-                                   now=world.clock.now, url=world.url)
+    with pytest.raises(Refused, match="sp.gone"):
+        advisor.validate_operation(world.uow(), world.advisor_id("nadia.benali"), pending.operation_id,
+                                   actor=adv("nadia.benali"))
     assert world.customer(JULIEN).securpass_status == "blocked"
 
 
 def test_an_advisor_ends_every_session_of_a_customer(world: World) -> None:
     web, app = login(world), login(world, channel="app")
     julien = login(world, JULIEN)
-    with pytest.raises(AdvisorError, match="advisor.not_found"):
-        advisor.end_customer_sessions(world.advisor_id("karim.haddad"), CAMILLE, actor=adv("karim.haddad"),
-                                      now=world.clock.now, url=world.url)
+    with pytest.raises(Refused, match="advisor.not_found"):
+        advisor.end_customer_sessions(world.uow(), world.advisor_id("karim.haddad"), CAMILLE, actor=adv("karim.haddad"))
     assert live(world, web)
-    assert advisor.end_customer_sessions(world.advisor_id("sophie.lambert"), CAMILLE, actor=adv("sophie.lambert"),
-                                         now=world.clock.now, url=world.url) == 2
+    assert advisor.end_customer_sessions(world.uow(), world.advisor_id("sophie.lambert"), CAMILLE,
+                                         actor=adv("sophie.lambert")) == 2
     assert not live(world, web) and not live(world, app) and live(world, julien)
-    assert auth.end_reason(web, url=world.url) == "advisor"
+    assert auth.end_reason(world.uow(), web) == "advisor"
     [entry] = world.audit(CAMILLE, "sessions_ended")
     assert details(entry)["count"] == 2
     assert world.customer(CAMILLE).securpass_status == "active"  # nothing else changed

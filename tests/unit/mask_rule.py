@@ -23,7 +23,7 @@ def assert_mask_rule(phone: PhoneNumber) -> None:
             assert shown == real, (national, masked)  # the layout is kept
         else:
             assert shown in (real, MASK), (national, masked)
-    visible = [shown != MASK for shown, real in zip(masked, national) if real.isdigit()]
+    visible = [shown != MASK for shown, real in zip(masked, national, strict=True) if real.isdigit()]
     digits = phonenumbers.normalize_digits_only(national)
     lead = visible.index(False)  # something is always hidden
     tail = len(visible) - 1 - max(i for i, v in enumerate(visible) if not v)

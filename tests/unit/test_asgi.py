@@ -3,11 +3,10 @@ no cookie on the websocket (Reflex would keep it in the pickled state), security
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from secure_phone import asgi
+from tests.conftest import run_async
 
 
 def run(scope: dict) -> tuple[dict, list[dict]]:
@@ -26,7 +25,7 @@ def run(scope: dict) -> tuple[dict, list[dict]]:
     async def send(message):  # type: ignore[no-untyped-def]
         sent.append(message)
 
-    asyncio.run(asgi.harden(app)(scope, receive, send))
+    run_async(asgi.harden(app)(scope, receive, send))
     return seen, sent
 
 

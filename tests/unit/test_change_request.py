@@ -1,6 +1,6 @@
 """The change request state machine: every (status, action) pair, and lazy expiry."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -49,10 +49,10 @@ def test_the_table_covers_every_pair() -> None:
 
 
 def test_terminal_statuses() -> None:
-    assert TERMINAL == {
+    assert {
         Status.COMPLETED, Status.CANCELLED, Status.EXPIRED, Status.REFUSED,
         Status.SUPERSEDED, Status.BLOCKED, Status.FAILED,
-    }
+    } == TERMINAL
 
 
 @pytest.mark.parametrize("status", sorted(TERMINAL))
@@ -68,7 +68,7 @@ def test_an_approved_request_can_no_longer_be_cancelled_or_superseded() -> None:
             transition(Status.APPLYING, action)
 
 
-EXPIRES = datetime(2026, 11, 26, 15, 10, tzinfo=timezone.utc)
+EXPIRES = datetime(2026, 11, 26, 15, 10, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

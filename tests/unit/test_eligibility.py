@@ -1,7 +1,7 @@
 """Who may change their secure number online (PRODUCT.md §5.2, §5.3 new-device lock)."""
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,7 +18,7 @@ from secure_phone.domain.eligibility import (
 )
 from secure_phone.domain.policy import DEFAULT_POLICY
 
-NOW = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 
 CAMILLE = CustomerProfile(
     person_type=PersonType.NATURAL,
@@ -151,7 +151,7 @@ def test_an_emancipated_adult_is_just_an_adult() -> None:
 
 # --- Age ----------------------------------------------------------------------------------------
 
-EIGHTEENTH_BIRTHDAY = datetime(2026, 11, 26, 0, 0, tzinfo=timezone.utc)
+EIGHTEENTH_BIRTHDAY = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
 BORN = date(2008, 11, 26)
 
 
@@ -177,7 +177,7 @@ def test_adult_from_the_eighteenth_birthday(now: datetime, minor: bool) -> None:
     ],
 )
 def test_born_on_29_february(today: date, minor: bool) -> None:
-    now = datetime(today.year, today.month, today.day, 12, tzinfo=timezone.utc)
+    now = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
     profile = replace(CAMILLE, birth_date=date(2008, 2, 29))
     assert (Ineligibility.MINOR in reasons(profile, now)) is minor
 

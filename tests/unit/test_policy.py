@@ -55,7 +55,7 @@ def test_defaults_are_the_specified_values(name: str, expected: object) -> None:
 
 
 def test_default_policy_is_the_default_instance() -> None:
-    assert DEFAULT_POLICY == Policy()
+    assert Policy() == DEFAULT_POLICY
 
 
 def test_allowed_regions_are_france_overseas_eu_eea_ch_gb_mc_ad() -> None:

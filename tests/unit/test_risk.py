@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import FrozenInstanceError
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +22,7 @@ from secure_phone.domain.risk import (
     risk_signals,
 )
 
-NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 S = RiskSignal
 
 
@@ -162,7 +162,7 @@ def test_a_custom_window() -> None:
 
 
 def test_the_default_window_is_30_days_and_the_default_policy_is_accepted() -> None:
-    assert RISK_WINDOW == timedelta(days=30)
+    assert timedelta(days=30) == RISK_WINDOW
     event = ev("change_completed", ago=timedelta(days=29, hours=23))
     assert signals(event, policy=DEFAULT_POLICY) == [S.RECENT_CHANGE]
     assert signals(ev("change_completed", ago=timedelta(days=31))) == []

@@ -2,7 +2,7 @@
 
 import base64
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -26,7 +26,7 @@ from secure_phone.domain.securpass import (
 
 # --- Challenge text ------------------------------------------------------------------------------
 
-EXPIRES = datetime(2026, 11, 26, 15, 10, tzinfo=timezone.utc)
+EXPIRES = datetime(2026, 11, 26, 15, 10, tzinfo=UTC)
 CHALLENGE = {
     "new_number_national": "07 98 76 54 32",
     "customer_name": "Camille MARTIN",

@@ -1,7 +1,7 @@
 """8-digit SMS codes: generation, checking order, expiry, tries across resends, daily limit."""
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,7 @@ from secure_phone.domain.sms_code import (
     new_sms_code,
 )
 
-ISSUED = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
+ISSUED = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 FRESH = SmsCodeState(issued_at=ISSUED, failures=0, used=False)
 KEY, SUBJECT = b"server-side key", "customer-1:confirm_number"
 CODE, OTHER_CODE = "75292263", "06953265"

@@ -43,7 +43,8 @@ def _result(row: CustomerRow) -> rx.Component:
             rx.box(rx.text(row.name, weight="bold"), rx.text(row.identifier, " · ", row.masked, class_name="hint")),
             rx.spacer(),
             rx.button(t("adv.open"), on_click=S.open_sheet(row.identifier), variant="outline",
-                      aria_label=rx.cond(LangState.lang == "en", "Open the record of ", "Ouvrir la fiche de ") + row.name),
+                      aria_label=rx.cond(LangState.lang == "en", "Open the record of ",
+                                         "Ouvrir la fiche de ") + row.name),
             align="center",
             width="100%",
         ),
@@ -56,7 +57,8 @@ def _contact(item: ContactView) -> rx.Component:
         rx.text(rx.el.strong(item.name), " (", item.identifier, ") · ", item.created, " · ", item.channel),
         rx.text(t("advisor.reason"), " ",
                 t_var(rx.cond(item.reason.contains("ineligible."), item.reason, "reason." + item.reason))),
-        rx.cond(item.last_request_id != "", rx.text(t("adv.last.attempt"), " ", item.last_request_id, class_name="hint")),
+        rx.cond(item.last_request_id != "", rx.text(t("adv.last.attempt"), " ", item.last_request_id,
+                                                    class_name="hint")),
         rx.cond(item.advisor != "", rx.text(t("adv.taken.by"), " ", item.advisor, class_name="hint")),
         rx.hstack(
             rx.button(t("adv.open"), on_click=S.open_sheet(item.identifier), variant="outline", size="2"),
@@ -135,12 +137,14 @@ def _event(item: TimelineItem) -> rx.Component:
     return rx.el.li(
         rx.text(rx.el.span(item.at, class_name="hint"), " — ", rx.el.strong(t_var("tl." + item.action)), " · ",
                 t_var("result." + item.outcome), rx.cond(item.detail != "", rx.el.span(" · ", item.detail))),
-        class_name=rx.cond((item.action == "fraud_alert") | (item.action == "securpass_blocked"), "event alert", "event"),
+        class_name=rx.cond((item.action == "fraud_alert") | (item.action == "securpass_blocked"), "event alert",
+                           "event"),
     )
 
 
 def _change(item: TimelineItem) -> rx.Component:
-    return rx.el.li(rx.text(item.at, " — ", t_var(item.action), " · ", item.detail, " · ", t_var("status." + item.outcome)))
+    return rx.el.li(rx.text(item.at, " — ", t_var(item.action), " · ", item.detail, " · ",
+                            t_var("status." + item.outcome)))
 
 
 def vigilance() -> rx.Component:

@@ -5,8 +5,16 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import VarData
 
-from secure_phone.ui.components import error_summary, field_error, fraud_warning, phone_frame, title
-from secure_phone.ui.components import masked_number, message, with_catalog
+from secure_phone.ui.components import (
+    error_summary,
+    field_error,
+    fraud_warning,
+    masked_number,
+    message,
+    phone_frame,
+    title,
+    with_catalog,
+)
 from secure_phone.ui.device_crypto import software_key_notice
 from secure_phone.ui.flow_views import (
     activation_help_screen,
@@ -105,7 +113,8 @@ def activation_intro() -> rx.Component:
 def activation_code() -> rx.Component:
     return rx.vstack(
         title(t("act.code.title")),
-        rx.text(t("act.code.sent"), " ", masked_number(AppState.masked_first, AppState.masked_last_two, AppState.masked)),
+        rx.text(t("act.code.sent"), " ", masked_number(AppState.masked_first, AppState.masked_last_two,
+                                                       AppState.masked)),
         error_summary(AppState.code_error, "activation-code"),
         rx.form(
             rx.vstack(

@@ -14,6 +14,7 @@ from secure_phone.settings import demo_mode
 from secure_phone.ui import runtime
 from secure_phone.ui.components import title, web_shell
 from secure_phone.ui.i18n import LangState, t
+from secure_phone.ui.paths import MESSAGES_ROUTE
 
 
 @runtime.inbox_state
@@ -25,7 +26,7 @@ class MessagesState(rx.State):
 
     @rx.var(cache=False)
     def inboxes(self) -> list[InboxView]:
-        return demo_inbox.inboxes() if demo_mode() and self.version else []
+        return demo_inbox.inboxes(runtime.uow()) if demo_mode() and self.version else []
 
     @rx.event
     def refresh(self) -> None:
@@ -35,7 +36,7 @@ class MessagesState(rx.State):
         runtime.watch_inbox(self.router.session.client_token)
 
     def _on_push(self) -> None:
-        if demo_mode() and self.router.url.path.rstrip("/") == "/demo/messages":
+        if demo_mode() and self.router.url.path.rstrip("/") == MESSAGES_ROUTE:
             self.version += 1
         else:
             runtime.unwatch_inbox(self.router.session.client_token)

@@ -1,5 +1,5 @@
-"""The advisor back-office state (J8). Every handler checks the advisor session; every service call is
-limited to the advisor's agency. The session is bound to the browser as the customers' are
+"""The advisor back-office state (J8). Every handler that acts is wrapped in :func:`requires_session`; every
+service call is limited to the advisor's agency. The session is bound to the browser as the customers' are
 (secure_phone.ui.binding)."""
 
 from __future__ import annotations
@@ -8,25 +8,38 @@ import reflex as rx
 
 from secure_phone.domain.risk import CHECKS, RiskSignal
 from secure_phone.services import advisor as svc
-from secure_phone.services import auth, live
-from secure_phone.services.advisor import AdvisorError, ContactView, CustomerRow, TimelineItem, ValidationView
-from secure_phone.services.auth import LoginError, Principal
+from secure_phone.services.advisor import ContactView, CustomerRow, TimelineItem, ValidationView
+from secure_phone.services.auth import Principal, login_advisor
+from secure_phone.services.inputs import (
+    DOCUMENT_LIMIT,
+    IDENTIFIER_LIMIT,
+    NUMBER_LIMIT,
+    PASSWORD_LIMIT,
+    QUERY_LIMIT,
+    REASON_LIMIT,
+)
+from secure_phone.services.unit_of_work import Refused
 from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
-from secure_phone.ui.states.customer import REGIONS
+from secure_phone.ui.screens import AdvisorScreen
+from secure_phone.ui.session import SessionMixin, requires_session
+from secure_phone.ui.states.customer import REGIONS, form_field
+
+CHANGE_RESULTS = {"completed": "adv.change.done", "pending_validation": "adv.change.pending",
+                  "applying": "adv.change.applying"}
+NOTE_LIMIT = 500
 
 
 @runtime.pushable
 @binding.guard_hydration()  # nothing of the last screen to a socket that is not the session's
-class AdvisorState(rx.State):
-    _session_id: str = ""
-    _bound_sid: str = ""
-    logged_in: bool = False
-    login_error: str = ""
+class AdvisorState(SessionMixin, rx.State):
+    principal_kind = "advisor"
+    channel_name: str = "advisor"
+
     advisor_name: str = ""
     agency_name: str = ""
 
-    screen: str = "home"  # home | sheet
+    screen: str = AdvisorScreen.HOME.value
     query: str = ""
     searched: bool = False
     results: list[CustomerRow] = []
@@ -58,72 +71,38 @@ class AdvisorState(rx.State):
     operation_error: str = ""
     operation_result: str = ""
 
-    def _actor(self, principal: Principal | None = None):  # type: ignore[no-untyped-def]
-        return runtime.actor(self, "advisor", principal.id if principal else None, "advisor")
+    # --- the session ---------------------------------------------------------------------------
 
-    def _principal(self, touch: bool = True) -> Principal | None:
-        if not self._session_id or not binding.bound(self):
-            return None  # a reload rejoins with a ticket; a copied client token never does
-        principal = auth.authenticate(self._session_id, now=runtime.now(), touch=touch)
-        if principal is None or principal.kind != "advisor":
-            self._logout_here("session.expired")
-            return None
-        return principal
+    def _followed(self, principal: Principal) -> int | None:
+        return self._customer_id if self.screen == AdvisorScreen.SHEET and self._customer_id else None
 
-    def _rejoin(self) -> rx.event.EventSpec | None:
-        if self._session_id and not binding.bound(self):
-            return rx.call_script(binding.ticket_script("advisor"), callback=AdvisorState.resume)
-        return None
+    def _clear_screens(self) -> None:
+        self.screen, self.revealed, self.identifier = AdvisorScreen.HOME.value, "", ""
+        self._customer_id = 0
 
-    def _refused(self):  # type: ignore[no-untyped-def]
-        return self._rejoin() or focus_title()
-
-    @rx.event
-    def resume(self, result: dict):  # type: ignore[no-untyped-def]
-        """The ticket the reloaded page obtained with its binding cookie: this socket joins the session."""
-        if binding.bound(self) or not self._session_id:
-            return None
-        ticket = result.get("ticket") if isinstance(result, dict) else None
-        if auth.redeem_ticket(ticket, self._session_id, now=runtime.now()):
-            binding.rebind(self)
-            binding.resend(self)
-            principal = self._principal()
-            if principal is not None:
-                self._reload(principal)
-                return focus_title()
-        self._logout_here("session.expired")
+    def _resumed(self, principal: Principal):  # type: ignore[no-untyped-def]
+        self._reload(principal)
         return focus_title()
-
-    def _logout_here(self, message: str = "") -> None:
-        live.unsubscribe(self.router.session.client_token, self.get_full_name())
-        binding.forget(self)
-        self.logged_in, self.login_error = False, message
-        self.screen, self.revealed, self.identifier = "home", "", ""
 
     @rx.event
     async def login(self, form: dict):  # type: ignore[no-untyped-def]
-        form = form if isinstance(form, dict) else {}
         try:  # argon2 off the event loop: it must not stall the other clients' events
             opened = await runtime.password_check(
-                auth.login_advisor, str(form.get("login", ""))[:64], str(form.get("password", ""))[:200],
-                actor=self._actor(), now=runtime.now())
-        except LoginError as error:
-            self.login_error = error.code
+                login_advisor, runtime.uow(), form_field(form, "login", IDENTIFIER_LIMIT),
+                form_field(form, "password", PASSWORD_LIMIT), actor=self._actor())
+        except Refused as refused:
+            self.login_error = refused.code
             return focus_errors()
-        bind_cookie = binding.bind(self, "advisor", opened)
-        principal = self._principal()
-        assert principal is not None
-        view = svc.profile(principal.id)
+        self.screen, self._customer_id = AdvisorScreen.HOME.value, 0
+        bind_cookie, principal = self._opened(opened)
+        view = svc.profile(runtime.uow(), principal.id)
         self.advisor_name, self.agency_name = view.name, view.agency_name
-        self.logged_in, self.login_error = True, ""
         self._home(principal)
         return [bind_cookie, focus_title()]
 
     @rx.event
     def logout(self):  # type: ignore[no-untyped-def]
-        if binding.bound(self):  # only the session's own socket ends it (a copied token only clears its view)
-            auth.logout(self._session_id, actor=self._actor(), now=runtime.now())
-        self._logout_here()
+        self._do_logout()
         return focus_title()
 
     @rx.event
@@ -135,45 +114,49 @@ class AdvisorState(rx.State):
         return None
 
     def _reload(self, principal: Principal) -> None:
-        if self.screen == "sheet" and self.identifier:
+        if self.screen == AdvisorScreen.SHEET and self.identifier:
             self._load_sheet(principal)
         else:
             self._home(principal)
 
     def _home(self, principal: Principal) -> None:
-        self.screen = "home"
+        self.screen = AdvisorScreen.HOME.value
         self.revealed = ""
-        self.contacts = svc.queue(principal.id)
-        self.validations = svc.pending_validations(principal.id, now=runtime.now())
+        self.contacts = svc.queue(runtime.uow(), principal.id)
+        self.validations = svc.pending_validations(runtime.uow(), principal.id)
+
+    def _pushed(self, principal: Principal) -> None:
+        """The customer did something (another client): the open sheet follows, live."""
+        if self.screen == AdvisorScreen.SHEET:
+            self._load_sheet(principal)
+        else:
+            self._home(principal)
+
+    # --- search and the customer's sheet ----------------------------------------------------------
 
     @rx.event
-    def search(self, form: dict):  # type: ignore[no-untyped-def]
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        self.query = str(form.get("query", "") if isinstance(form, dict) else "")[:60]
-        self.results = svc.search(principal.id, self.query)
+    @requires_session
+    def search(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+        self.query = form_field(form, "query", QUERY_LIMIT)
+        self.results = svc.search(runtime.uow(), principal.id, self.query)
         self.searched = True
-        return None
 
     @rx.event
-    def open_sheet(self, identifier: str):  # type: ignore[no-untyped-def]
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        self.identifier = str(identifier)[:20]
+    @requires_session
+    def open_sheet(self, principal: Principal, identifier: str):  # type: ignore[no-untyped-def]
+        self.identifier = str(identifier)[:IDENTIFIER_LIMIT]
         self.revealed = self.change_error = self.change_result = self.operation_error = self.operation_result = ""
         if not self._load_sheet(principal):
             return focus_errors()
-        self.screen = "sheet"
-        live.subscribe(self.router.session.client_token, self.get_full_name(), self._customer_id, now=runtime.now())
+        self.screen = AdvisorScreen.SHEET.value
+        self._follow(principal)
         return focus_title()
 
     def _load_sheet(self, principal: Principal) -> bool:
         try:
-            sheet = svc.sheet(principal.id, self.identifier, now=runtime.now())
-        except AdvisorError as error:
-            self.action_error, self.screen = error.code, "home"
+            sheet = svc.sheet(runtime.uow(), principal.id, self.identifier)
+        except Refused as refused:
+            self.action_error, self.screen = refused.code, AdvisorScreen.HOME.value
             return False
         self.name, self.masked, self.last_confirmed = sheet.name, sheet.masked, sheet.last_confirmed
         self.securpass, self.device, self.cooling_off_until = sheet.securpass, sheet.device, sheet.cooling_off_until
@@ -185,150 +168,120 @@ class AdvisorState(rx.State):
         self.action_error = ""
         return True
 
-    def _on_push(self) -> None:
-        """The customer did something (another client): the open sheet follows, live (not the advisor's
-        activity: it moves no idle timer)."""
-        principal = self._principal(touch=False)
-        if principal is not None and self.screen == "sheet":
-            self._load_sheet(principal)
-        elif principal is not None:
-            self._home(principal)
-
     @rx.event
-    def back(self):  # type: ignore[no-untyped-def]
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        live.unsubscribe(self.router.session.client_token, self.get_full_name())
+    @requires_session
+    def back(self, principal: Principal):  # type: ignore[no-untyped-def]
         self._home(principal)
+        self._follow(principal)
         return focus_title()
 
     @rx.event
-    def reveal(self):  # type: ignore[no-untyped-def]
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        if self.screen == "sheet":
-            self.revealed = svc.reveal_number(principal.id, self.identifier, actor=self._actor(principal),
-                                              now=runtime.now())
-        return None
+    @requires_session
+    def reveal(self, principal: Principal):  # type: ignore[no-untyped-def]
+        if self.screen == AdvisorScreen.SHEET:
+            self.revealed = svc.reveal_number(runtime.uow(), principal.id, self.identifier,
+                                              actor=self._actor(principal))
+
+    # --- the call-back queue -----------------------------------------------------------------------
 
     @rx.event
-    def take(self, contact_id: str):  # type: ignore[no-untyped-def]
-        return self._contact_action(lambda p: svc.take(p.id, str(contact_id), actor=self._actor(p), now=runtime.now()))
+    @requires_session
+    def take(self, principal: Principal, contact_id: str):  # type: ignore[no-untyped-def]
+        self._home_action(principal, lambda: svc.take(runtime.uow(), principal.id, str(contact_id)[:REASON_LIMIT],
+                                                      actor=self._actor(principal)))
 
     @rx.event
-    def close(self, form: dict):  # type: ignore[no-untyped-def]
-        form = form if isinstance(form, dict) else {}
-        contact_id, note = str(form.get("contact", "")), str(form.get("note", ""))
-        return self._contact_action(lambda p: svc.close(p.id, contact_id, note, actor=self._actor(p), now=runtime.now()))
+    @requires_session
+    def close(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+        contact_id, note = form_field(form, "contact", REASON_LIMIT), form_field(form, "note", NOTE_LIMIT)
+        self._home_action(principal, lambda: svc.close(runtime.uow(), principal.id, contact_id, note,
+                                                       actor=self._actor(principal)))
 
-    def _contact_action(self, action):  # type: ignore[no-untyped-def]
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
+    @rx.event
+    @requires_session
+    def validate(self, principal: Principal, request_id: str):  # type: ignore[no-untyped-def]
+        """The second advisor's validation of a change of number."""
+        self._home_action(principal, lambda: svc.validate_change(runtime.uow(), principal.id,
+                                                                 str(request_id)[:REASON_LIMIT],
+                                                                 actor=self._actor(principal)))
+
+    @rx.event
+    @requires_session
+    def validate_operation(self, principal: Principal, operation_id: str):  # type: ignore[no-untyped-def]
+        """The second advisor's validation of an unblock or of the clearing of a freeze."""
+        self._home_action(principal, lambda: svc.validate_operation(runtime.uow(), principal.id,
+                                                                    str(operation_id)[:REASON_LIMIT],
+                                                                    actor=self._actor(principal)))
+
+    def _home_action(self, principal: Principal, action) -> None:  # type: ignore[no-untyped-def]
         try:
-            action(principal)
+            action()
             self.action_error = ""
-        except AdvisorError as error:
-            self.action_error = error.code
+        except Refused as refused:
+            self.action_error = refused.code
         self._home(principal)
-        return None
 
-    def _sheet_principal(self) -> Principal | None:
-        principal = self._principal()
-        return principal if principal is not None and self.screen == "sheet" and self.identifier else None
+    # --- on the sheet: in-branch change and operations ------------------------------------------------
+
+    def _on_sheet(self) -> bool:
+        return self.screen == AdvisorScreen.SHEET and bool(self.identifier)
+
+    def _identity(self, form: object) -> dict:
+        return {"document_type": form_field(form, "document_type", REASON_LIMIT),
+                "document_number": form_field(form, "document_number", DOCUMENT_LIMIT),
+                "in_branch": bool(form.get("in_branch")) if isinstance(form, dict) else False}
 
     @rx.event
-    def change(self, form: dict):  # type: ignore[no-untyped-def]
+    @requires_session
+    def change(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
         """In-branch change, with the identity check recorded (and four eyes under a risk signal)."""
-        principal = self._sheet_principal()
-        if principal is None:
-            return self._refused()
-        form = form if isinstance(form, dict) else {}
-        region = str(form.get("country", "FR"))
+        if not self._on_sheet():
+            return focus_title()
+        region = form_field(form, "country", 4)
         try:
             result = svc.advisor_change(
-                principal.id, self.identifier, raw_number=str(form.get("number", ""))[:40],
-                region=region if region in REGIONS else "FR", document_type=str(form.get("document_type", "")),
-                document_number=str(form.get("document_number", ""))[:40], in_branch=bool(form.get("in_branch")),
-                actor=self._actor(principal), now=runtime.now(),
+                runtime.uow(), principal.id, self.identifier, raw_number=form_field(form, "number", NUMBER_LIMIT),
+                region=region if region in REGIONS else "FR", actor=self._actor(principal), **self._identity(form),
             )
-        except AdvisorError as error:
-            self.change_error, self.change_result = error.code, ""
+        except Refused as refused:
+            self.change_error, self.change_result = refused.code, ""
             return focus_errors()
         self.change_error = ""
-        self.change_result = {"completed": "adv.change.done", "pending_validation": "adv.change.pending",
-                              "applying": "adv.change.applying"}.get(result.status, "outcome.failed")
-        runtime.wake_dispatcher()
-        runtime.push_customer(self._customer_id, skip_token=self.router.session.client_token)
+        self.change_result = CHANGE_RESULTS.get(result.status, "outcome.failed")
         self._load_sheet(principal)
         return None
 
     @rx.event
-    def operate(self, form: dict):  # type: ignore[no-untyped-def]
+    @requires_session
+    def operate(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
         """In branch: unblock a blocked Sécur'Pass, or clear a « not me » freeze (identity checked; a second
         advisor validates under a risk signal)."""
-        principal = self._sheet_principal()
-        if principal is None:
-            return self._refused()
-        form = form if isinstance(form, dict) else {}
+        if not self._on_sheet():
+            return focus_title()
         try:
             result = svc.request_operation(
-                principal.id, self.identifier, kind=str(form.get("kind", ""))[:40],
-                document_type=str(form.get("document_type", "")), document_number=str(form.get("document_number", ""))[:40],
-                in_branch=bool(form.get("in_branch")), actor=self._actor(principal), now=runtime.now(),
+                runtime.uow(), principal.id, self.identifier, kind=form_field(form, "kind", REASON_LIMIT),
+                actor=self._actor(principal), **self._identity(form),
             )
-        except AdvisorError as error:
-            self.operation_error, self.operation_result = error.code, ""
+        except Refused as refused:
+            self.operation_error, self.operation_result = refused.code, ""
             return focus_errors()
         self.operation_error = ""
         self.operation_result = "adv.op.done" if result.status == "done" else "adv.op.pending"
-        runtime.push_customer(self._customer_id, skip_token=self.router.session.client_token)
         self._load_sheet(principal)
         return None
 
     @rx.event
-    def end_sessions(self):  # type: ignore[no-untyped-def]
+    @requires_session
+    def end_sessions(self, principal: Principal):  # type: ignore[no-untyped-def]
         """End every session of the customer (protective: immediate, audited)."""
-        principal = self._sheet_principal()
-        if principal is None:
-            return self._refused()
+        if not self._on_sheet():
+            return focus_title()
         try:
-            svc.end_customer_sessions(principal.id, self.identifier, actor=self._actor(principal), now=runtime.now())
-        except AdvisorError as error:
-            self.operation_error = error.code
+            svc.end_customer_sessions(runtime.uow(), principal.id, self.identifier, actor=self._actor(principal))
+        except Refused as refused:
+            self.operation_error = refused.code
             return focus_errors()
         self.operation_error, self.operation_result = "", "adv.sessions.ended"
-        runtime.push_customer(self._customer_id, skip_token=self.router.session.client_token)
         self._load_sheet(principal)
-        return None
-
-    @rx.event
-    def validate(self, request_id: str):  # type: ignore[no-untyped-def]
-        """The second advisor's validation of a change of number."""
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        try:
-            svc.validate_change(principal.id, str(request_id), actor=self._actor(principal), now=runtime.now())
-            self.action_error = ""
-        except AdvisorError as error:
-            self.action_error = error.code
-        runtime.wake_dispatcher()
-        self._home(principal)
-        return None
-
-    @rx.event
-    def validate_operation(self, operation_id: str):  # type: ignore[no-untyped-def]
-        """The second advisor's validation of an unblock or of the clearing of a freeze."""
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        try:
-            svc.validate_operation(principal.id, str(operation_id), actor=self._actor(principal), now=runtime.now())
-            self.action_error = ""
-        except AdvisorError as error:
-            self.action_error = error.code
-        self._home(principal)
         return None

@@ -18,15 +18,18 @@ import reflex as rx
 from secure_phone.domain.change_request import RefusalReason, Status
 from secure_phone.domain.securpass import Rejection, is_valid_code_format, login_text
 from secure_phone.services import activation, change, devices
-from secure_phone.services.activation import ActivationError
 from secure_phone.services.auth import DeviceProof, Principal
 from secure_phone.services.customers import local_time
-from secure_phone.services.devices import NEW_PHONE, DeviceError
+from secure_phone.services.devices import NEW_PHONE
+from secure_phone.services.inputs import CODE_LIMIT, IDENTIFIER_LIMIT, PASSWORD_LIMIT, REASON_LIMIT
+from secure_phone.services.unit_of_work import Refused
 from secure_phone.settings import demo_mode
 from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.i18n import LangState
-from secure_phone.ui.states.customer import ChangeFlow, CustomerAuth
+from secure_phone.ui.screens import Screen
+from secure_phone.ui.session import requires_session
+from secure_phone.ui.states.customer import ChangeFlow, form_field
 
 
 def securpass_call(expression: str) -> str:
@@ -35,6 +38,22 @@ def securpass_call(expression: str) -> str:
         "(async () => { for (let i = 0; i < 100 && !window.SecurPass; i++) await new Promise(r => setTimeout(r, 50));"
         f" return window.SecurPass ? {expression} : {{ok: false, error: 'not loaded'}}; }})()"
     )
+
+
+def signature_of(result: object) -> str:
+    """The signature a ``SecurPass.sign*`` call answered with (empty when it failed or was forged)."""
+    return str(result.get("signature", "")) if isinstance(result, dict) and result.get("ok") else ""
+
+
+GONE = frozenset({Rejection.NOT_PENDING.value, Rejection.EXPIRED.value, Rejection.SUPERSEDED.value,
+                  Rejection.NOT_FOUND.value})
+"""Approval refusals that mean the request is no longer there to approve."""
+
+REFUSAL_REASONS = frozenset(r.value for r in RefusalReason)
+
+KEPT_SCREENS = frozenset({Screen.NUMBER, Screen.CONFIRM, Screen.OUTCOME, Screen.ADVISOR, Screen.STALE,
+                          Screen.STALE_CODE})
+"""Screens a reload or a push leaves on screen (the others go back to the app's home)."""
 
 
 DEVICE_STORAGE_KEY = "sp_device"
@@ -52,7 +71,7 @@ class PhoneChoiceView:
 
 @runtime.pushable
 @binding.guard_hydration(frozenset({"channel_name", "phone_choices"}))  # nothing personal to a foreign socket
-class AppState(CustomerAuth, ChangeFlow, rx.State):
+class AppState(ChangeFlow, rx.State):
     channel_name: str = "app"
 
     # The phone this browser is: its id in local storage, its key in IndexedDB.
@@ -96,7 +115,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     async def load(self):  # type: ignore[no-untyped-def]
         """On load of /app: which phone is this, is someone logged in on it."""
         await self._sync_lang()
-        view = devices.device_view(self.device_id)
+        view = devices.device_view(runtime.uow(), self.device_id)
         self.device_checked = True
         if view is None:
             self.device_label, self.device_enrolled = "", False
@@ -116,7 +135,7 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         return None
 
     def _refresh_choices(self) -> None:
-        choices = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.demo_phones()]
+        choices = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.demo_phones(runtime.uow())]
         if choices != self.phone_choices:  # no delta when the picker already on screen is right
             self.phone_choices = choices
 
@@ -141,13 +160,13 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         actor = runtime.actor(self, "device", None, "app")
         try:
             if demo_mode():
-                view = devices.pick_up_phone(choice, result.get("jwk"), actor=actor, now=runtime.now())
+                view = devices.pick_up_phone(runtime.uow(), choice, result.get("jwk"), actor=actor)
             elif choice == NEW_PHONE:
-                view = devices.register_new_phone(result.get("jwk"), actor=actor, now=runtime.now())
+                view = devices.register_new_phone(runtime.uow(), result.get("jwk"), actor=actor)
             else:
                 return None
-        except DeviceError as error:
-            self.picker_error = error.code
+        except Refused as refused:
+            self.picker_error = refused.code
             return focus_errors()
         self.device_id = view.id
         self.device_label, self.device_enrolled = view.label, view.enrolled
@@ -173,8 +192,8 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         """« Se connecter » in the app: this phone signs the login (unseen) so that the session is the phone's;
         the credentials wait for the signature in memory (never in this state)."""
         await self._sync_lang()
-        form = form if isinstance(form, dict) else {}
-        runtime.hold(self, "login", (str(form.get("identifier", ""))[:40], str(form.get("password", ""))[:200]))
+        runtime.hold(self, "login", (form_field(form, "identifier", IDENTIFIER_LIMIT),
+                                     form_field(form, "password", PASSWORD_LIMIT)))
         self._login_nonce = secrets.token_urlsafe(16)
         self.login_challenge = login_text(device_id=self.device_id[:100] or "-", nonce=self._login_nonce) \
             if self.device_id.isprintable() else ""
@@ -188,8 +207,8 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         if not isinstance(held, tuple) or self.logged_in:
             return focus_title()
         identifier, password = held
-        signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
-        proof = DeviceProof(nonce, str(signature)) if nonce and signature else None
+        signature = signature_of(result)
+        proof = DeviceProof(nonce, signature) if nonce and signature else None
         bind_cookie = await self._do_login({"identifier": identifier, "password": password}, proof)
         return [bind_cookie, focus_title()] if bind_cookie else focus_errors()
 
@@ -206,27 +225,28 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
     def _home(self, principal: Principal, landing: bool = False) -> None:
         # The session's phone; when the login refused this browser's phone (another customer's), that phone
         # as it is, to say so (« Sécur'Pass n'est pas activé sur ce smartphone »).
-        view = devices.device_view(principal.device_id) or devices.device_view(self.device_id)
+        view = devices.device_view(runtime.uow(), principal.device_id) or devices.device_view(runtime.uow(),
+                                                                                              self.device_id)
         self.device_enrolled = view is not None and view.enrolled
         self.device_mine = self.device_enrolled and view is not None and view.customer_id == principal.id
         if not self.device_mine:
             # J4: first connection on a phone that is not this customer's Sécur'Pass phone.
             self._load_overview(principal.id)
-            if not self.device_enrolled and (landing or self.screen == "activation"):
-                refusal = activation.on_new_phone(principal.id, principal.device_id, actor=self._device_actor(principal),
-                                                  now=runtime.now())
+            if not self.device_enrolled and (landing or self.screen == Screen.ACTIVATION):
+                refusal = activation.on_new_phone(runtime.uow(), principal.id, principal.device_id,
+                                                  actor=self._device_actor(principal))
                 if refusal is not None:
                     self._reset_flow()
                     self._show_advisor(principal, "securpass_move_refused")
                     self.advisor_notice = refusal
                     return
-            if landing or self.screen not in ("activation_code", "advisor"):
+            if landing or self.screen not in (Screen.ACTIVATION_CODE, Screen.ADVISOR):
                 self._reset_flow()
-                self.screen = "activation"
+                self._show(Screen.ACTIVATION)
             return
-        if landing or self.screen not in ("number", "confirm", "outcome", "advisor", "stale", "stale_code"):
+        if landing or self.screen not in KEPT_SCREENS:
             self._land(principal)
-        if self.screen != "stale":
+        if self.screen != Screen.STALE:
             self._load_pending(principal, self._lang)
 
     def _reset_flow(self) -> None:
@@ -248,10 +268,10 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
         ``lang`` is the language of the text shown, hence signed: approvals are checked in it.
         """
-        pending = change.pending_approval(principal.id, principal.device_id, lang=lang, now=runtime.now())
+        pending = change.pending_approval(runtime.uow(), principal.id, principal.device_id, lang=lang)
         if pending is None:
-            if self.screen == "approval":
-                self.screen = "overview"
+            if self.screen == Screen.APPROVAL:
+                self._show(Screen.OVERVIEW)
             self._clear_approval()
             return
         if pending.request_id != self.approval_request_id:
@@ -262,12 +282,12 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self.approval_new_number = pending.new_national
         self.approval_requested_at = local_time(pending.requested_at, lang)
         self.approval_expires_ms = int(pending.expires_at.timestamp() * 1000)
-        self.screen = "approval"
+        self._show(Screen.APPROVAL)
 
     def _pushed(self, principal: Principal) -> None:
-        if self.screen in ("overview", "approval", "outcome"):
+        if self.screen in (Screen.OVERVIEW, Screen.APPROVAL, Screen.OUTCOME):
             self._load_pending(principal, self._lang)
-        if self.screen != "approval":
+        if self.screen != Screen.APPROVAL:
             self._refresh_request(principal)
 
     async def _sync_lang(self) -> str:
@@ -279,106 +299,91 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self._load_pending(principal, self._lang)
 
     @rx.event
-    async def refresh_approval(self):  # type: ignore[no-untyped-def]
+    @requires_session
+    async def refresh_approval(self, principal: Principal):  # type: ignore[no-untyped-def]
         """Re-read the pending request (and the activation text) after the language changed: the text
         shown, hence signed, follows it."""
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
         lang = await self._sync_lang()
         self._load_pending(principal, lang)
-        if self.screen == "activation_code":
-            self.activation_challenge = activation.challenge(principal.id, principal.device_id, lang=lang)
+        if self.screen == Screen.ACTIVATION_CODE:
+            self.activation_challenge = activation.challenge(runtime.uow(), principal.id, principal.device_id,
+                                                             lang=lang)
         return None
 
     # --- J4: Sécur'Pass on a new phone ------------------------------------------------------
 
     @rx.event
-    def send_activation_code(self):  # type: ignore[no-untyped-def]
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
+    @requires_session
+    def send_activation_code(self, principal: Principal):  # type: ignore[no-untyped-def]
         try:
-            activation.send_activation_code(principal.id, principal.device_id, actor=self._device_actor(principal),
-                                            now=runtime.now())
-        except ActivationError as error:
-            self.code_error = error.code
-            if error.code in activation.REFUSAL_CODES.values():
+            activation.send_activation_code(runtime.uow(), principal.id, principal.device_id,
+                                            actor=self._device_actor(principal))
+        except Refused as refused:
+            self.code_error = refused.code
+            if refused.code in activation.REFUSAL_CODES.values():
                 self._show_advisor(principal, "securpass_move_refused")
-                self.advisor_notice = error.code
-                runtime.wake_dispatcher()
+                self.advisor_notice = refused.code
                 return focus_title()
             return focus_errors()
         self.code_error = ""
-        self.activation_challenge = activation.challenge(principal.id, principal.device_id, lang=self._lang)
-        self.screen = "activation_code"
-        runtime.wake_dispatcher()
+        self.activation_challenge = activation.challenge(runtime.uow(), principal.id, principal.device_id,
+                                                         lang=self._lang)
+        self._show(Screen.ACTIVATION_CODE)
         return focus_title()
 
     @rx.event
-    def activate(self, form: dict):  # type: ignore[no-untyped-def]
+    @requires_session
+    def activate(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
         """« Activer »: the codes wait (in memory) for this phone's signature of the activation text."""
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        form = form if isinstance(form, dict) else {}
-        pin = str(form.get("pin", "")).strip()[:8]
+        pin = form_field(form, "pin", CODE_LIMIT).strip()[:8]
         if not is_valid_code_format(pin):
             self.code_error = "activation.code_format"
             return focus_errors()
-        runtime.hold(self, "activation", (str(form.get("code", ""))[:20], pin))
+        runtime.hold(self, "activation", (form_field(form, "code", CODE_LIMIT), pin))
         return rx.call_script(securpass_call("window.SecurPass.signShown('')"), callback=AppState.activation_signed)
 
     @rx.event
     def activation_signed(self, result: dict):  # type: ignore[no-untyped-def]
-        held = runtime.take(self, "activation")
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
+        """The phone signed the activation text: the codes held are spent, whatever happens next."""
+        return self._activate_signed(runtime.take(self, "activation"), result)
+
+    @requires_session
+    def _activate_signed(self, principal: Principal, held: object, result: object):  # type: ignore[no-untyped-def]
         if not isinstance(held, tuple):
             return focus_title()
         sms_code, pin = held
-        signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
         try:
-            activation.activate(principal.id, principal.device_id, sms_code=sms_code, securpass_code=pin,
-                                signature=str(signature), lang=self._lang, actor=self._device_actor(principal),
-                                now=runtime.now(), session_id=principal.session_id)
-        except ActivationError as error:
-            self.code_error = error.code
+            activation.activate(runtime.uow(), principal.id, principal.device_id, sms_code=sms_code,
+                                securpass_code=pin, signature=signature_of(result), lang=self._lang,
+                                actor=self._device_actor(principal), session_id=principal.session_id)
+        except Refused as refused:
+            self.code_error = refused.code
             return focus_errors()
         self.code_error = ""
-        view = devices.device_view(principal.device_id)
+        view = devices.device_view(runtime.uow(), principal.device_id)
         self.device_label = view.label if view else self.device_label
-        runtime.wake_dispatcher()
-        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         self._home(principal, landing=True)
         self.outcome = "act.done"
         return focus_title()
 
     @rx.event
-    def not_my_number(self):  # type: ignore[no-untyped-def]
+    @requires_session
+    def not_my_number(self, principal: Principal):  # type: ignore[no-untyped-def]
         """« Ce n'est plus mon numéro »: nothing more online; the advisor, with that reason."""
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        activation.not_my_number(principal.id, actor=runtime.actor(self, "customer", principal.id, "app"),
-                                 now=runtime.now())
+        activation.not_my_number(runtime.uow(), principal.id, actor=self._actor(principal))
         self._show_advisor(principal, "not_my_number")
-        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         return focus_title()
 
     # --- J5: approve or refuse --------------------------------------------------------------
 
     @rx.event
-    async def validate(self, form: dict):  # type: ignore[no-untyped-def]
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        code = str(form.get("code", "") if isinstance(form, dict) else "").strip()[:8]
+    @requires_session
+    async def validate(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+        code = form_field(form, "code", CODE_LIMIT).strip()[:8]
         if not is_valid_code_format(code):
             self.approval_error = "sp.code.format"
             return focus_errors()
-        pending = change.pending_approval(principal.id, principal.device_id, lang=self._lang, now=runtime.now())
+        pending = change.pending_approval(runtime.uow(), principal.id, principal.device_id, lang=self._lang)
         if pending is None or pending.request_id != self.approval_request_id or pending.text != self.approval_text:
             self._load_pending(principal, self._lang)
             self.approval_error = "sp.gone" if pending is None else "sp.failed"
@@ -388,37 +393,34 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     async def approval_signed(self, result: dict):  # type: ignore[no-untyped-def]
-        held = runtime.take(self, "approval")
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
+        """The phone signed the approval text: the code held is spent, whatever happens next."""
+        return await self._approve_signed(runtime.take(self, "approval"), result)
+
+    @requires_session
+    async def _approve_signed(self, principal: Principal, held: object, result: object):  # type: ignore[no-untyped-def]
         if not isinstance(held, tuple):
             return focus_title()
         request_id, code = held
-        signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
         # Off the event loop: the approval calls MySys (another system, over the network in real life)
         # before it answers, and a slow MySys must not stall every other customer's events.
         outcome = await asyncio.to_thread(
-            change.approve, principal.id, principal.device_id, request_id, code=code,
-            signature=str(signature), lang=self._lang, actor=self._device_actor(principal), now=runtime.now(),
+            change.approve, runtime.uow(), principal.id, principal.device_id, request_id, code=code,
+            signature=signature_of(result), lang=self._lang, actor=self._device_actor(principal),
             session_id=principal.session_id,
         )
-        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         if outcome.accepted:
-            runtime.wake_dispatcher()
             return self._finished(principal, outcome.status or Status.COMPLETED.value)
         if outcome.status == Status.BLOCKED.value:
             return self._finished(principal, Status.BLOCKED.value)
-        if outcome.rejection in (Rejection.NOT_PENDING.value, Rejection.EXPIRED.value, Rejection.SUPERSEDED.value,
-                                 Rejection.NOT_FOUND.value):
+        if outcome.rejection in GONE:
             self._load_pending(principal, self._lang)
             self.approval_error = "sp.gone"
-            if self.screen != "approval":
+            if self.screen != Screen.APPROVAL:
                 return self._finished(principal, outcome.status or Status.CANCELLED.value)
             return focus_errors()
         self._load_pending(principal, self._lang)
         self.approval_error = "sp.failed.last" if outcome.tries_left == 1 else "sp.failed"
-        if self.screen != "approval":
+        if self.screen != Screen.APPROVAL:
             return self._finished(principal, outcome.status or Status.FAILED.value)
         return focus_errors()
 
@@ -429,27 +431,23 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         return focus_title()
 
     @rx.event
-    def start_refusal(self):  # type: ignore[no-untyped-def]
-        if self._principal() is None:
-            return self._refused()
+    @requires_session
+    def start_refusal(self, principal: Principal):  # type: ignore[no-untyped-def]
         self.refusing = True
         self.approval_error = ""
         return focus_title()
 
     @rx.event
-    def stop_refusal(self):  # type: ignore[no-untyped-def]
-        if self._principal() is None:
-            return self._refused()
+    @requires_session
+    def stop_refusal(self, principal: Principal):  # type: ignore[no-untyped-def]
         self.refusing = False
         return focus_title()
 
     @rx.event
-    def refuse(self, form: dict):  # type: ignore[no-untyped-def]
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        reason = str(form.get("reason", "") if isinstance(form, dict) else "")
-        if reason not in {r.value for r in RefusalReason}:
+    @requires_session
+    def refuse(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+        reason = form_field(form, "reason", REASON_LIMIT)
+        if reason not in REFUSAL_REASONS:
             self.approval_error = "sp.refuse.title"
             return focus_errors()
         self._refusal = reason
@@ -460,20 +458,20 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
 
     @rx.event
     def refusal_signed(self, result: dict):  # type: ignore[no-untyped-def]
+        """The phone signed the refusal: the reason chosen is spent, whatever happens next."""
         reason, self._refusal = self._refusal, ""
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
+        return self._refuse_signed(reason, result)
+
+    @requires_session
+    def _refuse_signed(self, principal: Principal, reason: str, result: object):  # type: ignore[no-untyped-def]
         if not reason:
             return focus_title()
-        signature = result.get("signature", "") if isinstance(result, dict) and result.get("ok") else ""
+        # After « not me », the session that asked is ended: its tab follows (it logs out, saying why).
         outcome = change.refuse(
-            principal.id, principal.device_id, self.approval_request_id, reason=RefusalReason(reason),
-            signature=str(signature), lang=self._lang, actor=self._device_actor(principal), now=runtime.now(),
+            runtime.uow(), principal.id, principal.device_id, self.approval_request_id, reason=RefusalReason(reason),
+            signature=signature_of(result), lang=self._lang, actor=self._device_actor(principal),
             session_id=principal.session_id,
         )
-        # The other tabs follow (after « not me », the session that asked is ended: that tab logs out).
-        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         if not outcome.accepted:
             self._load_pending(principal, self._lang)
             self.approval_error = "sp.gone" if outcome.rejection == Rejection.NOT_PENDING.value else "sp.failed"
@@ -481,13 +479,12 @@ class AppState(CustomerAuth, ChangeFlow, rx.State):
         self._clear_approval()
         self._load_overview(principal.id)
         self.approval_done = f"sp.refused.{reason}"
-        self.screen = "refused"
+        self._show(Screen.REFUSED)
         return focus_title()
 
     @rx.event
-    def refused_seen(self):  # type: ignore[no-untyped-def]
-        if self._principal() is None:
-            return self._refused()
+    @requires_session
+    def refused_seen(self, principal: Principal):  # type: ignore[no-untyped-def]
         self.approval_done = ""
-        self.screen = "overview"
+        self._show(Screen.OVERVIEW)
         return focus_title()

@@ -6,18 +6,18 @@ import reflex as rx
 
 from secure_phone.services import change
 from secure_phone.services.auth import Principal
-from secure_phone.services.change import ChangeError
+from secure_phone.services.unit_of_work import Refused
 from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
-from secure_phone.ui.states.customer import ChangeFlow, CustomerAuth
-
-LOGIN_ROUTE = "/connexion"
-HOME_ROUTE = "/espace-client/telephone-securise"
+from secure_phone.ui.paths import HOME_ROUTE, LOGIN_ROUTE
+from secure_phone.ui.screens import Screen
+from secure_phone.ui.session import requires_session
+from secure_phone.ui.states.customer import ChangeFlow
 
 
 @runtime.pushable
 @binding.guard_hydration(frozenset({"channel_name"}))  # nothing of the last screen to a socket not the session's
-class WebState(CustomerAuth, ChangeFlow, rx.State):
+class WebState(ChangeFlow, rx.State):
     channel_name: str = "web"
 
     def _after_login(self, principal: Principal) -> None:
@@ -40,9 +40,9 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
         return self._resumed(principal)
 
     def _resumed(self, principal: Principal):  # type: ignore[no-untyped-def]
-        if self.screen in ("overview", "outcome"):
+        if self.screen in (Screen.OVERVIEW, Screen.OUTCOME):
             self._land(principal)
-        elif self.screen == "wait":
+        elif self.screen == Screen.WAIT:
             self._refresh_request(principal)
         if self.router.url.path.rstrip("/") == LOGIN_ROUTE:
             return rx.redirect(HOME_ROUTE)
@@ -65,24 +65,21 @@ class WebState(CustomerAuth, ChangeFlow, rx.State):
         return rx.redirect(LOGIN_ROUTE)
 
     def _request_created(self, principal: Principal) -> None:
-        self.screen = "wait"
+        self._show(Screen.WAIT)
 
     def _pushed(self, principal: Principal) -> None:
         """Another client (the phone) changed one of this customer's requests."""
         self._refresh_request(principal)
 
     @rx.event
-    def cancel_request(self):  # type: ignore[no-untyped-def]
+    @requires_session
+    def cancel_request(self, principal: Principal):  # type: ignore[no-untyped-def]
         """« Annuler » at step 4: the request dies at once."""
-        principal = self._active()
-        if principal is None:
-            return self._refused()
         if not self.request_id:
             return focus_title()
         try:
-            view = change.cancel_request(principal.id, self.request_id, actor=self._actor(principal), now=runtime.now())
-        except ChangeError:
+            view = change.cancel_request(runtime.uow(), principal.id, self.request_id, actor=self._actor(principal))
+        except Refused:
             return focus_title()
-        runtime.push_customer(principal.id, skip_token=self.router.session.client_token)
         self._show_outcome(view.status, principal)
         return focus_title()

@@ -1,0 +1,57 @@
+"""Announcements between processes, through PostgreSQL (``LISTEN``/``NOTIFY``; scale-out mode only).
+
+The separate notification dispatcher has no Reflex app to refresh the customers' tabs with: what it changes
+(a change finished after MySys came back, say) is relayed to the app's workers, which listen and refresh the
+tabs they can reach. On SQLite (the embedded mode: one process) there is nothing to relay.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+
+logger = logging.getLogger(__name__)
+
+CUSTOMER_CHANNEL = "secure_phone_customer"
+"""PostgreSQL notification channel: a customer's screens must follow (the payload is the customer id)."""
+
+
+def _conninfo(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def relays(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def notify_customers(url: str, customer_ids: Iterable[int]) -> None:
+    """Tell every listening app worker that these customers' screens must follow."""
+    import psycopg
+
+    ids = sorted({int(i) for i in customer_ids})
+    if not ids or not relays(url):
+        return
+    with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+        for customer_id in ids:
+            conn.execute("SELECT pg_notify(%s, %s)", (CUSTOMER_CHANNEL, str(customer_id)))
+
+
+def listen_for_customers(url: str, callback: Callable[[int], None], stop: threading.Event,
+                         timeout: float = 1.0) -> None:
+    """Call ``callback(customer_id)`` for every relayed announcement until ``stop`` is set (blocking: for a
+    thread of its own). A lost connection is retried; an announcement missed meanwhile only delays a
+    refresh (the tab's next event reads the database anyway)."""
+    import psycopg
+
+    while not stop.is_set():
+        try:
+            with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+                conn.execute(f"LISTEN {CUSTOMER_CHANNEL}")
+                while not stop.is_set():
+                    for note in conn.notifies(timeout=timeout, stop_after=1):
+                        if note.payload.isdigit():
+                            callback(int(note.payload))
+        except psycopg.Error as exc:
+            logger.warning("customer relay listener: %s; retrying", type(exc).__name__)
+            stop.wait(timeout)

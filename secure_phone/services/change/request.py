@@ -1,0 +1,162 @@
+"""The request: the customer enters the new number (« Continuer »), confirms it (« Confirmer »), may cancel it;
+its status as the customer's screens show it (J1 steps 2–4, J2).
+
+The number rules are the domain's (§5.1); the database ones are here: eligibility (checked again at every
+step, §5.2), a number another customer holds or held within 12 months (§12.2), one change at a time, at most
+``policy.change_requests_per_day`` requests a day.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from secure_phone.adapters.models import ChangeRequest, Customer, UserSession
+from secure_phone.domain.change_request import Action, Channel, Status, effective_status
+from secure_phone.domain.phone import NumberRejected, PhoneNumber, parse_new_number, phone_from_e164, reject_unavailable
+from secure_phone.services.audit import Actor
+from secure_phone.services.customers import eligibility_of
+from secure_phone.services.inputs import NUMBER_LIMIT, key
+from secure_phone.services.rows import (
+    claimed_by_other,
+    expire_if_due,
+    lock_customer,
+    move,
+    number_holder,
+    supersede_pending,
+)
+from secure_phone.services.unit_of_work import NumberRefused, Refused, Tx, UnitOfWork
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A change request as its customer's screens show it."""
+
+    id: str
+    status: str
+    new_national: str
+    expires_at: datetime
+    channel: str
+
+
+def view(request: ChangeRequest, now: datetime) -> RequestView:
+    return RequestView(
+        id=request.id,
+        status=effective_status(Status(request.status), request.expires_at, now).value,
+        new_national=phone_from_e164(request.new_e164).national,
+        expires_at=request.expires_at,
+        channel=request.channel,
+    )
+
+
+def _validated_number(tx: Tx, customer: Customer, raw: str, region: str, action: str) -> PhoneNumber:
+    """The number rules of §5.1 plus the database ones (eligibility, another customer's number), or a refusal
+    recorded under ``action``."""
+    eligibility = eligibility_of(tx.session, customer, tx.now, tx.uow.policy)
+    if not eligibility.eligible:
+        code = f"ineligible.{eligibility.primary.value}"  # type: ignore[union-attr]
+        raise Refused(code, action=action, customer_id=customer.id, problem=code)
+    try:
+        number = parse_new_number(key(raw, NUMBER_LIMIT), key(region, 8) or "FR",
+                                  current_e164=customer.secure_phone_e164, policy=tx.uow.policy)
+        holder = number_holder(tx.session, number.e164, customer.id, tx.now, tx.uow.policy)
+        if holder is not None:
+            claimed_by_other(tx, holder, customer.id)
+            reject_unavailable()
+    except NumberRejected as rejected:
+        unavailable = rejected.problem.value == "unavailable"
+        raise NumberRefused(rejected.problem, regions=getattr(rejected, "regions", ()), action=action,
+                            customer_id=customer.id, announce=True,
+                            problem=(rejected.problem.value if action == "number_entered"
+                                     else f"number.{rejected.problem.value}"),
+                            risk_signal="number_shared" if unavailable and action == "number_entered" else None) \
+            from rejected
+    return number
+
+
+def check_new_number(uow: UnitOfWork, customer_id: int, raw: str, region: str, *, actor: Actor) -> PhoneNumber:
+    """Step 2 « Continuer »: the number is acceptable, or refused (:class:`NumberRefused` for the number
+    rules, :class:`Refused` otherwise). Audited either way."""
+    with uow.write(actor) as tx:
+        customer = lock_customer(tx.session, customer_id)
+        number = _validated_number(tx, customer, raw, region, "number_entered")
+        tx.record("number_entered", "ok", customer_id=customer_id, number=number.masked)
+        return number
+
+
+def _touch(session: Session, session_id: str, customer_id: int, now: datetime) -> None:
+    """Waiting for the phone is the asking session's activity (its idle timer)."""
+    session.execute(update(UserSession).where(
+        col(UserSession.id) == session_id, col(UserSession.principal_kind) == "customer",
+        col(UserSession.principal_id) == customer_id, col(UserSession.ended_at).is_(None),
+        col(UserSession.last_seen_at) < now).values(last_seen_at=now))
+
+
+def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: Channel, actor: Actor,
+                  session_id: str | None = None) -> RequestView:
+    """Step 3 « Confirmer »: create the pending request (superseding any other) and send it to the phone.
+
+    ``session_id`` is the login session asking: it goes on when the change completes (the customer's
+    other sessions end, §12.2), and waiting for the phone counts as its activity.
+    """
+    policy = uow.policy
+    with uow.write(actor) as tx:
+        customer = lock_customer(tx.session, customer_id)
+        number = _validated_number(tx, customer, new_e164, "FR", "change_requested")
+        applying = tx.session.exec(select(ChangeRequest.id).where(
+            ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.APPLYING.value)).first()
+        if applying is not None:  # one change at a time: a late MySys answer must not land on a newer one
+            raise Refused("change.in_progress", action="change_requested", customer_id=customer_id,
+                          request_id=applying, problem="change.in_progress")
+        recent = tx.session.exec(select(func.count()).select_from(ChangeRequest).where(
+            ChangeRequest.customer_id == customer_id, ChangeRequest.created_at > tx.now - policy.rolling_window,
+            ChangeRequest.channel != Channel.ADVISOR.value)).one()
+        if recent >= policy.change_requests_per_day:
+            raise Refused("limit.requests", action="change_requested", outcome="rate_limited",
+                          customer_id=customer_id)
+        supersede_pending(tx, customer_id)
+        request = ChangeRequest(
+            customer_id=customer_id, channel=channel.value, old_e164=customer.secure_phone_e164,
+            new_e164=number.e164, status=Status.PENDING_APPROVAL.value, nonce=secrets.token_urlsafe(16),
+            created_at=tx.now, expires_at=tx.now + policy.approval_ttl, session_id=key(session_id) or None,
+        )
+        tx.session.add(request)
+        if request.session_id:
+            _touch(tx.session, request.session_id, customer_id, tx.now)
+        tx.session.flush()
+        tx.record("change_requested", "ok", customer_id=customer_id, request_id=request.id, number=number.masked)
+        tx.changed(customer_id)
+        return view(request, tx.now)
+
+
+def _own_request(session: Session, customer_id: int, request_id: str) -> ChangeRequest:
+    request = session.exec(select(ChangeRequest).where(ChangeRequest.id == key(request_id)).with_for_update()).first()
+    if request is None or request.customer_id != customer_id or request.channel == Channel.ADVISOR.value:
+        raise Refused("sp.gone")  # the same answer whether it does not exist or is someone else's
+    return request
+
+
+def request_status(uow: UnitOfWork, customer_id: int, request_id: str) -> RequestView:
+    with uow.read() as session:
+        request = session.get(ChangeRequest, key(request_id))
+        if request is None or request.customer_id != customer_id:
+            raise Refused("sp.gone")
+        return view(request, uow.now)
+
+
+def cancel_request(uow: UnitOfWork, customer_id: int, request_id: str, *, actor: Actor) -> RequestView:
+    """« Annuler » at step 4: the request dies at once and can no longer be approved."""
+    with uow.write(actor) as tx:
+        lock_customer(tx.session, customer_id)  # the lock order: customer, then request
+        request = _own_request(tx.session, customer_id, request_id)
+        expire_if_due(tx.session, request, tx.now)
+        if Status(request.status) is Status.PENDING_APPROVAL:
+            move(request, Action.CANCEL, tx.now)
+            tx.session.add(request)
+            tx.record("change_cancelled", "ok", customer_id=customer_id, request_id=request.id)
+            tx.changed(customer_id)
+        return view(request, tx.now)
