@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH
 export REFLEX_BUN_PATH := $(CURDIR)/$(BUN)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install migrate seed browser e2e unit integration dispatcher clean
+.PHONY: run test lint install migrate seed browser e2e unit integration dispatcher clean bench
 
 ## Install what is missing: the virtual environment, the pinned packages, bun.
 install: $(VENV)/.installed $(BUN)
@@ -52,9 +52,13 @@ seed: migrate
 run: seed
 	SECURE_PHONE_DEMO=$(SECURE_PHONE_DEMO) PORT=$(PORT) scripts/serve
 
-## Install (chromium included) and run the whole suite: unit, integration, browser tests.
+## Install (chromium included), lint and type-check, and run the whole suite: unit, integration, browser tests.
 test: install browser
 	scripts/test
+
+## Lint (ruff), type-check (mypy) and check the layers (import-linter); `make test` starts with it.
+lint: install
+	scripts/lint
 
 unit: install
 	$(PY) -m pytest tests/unit -q
@@ -72,7 +76,6 @@ dispatcher: install
 clean:
 	rm -rf .web data .states
 
-.PHONY: bench
 ## Benchmark (reports, never gates): embedded then scale-out (PostgreSQL + Redis, when they run here);
 ## BENCH_QUICK=1 for a short embedded run (< 2 min). See docs/benchmarks.md.
 bench: install browser

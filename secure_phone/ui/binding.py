@@ -16,18 +16,23 @@ A client that only knows the token, or only a copy of the state store, has neith
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import reflex as rx
 from reflex.state import BaseState
 from reflex_base.constants.state import FIELD_MARKER
+from reflex_base.event import EventSpec
 
 from secure_phone.services.auth import Login
 
+S = TypeVar("S", bound=BaseState)
 
-def bind(state: rx.State, channel: str, login: Login) -> rx.event.EventSpec:
+
+def bind(state: rx.State, channel: str, login: Login) -> EventSpec:
     """At login: remember this socket and have the browser store the binding as an HttpOnly cookie."""
-    state._session_id = login.session_id  # type: ignore[attr-defined]
-    state._bound_sid = state.router.session.session_id  # type: ignore[attr-defined]
+    state._session_id = login.session_id
+    state._bound_sid = state.router.session.session_id
     body = json.dumps({"channel": channel, "value": login.binding})
     return rx.call_script(
         f"fetch('/api/session/bind', {{method: 'POST', credentials: 'same-origin', "
@@ -35,7 +40,7 @@ def bind(state: rx.State, channel: str, login: Login) -> rx.event.EventSpec:
     )
 
 
-def bound(state: rx.State) -> bool:
+def bound(state: BaseState) -> bool:
     """The event comes from the socket that logged in or that redeemed a ticket."""
     sid = state.router.session.session_id
     return bool(sid) and sid == getattr(state, "_bound_sid", "")
@@ -43,14 +48,14 @@ def bound(state: rx.State) -> bool:
 
 def rebind(state: rx.State) -> None:
     """This socket has redeemed a ticket for the tab's session."""
-    state._bound_sid = state.router.session.session_id  # type: ignore[attr-defined]
+    state._bound_sid = state.router.session.session_id
 
 
 def forget(state: rx.State) -> None:
-    state._session_id = state._bound_sid = ""  # type: ignore[attr-defined]
+    state._session_id = state._bound_sid = ""
 
 
-def hide_if_unbound(state: rx.State, full: dict, public: frozenset[str]) -> dict:
+def hide_if_unbound(state: BaseState, full: dict[str, Any], public: frozenset[str]) -> dict[str, Any]:
     """``state.dict()`` as a socket that is not the session's may see it: at hydration Reflex sends a tab's
     whole state, so a copied client token of a closed tab (or a reload before it rejoins) would get the tab's
     last screen — names, numbers, the request. Such a socket gets the defaults of every var but ``public``
@@ -71,18 +76,19 @@ def hide_if_unbound(state: rx.State, full: dict, public: frozenset[str]) -> dict
     return full
 
 
-def guard_hydration(public: frozenset[str] = frozenset()):  # type: ignore[no-untyped-def]
+def guard_hydration(public: frozenset[str] = frozenset()) -> Callable[[type[S]], type[S]]:
     """Class decorator: the state's ``dict()`` (what Reflex sends at hydration) goes through
     :func:`hide_if_unbound`. Reflex refuses a ``dict`` defined in a state's body (it would be taken for an
     event handler), hence the assignment on the class."""
 
-    def decorate(cls):  # type: ignore[no-untyped-def]
+    def decorate(cls: type[S]) -> type[S]:
         full_dict = BaseState.dict
 
-        def dict(self, include_computed: bool = True, initial: bool = False, **kwargs):  # type: ignore[no-untyped-def]
+        def guarded(self: BaseState, include_computed: bool = True, initial: bool = False,
+                    **kwargs: Any) -> dict[str, Any]:
             return hide_if_unbound(self, full_dict(self, include_computed, initial, **kwargs), public)
 
-        type.__setattr__(cls, "dict", dict)
+        type.__setattr__(cls, "dict", guarded)
         return cls
 
     return decorate

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import reflex as rx
+from reflex.vars.number import NumberVar
+from reflex_base.event import EventHandler, EventSpec
 
 from secure_phone.i18n import MESSAGES
 from secure_phone.ui.i18n import LangState, lang_switch, t
@@ -18,16 +21,16 @@ FOCUS_TITLE = (
 FOCUS_ERRORS = "setTimeout(() => { const el = document.getElementById('error-summary'); if (el) el.focus(); }, 60)"
 
 
-def focus_title() -> rx.event.EventSpec:
+def focus_title() -> EventSpec:
     """Move the focus to the new screen's title (screen readers announce it)."""
     return rx.call_script(FOCUS_TITLE)
 
 
-def focus_errors() -> rx.event.EventSpec:
+def focus_errors() -> EventSpec:
     return rx.call_script(FOCUS_ERRORS)
 
 
-def title(*children: rx.Component | rx.Var | str, **props) -> rx.Component:
+def title(*children: rx.Component | rx.Var | str, **props: Any) -> rx.Component:
     return rx.heading(*children, as_="h1", size="7", id="step-title", tab_index=-1, class_name="step-title", **props)
 
 
@@ -76,7 +79,7 @@ def inline_script(js: str) -> rx.Component:
     return InlineScript.create(dangerouslySetInnerHTML={"__html": js})
 
 
-def phone_frame(*children: rx.Component, top: rx.Component | None = None, on_lang=None,  # type: ignore[no-untyped-def]
+def phone_frame(*children: rx.Component, top: rx.Component | None = None, on_lang: EventHandler | None = None,
                 boot_js: str | None = None) -> rx.Component:
     """The mobile app: drawn inside a phone outline on a desktop, full screen on a phone.
 
@@ -104,7 +107,7 @@ def phone_frame(*children: rx.Component, top: rx.Component | None = None, on_lan
 STEP_KEYS = ("step.number", "step.confirm", "step.securpass", "step.done")
 
 
-def step_indicator(current: rx.Var, keys: tuple[str, ...] = STEP_KEYS) -> rx.Component:
+def step_indicator(current: NumberVar, keys: tuple[str, ...] = STEP_KEYS) -> rx.Component:
     """Numéro → Confirmation → Sécur'Pass → Terminé, the current one announced as such."""
     items = []
     for index, key in enumerate(keys, start=1):
@@ -142,7 +145,7 @@ def message(error_key: rx.Var) -> rx.Var:
     """The text of a key held in a state var (an error code), in the interface language.
 
     Needs a ``MessagesCatalog`` in the page (``with_catalog``)."""
-    return _CATALOG[rx.cond(LangState.lang == "en", "en", "fr")][error_key]  # type: ignore[index]
+    return _CATALOG[rx.cond(LangState.lang == "en", "en", "fr")][error_key]
 
 
 def with_catalog(component: rx.Component) -> rx.Component:
@@ -190,7 +193,7 @@ def masked_number(first: rx.Var, last_two: rx.Var, masked: rx.Var) -> rx.Compone
     )
 
 
-def notice(kind: str, *children: rx.Component, **props) -> rx.Component:
+def notice(kind: str, *children: rx.Component, **props: Any) -> rx.Component:
     """An outcome panel: an icon and words, never colour alone."""
     icons = {"success": "✔", "info": "ℹ", "warning": "⚠", "error": "✖"}
     return rx.box(

@@ -3,8 +3,12 @@ confirmation and outcome. Each takes the state class of its channel."""
 
 from __future__ import annotations
 
-import reflex as rx
+from typing import Any
 
+import reflex as rx
+from reflex_base.event import EventHandler
+
+from secure_phone.i18n import MESSAGES
 from secure_phone.ui.components import (
     error_summary,
     field_error,
@@ -18,32 +22,10 @@ from secure_phone.ui.components import (
 )
 from secure_phone.ui.i18n import LangState, t, t_var
 from secure_phone.ui.paths import APP_ROUTE
-from secure_phone.ui.states.customer import REGIONS
-
-_REGION_NAMES_FR = {
-    "FR": "France", "GP": "Guadeloupe", "MQ": "Martinique", "GF": "Guyane", "RE": "La Réunion", "YT": "Mayotte",
-    "PM": "Saint-Pierre-et-Miquelon", "BL": "Saint-Barthélemy", "MF": "Saint-Martin", "WF": "Wallis-et-Futuna",
-    "PF": "Polynésie française", "NC": "Nouvelle-Calédonie", "AT": "Autriche", "BE": "Belgique", "BG": "Bulgarie",
-    "CY": "Chypre", "CZ": "Tchéquie", "DE": "Allemagne", "DK": "Danemark", "EE": "Estonie", "ES": "Espagne",
-    "FI": "Finlande", "GR": "Grèce", "HR": "Croatie", "HU": "Hongrie", "IE": "Irlande", "IT": "Italie",
-    "LT": "Lituanie", "LU": "Luxembourg", "LV": "Lettonie", "MT": "Malte", "NL": "Pays-Bas", "PL": "Pologne",
-    "PT": "Portugal", "RO": "Roumanie", "SE": "Suède", "SI": "Slovénie", "SK": "Slovaquie", "IS": "Islande",
-    "LI": "Liechtenstein", "NO": "Norvège", "CH": "Suisse", "GB": "Royaume-Uni", "MC": "Monaco", "AD": "Andorre",
-}
-_REGION_NAMES_EN = {
-    "FR": "France", "GP": "Guadeloupe", "MQ": "Martinique", "GF": "French Guiana", "RE": "Réunion", "YT": "Mayotte",
-    "PM": "Saint Pierre and Miquelon", "BL": "Saint Barthélemy", "MF": "Saint Martin", "WF": "Wallis and Futuna",
-    "PF": "French Polynesia", "NC": "New Caledonia", "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria",
-    "CY": "Cyprus", "CZ": "Czechia", "DE": "Germany", "DK": "Denmark", "EE": "Estonia", "ES": "Spain",
-    "FI": "Finland", "GR": "Greece", "HR": "Croatia", "HU": "Hungary", "IE": "Ireland", "IT": "Italy",
-    "LT": "Lithuania", "LU": "Luxembourg", "LV": "Latvia", "MT": "Malta", "NL": "Netherlands", "PL": "Poland",
-    "PT": "Portugal", "RO": "Romania", "SE": "Sweden", "SI": "Slovenia", "SK": "Slovakia", "IS": "Iceland",
-    "LI": "Liechtenstein", "NO": "Norway", "CH": "Switzerland", "GB": "United Kingdom", "MC": "Monaco",
-    "AD": "Andorra",
-}
+from secure_phone.ui.states.customer import REGIONS, ChangeFlow, CustomerSession
 
 
-def login_form(S, on_submit, heading_key: str = "login.title") -> rx.Component:  # type: ignore[no-untyped-def]
+def login_form(S: type[CustomerSession], on_submit: EventHandler, heading_key: str = "login.title") -> rx.Component:
     """« Identifiant », « Mot de passe », « Se connecter » (the same on web and app)."""
     return rx.vstack(
         title(t(heading_key)),
@@ -73,7 +55,7 @@ def login_form(S, on_submit, heading_key: str = "login.title") -> rx.Component: 
     )
 
 
-def advisor_card(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def advisor_card(S: type[ChangeFlow]) -> rx.Component:
     return rx.box(
         rx.text(S.agency_name, weight="bold"),
         rx.text(S.agency_phone),
@@ -82,7 +64,7 @@ def advisor_card(S) -> rx.Component:  # type: ignore[no-untyped-def]
     )
 
 
-def overview_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def overview_screen(S: type[ChangeFlow]) -> rx.Component:
     """Step 1, « Mes coordonnées »."""
     return rx.vstack(
         title(t("overview.title")),
@@ -125,16 +107,14 @@ def overview_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
 
 
 # France first, then by French name (the default language).
-_REGION_ORDER = ["FR"] + sorted((c for c in REGIONS if c != "FR"), key=lambda c: _REGION_NAMES_FR.get(c, c))
+_REGION_ORDER = ["FR"] + sorted((c for c in REGIONS if c != "FR"), key=lambda c: MESSAGES["fr"][f"region.{c}"])
 
 
 def _region_option(code: str) -> rx.Component:
-    return rx.el.option(rx.cond(LangState.lang == "en", _REGION_NAMES_EN.get(code, code),
-                                _REGION_NAMES_FR.get(code, code)),
-                        value=code)
+    return rx.el.option(t(f"region.{code}"), value=code)
 
 
-def region_select(field_id: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def region_select(field_id: str, **props: Any) -> rx.Component:
     """The country of the number: France first, then by French name."""
     return rx.box(
         rx.el.label(t("new.country"), html_for=field_id, class_name="label small"),
@@ -143,7 +123,7 @@ def region_select(field_id: str, **props) -> rx.Component:  # type: ignore[no-un
     )
 
 
-def number_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def number_screen(S: type[ChangeFlow]) -> rx.Component:
     """Step 2, one question: the new number."""
     invalid = S.number_error != ""
     return rx.vstack(
@@ -191,7 +171,7 @@ def number_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
     )
 
 
-def confirm_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def confirm_screen(S: type[ChangeFlow]) -> rx.Component:
     """Step 3: the number in full, attached to the customer's name."""
     return rx.vstack(
         step_indicator(S.step),
@@ -219,7 +199,7 @@ def confirm_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
     )
 
 
-def outcome_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def outcome_screen(S: type[ChangeFlow]) -> rx.Component:
     """Step 4: success, or why not and what next."""
     return rx.vstack(
         rx.cond(S.outcome_kind == "success", step_indicator(S.step)),
@@ -254,11 +234,11 @@ def outcome_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
     )
 
 
-def _advisor_button(S, reason: str) -> rx.Component:  # type: ignore[no-untyped-def]
+def _advisor_button(S: type[ChangeFlow], reason: str) -> rx.Component:
     return rx.button(t("overview.contact.advisor"), on_click=S.show_advisor(reason), size="3", class_name="primary")
 
 
-def j3_exits(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def j3_exits(S: type[ChangeFlow]) -> rx.Component:
     """J3: the customer who changed smartphone cancels at step 4 and gets two ways out."""
     return rx.box(
         rx.heading(t("j3.title"), as_="h2", size="4"),
@@ -272,7 +252,7 @@ def j3_exits(S) -> rx.Component:  # type: ignore[no-untyped-def]
     )
 
 
-def activation_help_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def activation_help_screen(S: type[ChangeFlow]) -> rx.Component:
     """J3, first way out: the Sécur'Pass activation procedure on the new smartphone."""
     return rx.vstack(
         title(t("j3.procedure.title")),
@@ -292,7 +272,7 @@ def activation_help_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
     )
 
 
-def advisor_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def advisor_screen(S: type[ChangeFlow]) -> rx.Component:
     """J6: the advisor, the call-back request, and the anti-fraud reminder."""
     return rx.vstack(
         title(t("advisor.title")),
@@ -332,7 +312,7 @@ def code_field(field_id: str, label_key: str, hint_key: str, error: rx.Var, digi
     )
 
 
-def stale_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def stale_screen(S: type[ChangeFlow]) -> rx.Component:
     """J7: before anything else, is the secure number still the right one?"""
     return rx.vstack(
         title(t("stale.title"), " ", masked_number(S.masked_first, S.masked_last_two, S.masked), t("stale.qmark")),
@@ -352,7 +332,7 @@ def stale_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
     )
 
 
-def stale_code_screen(S) -> rx.Component:  # type: ignore[no-untyped-def]
+def stale_code_screen(S: type[ChangeFlow]) -> rx.Component:
     return rx.vstack(
         title(t("stale.code.title")),
         rx.text(t("act.code.sent"), " ", masked_number(S.masked_first, S.masked_last_two, S.masked)),

@@ -19,9 +19,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import reflex as rx
 
@@ -32,6 +32,8 @@ from secure_phone.services.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from reflex.state import BaseState
 
+P = ParamSpec("P")
+R = TypeVar("R")
 log = logging.getLogger(__name__)
 _PUSHABLE: dict[str, type[BaseState]] = {}
 _BACKGROUND: set[asyncio.Task] = set()
@@ -78,7 +80,7 @@ _PASSWORD_POOL = concurrent.futures.ThreadPoolExecutor(
 )
 
 
-async def password_check(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+async def password_check(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run a login service call (which verifies a password) off the event loop."""
     context = contextvars.copy_context()
     call = functools.partial(context.run, fn, *args, **kwargs)
@@ -165,7 +167,7 @@ def install(app: rx.App, database_url: str) -> None:
     _APP[:] = [app]
 
     @contextlib.asynccontextmanager
-    async def live_refresh():  # type: ignore[no-untyped-def]
+    async def live_refresh() -> AsyncIterator[None]:
         _LOOP[:] = [asyncio.get_running_loop()]
         events.subscribe(_on_events)
         stop = threading.Event()
@@ -223,7 +225,7 @@ async def _refresh_inboxes() -> None:
 
 
 @contextlib.asynccontextmanager
-async def _inbox_watcher():  # type: ignore[no-untyped-def]
+async def _inbox_watcher() -> AsyncIterator[None]:
     """Lifespan task (demo mode only): refresh the open inbox pages when a message arrives."""
     from secure_phone.settings import demo_mode
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar, cast
 
 import reflex as rx
+from reflex_base.event import EventHandler, EventSpec
 
 from secure_phone.services import auth, live
+from secure_phone.services.audit import Actor
 from secure_phone.services.auth import Principal
 from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_title
@@ -29,14 +31,21 @@ ENDED = {
 }
 """Why a session ended, as the tab that showed it says (idle, too old: ``session.expired``)."""
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
+Answer = EventSpec | EventHandler | Sequence[EventSpec | EventHandler] | None
+"""What an event handler answers: events for the browser (a script, a redirect, another handler), or nothing."""
+
+S = TypeVar("S", bound="SessionMixin")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def requires_session(handler: Handler) -> Handler:
+def requires_session(handler: Callable[Concatenate[S, Principal, P], R]) -> Callable[Concatenate[S, P], R]:
     """Event handler decorator: run only for this socket's live session, with its principal.
 
     ``def start_change(self, principal): ...`` is sent by the page as ``start_change()``: the principal is
-    never an argument a client could send (Reflex sees the signature without it).
+    never an argument a client could send (Reflex sees the signature without it). Arguments the handler does
+    not take are refused first, as by any handler; without a live session the handler never runs and the
+    page gets :meth:`SessionMixin._refused`'s answer.
     """
     signature = inspect.signature(handler)
     parameters = list(signature.parameters.values())
@@ -44,28 +53,28 @@ def requires_session(handler: Handler) -> Handler:
 
     if inspect.iscoroutinefunction(handler):
         @functools.wraps(handler)
-        async def run_async(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
-            public.bind(self, *args, **kwargs)  # arguments it does not take: refused as by any handler
+        async def run_async(self: S, *args: P.args, **kwargs: P.kwargs) -> Any:
+            public.bind(self, *args, **kwargs)
             principal = self._principal()
             if principal is None:
                 return self._refused()
             with runtime.acting(self):
                 return await handler(self, principal, *args, **kwargs)
 
-        run_async.__signature__ = public  # type: ignore[attr-defined]
-        return run_async  # type: ignore[return-value]
+        wrapped: Any = run_async
+    else:
+        @functools.wraps(handler)
+        def run(self: S, *args: P.args, **kwargs: P.kwargs) -> Any:
+            public.bind(self, *args, **kwargs)
+            principal = self._principal()
+            if principal is None:
+                return self._refused()
+            with runtime.acting(self):
+                return handler(self, principal, *args, **kwargs)
 
-    @functools.wraps(handler)
-    def run(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
-        public.bind(self, *args, **kwargs)  # arguments it does not take: refused as by any handler
-        principal = self._principal()
-        if principal is None:
-            return self._refused()
-        with runtime.acting(self):
-            return handler(self, principal, *args, **kwargs)
-
-    run.__signature__ = public  # type: ignore[attr-defined]
-    return run  # type: ignore[return-value]
+        wrapped = run
+    wrapped.__signature__ = public
+    return cast(Callable[Concatenate[S, P], R], wrapped)
 
 
 class SessionMixin(rx.State, mixin=True):
@@ -81,7 +90,7 @@ class SessionMixin(rx.State, mixin=True):
 
     # --- who is asking -------------------------------------------------------------------------
 
-    def _actor(self, principal: Principal | None = None, kind: str | None = None):  # type: ignore[no-untyped-def]
+    def _actor(self, principal: Principal | None = None, kind: str | None = None) -> Actor:
         return runtime.actor(self, kind or self.principal_kind, principal.id if principal else None, self.channel_name)
 
     def _principal(self, touch: bool = True) -> Principal | None:
@@ -100,18 +109,18 @@ class SessionMixin(rx.State, mixin=True):
             return None
         return principal
 
-    def _rejoin(self) -> rx.event.EventSpec | None:
+    def _rejoin(self) -> EventSpec | None:
         """For a tab that holds a session but whose websocket is new: ask for a ticket (``resume``)."""
         if self._session_id and not binding.bound(self):
             return rx.call_script(binding.ticket_script(self.channel_name), callback=type(self).resume)
         return None
 
-    def _refused(self):  # type: ignore[no-untyped-def]
+    def _refused(self) -> Answer:
         """What a handler answers when nobody (yet) is logged in on this socket."""
         return self._rejoin() or focus_title()
 
     @rx.event
-    def resume(self, result: dict):  # type: ignore[no-untyped-def]
+    def resume(self, result: dict) -> Answer:
         """The ticket the page obtained with its binding cookie: this socket joins the tab's session."""
         if binding.bound(self) or not self._session_id:
             return None
@@ -126,17 +135,17 @@ class SessionMixin(rx.State, mixin=True):
         self._end_session("session.expired")
         return self._lost()
 
-    def _resumed(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def _resumed(self, principal: Principal) -> Answer:
         """After a reload rejoined the session: the screen the page would have shown."""
         return focus_title()
 
-    def _lost(self):  # type: ignore[no-untyped-def]
+    def _lost(self) -> Answer:
         """After the session could not be rejoined."""
         return focus_title()
 
     # --- opening and ending -------------------------------------------------------------------------
 
-    def _opened(self, opened: auth.Login) -> tuple[rx.event.EventSpec, Principal]:
+    def _opened(self, opened: auth.Login) -> tuple[EventSpec, Principal]:
         """A login succeeded: bind this socket, have the browser keep the binding cookie, subscribe the tab."""
         bind_cookie = binding.bind(self, self.channel_name, opened)
         principal = auth.authenticate(runtime.uow(), opened.session_id)

@@ -38,3 +38,12 @@ def test_every_key_used_by_the_code_exists() -> None:
     for path in root.rglob("*.py"):
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_.]+)["']""", path.read_text(encoding="utf-8")))
     assert sorted(used - i18n.MESSAGES["fr"].keys()) == []
+
+
+def test_every_country_of_the_number_field_and_every_page_has_its_name() -> None:
+    from secure_phone.domain.phone import selectable_regions
+    from secure_phone.domain.policy import DEFAULT_POLICY
+    from secure_phone.ui.paths import TITLES
+
+    keys = [f"region.{code}" for code in selectable_regions(DEFAULT_POLICY)] + list(TITLES.values())
+    assert [k for k in keys if k not in i18n.MESSAGES["fr"]] == []

@@ -4,6 +4,8 @@ service call is limited to the advisor's agency. The session is bound to the bro
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from secure_phone.domain.risk import CHECKS, RiskSignal
@@ -22,7 +24,7 @@ from secure_phone.services.unit_of_work import Refused
 from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.screens import AdvisorScreen
-from secure_phone.ui.session import SessionMixin, requires_session
+from secure_phone.ui.session import Answer, SessionMixin, requires_session
 from secure_phone.ui.states.customer import REGIONS, form_field
 
 CHANGE_RESULTS = {"completed": "adv.change.done", "pending_validation": "adv.change.pending",
@@ -80,12 +82,12 @@ class AdvisorState(SessionMixin, rx.State):
         self.screen, self.revealed, self.identifier = AdvisorScreen.HOME.value, "", ""
         self._customer_id = 0
 
-    def _resumed(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def _resumed(self, principal: Principal) -> Answer:
         self._reload(principal)
         return focus_title()
 
     @rx.event
-    async def login(self, form: dict):  # type: ignore[no-untyped-def]
+    async def login(self, form: dict) -> Answer:
         try:  # argon2 off the event loop: it must not stall the other clients' events
             opened = await runtime.password_check(
                 login_advisor, runtime.uow(), form_field(form, "login", IDENTIFIER_LIMIT),
@@ -101,12 +103,12 @@ class AdvisorState(SessionMixin, rx.State):
         return [bind_cookie, focus_title()]
 
     @rx.event
-    def logout(self):  # type: ignore[no-untyped-def]
+    def logout(self) -> Answer:
         self._do_logout()
         return focus_title()
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self) -> Answer:
         principal = self._principal()
         if principal is None:
             return self._rejoin()
@@ -136,14 +138,15 @@ class AdvisorState(SessionMixin, rx.State):
 
     @rx.event
     @requires_session
-    def search(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+    def search(self, principal: Principal, form: dict) -> Answer:
         self.query = form_field(form, "query", QUERY_LIMIT)
         self.results = svc.search(runtime.uow(), principal.id, self.query)
         self.searched = True
+        return None
 
     @rx.event
     @requires_session
-    def open_sheet(self, principal: Principal, identifier: str):  # type: ignore[no-untyped-def]
+    def open_sheet(self, principal: Principal, identifier: str) -> Answer:
         self.identifier = str(identifier)[:IDENTIFIER_LIMIT]
         self.revealed = self.change_error = self.change_result = self.operation_error = self.operation_result = ""
         if not self._load_sheet(principal):
@@ -170,50 +173,55 @@ class AdvisorState(SessionMixin, rx.State):
 
     @rx.event
     @requires_session
-    def back(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def back(self, principal: Principal) -> Answer:
         self._home(principal)
         self._follow(principal)
         return focus_title()
 
     @rx.event
     @requires_session
-    def reveal(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def reveal(self, principal: Principal) -> Answer:
         if self.screen == AdvisorScreen.SHEET:
             self.revealed = svc.reveal_number(runtime.uow(), principal.id, self.identifier,
                                               actor=self._actor(principal))
+        return None
 
     # --- the call-back queue -----------------------------------------------------------------------
 
     @rx.event
     @requires_session
-    def take(self, principal: Principal, contact_id: str):  # type: ignore[no-untyped-def]
+    def take(self, principal: Principal, contact_id: str) -> Answer:
         self._home_action(principal, lambda: svc.take(runtime.uow(), principal.id, str(contact_id)[:REASON_LIMIT],
                                                       actor=self._actor(principal)))
+        return None
 
     @rx.event
     @requires_session
-    def close(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+    def close(self, principal: Principal, form: dict) -> Answer:
         contact_id, note = form_field(form, "contact", REASON_LIMIT), form_field(form, "note", NOTE_LIMIT)
         self._home_action(principal, lambda: svc.close(runtime.uow(), principal.id, contact_id, note,
                                                        actor=self._actor(principal)))
+        return None
 
     @rx.event
     @requires_session
-    def validate(self, principal: Principal, request_id: str):  # type: ignore[no-untyped-def]
+    def validate(self, principal: Principal, request_id: str) -> Answer:
         """The second advisor's validation of a change of number."""
         self._home_action(principal, lambda: svc.validate_change(runtime.uow(), principal.id,
                                                                  str(request_id)[:REASON_LIMIT],
                                                                  actor=self._actor(principal)))
+        return None
 
     @rx.event
     @requires_session
-    def validate_operation(self, principal: Principal, operation_id: str):  # type: ignore[no-untyped-def]
+    def validate_operation(self, principal: Principal, operation_id: str) -> Answer:
         """The second advisor's validation of an unblock or of the clearing of a freeze."""
         self._home_action(principal, lambda: svc.validate_operation(runtime.uow(), principal.id,
                                                                     str(operation_id)[:REASON_LIMIT],
                                                                     actor=self._actor(principal)))
+        return None
 
-    def _home_action(self, principal: Principal, action) -> None:  # type: ignore[no-untyped-def]
+    def _home_action(self, principal: Principal, action: Callable[[], object]) -> None:
         try:
             action()
             self.action_error = ""
@@ -233,7 +241,7 @@ class AdvisorState(SessionMixin, rx.State):
 
     @rx.event
     @requires_session
-    def change(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+    def change(self, principal: Principal, form: dict) -> Answer:
         """In-branch change, with the identity check recorded (and four eyes under a risk signal)."""
         if not self._on_sheet():
             return focus_title()
@@ -253,7 +261,7 @@ class AdvisorState(SessionMixin, rx.State):
 
     @rx.event
     @requires_session
-    def operate(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+    def operate(self, principal: Principal, form: dict) -> Answer:
         """In branch: unblock a blocked Sécur'Pass, or clear a « not me » freeze (identity checked; a second
         advisor validates under a risk signal)."""
         if not self._on_sheet():
@@ -273,7 +281,7 @@ class AdvisorState(SessionMixin, rx.State):
 
     @rx.event
     @requires_session
-    def end_sessions(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def end_sessions(self, principal: Principal) -> Answer:
         """End every session of the customer (protective: immediate, audited)."""
         if not self._on_sheet():
             return focus_title()

@@ -18,6 +18,7 @@ import reflex as rx
 from secure_phone.domain.change_request import RefusalReason, Status
 from secure_phone.domain.securpass import Rejection, is_valid_code_format, login_text
 from secure_phone.services import activation, change, devices
+from secure_phone.services.audit import Actor
 from secure_phone.services.auth import DeviceProof, Principal
 from secure_phone.services.customers import local_time
 from secure_phone.services.devices import NEW_PHONE
@@ -28,7 +29,7 @@ from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.i18n import LangState
 from secure_phone.ui.screens import Screen
-from secure_phone.ui.session import requires_session
+from secure_phone.ui.session import Answer, requires_session
 from secure_phone.ui.states.customer import ChangeFlow, form_field
 
 
@@ -112,7 +113,7 @@ class AppState(ChangeFlow, rx.State):
     # --- the phone ------------------------------------------------------------------------
 
     @rx.event
-    async def load(self):  # type: ignore[no-untyped-def]
+    async def load(self) -> Answer:
         """On load of /app: which phone is this, is someone logged in on it."""
         await self._sync_lang()
         view = devices.device_view(runtime.uow(), self.device_id)
@@ -140,7 +141,7 @@ class AppState(ChangeFlow, rx.State):
             self.phone_choices = choices
 
     @rx.event
-    def pick_phone(self, choice: str):  # type: ignore[no-untyped-def]
+    def pick_phone(self, choice: str) -> Answer:
         """Demo picker: this browser becomes the chosen phone (demo mode only)."""
         if not demo_mode() or self.logged_in:
             return None
@@ -149,7 +150,7 @@ class AppState(ChangeFlow, rx.State):
         return rx.call_script(securpass_call("window.SecurPass.createKey()"), callback=AppState.phone_key_made)
 
     @rx.event
-    def phone_key_made(self, result: dict):  # type: ignore[no-untyped-def]
+    def phone_key_made(self, result: dict) -> Answer:
         """The browser made this phone's key: register its public half (a new phone, or a demo phone)."""
         choice, self._picking = self._picking, ""
         if not choice or self.logged_in:
@@ -173,7 +174,7 @@ class AppState(ChangeFlow, rx.State):
         return focus_title()
 
     @rx.event
-    def change_phone(self):  # type: ignore[no-untyped-def]
+    def change_phone(self) -> Answer:
         """« Changer de smartphone » (demo mode only): forget this browser's key and phone."""
         if not demo_mode():
             return None
@@ -188,7 +189,7 @@ class AppState(ChangeFlow, rx.State):
         return self.device_id or None
 
     @rx.event
-    async def app_login(self, form: dict):  # type: ignore[no-untyped-def]
+    async def app_login(self, form: dict) -> Answer:
         """« Se connecter » in the app: this phone signs the login (unseen) so that the session is the phone's;
         the credentials wait for the signature in memory (never in this state)."""
         await self._sync_lang()
@@ -201,7 +202,7 @@ class AppState(ChangeFlow, rx.State):
                               callback=AppState.app_login_signed)
 
     @rx.event
-    async def app_login_signed(self, result: dict):  # type: ignore[no-untyped-def]
+    async def app_login_signed(self, result: dict) -> Answer:
         held = runtime.take(self, "login")
         nonce, self._login_nonce, self.login_challenge = self._login_nonce, "", ""
         if not isinstance(held, tuple) or self.logged_in:
@@ -218,7 +219,7 @@ class AppState(ChangeFlow, rx.State):
         self._stale_dismissed = False
         self._home(principal, landing=True)
 
-    def _resumed(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def _resumed(self, principal: Principal) -> Answer:
         self._home(principal)
         return focus_title()
 
@@ -253,7 +254,7 @@ class AppState(ChangeFlow, rx.State):
         super()._reset_flow()
         self.activation_challenge = ""
 
-    def _device_actor(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def _device_actor(self, principal: Principal) -> Actor:
         return runtime.actor(self, "device", principal.device_id, "app")
 
     def _clear_approval(self) -> None:
@@ -300,7 +301,7 @@ class AppState(ChangeFlow, rx.State):
 
     @rx.event
     @requires_session
-    async def refresh_approval(self, principal: Principal):  # type: ignore[no-untyped-def]
+    async def refresh_approval(self, principal: Principal) -> Answer:
         """Re-read the pending request (and the activation text) after the language changed: the text
         shown, hence signed, follows it."""
         lang = await self._sync_lang()
@@ -314,7 +315,7 @@ class AppState(ChangeFlow, rx.State):
 
     @rx.event
     @requires_session
-    def send_activation_code(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def send_activation_code(self, principal: Principal) -> Answer:
         try:
             activation.send_activation_code(runtime.uow(), principal.id, principal.device_id,
                                             actor=self._device_actor(principal))
@@ -333,7 +334,7 @@ class AppState(ChangeFlow, rx.State):
 
     @rx.event
     @requires_session
-    def activate(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+    def activate(self, principal: Principal, form: dict) -> Answer:
         """« Activer »: the codes wait (in memory) for this phone's signature of the activation text."""
         pin = form_field(form, "pin", CODE_LIMIT).strip()[:8]
         if not is_valid_code_format(pin):
@@ -343,12 +344,12 @@ class AppState(ChangeFlow, rx.State):
         return rx.call_script(securpass_call("window.SecurPass.signShown('')"), callback=AppState.activation_signed)
 
     @rx.event
-    def activation_signed(self, result: dict):  # type: ignore[no-untyped-def]
+    def activation_signed(self, result: dict) -> Answer:
         """The phone signed the activation text: the codes held are spent, whatever happens next."""
         return self._activate_signed(runtime.take(self, "activation"), result)
 
     @requires_session
-    def _activate_signed(self, principal: Principal, held: object, result: object):  # type: ignore[no-untyped-def]
+    def _activate_signed(self, principal: Principal, held: object, result: object) -> Answer:
         if not isinstance(held, tuple):
             return focus_title()
         sms_code, pin = held
@@ -368,7 +369,7 @@ class AppState(ChangeFlow, rx.State):
 
     @rx.event
     @requires_session
-    def not_my_number(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def not_my_number(self, principal: Principal) -> Answer:
         """« Ce n'est plus mon numéro »: nothing more online; the advisor, with that reason."""
         activation.not_my_number(runtime.uow(), principal.id, actor=self._actor(principal))
         self._show_advisor(principal, "not_my_number")
@@ -378,7 +379,7 @@ class AppState(ChangeFlow, rx.State):
 
     @rx.event
     @requires_session
-    async def validate(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+    async def validate(self, principal: Principal, form: dict) -> Answer:
         code = form_field(form, "code", CODE_LIMIT).strip()[:8]
         if not is_valid_code_format(code):
             self.approval_error = "sp.code.format"
@@ -392,12 +393,12 @@ class AppState(ChangeFlow, rx.State):
         return rx.call_script(securpass_call("window.SecurPass.signShown('')"), callback=AppState.approval_signed)
 
     @rx.event
-    async def approval_signed(self, result: dict):  # type: ignore[no-untyped-def]
+    async def approval_signed(self, result: dict) -> Answer:
         """The phone signed the approval text: the code held is spent, whatever happens next."""
         return await self._approve_signed(runtime.take(self, "approval"), result)
 
     @requires_session
-    async def _approve_signed(self, principal: Principal, held: object, result: object):  # type: ignore[no-untyped-def]
+    async def _approve_signed(self, principal: Principal, held: object, result: object) -> Answer:
         if not isinstance(held, tuple):
             return focus_title()
         request_id, code = held
@@ -424,7 +425,7 @@ class AppState(ChangeFlow, rx.State):
             return self._finished(principal, outcome.status or Status.FAILED.value)
         return focus_errors()
 
-    def _finished(self, principal: Principal, status: str):  # type: ignore[no-untyped-def]
+    def _finished(self, principal: Principal, status: str) -> Answer:
         self.request_id = self.approval_request_id or self.request_id
         self._clear_approval()
         self._show_outcome(status, principal)
@@ -432,20 +433,20 @@ class AppState(ChangeFlow, rx.State):
 
     @rx.event
     @requires_session
-    def start_refusal(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def start_refusal(self, principal: Principal) -> Answer:
         self.refusing = True
         self.approval_error = ""
         return focus_title()
 
     @rx.event
     @requires_session
-    def stop_refusal(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def stop_refusal(self, principal: Principal) -> Answer:
         self.refusing = False
         return focus_title()
 
     @rx.event
     @requires_session
-    def refuse(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+    def refuse(self, principal: Principal, form: dict) -> Answer:
         reason = form_field(form, "reason", REASON_LIMIT)
         if reason not in REFUSAL_REASONS:
             self.approval_error = "sp.refuse.title"
@@ -457,13 +458,13 @@ class AppState(ChangeFlow, rx.State):
         )
 
     @rx.event
-    def refusal_signed(self, result: dict):  # type: ignore[no-untyped-def]
+    def refusal_signed(self, result: dict) -> Answer:
         """The phone signed the refusal: the reason chosen is spent, whatever happens next."""
         reason, self._refusal = self._refusal, ""
         return self._refuse_signed(reason, result)
 
     @requires_session
-    def _refuse_signed(self, principal: Principal, reason: str, result: object):  # type: ignore[no-untyped-def]
+    def _refuse_signed(self, principal: Principal, reason: str, result: object) -> Answer:
         if not reason:
             return focus_title()
         # After « not me », the session that asked is ended: its tab follows (it logs out, saying why).
@@ -484,7 +485,7 @@ class AppState(ChangeFlow, rx.State):
 
     @rx.event
     @requires_session
-    def refused_seen(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def refused_seen(self, principal: Principal) -> Answer:
         self.approval_done = ""
         self._show(Screen.OVERVIEW)
         return focus_title()

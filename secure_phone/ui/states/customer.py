@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 import reflex as rx
+from reflex_base.event import EventSpec
 
 from secure_phone.domain.change_request import Channel, Status
 from secure_phone.domain.phone import format_as_you_type, selectable_regions
@@ -22,7 +23,7 @@ from secure_phone.services.unit_of_work import Refused
 from secure_phone.ui import runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.screens import FLOW, Screen
-from secure_phone.ui.session import SessionMixin, requires_session
+from secure_phone.ui.session import Answer, SessionMixin, requires_session
 
 REGIONS = selectable_regions(DEFAULT_POLICY)
 
@@ -64,7 +65,7 @@ class CustomerSession(SessionMixin, mixin=True):
     def _reset_flow(self) -> None:
         pass
 
-    async def _do_login(self, form: object, device_proof: DeviceProof | None = None) -> rx.event.EventSpec | None:
+    async def _do_login(self, form: object, device_proof: DeviceProof | None = None) -> EventSpec | None:
         """Open a session from the login form; the cookie-binding script, or None (``login_error`` set) when
         refused. The password is checked on the password-check threads: argon2 is slow on purpose and must
         not stall the other clients' events."""
@@ -82,12 +83,12 @@ class CustomerSession(SessionMixin, mixin=True):
         return bind_cookie
 
     @rx.event
-    async def login(self, form: dict):  # type: ignore[no-untyped-def]
+    async def login(self, form: dict) -> Answer:
         bind_cookie = await self._do_login(form)
         return [bind_cookie, focus_title()] if bind_cookie else focus_errors()
 
     @rx.event
-    def logout(self):  # type: ignore[no-untyped-def]
+    def logout(self) -> Answer:
         self._do_logout()
         return focus_title()
 
@@ -182,7 +183,7 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def start_change(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def start_change(self, principal: Principal) -> Answer:
         if not self._timed_out(principal):
             self._begin_change(principal)
         return focus_title()
@@ -200,7 +201,7 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def submit_number(self, principal: Principal, form: dict | None = None):  # type: ignore[no-untyped-def]
+    def submit_number(self, principal: Principal, form: dict | None = None) -> Answer:
         if self._timed_out(principal):
             return focus_title()
         raw = form_field(form, "number", NUMBER_LIMIT)
@@ -218,13 +219,13 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def edit_number(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def edit_number(self, principal: Principal) -> Answer:
         if not self._timed_out(principal):
             self._show(Screen.NUMBER)
         return focus_title()
 
     @rx.event
-    def cancel_flow(self):  # type: ignore[no-untyped-def]
+    def cancel_flow(self) -> Answer:
         """« Annuler » in steps 2–3: nothing was asked yet; back to « Mes coordonnées »."""
         principal = self._principal()
         self._reset_flow()
@@ -237,7 +238,7 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def confirm(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def confirm(self, principal: Principal) -> Answer:
         if self._timed_out(principal) or not self._new_e164:
             return focus_title()
         try:
@@ -276,20 +277,21 @@ class ChangeFlow(CustomerSession, mixin=True):
         return True
 
     @rx.event(background=True)
-    async def watch_expiry(self):  # type: ignore[no-untyped-def]
+    async def watch_expiry(self) -> Answer:
         """Show « expired » by itself when the 5 minutes are over (for a logged-in tab that waits only)."""
         async with self:
             if self._principal(touch=False) is None or not self.request_id:
-                return
+                return None
             request_id, until = self.request_id, min(self.expires_at_ms / 1000, runtime.now().timestamp() + 600)
         await asyncio.sleep(max(0.0, until - runtime.now().timestamp()) + 0.5)
         async with self:
             principal = self._principal(touch=False)
             if self.request_id == request_id and principal is not None:
                 self._refresh_request(principal)
+        return None
 
     @rx.event
-    def back_to_overview(self):  # type: ignore[no-untyped-def]
+    def back_to_overview(self) -> Answer:
         principal = self._principal()
         self._reset_flow()
         if principal is not None:
@@ -298,7 +300,7 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def activation_help(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def activation_help(self, principal: Principal) -> Answer:
         """J3, first way out: how to activate Sécur'Pass on the new smartphone."""
         self._show(Screen.ACTIVATION_HELP)
         return focus_title()
@@ -307,14 +309,14 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def show_advisor(self, principal: Principal, reason: str):  # type: ignore[no-untyped-def]
+    def show_advisor(self, principal: Principal, reason: str) -> Answer:
         """J6, reached from every dead end, with the reason passed on to the advisor."""
         self._show_advisor(principal, str(reason)[:REASON_LIMIT])
         return focus_title()
 
     @rx.event
     @requires_session
-    def show_advisor_for_eligibility(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def show_advisor_for_eligibility(self, principal: Principal) -> Answer:
         self._show_advisor(principal, f"ineligible.{self.reasons[0]}" if self.reasons else "other")
         return focus_title()
 
@@ -327,16 +329,17 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def request_callback(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def request_callback(self, principal: Principal) -> Answer:
         contact.request_callback(runtime.uow(), principal.id, self.contact_reason, channel=self.channel_name,
                                  actor=self._actor(principal))
         self.contact_done = True
+        return None
 
     # --- J7: is the number still right? -----------------------------------------------------
 
     @rx.event
     @requires_session
-    def stale_yes(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def stale_yes(self, principal: Principal) -> Answer:
         """« Oui, c'est mon numéro »: an SMS code is sent to it."""
         try:
             stale.send_confirmation_code(runtime.uow(), principal.id, actor=self._actor(principal))
@@ -349,7 +352,7 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def stale_confirm(self, principal: Principal, form: dict):  # type: ignore[no-untyped-def]
+    def stale_confirm(self, principal: Principal, form: dict) -> Answer:
         try:
             stale.confirm(runtime.uow(), principal.id, form_field(form, "code", CODE_LIMIT),
                           actor=self._actor(principal))
@@ -365,7 +368,7 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def stale_later(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def stale_later(self, principal: Principal) -> Answer:
         try:
             stale.later(runtime.uow(), principal.id, actor=self._actor(principal))
         except Refused as refused:
@@ -379,7 +382,7 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def stale_change(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def stale_change(self, principal: Principal) -> Answer:
         """« Non, je le modifie »: straight to the change (J1/J2)."""
         self._stale_dismissed = True
         if not self._timed_out(principal):

@@ -11,7 +11,7 @@ from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.paths import HOME_ROUTE, LOGIN_ROUTE
 from secure_phone.ui.screens import Screen
-from secure_phone.ui.session import requires_session
+from secure_phone.ui.session import Answer, requires_session
 from secure_phone.ui.states.customer import ChangeFlow
 
 
@@ -25,21 +25,21 @@ class WebState(ChangeFlow, rx.State):
         self._land(principal)
 
     @rx.event
-    async def login_and_go(self, form: dict):  # type: ignore[no-untyped-def]
+    async def login_and_go(self, form: dict) -> Answer:
         bind_cookie = await self._do_login(form)
         if bind_cookie:
             return [bind_cookie, rx.redirect(HOME_ROUTE)]
         return focus_errors()
 
     @rx.event
-    def load_home(self):  # type: ignore[no-untyped-def]
+    def load_home(self) -> Answer:
         """On load of « Mes coordonnées »: only for a live session (a reload rejoins it first)."""
         principal = self._principal()
         if principal is None:
             return self._rejoin() or rx.redirect(LOGIN_ROUTE)
         return self._resumed(principal)
 
-    def _resumed(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def _resumed(self, principal: Principal) -> Answer:
         if self.screen in (Screen.OVERVIEW, Screen.OUTCOME):
             self._land(principal)
         elif self.screen == Screen.WAIT:
@@ -48,19 +48,19 @@ class WebState(ChangeFlow, rx.State):
             return rx.redirect(HOME_ROUTE)
         return focus_title()
 
-    def _lost(self):  # type: ignore[no-untyped-def]
+    def _lost(self) -> Answer:
         if self.router.url.path.rstrip("/") != LOGIN_ROUTE:
             return rx.redirect(LOGIN_ROUTE)
         return None
 
     @rx.event
-    def load_login(self):  # type: ignore[no-untyped-def]
+    def load_login(self) -> Answer:
         if self._principal() is not None:
             return rx.redirect(HOME_ROUTE)
         return self._rejoin()
 
     @rx.event
-    def logout_and_leave(self):  # type: ignore[no-untyped-def]
+    def logout_and_leave(self) -> Answer:
         self._do_logout()
         return rx.redirect(LOGIN_ROUTE)
 
@@ -73,7 +73,7 @@ class WebState(ChangeFlow, rx.State):
 
     @rx.event
     @requires_session
-    def cancel_request(self, principal: Principal):  # type: ignore[no-untyped-def]
+    def cancel_request(self, principal: Principal) -> Answer:
         """« Annuler » at step 4: the request dies at once."""
         if not self.request_id:
             return focus_title()
