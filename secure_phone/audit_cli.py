@@ -94,7 +94,8 @@ def describe_trail(report: TrailReport) -> str:
     if problem == "missing":
         named = f"the checkpoint on line {report.line} of {file} names entry #{report.entry_id}"
         last = report.chain.last_id
-        if last is None or report.entry_id > last:  # type: ignore[operator]
+        assert report.entry_id is not None  # a "missing" report names the entry
+        if last is None or report.entry_id > last:
             left = f"last entry left: #{last}" if last is not None else "no entry left"
             return f"audit chain broken: entries removed at the end of the chain ({left}; {named})"
         return f"audit chain broken: entry #{report.entry_id} is missing ({named})"

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from secure_phone.adapters import db
 from secure_phone.adapters.notifications import Dispatcher, listen_for_outbox
@@ -75,7 +75,7 @@ async def run_background(stop: asyncio.Event, dispatcher: Dispatcher, poll_inter
                          repair_changes(stop, dispatcher.url), write_checkpoints(stop, dispatcher.url))
 
 
-def _waking(dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
+def _waking(dispatcher: Dispatcher) -> events.Subscriber:
     """A subscriber that wakes ``dispatcher`` whenever a committed change queued a notification."""
 
     def wake(published: list[events.Event]) -> None:
@@ -86,7 +86,7 @@ def _waking(dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
 
 
 @contextlib.asynccontextmanager
-async def embedded():  # type: ignore[no-untyped-def]
+async def embedded() -> AsyncIterator[None]:
     """The app's lifespan task in the embedded mode: deliver notifications, repair changes and checkpoint the
     audit trail inside the backend — unless a separate dispatcher process does it (scale-out mode)."""
     if external_dispatcher():

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from secure_phone.adapters.db import transaction
 from secure_phone.adapters.models import Advisor, Agency, AuditHead, Customer, Device
@@ -42,7 +43,10 @@ def _throwaway_public_jwk() -> str:
     return json.dumps({"crv": "P-256", "kty": "EC", "x": b64(numbers.x), "y": b64(numbers.y)}, sort_keys=True)
 
 
-def _ensure(session: Session, model: type, where: dict, values: dict):  # type: ignore[no-untyped-def]
+_Row = TypeVar("_Row", bound=SQLModel)
+
+
+def _ensure(session: Session, model: type[_Row], where: dict[str, Any], values: dict[str, Any]) -> _Row:
     row = session.exec(select(model).filter_by(**where)).first()
     if row is None:
         row = model(**where, **values)
@@ -71,11 +75,13 @@ def seed(url: str | None = None, now: datetime | None = None) -> None:
             customer = session.exec(select(Customer).where(Customer.identifier == p["identifier"])).first()
             if customer is not None:
                 continue
+            agency_id = agencies[p["agency"]].id
+            assert agency_id is not None  # flushed by _ensure
             customer = Customer(
                 identifier=p["identifier"], first_name=p["first_name"], last_name=p["last_name"], email=p["email"],
                 person_type=p["person_type"], birth_date=p["birth_date"], emancipated=p["emancipated"],
                 subscription=p["subscription"], legal_protection=p["legal_protection"],
-                agency_id=agencies[p["agency"]].id, advisor_id=advisors[p["advisor"]].id, password_hash=password,
+                agency_id=agency_id, advisor_id=advisors[p["advisor"]].id, password_hash=password,
                 secure_phone_e164=p["phone"], number_confirmed_at=now - timedelta(days=p["confirmed_days_ago"]),
                 securpass_status="none" if p["securpass"] == "none" else "active",
             )

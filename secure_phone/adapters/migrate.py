@@ -7,6 +7,7 @@ from pathlib import Path
 import alembic.config
 import alembic.script
 from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext, RevisionStep
 
 from secure_phone.adapters.db import get_engine
 
@@ -19,8 +20,9 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     config.set_main_option("script_location", str(ROOT / "alembic"))
     script = alembic.script.ScriptDirectory.from_config(config)
 
-    def upgrade(rev, _context):  # type: ignore[no-untyped-def]
-        return script._upgrade_revs(revision, rev)
+    def upgrade(rev: tuple[str, ...], _context: MigrationContext) -> list[RevisionStep]:
+        # Alembic passes the database's current heads (a tuple); `_upgrade_revs` annotates them `str`.
+        return script._upgrade_revs(revision, rev)  # type: ignore[arg-type]
 
     with get_engine(url).connect() as connection:
         with EnvironmentContext(config, script, fn=upgrade) as env:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone.adapters import db
 from secure_phone.adapters.models import MySysContact, MySysHistory
@@ -192,9 +192,10 @@ class SimulatedMySys:
             receipt = self._apply(customer_ref, new_e164, operation_id, source)
         except IntegrityError:
             # A concurrent call with the same operation id won the race on the unique constraint.
-            receipt = self._existing_receipt(operation_id)
-            if receipt is None:
+            existing = self._existing_receipt(operation_id)
+            if existing is None:
                 raise
+            receipt = existing
         if times_out:
             raise MySysTimeout("MySys did not answer in time (injected fault)")
         return receipt
@@ -221,7 +222,7 @@ class SimulatedMySys:
             rows = session.exec(
                 select(MySysHistory)
                 .where(MySysHistory.customer_ref == customer_ref)
-                .order_by(MySysHistory.applied_at, MySysHistory.id)
+                .order_by(col(MySysHistory.applied_at), col(MySysHistory.id))
             ).all()
             return [
                 HistoryEntry(

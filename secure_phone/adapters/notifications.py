@@ -112,7 +112,7 @@ def _add_once(session: Session, row: SQLModel, key_column: Any) -> bool:
     dialect = session.get_bind().dialect.name
     dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key_column.key])
-    return session.execute(statement).rowcount == 1
+    return session.exec(statement).rowcount == 1
 
 
 # --- sealing the secrets a message carries -----------------------------------------------------
@@ -472,7 +472,7 @@ class Dispatcher:
                     Outbox.next_attempt_at <= now,
                     or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
                 )
-                .order_by(Outbox.next_attempt_at, Outbox.id)
+                .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)  # PostgreSQL; SQLite renders nothing and needs nothing
             ).all()

@@ -182,6 +182,7 @@ def phone_from_e164(e164: str) -> PhoneNumber:
         raise ValueError(f"not an E.164 number: {e164!r}") from exc
     if phonenumbers.format_number(number, PhoneNumberFormat.E164) != e164:
         raise ValueError(f"not an E.164 number: {e164!r}")
+    assert number.country_code is not None  # parse() sets it
     region = (phonenumbers.region_code_for_number(number)
               or phonenumbers.region_code_for_country_code(number.country_code))
     return PhoneNumber(e164=e164, region=region)
@@ -308,6 +309,7 @@ def parse_new_number(
     french_plan = ("FR", *policy.overseas_regions)
     if region in french_plan and not phonenumbers.is_valid_number(number):
         number = _french_plan_reading(normalized, region, number, policy)
+    assert number.country_code is not None  # parse() sets it
     if policy.allowed_regions.isdisjoint(
             phonenumbers.region_codes_for_country_code(number.country_code)):
         raise NumberRejected(NumberProblem.COUNTRY_NOT_ALLOWED)

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone import i18n
 from secure_phone.adapters.models import Agency, ChangeRequest, Customer, Device, SmsCode
@@ -126,8 +126,8 @@ def send_activation_code(uow: UnitOfWork, customer_id: int, device_id: str | Non
 def _latest_code(session: Session, customer_id: int, device_id: str) -> SmsCode | None:
     return session.exec(
         select(SmsCode).where(SmsCode.customer_id == customer_id, SmsCode.purpose == PURPOSE,
-                              SmsCode.device_id == device_id, SmsCode.revoked_at.is_(None))  # type: ignore[union-attr]
-        .order_by(SmsCode.issued_at.desc())  # type: ignore[union-attr]
+                              SmsCode.device_id == device_id, col(SmsCode.revoked_at).is_(None))
+        .order_by(col(SmsCode.issued_at).desc())
     ).first()
 
 
@@ -207,7 +207,7 @@ def _last_change(session: Session, customer: Customer) -> ChangeRequest | None:
     return session.exec(
         select(ChangeRequest).where(ChangeRequest.customer_id == customer.id,
                                     ChangeRequest.status == Status.COMPLETED.value)
-        .order_by(ChangeRequest.completed_at.desc())  # type: ignore[union-attr]
+        .order_by(col(ChangeRequest.completed_at).desc())
     ).first()
 
 

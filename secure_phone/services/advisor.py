@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import (
     Advisor,
@@ -184,8 +184,8 @@ def search(uow: UnitOfWork, advisor_id: int, query: str) -> list[CustomerRow]:
         rows = session.exec(
             select(Customer).where(
                 Customer.agency_id == advisor.agency_id,
-                or_(Customer.identifier.startswith(text, autoescape=True), Customer.last_name.ilike(pattern),  # type: ignore[attr-defined]
-                    Customer.first_name.ilike(pattern)),  # type: ignore[attr-defined]
+                or_(col(Customer.identifier).startswith(text, autoescape=True), col(Customer.last_name).ilike(pattern),
+                    col(Customer.first_name).ilike(pattern)),
             ).order_by(Customer.last_name).limit(20)
         ).all()
     return [CustomerRow(c.identifier, f"{c.first_name} {c.last_name}",
@@ -195,7 +195,7 @@ def search(uow: UnitOfWork, advisor_id: int, query: str) -> list[CustomerRow]:
 def _events(session: Session, customer_id: int) -> list[AuditEntry]:
     return list(session.exec(
         select(AuditEntry).where(AuditEntry.customer_id == customer_id)
-        .order_by(AuditEntry.id.desc()).limit(TIMELINE_LIMIT)  # type: ignore[union-attr]
+        .order_by(col(AuditEntry.id).desc()).limit(TIMELINE_LIMIT)
     ))
 
 
@@ -225,13 +225,13 @@ def sheet(uow: UnitOfWork, advisor_id: int, identifier: str, *, lang: str = "fr"
         device = enrolled_device(session, customer.id or 0)
         events = _events(session, customer.id or 0)
         changes = session.exec(select(ChangeRequest).where(ChangeRequest.customer_id == customer.id)
-                               .order_by(ChangeRequest.created_at.desc()).limit(20)).all()  # type: ignore[union-attr]
+                               .order_by(col(ChangeRequest.created_at).desc()).limit(20)).all()
         signals = _signals(session, customer, now)
         failed = len(session.exec(select(Outbox.id).where(Outbox.customer_id == customer.id,
                                                           Outbox.status == "failed")).all())
         live_sessions = len(session.exec(select(UserSession.id).where(
             UserSession.principal_kind == "customer", UserSession.principal_id == customer.id,
-            UserSession.ended_at.is_(None), UserSession.expires_at > now)).all())  # type: ignore[union-attr]
+            col(UserSession.ended_at).is_(None), UserSession.expires_at > now)).all())
     cooling = customer.cooling_off_until if customer.cooling_off_until and customer.cooling_off_until > now else None
     return Sheet(
         customer_id=customer.id or 0,
@@ -268,9 +268,9 @@ def queue(uow: UnitOfWork, advisor_id: int, *, lang: str = "fr") -> list[Contact
         advisor = _advisor(session, advisor_id)
         rows = session.exec(
             select(ContactRequest, Customer).join(Customer,
-                                                  ContactRequest.customer_id == Customer.id)  # type: ignore[arg-type]
+                                                  col(ContactRequest.customer_id) == Customer.id)
             .where(Customer.agency_id == advisor.agency_id, ContactRequest.status != "closed")
-            .order_by(ContactRequest.created_at)
+            .order_by(col(ContactRequest.created_at))
         ).all()
         names = {a.id: f"{a.first_name} {a.last_name}" for a in session.exec(select(Advisor)).all()}
     return [ContactView(r.id, c.identifier, f"{c.first_name} {c.last_name}", r.reason, r.channel,
@@ -375,13 +375,13 @@ def pending_validations(uow: UnitOfWork, advisor_id: int) -> list[ValidationView
         advisor = _advisor(session, advisor_id)
         rows = session.exec(
             select(ChangeRequest, Customer).join(Customer,
-                                                 ChangeRequest.customer_id == Customer.id)  # type: ignore[arg-type]
+                                                 col(ChangeRequest.customer_id) == Customer.id)
             .where(Customer.agency_id == advisor.agency_id, ChangeRequest.channel == Channel.ADVISOR.value,
                    ChangeRequest.status == Status.PENDING_APPROVAL.value, ChangeRequest.expires_at > now)
         ).all()
         operations = session.exec(
             select(AdvisorOperation, Customer).join(Customer,
-                                                    AdvisorOperation.customer_id == Customer.id)  # type: ignore[arg-type]
+                                                    col(AdvisorOperation.customer_id) == Customer.id)
             .where(Customer.agency_id == advisor.agency_id, AdvisorOperation.status == "pending_validation",
                    AdvisorOperation.expires_at > now)
         ).all()

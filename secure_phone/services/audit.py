@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import delete, func, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone.adapters.db import default_url
 from secure_phone.adapters.models import AuditEntry, AuditHead
@@ -139,7 +139,7 @@ def record(
     appended to by nearly every event, and the ORM's unit of work cost several times as much.
     """
     locked = session.execute(
-        select(AuditHead.last_hash).where(AuditHead.id == HEAD_ID).with_for_update()  # type: ignore[arg-type]
+        select(AuditHead.last_hash).where(AuditHead.id == HEAD_ID).with_for_update()
     ).first()
     prev_hash = locked[0] if locked is not None else GENESIS
     entry = AuditEntry(
@@ -161,9 +161,11 @@ def record(
     if locked is None:
         session.execute(insert(AuditHead).values(id=HEAD_ID, last_hash=entry.hash))
     else:
-        session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=entry.hash))  # type: ignore[arg-type]
+        session.execute(update(AuditHead).where(col(AuditHead.id) == HEAD_ID).values(last_hash=entry.hash))
     values = {c.name: getattr(entry, c.name) for c in AuditEntry.__table__.columns if c.name != "id"}  # type: ignore[attr-defined]
-    entry.id = session.execute(insert(AuditEntry).values(**values)).inserted_primary_key[0]
+    inserted = session.exec(insert(AuditEntry).values(**values)).inserted_primary_key
+    assert inserted is not None  # a single-row INSERT
+    entry.id = inserted[0]
     return entry
 
 
@@ -217,7 +219,7 @@ def check_chain(session: Session, visit: Callable[[AuditEntry], None] | None = N
     first: AuditEntry | None = None
     last_id: int | None = None
     recorded_anchor: object = None  # the anchor named by the newest audit_purged entry
-    query = select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
+    query = select(AuditEntry).order_by(col(AuditEntry.id)).execution_options(yield_per=1000)
     result = session.exec(query)
     try:
         for entry in result:
@@ -277,7 +279,7 @@ def purge(
     first_kept = session.exec(select(func.min(AuditEntry.id)).where(AuditEntry.at >= cutoff)).one()
     last_query = select(func.max(AuditEntry.id))
     if first_kept is not None:
-        last_query = last_query.where(AuditEntry.id < first_kept)
+        last_query = last_query.where(col(AuditEntry.id) < first_kept)
     last_purged_id = session.exec(last_query).one()
     anchor_row = session.get(AuditHead, ANCHOR_ID) or AuditHead(id=ANCHOR_ID, last_hash=GENESIS)
     count = 0
@@ -285,13 +287,13 @@ def purge(
         last_purged = session.get(AuditEntry, last_purged_id)
         assert last_purged is not None
         anchor_row.last_hash = last_purged.hash  # the prev_hash of the oldest kept entry
-        count = session.exec(select(func.count()).where(AuditEntry.id <= last_purged_id)).one()
+        count = session.exec(select(func.count()).where(col(AuditEntry.id) <= last_purged_id)).one()
     session.add(anchor_row)
     session.flush()
     record(session, actor, PURGE_ACTION, "ok", now=now, count=count, cutoff=cutoff.isoformat(),
            anchor=anchor_row.last_hash)
     if last_purged_id is not None:
-        session.execute(delete(AuditEntry).where(AuditEntry.id <= last_purged_id))  # type: ignore[arg-type]
+        session.execute(delete(AuditEntry).where(col(AuditEntry.id) <= last_purged_id))
     return count
 
 
@@ -394,7 +396,7 @@ def checkpoint(uow: UnitOfWork, *, actor: Actor = SYSTEM, only_if_new: bool = Fa
         if session.execute(select(AuditHead.id).where(AuditHead.id == HEAD_ID).with_for_update()).first() is None:
             return None
         newest = session.execute(
-            select(AuditEntry.id, AuditEntry.hash, AuditEntry.action).order_by(AuditEntry.id.desc()).limit(1)  # type: ignore[union-attr]
+            select(AuditEntry.id, AuditEntry.hash, AuditEntry.action).order_by(col(AuditEntry.id).desc()).limit(1)
         ).first()
         if newest is None or (only_if_new and newest.action == CHECKPOINT_ACTION):
             return None
@@ -404,7 +406,7 @@ def checkpoint(uow: UnitOfWork, *, actor: Actor = SYSTEM, only_if_new: bool = Fa
         previous = _last_checkpoint(path)
         if previous is not None and previous.anchor == anchor and previous.id <= newest.id:
             # Nothing before the previous checkpoint was purged since: count only what came after.
-            count = previous.count + session.execute(count_query.where(AuditEntry.id > previous.id)).scalar_one()  # type: ignore[operator]
+            count = previous.count + session.execute(count_query.where(col(AuditEntry.id) > previous.id)).scalar_one()
         else:
             count = session.execute(count_query).scalar_one()
         fields = {"v": 1, "id": newest.id, "hash": newest.hash, "count": count,
@@ -505,7 +507,8 @@ def check_trail(session: Session, path: Path) -> TrailReport:
 
     def visit(entry: AuditEntry) -> None:
         nonlocal recorded, newest_record
-        for named in by_id.get(entry.id, ()):  # type: ignore[arg-type]
+        assert entry.id is not None  # read from the table
+        for named in by_id.get(entry.id, ()):
             seen.add(named.id)
             if named.hash != entry.hash:
                 differs.append((named, entry))

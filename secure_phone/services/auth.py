@@ -31,6 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from secure_phone.adapters.models import Advisor, Customer, Device, RateCounter, SessionTicket, UserSession
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
@@ -163,14 +164,16 @@ class _Verdict:
     new_hash: str | None  # the password hashed with the current parameters, when the stored hash is older
 
 
-def _verify(uow: UnitOfWork, query, password: str, now: datetime) -> _Verdict:  # type: ignore[no-untyped-def]
+def _verify(uow: UnitOfWork, query: SelectOfScalar[Customer] | SelectOfScalar[Advisor], password: str,
+            now: datetime) -> _Verdict:
     """Read the account, then check the password outside any transaction (the dummy hash when the
     account is unknown or locked: the same time either way)."""
     with uow.read() as session:
         seen = session.exec(query).first()
     verified_hash = seen.password_hash if seen is not None and not _locked(seen, now) else None
     ok = _password_ok(verified_hash, password)
-    new_hash = hash_password(password) if ok and _HASHER.check_needs_rehash(verified_hash) else None
+    rehash = ok and verified_hash is not None and _HASHER.check_needs_rehash(verified_hash)  # never ok without one
+    new_hash = hash_password(password) if rehash else None
     return _Verdict(verified_hash, ok, new_hash)
 
 
@@ -371,7 +374,7 @@ def end_sessions(
     )
     if kept:
         statement = statement.where(col(UserSession.id).not_in(kept))
-    return session.execute(statement).rowcount or 0  # type: ignore[attr-defined]
+    return session.exec(statement).rowcount or 0
 
 
 def logout(uow: UnitOfWork, session_id: str | None, *, actor: Actor) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from secure_phone.adapters.models import Advisor, Agency, ChangeRequest, ContactRequest, Customer
 from secure_phone.services.audit import Actor
@@ -47,7 +47,7 @@ def request_callback(uow: UnitOfWork, customer_id: int, reason: str, *, channel:
         session = tx.session
         lock_customer(session, customer_id)  # serialises two clicks: the second finds the first's request
         last = session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer_id)
-                            .order_by(ChangeRequest.created_at.desc())).first()  # type: ignore[union-attr]
+                            .order_by(col(ChangeRequest.created_at).desc())).first()
         already = session.exec(select(ContactRequest).where(
             ContactRequest.customer_id == customer_id, ContactRequest.status == "open",
             ContactRequest.reason == reason)).first()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import Agency, Customer, Device
 from secure_phone.domain.eligibility import (
@@ -88,7 +88,7 @@ def overview(uow: UnitOfWork, customer_id: int) -> Overview:
     with uow.read() as session:  # one statement: « Mes coordonnées » is read at nearly every step
         row = session.exec(
             select(Customer, Agency, has_device)
-            .join(Agency, Agency.id == Customer.agency_id)  # type: ignore[arg-type]
+            .join(Agency, col(Agency.id) == Customer.agency_id)
             .where(Customer.id == customer_id)
         ).first()
     if row is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from secure_phone.adapters.models import DemoMessage
 from secure_phone.domain.phone import phone_from_e164
@@ -38,7 +38,8 @@ def inboxes(uow: UnitOfWork) -> list[InboxView]:
     if not demo_mode():
         return []
     with uow.read() as session:
-        rows = session.exec(select(DemoMessage).order_by(DemoMessage.received_at.desc(), DemoMessage.id.desc())).all()  # type: ignore[union-attr]
+        rows = session.exec(select(DemoMessage).order_by(col(DemoMessage.received_at).desc(),
+                                                         col(DemoMessage.id).desc())).all()
     boxes: dict[str, InboxView] = {}
     for row in rows:
         label = phone_from_e164(row.recipient).national if row.channel == "sms" else row.recipient

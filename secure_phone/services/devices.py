@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import Customer, Device
 from secure_phone.domain.securpass import validate_public_jwk
@@ -57,7 +57,7 @@ SEEDED_PHONES: tuple[PhoneChoice, ...] = tuple(
 ) + (PhoneChoice(NEW_PHONE, NEW_PHONE_LABEL),)
 """The picker of a freshly seeded bank, known without the database (what ``demo_phones`` then returns)."""
 
-_DEMO_DEVICE = (Device.status == "enrolled") & (Device.demo.is_(True))  # type: ignore[attr-defined]
+_DEMO_DEVICE = (col(Device.status) == "enrolled") & (col(Device.demo).is_(True))
 
 
 def demo_phones(uow: UnitOfWork) -> list[PhoneChoice]:
@@ -68,9 +68,9 @@ def demo_phones(uow: UnitOfWork) -> list[PhoneChoice]:
     """
     with uow.read() as session:
         rows = session.exec(
-            select(Customer.identifier, Device.label).join(Device, Device.customer_id == Customer.id)  # type: ignore[arg-type]
-            .where(Customer.identifier.in_(DEMO_IDENTIFIERS), _DEMO_DEVICE)  # type: ignore[attr-defined]
-            .order_by(Customer.identifier, Device.enrolled_at.desc())  # type: ignore[union-attr]
+            select(Customer.identifier, Device.label).join(Device, col(Device.customer_id) == Customer.id)
+            .where(col(Customer.identifier).in_(DEMO_IDENTIFIERS), _DEMO_DEVICE)
+            .order_by(col(Customer.identifier), col(Device.enrolled_at).desc())
         ).all()
     choices: dict[str, PhoneChoice] = {}
     for identifier, label in rows:
@@ -83,8 +83,8 @@ def _chosen_device(session: Session, choice: str) -> Device | None:
     query = select(Device).where(_DEMO_DEVICE)
     if choice in DEMO_IDENTIFIERS:
         return session.exec(
-            query.join(Customer, Device.customer_id == Customer.id)  # type: ignore[arg-type]
-            .where(Customer.identifier == choice).order_by(Device.enrolled_at.desc())  # type: ignore[union-attr]
+            query.join(Customer, col(Device.customer_id) == Customer.id)
+            .where(Customer.identifier == choice).order_by(col(Device.enrolled_at).desc())
         ).first()
     return session.exec(query.where(Device.id == choice)).first()
 

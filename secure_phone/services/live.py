@@ -5,7 +5,7 @@ Stored in the database so that every backend worker (scale-out mode) sees every 
 
 from __future__ import annotations
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 
 from secure_phone.adapters.models import LiveSubscription
 from secure_phone.services.unit_of_work import UnitOfWork
@@ -15,7 +15,8 @@ def subscribe(uow: UnitOfWork, token: str, state: str, customer_id: int) -> None
     now = uow.now
     with uow.write() as tx:
         session = tx.session
-        session.exec(delete(LiveSubscription).where(LiveSubscription.updated_at < now - uow.policy.session_max_age))  # type: ignore[arg-type]
+        session.exec(delete(LiveSubscription).where(
+            col(LiveSubscription.updated_at) < now - uow.policy.session_max_age))
         row = session.get(LiveSubscription, (token, state))
         if row is None:
             row = LiveSubscription(token=token, state=state, customer_id=customer_id, updated_at=now)
@@ -25,8 +26,8 @@ def subscribe(uow: UnitOfWork, token: str, state: str, customer_id: int) -> None
 
 def unsubscribe(uow: UnitOfWork, token: str, state: str) -> None:
     with uow.write() as tx:
-        tx.session.exec(delete(LiveSubscription).where(LiveSubscription.token == token,
-                                                       LiveSubscription.state == state))  # type: ignore[arg-type]
+        tx.session.exec(delete(LiveSubscription).where(col(LiveSubscription.token) == token,
+                                                       col(LiveSubscription.state) == state))
 
 
 def subscribers(uow: UnitOfWork, customer_id: int) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import ChangeRequest, Customer, Device
 from secure_phone.domain.change_request import Action, Channel, Status, transition
@@ -63,9 +63,9 @@ def number_holder(session: Session, e164: str, customer_id: int | None, now: dat
                                                   Customer.id != customer_id)).first()
     if held is not None:
         return held
-    recently = and_(ChangeRequest.old_e164 == e164, ChangeRequest.status == Status.COMPLETED.value,
-                    ChangeRequest.completed_at >= now - policy.number_reuse_window)  # type: ignore[operator]
-    being_given = and_(ChangeRequest.new_e164 == e164, ChangeRequest.status == Status.APPLYING.value)
+    recently = and_(col(ChangeRequest.old_e164) == e164, col(ChangeRequest.status) == Status.COMPLETED.value,
+                    col(ChangeRequest.completed_at) >= now - policy.number_reuse_window)
+    being_given = and_(col(ChangeRequest.new_e164) == e164, col(ChangeRequest.status) == Status.APPLYING.value)
     return session.exec(select(ChangeRequest.customer_id).where(
         ChangeRequest.customer_id != customer_id, or_(recently, being_given) if applying else recently)).first()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone import i18n
 from secure_phone.adapters.models import Customer, SmsCode
@@ -39,7 +39,7 @@ def _subject(customer_id: int, purpose: str) -> str:
 def _latest(session: Session, customer_id: int, purpose: str) -> SmsCode | None:
     return session.exec(
         select(SmsCode).where(SmsCode.customer_id == customer_id, SmsCode.purpose == purpose)
-        .order_by(SmsCode.issued_at.desc()).with_for_update()  # type: ignore[union-attr]
+        .order_by(col(SmsCode.issued_at).desc()).with_for_update()
     ).first()
 
 
@@ -50,8 +50,9 @@ def send_code(tx: Tx, customer: Customer, purpose: str, *, action: str, device_i
     policy, now, session = tx.uow.policy, tx.now, tx.session
 
     def refuse(code: str) -> Refused:
-        return Refused(code, action=action, customer_id=customer.id, problem=code,
-                       **({"device": device_id} if device_id else {}))
+        if device_id:
+            return Refused(code, action=action, customer_id=customer.id, problem=code, device=device_id)
+        return Refused(code, action=action, customer_id=customer.id, problem=code)
 
     if not customer.secure_phone_e164:
         raise refuse("sms.no_number")
@@ -93,8 +94,10 @@ def check_code(tx: Tx, customer: Customer, purpose: str, entered: object, *, act
     policy, now, session = tx.uow.policy, tx.now, tx.session
 
     def refuse(code: str, tries_left: int | None = None) -> Refused:
-        return Refused(code, action=action, customer_id=customer.id, tries_left=tries_left, problem=code,
-                       **({"device": device_id} if device_id else {}))
+        if device_id:
+            return Refused(code, action=action, customer_id=customer.id, tries_left=tries_left, problem=code,
+                           device=device_id)
+        return Refused(code, action=action, customer_id=customer.id, tries_left=tries_left, problem=code)
 
     row = _latest(session, customer.id, purpose)
     if row is None or row.revoked_at is not None or row.device_id != device_id:
@@ -117,6 +120,6 @@ def check_code(tx: Tx, customer: Customer, purpose: str, entered: object, *, act
 def revoke_codes(session: Session, customer_id: int, now: datetime) -> None:
     """Old SMS codes die with a change of number (§7)."""
     for row in session.exec(select(SmsCode).where(
-            SmsCode.customer_id == customer_id, SmsCode.used_at.is_(None), SmsCode.revoked_at.is_(None))):  # type: ignore[union-attr]
+            SmsCode.customer_id == customer_id, col(SmsCode.used_at).is_(None), col(SmsCode.revoked_at).is_(None))):
         row.revoked_at = now
         session.add(row)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from secure_phone import i18n
 from secure_phone.adapters.models import Agency, ChangeRequest, Customer
@@ -82,6 +82,7 @@ def complete_change(uow: UnitOfWork, request_id: str) -> str:
             return _fail(tx, request, "number_unavailable")
         identifier, channel = customer.identifier, request.channel
         old_e164, new_e164 = request.old_e164, request.new_e164
+    live: ChangeRequest | None  # the request read again, locked, in each transaction below
     try:
         uow.mysys.update_secure_phone(identifier, new_e164, request_id, source=channel)
     except MySysError as error:
@@ -134,7 +135,7 @@ def retry_applying(uow: UnitOfWork) -> int:
     """Finish every approved request still waiting for MySys (run by the dispatcher loop); how many."""
     with uow.read() as session:
         ids = list(session.exec(select(ChangeRequest.id).where(ChangeRequest.status == Status.APPLYING.value)
-                                .order_by(ChangeRequest.created_at)))  # type: ignore[arg-type]
+                                .order_by(col(ChangeRequest.created_at))))
     for request_id in ids:
         complete_change(uow, request_id)
     return len(ids)

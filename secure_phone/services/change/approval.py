@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from secure_phone import i18n
 from secure_phone.adapters.models import ChangeRequest, Customer, Device, UsedNonce
@@ -97,7 +97,7 @@ def pending_approval(uow: UnitOfWork, customer_id: int, device_id: str | None, *
             select(ChangeRequest)
             .where(ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.PENDING_APPROVAL.value,
                    ChangeRequest.channel != Channel.ADVISOR.value)  # an advisor change waits for an advisor
-            .order_by(ChangeRequest.created_at.desc())  # type: ignore[union-attr]
+            .order_by(col(ChangeRequest.created_at).desc())
         ).first()
         if request is None or uow.now >= request.expires_at:
             return None

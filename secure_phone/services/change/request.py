@@ -58,7 +58,9 @@ def _validated_number(tx: Tx, customer: Customer, raw: str, region: str, action:
     recorded under ``action``."""
     eligibility = eligibility_of(tx.session, customer, tx.now, tx.uow.policy)
     if not eligibility.eligible:
-        code = f"ineligible.{eligibility.primary.value}"  # type: ignore[union-attr]
+        primary = eligibility.primary
+        assert primary is not None  # not eligible: there is a reason
+        code = f"ineligible.{primary.value}"
         raise Refused(code, action=action, customer_id=customer.id, problem=code)
     try:
         number = parse_new_number(key(raw, NUMBER_LIMIT), key(region, 8) or "FR",
