@@ -14,6 +14,9 @@ LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
 
 _CATALOG: dict[str, tuple[str, str]] = {
+    # --- formats (strftime; the interface keeps the French day/month order in English too) ----
+    "format.datetime": ("%d/%m/%Y à %H:%M", "%d/%m/%Y at %H:%M"),
+    "format.date": ("%d/%m/%Y", "%d/%m/%Y"),
     # --- page titles (the browser's tab) -------------------------------------------------
     "page.landing": ("Ma Banque — téléphone mobile sécurisé", "Ma Banque — secure mobile number"),
     "page.login": ("Connexion — Ma Banque", "Sign in — Ma Banque"),
@@ -393,6 +396,7 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "\"Change smartphone\".",
     ),
     "picker.new": ("Nouveau smartphone", "New smartphone"),
+    "picker.phone.of": ("Smartphone de {name}", "{name}'s smartphone"),
     "picker.new.hint": ("Un smartphone sur lequel Sécur'Pass n'est pas activé.", "A smartphone on which Sécur'Pass is not activated."),
     "picker.change": ("Changer de smartphone", "Change smartphone"),
     "picker.this.phone": ("Ce smartphone :", "This smartphone:"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 FRENCH_OVERSEAS_REGIONS: tuple[str, ...] = (
     "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC",
@@ -99,9 +99,9 @@ class Policy:
         if not set(self.overseas_regions) <= self.allowed_regions:
             raise ValueError("Policy.overseas_regions must be a subset of allowed_regions")
 
-    def flow_timed_out(self, last_activity: float, now: float) -> bool:
-        """§5.3: a change flow whose last step was ``last_activity`` (seconds, 0 for none) has ended by ``now``."""
-        return bool(last_activity) and now - last_activity > self.flow_inactivity_timeout.total_seconds()
+    def flow_timed_out(self, last_step: datetime | None, now: datetime) -> bool:
+        """§5.3: a change flow whose last step was at ``last_step`` (None: not started) has ended by ``now``."""
+        return last_step is not None and now - last_step > self.flow_inactivity_timeout
 
     def notification_backoff(self, attempt: int) -> timedelta:
         """Delay before retry `attempt` (1-based): base, 2×base, 4×base… capped at the max."""

@@ -26,6 +26,9 @@ _CODE_FORMAT = re.compile(rf"[0-9]{{{CODE_DIGITS}}}")
 _P256_COORDINATE_BYTES = 32
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
+# Outside the catalogue (secure_phone/i18n.py) on purpose: these are the exact texts the phone signs and the
+# server verifies (so are the activation and login texts below); an edit of the catalogue's wording must never
+# change what a signature covers.
 _CHALLENGE_TEMPLATES: dict[str, str] = {
     "fr": (
         "Changement de numéro de mobile sécurisé\n"

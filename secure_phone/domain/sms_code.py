@@ -39,9 +39,10 @@ class SmsCodeState:
     used: bool
 
 
-def new_sms_code(policy: Policy = DEFAULT_POLICY) -> str:
-    """A fresh code to send. Its one-time secret is discarded: only a keyed hash is stored."""
-    return pyotp.HOTP(pyotp.random_base32(), digits=policy.sms_code_digits).at(_COUNTER)
+def sms_code_from(secret: str, policy: Policy = DEFAULT_POLICY) -> str:
+    """The code of a one-time secret (base32). The caller draws the secret at random and forgets it once the
+    code is made: only a keyed hash of the code is stored (the domain draws nothing itself)."""
+    return pyotp.HOTP(secret, digits=policy.sms_code_digits).at(_COUNTER)
 
 
 def hash_sms_code(key: bytes, subject: str, code: str) -> str:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from secure_phone import i18n
 from secure_phone.adapters.models import Agency, Customer, Device
 from secure_phone.domain.eligibility import (
     CustomerProfile,
@@ -27,8 +28,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def local_time(moment: datetime, lang: str) -> str:
     """A moment as a French customer reads it (Paris time)."""
-    local = moment.astimezone(PARIS)
-    return local.strftime("%d/%m/%Y à %H:%M" if lang == "fr" else "%d/%m/%Y at %H:%M")
+    return moment.astimezone(PARIS).strftime(i18n.text("format.datetime", lang))
 
 
 def profile_of(session: Session, customer: Customer) -> CustomerProfile:

@@ -37,7 +37,8 @@ NEW_PHONE_LABEL = "Nouveau smartphone"
 @dataclass(frozen=True)
 class PhoneChoice:
     value: str
-    label: str
+    label: str  # the bank's record (French), for the picker before the catalogue applies
+    holder: str = ""  # « Camille Martin »: the page says « Smartphone de … » / « …'s smartphone » (picker.phone.of)
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,14 @@ class DeviceView:
     label: str
     enrolled: bool
     customer_id: int | None
+    holder: str = ""  # the enrolled holder's name (the page names the phone with it, in its language)
 
 
 DEMO_IDENTIFIERS: tuple[str, ...] = tuple(sorted(p.identifier for p in PERSONAS))
 """The personas whose phones the picker may offer (spec §3): never another customer's."""
 
 SEEDED_PHONES: tuple[PhoneChoice, ...] = tuple(
-    PhoneChoice(p.identifier, phone_label(p.first_name, p.last_name))
+    PhoneChoice(p.identifier, phone_label(p.first_name, p.last_name), f"{p.first_name} {p.last_name}")
     for p in sorted(PERSONAS, key=lambda p: p.identifier) if p.securpass == "active"
 ) + (PhoneChoice(NEW_PHONE, NEW_PHONE_LABEL),)
 """The picker of a freshly seeded bank, known without the database (what ``demo_phones`` then returns)."""
@@ -68,13 +70,14 @@ def demo_phones(uow: UnitOfWork) -> list[PhoneChoice]:
     """
     with uow.read() as session:
         rows = session.exec(
-            select(Customer.identifier, Device.label).join(Device, col(Device.customer_id) == Customer.id)
+            select(Customer.identifier, Device.label, Customer.first_name, Customer.last_name)
+            .join(Device, col(Device.customer_id) == Customer.id)
             .where(col(Customer.identifier).in_(DEMO_IDENTIFIERS), _DEMO_DEVICE)
             .order_by(col(Customer.identifier), col(Device.enrolled_at).desc())
         ).all()
     choices: dict[str, PhoneChoice] = {}
-    for identifier, label in rows:
-        choices.setdefault(identifier, PhoneChoice(identifier, label))
+    for identifier, label, first_name, last_name in rows:
+        choices.setdefault(identifier, PhoneChoice(identifier, label, f"{first_name} {last_name}"))
     return [*choices.values(), PhoneChoice(NEW_PHONE, NEW_PHONE_LABEL)]
 
 
@@ -96,8 +99,10 @@ def _jwk(public_jwk: object) -> dict[str, str]:
         raise Refused("picker.unsupported") from error
 
 
-def _view(device: Device) -> DeviceView:
-    return DeviceView(device.id, device.label, device.status == "enrolled", device.customer_id)
+def _view(device: Device, holder: Customer | None = None) -> DeviceView:
+    enrolled = device.status == "enrolled"
+    name = f"{holder.first_name} {holder.last_name}" if holder is not None and enrolled else ""
+    return DeviceView(device.id, device.label, enrolled, device.customer_id, name)
 
 
 def _new_phone(tx: Tx, jwk: dict[str, str]) -> Device:
@@ -143,7 +148,7 @@ def pick_up_phone(uow: UnitOfWork, choice: str, public_jwk: object, *, actor: Ac
         device.key_registered_at = tx.now
         tx.session.add(device)
         tx.record("demo_phone_picked", "ok", customer_id=device.customer_id, device=device.id)
-        return _view(device)
+        return _view(device, tx.session.get(Customer, device.customer_id) if device.customer_id else None)
 
 
 def device_view(uow: UnitOfWork, device_id: str | None) -> DeviceView | None:
@@ -152,6 +157,6 @@ def device_view(uow: UnitOfWork, device_id: str | None) -> DeviceView | None:
         return None
     with uow.read() as session:
         device = session.get(Device, device_id)
-    if device is None or device.status == "revoked":
-        return None
-    return _view(device)
+        if device is None or device.status == "revoked":
+            return None
+        return _view(device, session.get(Customer, device.customer_id) if device.customer_id else None)

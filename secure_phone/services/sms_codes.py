@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pyotp
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from secure_phone import i18n
 from secure_phone.adapters.models import Customer, SmsCode
+from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.domain.sms_code import (
     SmsCodeProblem,
     SmsCodeState,
@@ -25,7 +27,7 @@ from secure_phone.domain.sms_code import (
     check_sms_code,
     code_matcher,
     hash_sms_code,
-    new_sms_code,
+    sms_code_from,
 )
 from secure_phone.services.inputs import CODE_LIMIT, key
 from secure_phone.services.unit_of_work import Refused, Tx
@@ -41,6 +43,11 @@ def _latest(session: Session, customer_id: int, purpose: str) -> SmsCode | None:
         select(SmsCode).where(SmsCode.customer_id == customer_id, SmsCode.purpose == purpose)
         .order_by(col(SmsCode.issued_at).desc()).with_for_update()
     ).first()
+
+
+def new_sms_code(policy: Policy = DEFAULT_POLICY) -> str:
+    """A fresh code to send, from a random one-time secret that is then forgotten."""
+    return sms_code_from(pyotp.random_base32(), policy)
 
 
 def send_code(tx: Tx, customer: Customer, purpose: str, *, action: str, device_id: str | None = None) -> SmsCode:

@@ -48,3 +48,8 @@ def lang_switch(after: EventHandler | None = None) -> rx.Component:
         lang=rx.cond(LangState.lang == "en", "fr", "en"),
         id="lang-switch",
     )
+
+
+def phone_of(holder: rx.Var) -> rx.Var:
+    """« Smartphone de Camille Martin » / « Camille Martin's smartphone » (``picker.phone.of``)."""
+    return t("picker.phone.of").to(str).replace("{name}", holder)

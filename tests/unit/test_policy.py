@@ -1,7 +1,7 @@
 """Policy defaults are the values of PRODUCT.md; backoff; configuration checks."""
 
 from dataclasses import FrozenInstanceError, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import phonenumbers
 import pytest
@@ -121,3 +121,13 @@ def test_an_unworkable_policy_is_refused(changes: dict[str, object]) -> None:
 def test_owasp_argon2id_settings_are_accepted(memory_kib: int, iterations: int) -> None:
     tuned = replace(DEFAULT_POLICY, password_hash_memory_kib=memory_kib, password_hash_iterations=iterations)
     assert tuned.password_hash_memory_kib * tuned.password_hash_iterations >= 35840
+
+
+def test_the_change_flow_ends_after_five_minutes_without_a_step() -> None:
+    """§5.3: 5 minutes of inactivity end the flow; exactly 5 minutes do not; a flow not started never does."""
+    start = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+    policy = DEFAULT_POLICY
+    assert not policy.flow_timed_out(start, start + timedelta(minutes=5))
+    assert policy.flow_timed_out(start, start + timedelta(minutes=5, seconds=1))
+    assert not policy.flow_timed_out(None, start + timedelta(days=1))
+    assert Policy(flow_inactivity_timeout=timedelta(minutes=1)).flow_timed_out(start, start + timedelta(seconds=61))

@@ -13,8 +13,9 @@ from secure_phone.domain.sms_code import (
     check_sms_code,
     code_matcher,
     hash_sms_code,
-    new_sms_code,
+    sms_code_from,
 )
+from secure_phone.services.sms_codes import new_sms_code  # the random draw is the service's
 
 ISSUED = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 FRESH = SmsCodeState(issued_at=ISSUED, failures=0, used=False)
@@ -33,6 +34,12 @@ def test_new_code_has_eight_digits() -> None:
 
 def test_codes_are_random() -> None:
     assert len({new_sms_code() for _ in range(50)}) > 45
+
+
+def test_a_secret_gives_one_code_and_the_domain_draws_nothing() -> None:
+    secret = "7FG7ZVPXFIQK6KFXCVHWNPQGSG6MLTYD"
+    assert sms_code_from(secret) == sms_code_from(secret)
+    assert sms_code_from(secret) != sms_code_from("RBJTML56J6XJVPFS5TEN2ZSK3EKFGD52")
 
 
 def test_code_length_comes_from_the_policy() -> None:

@@ -22,12 +22,13 @@ from secure_phone.services.change.request import (
     RequestView,
     cancel_request,
     check_new_number,
+    flow_timed_out,
     request_status,
     start_request,
 )
 
 __all__ = [
     "MYSYS_MAX_ATTEMPTS", "NOT_ME_WINDOW", "ApprovalResult", "ApprovalView", "Channel", "RefusalReason", "RequestView",
-    "approve", "cancel_request", "check_new_number", "complete_change", "notify_change", "pending_approval", "refuse",
-    "request_status", "retry_applying", "start_request",
+    "approve", "cancel_request", "check_new_number", "complete_change", "flow_timed_out", "notify_change",
+    "pending_approval", "refuse", "request_status", "retry_applying", "start_request",
 ]

@@ -162,3 +162,9 @@ def cancel_request(uow: UnitOfWork, customer_id: int, request_id: str, *, actor:
             tx.record("change_cancelled", "ok", customer_id=customer_id, request_id=request.id)
             tx.changed(customer_id)
         return view(request, tx.now)
+
+
+def flow_timed_out(uow: UnitOfWork, last_step: datetime | None) -> bool:
+    """§5.3: the change flow (new number, confirmation) ends after ``policy.flow_inactivity_timeout`` without a
+    step; ``last_step`` is when the customer last moved in it (None: not in it)."""
+    return uow.policy.flow_timed_out(last_step, uow.now)

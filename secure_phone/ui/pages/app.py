@@ -29,7 +29,7 @@ from secure_phone.ui.flow_views import (
     stale_code_screen,
     stale_screen,
 )
-from secure_phone.ui.i18n import LangState, t
+from secure_phone.ui.i18n import LangState, phone_of, t
 from secure_phone.ui.states.app import DEMO, DEVICE_STORAGE_KEY, AppState, PhoneChoiceView
 
 
@@ -39,7 +39,8 @@ def picker() -> rx.Component:
     def choice(option: PhoneChoiceView) -> rx.Component:
         return rx.el.li(
             rx.button(
-                rx.cond(option.value == "new", t("picker.new"), option.label),
+                rx.cond(option.value == "new", t("picker.new"),
+                        rx.cond(option.holder != "", phone_of(option.holder), option.label)),
                 on_click=AppState.pick_phone(option.value),
                 size="3",
                 variant="outline",
@@ -73,8 +74,10 @@ def preparing() -> rx.Component:
 
 def this_phone() -> rx.Component:
     return rx.hstack(
-        rx.text(t("picker.this.phone"), " ", rx.el.strong(rx.cond(AppState.device_enrolled, AppState.device_label,
-                                                                   t("picker.new"))), size="2"),
+        rx.text(t("picker.this.phone"), " ", rx.el.strong(rx.cond(
+            AppState.device_enrolled,
+            rx.cond(AppState.device_holder != "", phone_of(AppState.device_holder), AppState.device_label),
+            t("picker.new"))), size="2"),
         *([rx.button(t("picker.change"), on_click=AppState.change_phone, variant="ghost", size="1")] if DEMO else []),
         align="center",
         wrap="wrap",

@@ -68,6 +68,7 @@ DEMO = demo_mode()
 class PhoneChoiceView:
     value: str
     label: str
+    holder: str = ""
 
 
 @runtime.pushable
@@ -78,6 +79,7 @@ class AppState(ChangeFlow, rx.State):
     # The phone this browser is: its id in local storage, its key in IndexedDB.
     device_id: str = rx.LocalStorage("", name=DEVICE_STORAGE_KEY, sync=True)
     device_label: str = ""
+    device_holder: str = ""  # the enrolled holder's name: the page says whose phone it is, in its language
     device_enrolled: bool = False
     device_checked: bool = False
     device_mine: bool = False  # the logged-in customer's enrolled phone is the one in hand
@@ -85,7 +87,7 @@ class AppState(ChangeFlow, rx.State):
     # other customers'. Its default is the freshly seeded bank's, so the page draws it before the server
     # answers; ``load`` corrects it only if the database differs (a persona moved to a new phone).
     phone_choices: list[PhoneChoiceView] = (
-        [PhoneChoiceView(value=c.value, label=c.label) for c in devices.SEEDED_PHONES] if DEMO else []
+        [PhoneChoiceView(value=c.value, label=c.label, holder=c.holder) for c in devices.SEEDED_PHONES] if DEMO else []
     )
     picker_error: str = ""
     _picking: str = ""
@@ -119,7 +121,7 @@ class AppState(ChangeFlow, rx.State):
         view = devices.device_view(runtime.uow(), self.device_id)
         self.device_checked = True
         if view is None:
-            self.device_label, self.device_enrolled = "", False
+            self.device_label, self.device_holder, self.device_enrolled = "", "", False
             if self.logged_in:
                 self._do_logout()
             if demo_mode():
@@ -128,7 +130,7 @@ class AppState(ChangeFlow, rx.State):
             # The app's first start on this phone: make its key and register it (no picker).
             self._picking = NEW_PHONE
             return rx.call_script(securpass_call("window.SecurPass.createKey()"), callback=AppState.phone_key_made)
-        self.device_label, self.device_enrolled = view.label, view.enrolled
+        self.device_label, self.device_holder, self.device_enrolled = view.label, view.holder, view.enrolled
         principal = self._principal()
         if principal is None:
             return self._rejoin()
@@ -136,7 +138,8 @@ class AppState(ChangeFlow, rx.State):
         return None
 
     def _refresh_choices(self) -> None:
-        choices = [PhoneChoiceView(value=c.value, label=c.label) for c in devices.demo_phones(runtime.uow())]
+        choices = [PhoneChoiceView(value=c.value, label=c.label, holder=c.holder)
+                   for c in devices.demo_phones(runtime.uow())]
         if choices != self.phone_choices:  # no delta when the picker already on screen is right
             self.phone_choices = choices
 
@@ -170,7 +173,7 @@ class AppState(ChangeFlow, rx.State):
             self.picker_error = refused.code
             return focus_errors()
         self.device_id = view.id
-        self.device_label, self.device_enrolled = view.label, view.enrolled
+        self.device_label, self.device_holder, self.device_enrolled = view.label, view.holder, view.enrolled
         return focus_title()
 
     @rx.event
@@ -181,7 +184,7 @@ class AppState(ChangeFlow, rx.State):
         if self.logged_in:
             self._do_logout()
         self.device_id = ""
-        self.device_label, self.device_enrolled = "", False
+        self.device_label, self.device_holder, self.device_enrolled = "", "", False
         self._refresh_choices()
         return [rx.call_script(securpass_call("window.SecurPass.forget()")), focus_title()]
 
@@ -362,7 +365,8 @@ class AppState(ChangeFlow, rx.State):
             return focus_errors()
         self.code_error = ""
         view = devices.device_view(runtime.uow(), principal.device_id)
-        self.device_label = view.label if view else self.device_label
+        if view is not None:
+            self.device_label, self.device_holder = view.label, view.holder
         self._home(principal, landing=True)
         self.outcome = "act.done"
         return focus_title()

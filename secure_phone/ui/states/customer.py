@@ -9,6 +9,7 @@ number is only ever sent masked. Every handler that acts is wrapped in :func:`re
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 import reflex as rx
 from reflex_base.event import EventSpec
@@ -16,6 +17,7 @@ from reflex_base.event import EventSpec
 from secure_phone.domain.change_request import Channel, Status
 from secure_phone.domain.phone import format_as_you_type, selectable_regions
 from secure_phone.domain.policy import DEFAULT_POLICY
+from secure_phone.i18n import MESSAGES
 from secure_phone.services import auth, change, contact, customers, stale
 from secure_phone.services.auth import DeviceProof, Principal
 from secure_phone.services.inputs import CODE_LIMIT, IDENTIFIER_LIMIT, NUMBER_LIMIT, PASSWORD_LIMIT, REASON_LIMIT
@@ -117,7 +119,7 @@ class ChangeFlow(CustomerSession, mixin=True):
     expires_at_ms: int = 0
     outcome: str = ""
     outcome_kind: str = "info"
-    _last_activity: float = 0.0
+    _last_step: datetime | None = None  # the change flow's last step (§5.3: it ends after 5 minutes without one)
 
     # J6: the advisor and the call-back request (``advisor_notice``: why the customer was sent there, when
     # the screen must say more than the reason, e.g. a Sécur'Pass move refused online).
@@ -165,15 +167,17 @@ class ChangeFlow(CustomerSession, mixin=True):
         self.first_name, self.last_name = view.first_name, view.last_name
         self.masked, self.masked_first, self.masked_last_two = view.masked, view.masked_first, view.masked_last_two
         self.eligible, self.reasons = view.eligible, list(view.reasons)
-        self.cooling_off_until = view.cooling_off_until.strftime("%d/%m/%Y") if view.cooling_off_until else ""
+        # One date for both languages (``format.date`` is the same in each): the screen is drawn before it knows which.
+        self.cooling_off_until = view.cooling_off_until.strftime(MESSAGES["fr"]["format.date"]) \
+            if view.cooling_off_until else ""
         self.agency_name, self.agency_phone = view.agency_name, view.agency_phone
         self.agency_hours_fr, self.agency_hours_en = view.agency_hours_fr, view.agency_hours_en
 
     def _timed_out(self, principal: Principal) -> bool:
         """§5.3: the change flow ends after its inactivity timeout (the server's clock, not the page's)."""
-        moment = runtime.now().timestamp()
-        last, self._last_activity = self._last_activity, moment
-        if self.screen not in FLOW or not DEFAULT_POLICY.flow_timed_out(last, moment):
+        uow = runtime.uow()
+        last, self._last_step = self._last_step, uow.now
+        if self.screen not in FLOW or not change.flow_timed_out(uow, last):
             return False
         self._reset_flow()
         self._load_overview(principal.id)
