@@ -30,6 +30,7 @@ PERSONA_PHONES = ["Smartphone de Camille Martin", "Smartphone de Julien Petit", 
                   "Smartphone de Léa Bernard", "Smartphone de Chloé Dubois", "Smartphone de Paul Laurent",
                   "Smartphone de SARL Atelier Roux", "Smartphone de Marc Lefèvre"]
 CHOICES = [*PERSONA_PHONES, "Nouveau smartphone"]
+PERSONA_PHONES_EN = [label.removeprefix("Smartphone de ") + "'s smartphone" for label in PERSONA_PHONES]
 
 
 def hold_the_server(page: Page) -> None:
@@ -139,6 +140,6 @@ def test_in_english_the_first_screen_waits_for_the_server(browser: Browser, serv
         page = context.new_page()
         page.goto("/app")
         expect(page.get_by_role("heading", name="Which smartphone are you holding?")).to_be_visible()
-        assert picker_buttons(page) == [*PERSONA_PHONES, "New smartphone"]
+        assert picker_buttons(page) == [*PERSONA_PHONES_EN, "New smartphone"]
     finally:
         context.close()

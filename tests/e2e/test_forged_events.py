@@ -449,7 +449,8 @@ def assert_no_code(text: str, code: str) -> None:
     assert not re.search(rf"(?<![0-9A-Za-z]){code}(?![0-9A-Za-z])", text), f"the code {code} reached the browser"
 
 
-PUBLIC_LABELS = re.compile(r"Smartphone de [A-Z][^\"\\]*")  # the picker's phones: public in demo mode
+# The picker's phones (a label and its holder's name, for the page to say it in its language): public in demo mode.
+PUBLIC_LABELS = re.compile(r"Smartphone de [A-Z][^\"\\]*|\"holder\":\"[^\"\\]*\"")
 
 
 def personal(text: str, t: Targets | None = None, nobody: bool = True) -> list[str]:
