@@ -603,6 +603,18 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Ma Banque: your confirmation code is {code}. It is valid for 10 minutes. Never give it to anyone, "
         "not even an advisor.",
     ),
+    "sms.body.new_number": (
+        "Ma Banque : votre code pour faire de ce numéro votre numéro de mobile sécurisé est {code}. Il est valable "
+        "10 minutes. Ne le communiquez jamais, même à un conseiller.\n\n@{host} #{code}",
+        "Ma Banque: your code to make this number your secure mobile number is {code}. It is valid for 10 "
+        "minutes. Never give it to anyone, not even an advisor.\n\n@{host} #{code}",
+    ),
+    "sms.body.new_number.branch": (
+        "Ma Banque : votre code pour faire de ce numéro votre numéro de mobile sécurisé est {code}. Donnez-le "
+        "uniquement au conseiller qui vous reçoit en agence ; personne ne vous le demandera par téléphone.",
+        "Ma Banque: your code to make this number your secure mobile number is {code}. Give it only to the "
+        "advisor you are meeting in the branch; nobody will ever ask you for it on the phone.",
+    ),
     # --- J7: a number not confirmed for a year ------------------------------------------
     "stale.title": ("Votre numéro de mobile sécurisé est-il toujours le", "Is your secure mobile number still"),
     "stale.qmark": (" ?", "?"),

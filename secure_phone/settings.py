@@ -52,6 +52,12 @@ def demo_mode() -> bool:
     return _flag("SECURE_PHONE_DEMO")
 
 
+def new_number_proof() -> bool:
+    """§12.3's policy switch: the code to the new number before any Sécur'Pass request (on unless
+    ``SECURE_PHONE_NEW_NUMBER_PROOF=0``: the seed's journey exactly)."""
+    return _flag("SECURE_PHONE_NEW_NUMBER_PROOF", "1")
+
+
 def data_dir() -> Path:
     path = Path(os.environ.get("SECURE_PHONE_DATA_DIR", "data"))
     path.mkdir(parents=True, exist_ok=True)

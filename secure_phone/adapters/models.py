@@ -215,12 +215,14 @@ class IdentityCheck(SQLModel, table=True):
 
 
 class SmsCode(SQLModel, table=True):
-    """An 8-digit code sent by SMS to the current secure number; only its keyed hash is kept."""
+    """A code sent by SMS (to the current secure number, or to the new one to prove it); only its keyed hash
+    is kept."""
 
     id: str = Field(default_factory=new_id, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    purpose: str  # activation (J4) | confirm_number (J7)
+    purpose: str  # activation (J4) | confirm_number (J7) | new_number (§12.3)
     device_id: str | None = Field(default=None, foreign_key="device.id")
+    request_id: str | None = Field(default=None, foreign_key="changerequest.id")  # new_number: the request it proves
     code_hash: str
     issued_at: datetime = _dt(index=True)
     failures: int = 0  # the customer's failures for this purpose when the code was sent, plus this code's

@@ -9,6 +9,7 @@ from enum import Enum
 class Status(str, Enum):
     """Status of a change request."""
 
+    PENDING_PROOF = "pending_proof"  # the code sent to the new number is awaited (§12.3)
     PENDING_APPROVAL = "pending_approval"
     APPLYING = "applying"  # approved, being written to MySys
     COMPLETED = "completed"
@@ -20,13 +21,17 @@ class Status(str, Enum):
     FAILED = "failed"
 
 
-TERMINAL: frozenset[Status] = frozenset(Status) - {Status.PENDING_APPROVAL, Status.APPLYING}
+PENDING: frozenset[Status] = frozenset({Status.PENDING_PROOF, Status.PENDING_APPROVAL})
+"""Statuses of a request that is still waiting (for the new number's code, for the phone or an advisor)."""
+
+TERMINAL: frozenset[Status] = frozenset(Status) - PENDING - {Status.APPLYING}
 """Statuses a request never leaves."""
 
 
 class Action(str, Enum):
     """What can happen to a change request."""
 
+    PROVE = "prove"  # the new number's code was typed (§12.3)
     APPROVE = "approve"
     COMPLETE = "complete"
     CANCEL = "cancel"
@@ -53,6 +58,11 @@ class Channel(str, Enum):
 
 
 _TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (Status.PENDING_PROOF, Action.PROVE): Status.PENDING_APPROVAL,
+    (Status.PENDING_PROOF, Action.CANCEL): Status.CANCELLED,
+    (Status.PENDING_PROOF, Action.EXPIRE): Status.EXPIRED,
+    (Status.PENDING_PROOF, Action.SUPERSEDE): Status.SUPERSEDED,
+    (Status.PENDING_PROOF, Action.FAIL): Status.FAILED,
     (Status.PENDING_APPROVAL, Action.APPROVE): Status.APPLYING,
     (Status.PENDING_APPROVAL, Action.CANCEL): Status.CANCELLED,
     (Status.PENDING_APPROVAL, Action.EXPIRE): Status.EXPIRED,
@@ -84,6 +94,6 @@ def transition(status: Status, action: Action) -> Status:
 
 def effective_status(status: Status, expires_at: datetime, now: datetime) -> Status:
     """The status as it stands at `now`: a pending request is expired from `expires_at` on."""
-    if status is Status.PENDING_APPROVAL and now >= expires_at:
+    if status in PENDING and now >= expires_at:
         return Status.EXPIRED
     return status

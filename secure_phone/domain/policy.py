@@ -30,6 +30,10 @@ class Policy:
     # Sécur'Pass approval (§5.3, §6)
     approval_ttl: timedelta = timedelta(minutes=5)
     securpass_max_wrong_codes: int = 3
+    # The new number is proven (§12.3): a code to the new number before any Sécur'Pass request (off: the
+    # seed's journey exactly). Its tries, lifetime and daily sends are the SMS codes' below.
+    new_number_proof: bool = True
+    proof_code_digits: int = 6
     # SMS codes (J4, J7)
     sms_code_digits: int = 8
     sms_code_ttl: timedelta = timedelta(minutes=10)
@@ -87,7 +91,7 @@ class Policy:
         for f in fields(self):
             value = getattr(self, f.name)
             too_small = (value <= timedelta(0) if isinstance(value, timedelta)
-                         else isinstance(value, int) and value <= 0)
+                         else isinstance(value, int) and not isinstance(value, bool) and value <= 0)
             if too_small:
                 raise ValueError(f"Policy.{f.name} must be positive, got {value!r}")
         memory, passes = self.password_hash_memory_kib, self.password_hash_iterations

@@ -1,4 +1,5 @@
-"""One-time codes sent by SMS to the current secure number (J4 activation, J7 confirmation)."""
+"""One-time codes sent by SMS: to the current secure number (J4 activation, J7 confirmation), to the new
+number (§12.3, its proof; ``digits``: the policy's ``proof_code_digits``)."""
 
 from __future__ import annotations
 
@@ -39,10 +40,11 @@ class SmsCodeState:
     used: bool
 
 
-def sms_code_from(secret: str, policy: Policy = DEFAULT_POLICY) -> str:
-    """The code of a one-time secret (base32). The caller draws the secret at random and forgets it once the
-    code is made: only a keyed hash of the code is stored (the domain draws nothing itself)."""
-    return pyotp.HOTP(secret, digits=policy.sms_code_digits).at(_COUNTER)
+def sms_code_from(secret: str, policy: Policy = DEFAULT_POLICY, digits: int | None = None) -> str:
+    """The code of a one-time secret (base32), ``digits`` long (default: ``policy.sms_code_digits``). The caller
+    draws the secret at random and forgets it once the code is made: only a keyed hash of the code is stored
+    (the domain draws nothing itself)."""
+    return pyotp.HOTP(secret, digits=digits or policy.sms_code_digits).at(_COUNTER)
 
 
 def hash_sms_code(key: bytes, subject: str, code: str) -> str:
@@ -61,6 +63,7 @@ def check_sms_code(
     matches: Callable[[str], bool],
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
+    digits: int | None = None,
 ) -> SmsCodeProblem | None:
     """None if `entered` is the right code and still usable, else the problem.
 
@@ -73,7 +76,7 @@ def check_sms_code(
     if now >= state.issued_at + policy.sms_code_ttl:
         return SmsCodeProblem.EXPIRED
     code = "".join(entered.split())  # tolerate "1234 5678"
-    if not (code.isascii() and code.isdigit() and len(code) == policy.sms_code_digits and matches(code)):
+    if not (code.isascii() and code.isdigit() and len(code) == (digits or policy.sms_code_digits) and matches(code)):
         return SmsCodeProblem.WRONG
     return None
 

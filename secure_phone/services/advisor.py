@@ -34,6 +34,7 @@ from secure_phone.adapters.models import (
 from secure_phone.domain.change_request import Action, Channel, Status
 from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164, reject_unavailable
 from secure_phone.domain.risk import RISK_WINDOW, Event, RiskSignal, requires_second_advisor, risk_signals
+from secure_phone.services import sms_codes
 from secure_phone.services.audit import Actor
 from secure_phone.services.auth import end_sessions
 from secure_phone.services.change.applying import complete_change
@@ -42,6 +43,7 @@ from secure_phone.services.inputs import DOCUMENT_LIMIT, NUMBER_LIMIT, QUERY_LIM
 from secure_phone.services.rows import (
     claimed_by_other,
     enrolled_device,
+    expire_if_due,
     lock_customer,
     move,
     number_holder,
@@ -316,12 +318,16 @@ def close(uow: UnitOfWork, advisor_id: int, contact_id: str, note: str, *, actor
 @dataclass(frozen=True)
 class AdvisorChangeResult:
     request_id: str
-    status: str  # completed | applying | pending_validation | failed
+    status: str  # pending_proof | completed | applying | pending_validation | failed
+    new_national: str = ""  # the number entered (pending_proof: the customer reads out the code it received)
 
 
 def advisor_change(uow: UnitOfWork, advisor_id: int, identifier: str, *, raw_number: str, region: str,
                    document_type: str, document_number: str, in_branch: bool, actor: Actor) -> AdvisorChangeResult:
-    """Change a customer's secure number in branch, after checking an identity document."""
+    """Change a customer's secure number in branch, after checking an identity document. With the new
+    number's proof (§12.3) a code goes to the new number first: the customer, in front of the advisor, reads it
+    out (:func:`prove_advisor_change`); then, as without the proof, a second advisor validates under a risk
+    signal, or the change is applied."""
     policy = uow.policy
     with uow.write(actor) as tx:
         advisor = _advisor(tx.session, advisor_id)
@@ -343,13 +349,17 @@ def advisor_change(uow: UnitOfWork, advisor_id: int, identifier: str, *, raw_num
                                                           ChangeRequest.status == Status.APPLYING.value)).first():
             raise Refused("change.in_progress", action="advisor_change", customer_id=customer.id,
                           problem="change.in_progress")
+        proof = policy.new_number_proof
+        if proof and (refusal := sms_codes.sending_refusal(tx, customer, sms_codes.NEW_NUMBER)) is not None:
+            raise Refused(refusal, action="advisor_change", customer_id=customer.id, problem=refusal)
         supersede_pending(tx, customer.id or 0, online_only=False)
         signals = _signals(tx.session, customer, tx.now)
         request = ChangeRequest(
             customer_id=customer.id or 0, channel=Channel.ADVISOR.value, old_e164=customer.secure_phone_e164,
-            new_e164=number.e164, status=Status.PENDING_APPROVAL.value, nonce=secrets.token_urlsafe(16),
-            created_at=tx.now, expires_at=tx.now + policy.advisor_validation_ttl, advisor_id=advisor.id,
-            risk_signals=json.dumps([s.value for s in signals]) if signals else None,
+            new_e164=number.e164, status=(Status.PENDING_PROOF if proof else Status.PENDING_APPROVAL).value,
+            nonce=secrets.token_urlsafe(16), created_at=tx.now,
+            expires_at=tx.now + (policy.sms_code_ttl if proof else policy.advisor_validation_ttl),
+            advisor_id=advisor.id, risk_signals=json.dumps([s.value for s in signals]) if signals else None,
         )
         tx.session.add(request)
         tx.session.flush()
@@ -357,14 +367,95 @@ def advisor_change(uow: UnitOfWork, advisor_id: int, identifier: str, *, raw_num
                                      document_type=document_type, document_number_masked=_masked_document(document),
                                      document_number_hash=_document_hash(document), checked_at=tx.now))
         tx.record("advisor_change", "requested", customer_id=customer.id, request_id=request.id, number=number.masked,
-                  document_type=document_type, signals=[s.value for s in signals])
+                  document_type=document_type, signals=[s.value for s in signals], proof=proof or None)
         tx.changed(customer.id)
-        if requires_second_advisor(signals):
-            return AdvisorChangeResult(request.id, "pending_validation")
-        move(request, Action.APPROVE, tx.now)
+        if proof:
+            sms_codes.send_code(tx, customer, sms_codes.NEW_NUMBER, action="proof_code_sent", request_id=request.id,
+                                recipient=number.e164, body="sms.body.new_number.branch")
+            tx.record("proof_code_sent", "ok", customer_id=customer.id, request_id=request.id, number=number.masked)
+            return AdvisorChangeResult(request.id, Status.PENDING_PROOF.value, number.national)
+        status = _after_the_proof(tx, request, signals)
+    return _applied(uow, request.id, status, number.national)
+
+
+def _after_the_proof(tx: Tx, request: ChangeRequest, signals: list[RiskSignal]) -> str:
+    """Four eyes under a risk signal (the request waits for a second advisor), else approved at once."""
+    if requires_second_advisor(signals):
+        return "pending_validation"
+    move(request, Action.APPROVE, tx.now)
+    tx.session.add(request)
+    return Status.APPLYING.value
+
+
+def _applied(uow: UnitOfWork, request_id: str, status: str, national: str) -> AdvisorChangeResult:
+    if status == Status.APPLYING.value:
+        status = complete_change(uow, request_id)
+    return AdvisorChangeResult(request_id, status, national)
+
+
+def _proof_request(tx: Tx, advisor: Advisor, request_id: str, action: str) -> tuple[ChangeRequest, Customer]:
+    """The in-branch request this advisor entered, still waiting for the new number's code (locked in the
+    order customer, then request); « not found » or « gone » otherwise, recorded."""
+    found = tx.session.get(ChangeRequest, key(request_id))
+    customer = tx.session.get(Customer, found.customer_id) if found else None
+    if found is None or customer is None or customer.agency_id != advisor.agency_id \
+            or found.channel != Channel.ADVISOR.value or found.advisor_id != advisor.id:
+        raise Refused("advisor.not_found", action=action, problem="advisor.not_found",
+                      customer_id=customer.id if customer and customer.agency_id == advisor.agency_id else None,
+                      request_id=key(request_id) or None)
+    customer = lock_customer(tx.session, customer.id)
+    request = tx.session.exec(select(ChangeRequest).where(ChangeRequest.id == found.id).with_for_update()).one()
+    expire_if_due(tx.session, request, tx.now)
+    if Status(request.status) is not Status.PENDING_PROOF:
+        raise Refused("sp.gone", action=action, problem="sp.gone", customer_id=customer.id, request_id=request.id)
+    return request, customer
+
+
+def prove_advisor_change(uow: UnitOfWork, advisor_id: int, request_id: str, code: str, *,
+                         actor: Actor) -> AdvisorChangeResult:
+    """The code the customer received on the new number, read out in the branch and typed by the advisor who
+    entered the change. Wrong: counted with the customer's other SMS codes; the last wrong try ends the
+    request. Right: on to the second advisor (risk signal) or to MySys."""
+    policy = uow.policy
+    with uow.write(actor) as tx:
+        advisor = _advisor(tx.session, advisor_id)
+        request, customer = _proof_request(tx, advisor, request_id, "advisor_change_proof")
+        try:
+            sms_codes.check_code(tx, customer, sms_codes.NEW_NUMBER, code, action="advisor_change_proof",
+                                 request_id=request.id)
+            if number_holder(tx.session, request.new_e164, customer.id, tx.now, policy) is not None:
+                raise Refused("number.unavailable", action="advisor_change_proof", customer_id=customer.id,
+                              request_id=request.id, problem="number.unavailable")
+        except Refused as refused:
+            if refused.code in ("sms.too_many_tries", "number.unavailable"):
+                move(request, Action.FAIL, tx.now)
+                request.failure_reason = "proof_failed" if refused.code == "sms.too_many_tries" else refused.code
+                tx.session.add(request)
+                refused.announce = True
+            raise
+        move(request, Action.PROVE, tx.now)
+        request.expires_at = tx.now + policy.advisor_validation_ttl
         tx.session.add(request)
-        request_id = request.id
-    return AdvisorChangeResult(request_id, complete_change(uow, request_id))
+        tx.record("advisor_change_proof", "ok", customer_id=customer.id, request_id=request.id)
+        tx.changed(customer.id)
+        signals = [RiskSignal(s) for s in json.loads(request.risk_signals or "[]")]
+        status = _after_the_proof(tx, request, signals)
+        national = phone_from_e164(request.new_e164).national
+    return _applied(uow, request.id, status, national)
+
+
+def resend_advisor_proof(uow: UnitOfWork, advisor_id: int, request_id: str, *, actor: Actor) -> AdvisorChangeResult:
+    """« Renvoyer le code » in the branch: a new code to the new number (limits as online)."""
+    policy = uow.policy
+    with uow.write(actor) as tx:
+        advisor = _advisor(tx.session, advisor_id)
+        request, customer = _proof_request(tx, advisor, request_id, "proof_code_sent")
+        sms_codes.send_code(tx, customer, sms_codes.NEW_NUMBER, action="proof_code_sent", request_id=request.id,
+                            recipient=request.new_e164, body="sms.body.new_number.branch")
+        request.expires_at = tx.now + policy.sms_code_ttl
+        tx.session.add(request)
+        tx.record("proof_code_sent", "ok", customer_id=customer.id, request_id=request.id, resent=True)
+        return AdvisorChangeResult(request.id, request.status, phone_from_e164(request.new_e164).national)
 
 
 def pending_validations(uow: UnitOfWork, advisor_id: int) -> list[ValidationView]:

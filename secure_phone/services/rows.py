@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import ChangeRequest, Customer, Device
-from secure_phone.domain.change_request import Action, Channel, Status, transition
+from secure_phone.domain.change_request import PENDING, Action, Channel, Status, transition
 from secure_phone.domain.policy import Policy
 from secure_phone.services.inputs import key
 from secure_phone.services.unit_of_work import Refused, Tx
@@ -45,11 +45,12 @@ def lock_request(session: Session, request_id: str) -> tuple[ChangeRequest | Non
 def move(request: ChangeRequest, action: Action, now: datetime) -> None:
     """The state machine's transition, with the time of the first decision."""
     request.status = transition(Status(request.status), action).value
-    request.decided_at = request.decided_at or now
+    if action is not Action.PROVE:  # proving the new number is a step, not the request's decision
+        request.decided_at = request.decided_at or now
 
 
 def expire_if_due(session: Session, request: ChangeRequest, now: datetime) -> None:
-    if Status(request.status) is Status.PENDING_APPROVAL and now >= request.expires_at:
+    if Status(request.status) in PENDING and now >= request.expires_at:
         move(request, Action.EXPIRE, now)
         session.add(request)
 
@@ -81,7 +82,7 @@ def supersede_pending(tx: Tx, customer_id: int, *, online_only: bool = True) -> 
     """Every request of the customer still waiting for a phone (or, with ``online_only`` False, for an advisor
     too) can no longer be approved: superseded, each audited."""
     query = select(ChangeRequest).where(ChangeRequest.customer_id == customer_id,
-                                        ChangeRequest.status == Status.PENDING_APPROVAL.value)
+                                        col(ChangeRequest.status).in_([s.value for s in PENDING]))
     if online_only:
         query = query.where(ChangeRequest.channel != Channel.ADVISOR.value)
     for pending in tx.session.exec(query):

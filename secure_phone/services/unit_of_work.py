@@ -20,6 +20,7 @@ exception rolls everything back.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -32,10 +33,17 @@ from secure_phone.domain.phone import NumberProblem, NumberRejected
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.services import events
 from secure_phone.services.audit import SYSTEM, Actor, record
+from secure_phone.settings import new_number_proof
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def configured_policy() -> Policy:
+    """The app's policy: the specified figures, with the switches the configuration sets (§12.3's proof)."""
+    proof = new_number_proof()
+    return DEFAULT_POLICY if proof == DEFAULT_POLICY.new_number_proof else replace(DEFAULT_POLICY, new_number_proof=proof)
 
 
 class Refused(Exception):
@@ -108,13 +116,13 @@ class UnitOfWork:
     """
 
     def __init__(self, url: str | None = None, *, now: datetime | None = None,
-                 clock: Callable[[], datetime] | None = None, policy: Policy = DEFAULT_POLICY,
+                 clock: Callable[[], datetime] | None = None, policy: Policy | None = None,
                  mysys: MySys | None = None) -> None:
         self.url = url
         self.now = now if now is not None else (clock or utcnow)()
         if self.now.tzinfo is None:
             raise ValueError("a unit of work's clock must be timezone-aware")
-        self.policy = policy
+        self.policy = policy or configured_policy()
         self._mysys = mysys
 
     @property

@@ -20,7 +20,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,10 @@ from secure_phone.services.audit import Actor
 from secure_phone.services.customers import display_name
 from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.settings import secret_key
+
+SEED_JOURNEY = replace(DEFAULT_POLICY, new_number_proof=False)
+"""The journey of the bank's original sheet: « Confirmer » sends the request to the phone at once (§12.3's
+policy switch). The tests of the rules around the phone run it; the proof has its own tests."""
 
 T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 """The moment the personas are seeded; every service call gets an explicit ``now`` from the clock."""
@@ -135,8 +139,10 @@ class World:
     mysys: SimulatedMySys
     ids: dict[str, int] = field(default_factory=dict)
 
-    def uow(self, *, now: datetime | None = None, mysys: Any = None, policy: Policy = DEFAULT_POLICY) -> UnitOfWork:
-        """One use case's unit of work on this bank: its database, the clock's time, the healthy MySys."""
+    def uow(self, *, now: datetime | None = None, mysys: Any = None, policy: Policy = SEED_JOURNEY) -> UnitOfWork:
+        """One use case's unit of work on this bank: its database, the clock's time, the healthy MySys, and the
+        seed's journey (no proof of the new number) unless ``policy`` says otherwise (tests/integration/
+        test_new_number_proof.py runs the product's default, with the proof)."""
         return UnitOfWork(self.url, now=now or self.clock.now, mysys=mysys or self.mysys, policy=policy)
 
     # --- look-ups ---------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import alembic.config
 import alembic.script
 import pytest
 import sqlalchemy
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
 from sqlmodel import SQLModel, select
 
@@ -30,6 +32,13 @@ def test_migration_chain_creates_every_table(db_url: str) -> None:
     names = set(sqlalchemy.inspect(db.get_engine(db_url)).get_table_names())
     assert {t.name for t in SQLModel.metadata.sorted_tables} <= names
     assert "alembic_version" in names
+
+
+def test_the_migrations_make_exactly_what_the_models_say(db_url: str) -> None:
+    """Columns, types, indexes, foreign keys: a model changed without its migration (or the reverse) fails here."""
+    with db.get_engine(db_url).connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert differences == []
 
 
 # --- 000496519408: the audit trail re-keyed from plain SHA-256 to the keyed MAC ---------------------
@@ -120,7 +129,7 @@ def test_the_rekeying_rechains_an_intact_sha256_trail(old_url: str, capsys: pyte
     before = sha256_trail(old_url)
     anchor = heads(old_url)[ANCHOR_ID]
 
-    migrate(old_url)
+    migrate(old_url, REKEY)
 
     assert version(old_url) == REKEY
     after = rows(old_url)
@@ -180,7 +189,7 @@ def test_the_rekeying_of_an_empty_trail_changes_nothing(old_url: str) -> None:
     with transaction(old_url) as s:
         s.add(AuditHead(id=HEAD_ID, last_hash=GENESIS))  # as the seed leaves it
 
-    migrate(old_url)
+    migrate(old_url, REKEY)
 
     assert version(old_url) == REKEY
     assert rows(old_url) == [] and heads(old_url) == {HEAD_ID: GENESIS}

@@ -16,6 +16,12 @@ from secure_phone.domain.change_request import (
 )
 
 LEGAL: dict[tuple[Status, Action], Status] = {
+    # §12.3: the new number's code, then the phone. Waiting for the code, nothing can approve, refuse or block.
+    (Status.PENDING_PROOF, Action.PROVE): Status.PENDING_APPROVAL,
+    (Status.PENDING_PROOF, Action.CANCEL): Status.CANCELLED,
+    (Status.PENDING_PROOF, Action.EXPIRE): Status.EXPIRED,
+    (Status.PENDING_PROOF, Action.SUPERSEDE): Status.SUPERSEDED,
+    (Status.PENDING_PROOF, Action.FAIL): Status.FAILED,
     (Status.PENDING_APPROVAL, Action.APPROVE): Status.APPLYING,
     (Status.PENDING_APPROVAL, Action.CANCEL): Status.CANCELLED,
     (Status.PENDING_APPROVAL, Action.EXPIRE): Status.EXPIRED,
@@ -82,9 +88,11 @@ EXPIRES = datetime(2026, 11, 26, 15, 10, tzinfo=UTC)
 )
 def test_a_pending_request_expires_lazily(now: datetime, expected: Status) -> None:
     assert effective_status(Status.PENDING_APPROVAL, EXPIRES, now) is expected
+    proof = Status.PENDING_PROOF if expected is Status.PENDING_APPROVAL else expected
+    assert effective_status(Status.PENDING_PROOF, EXPIRES, now) is proof  # waiting for the code: the same
 
 
-@pytest.mark.parametrize("status", [s for s in Status if s is not Status.PENDING_APPROVAL])
+@pytest.mark.parametrize("status", [s for s in Status if s not in (Status.PENDING_APPROVAL, Status.PENDING_PROOF)])
 def test_only_pending_requests_expire(status: Status) -> None:
     assert effective_status(status, EXPIRES, EXPIRES + timedelta(days=1)) is status
 

@@ -23,12 +23,15 @@ from secure_phone.services.change.request import (
     cancel_request,
     check_new_number,
     flow_timed_out,
+    prove_new_number,
     request_status,
+    resend_proof_code,
     start_request,
 )
 
 __all__ = [
     "MYSYS_MAX_ATTEMPTS", "NOT_ME_WINDOW", "ApprovalResult", "ApprovalView", "Channel", "RefusalReason", "RequestView",
     "approve", "cancel_request", "check_new_number", "complete_change", "flow_timed_out", "notify_change",
-    "pending_approval", "refuse", "request_status", "retry_applying", "start_request",
+    "pending_approval", "prove_new_number", "refuse", "request_status", "resend_proof_code", "retry_applying",
+    "start_request",
 ]

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from secure_phone import i18n
 from secure_phone.adapters.models import ChangeRequest, Customer, Device, UsedNonce
-from secure_phone.domain.change_request import Action, Channel, RefusalReason, Status
+from secure_phone.domain.change_request import PENDING, Action, Channel, RefusalReason, Status
 from secure_phone.domain.phone import phone_from_e164
 from secure_phone.domain.securpass import (
     ApprovalFacts,
@@ -233,7 +233,7 @@ def _freeze_after_not_me(tx: Tx, customer: Customer, request: ChangeRequest, kep
     customer.frozen_at, customer.frozen_reason = tx.now, "not_me"
     tx.session.add(customer)
     for pending in tx.session.exec(select(ChangeRequest).where(
-            ChangeRequest.customer_id == customer.id, ChangeRequest.status == Status.PENDING_APPROVAL.value)):
+            ChangeRequest.customer_id == customer.id, col(ChangeRequest.status).in_([s.value for s in PENDING]))):
         move(pending, Action.CANCEL, tx.now)  # the fraudster's next request dies with his session
         tx.session.add(pending)
         tx.record("change_cancelled", "ok", customer_id=customer.id, request_id=pending.id, reason="not_me")

@@ -16,8 +16,9 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import ChangeRequest, Customer, UserSession
-from secure_phone.domain.change_request import Action, Channel, Status, effective_status
+from secure_phone.domain.change_request import PENDING, Action, Channel, Status, effective_status
 from secure_phone.domain.phone import NumberRejected, PhoneNumber, parse_new_number, phone_from_e164, reject_unavailable
+from secure_phone.services import sms_codes
 from secure_phone.services.audit import Actor
 from secure_phone.services.customers import eligibility_of
 from secure_phone.services.inputs import NUMBER_LIMIT, key
@@ -100,7 +101,9 @@ def _touch(session: Session, session_id: str, customer_id: int, now: datetime) -
 
 def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: Channel, actor: Actor,
                   session_id: str | None = None) -> RequestView:
-    """Step 3 « Confirmer »: create the pending request (superseding any other) and send it to the phone.
+    """Step 3 « Confirmer »: create the pending request (superseding any other). With the new number's proof
+    (§12.3, ``policy.new_number_proof``) a code goes to the new number and the request waits for it
+    (``pending_proof``, :func:`prove_new_number`); without, it goes to the phone at once.
 
     ``session_id`` is the login session asking: it goes on when the change completes (the customer's
     other sessions end, §12.2), and waiting for the phone counts as its activity.
@@ -120,18 +123,86 @@ def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: 
         if recent >= policy.change_requests_per_day:
             raise Refused("limit.requests", action="change_requested", outcome="rate_limited",
                           customer_id=customer_id)
+        proof = policy.new_number_proof
+        if proof and (refusal := sms_codes.sending_refusal(tx, customer, sms_codes.NEW_NUMBER)) is not None:
+            raise Refused(refusal, action="change_requested", customer_id=customer_id, problem=refusal)
         supersede_pending(tx, customer_id)
         request = ChangeRequest(
             customer_id=customer_id, channel=channel.value, old_e164=customer.secure_phone_e164,
-            new_e164=number.e164, status=Status.PENDING_APPROVAL.value, nonce=secrets.token_urlsafe(16),
-            created_at=tx.now, expires_at=tx.now + policy.approval_ttl, session_id=key(session_id) or None,
+            new_e164=number.e164, status=(Status.PENDING_PROOF if proof else Status.PENDING_APPROVAL).value,
+            nonce=secrets.token_urlsafe(16), created_at=tx.now,
+            expires_at=tx.now + (policy.sms_code_ttl if proof else policy.approval_ttl),
+            session_id=key(session_id) or None,
         )
         tx.session.add(request)
         if request.session_id:
             _touch(tx.session, request.session_id, customer_id, tx.now)
         tx.session.flush()
-        tx.record("change_requested", "ok", customer_id=customer_id, request_id=request.id, number=number.masked)
+        tx.record("change_requested", "ok", customer_id=customer_id, request_id=request.id, number=number.masked,
+                  proof=proof or None)
+        if proof:
+            sms_codes.send_code(tx, customer, sms_codes.NEW_NUMBER, action="proof_code_sent", request_id=request.id,
+                                recipient=number.e164)
+            tx.record("proof_code_sent", "ok", customer_id=customer_id, request_id=request.id, number=number.masked)
         tx.changed(customer_id)
+        return view(request, tx.now)
+
+
+def _waiting_for_proof(tx: Tx, customer: Customer, request_id: str, action: str) -> ChangeRequest:
+    """The customer's own online request, still waiting for its new number's code (else « gone », recorded)."""
+    request = _own_request(tx.session, customer.id or 0, request_id)
+    expire_if_due(tx.session, request, tx.now)
+    if Status(request.status) is not Status.PENDING_PROOF:
+        raise Refused("sp.gone", action=action, customer_id=customer.id, request_id=request.id, problem="sp.gone",
+                      status=request.status)
+    return request
+
+
+def prove_new_number(uow: UnitOfWork, customer_id: int, request_id: str, code: str, *, actor: Actor) -> RequestView:
+    """§12.3: the code sent to the new number, typed by the customer. Right: the request goes to the phone
+    (``pending_approval``, the approval's 5 minutes from now). Wrong: counted with the other SMS codes; the
+    last wrong try ends the request (``failed``, the customer starts again or sees the advisor)."""
+    policy = uow.policy
+    with uow.write(actor) as tx:
+        customer = lock_customer(tx.session, customer_id)
+        request = _waiting_for_proof(tx, customer, request_id, "new_number_proof")
+        try:
+            sms_codes.check_code(tx, customer, sms_codes.NEW_NUMBER, code, action="new_number_proof",
+                                 request_id=request.id)
+        except Refused as refused:
+            if refused.code == "sms.too_many_tries":
+                move(request, Action.FAIL, tx.now)
+                request.failure_reason = "proof_failed"
+                tx.session.add(request)
+                refused.announce = True
+            raise
+        try:  # held by nobody else still, and the customer still eligible (minutes may have passed)
+            _validated_number(tx, customer, request.new_e164, "FR", "new_number_proof")
+        except Refused as refused:
+            move(request, Action.FAIL, tx.now)
+            request.failure_reason = refused.code
+            tx.session.add(request)
+            raise
+        move(request, Action.PROVE, tx.now)
+        request.expires_at = tx.now + policy.approval_ttl
+        tx.session.add(request)
+        tx.record("new_number_proof", "ok", customer_id=customer_id, request_id=request.id)
+        tx.changed(customer_id)
+        return view(request, tx.now)
+
+
+def resend_proof_code(uow: UnitOfWork, customer_id: int, request_id: str, *, actor: Actor) -> RequestView:
+    """« Renvoyer le code »: a new code to the new number (the previous one dies; the tries are carried, the
+    daily limit counts it), and 10 more minutes to type it."""
+    policy = uow.policy
+    with uow.write(actor) as tx:
+        customer = lock_customer(tx.session, customer_id)
+        request = _waiting_for_proof(tx, customer, request_id, "proof_code_sent")
+        sms_codes.send_code(tx, customer, sms_codes.NEW_NUMBER, action="proof_code_sent", request_id=request.id,
+                            recipient=request.new_e164)
+        request.expires_at = tx.now + policy.sms_code_ttl
+        tx.session.add(request)
+        tx.record("proof_code_sent", "ok", customer_id=customer_id, request_id=request.id, resent=True)
         return view(request, tx.now)
 
 
@@ -151,12 +222,13 @@ def request_status(uow: UnitOfWork, customer_id: int, request_id: str) -> Reques
 
 
 def cancel_request(uow: UnitOfWork, customer_id: int, request_id: str, *, actor: Actor) -> RequestView:
-    """« Annuler » at step 4: the request dies at once and can no longer be approved."""
+    """« Annuler » while the new number's code or the phone is awaited: the request dies at once and can no
+    longer be proven or approved."""
     with uow.write(actor) as tx:
         lock_customer(tx.session, customer_id)  # the lock order: customer, then request
         request = _own_request(tx.session, customer_id, request_id)
         expire_if_due(tx.session, request, tx.now)
-        if Status(request.status) is Status.PENDING_APPROVAL:
+        if Status(request.status) in PENDING:
             move(request, Action.CANCEL, tx.now)
             tx.session.add(request)
             tx.record("change_cancelled", "ok", customer_id=customer_id, request_id=request.id)
