@@ -20,8 +20,8 @@ exception rolls everything back.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,7 +43,9 @@ def utcnow() -> datetime:
 def configured_policy() -> Policy:
     """The app's policy: the specified figures, with the switches the configuration sets (§12.3's proof)."""
     proof = new_number_proof()
-    return DEFAULT_POLICY if proof == DEFAULT_POLICY.new_number_proof else replace(DEFAULT_POLICY, new_number_proof=proof)
+    if proof == DEFAULT_POLICY.new_number_proof:
+        return DEFAULT_POLICY
+    return replace(DEFAULT_POLICY, new_number_proof=proof)
 
 
 class Refused(Exception):
