@@ -33,5 +33,26 @@
     lastTitle = title;
     const active = document.activeElement;
     if (!active || active === document.body || !active.isConnected) title.focus();
+    webOtp();
   }).observe(document.documentElement, { childList: true, subtree: true });
+
+  /* 3. WebOTP, where the browser offers it (Chrome on Android): the SMS that proves the new number ends
+   * with "@<this host> #<code>", so the browser offers to fill the field marked data-web-otp with it.
+   * Elsewhere nothing happens: autocomplete="one-time-code" lets iOS suggest it, and typing always works. */
+  let otpField = null;
+  function webOtp() {
+    const field = document.querySelector("input[data-web-otp]");
+    if (!field || field === otpField || !("OTPCredential" in window)) return;
+    otpField = field;
+    const ac = new AbortController();
+    new MutationObserver((_, observer) => {
+      if (!field.isConnected) { ac.abort(); observer.disconnect(); }
+    }).observe(document.documentElement, { childList: true, subtree: true });
+    navigator.credentials.get({ otp: { transport: ["sms"] }, signal: ac.signal }).then((otp) => {
+      if (otp && otp.code && field.isConnected && !field.value) {
+        field.value = otp.code;
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    }).catch(() => {});
+  }
 })();

@@ -41,6 +41,17 @@ def login_any(page: Page, identifier: str) -> None:
     page.wait_for_timeout(800)
 
 
+def prove(page: Page, inbox: Page, national: str, name: str, viewport: str) -> None:
+    """§12.3: the code the new number received (read in the demo inbox), typed on the proof screen."""
+    expect(page.get_by_role("heading", name=re.compile("^Saisissez le code reçu au"))).to_be_visible()
+    shot(page, name, viewport)
+    inbox.goto("/demo/messages")
+    text = inbox.get_by_role("region", name=national).locator(".message").first.inner_text()
+    code = re.search(r"#(\d{6})", text)[1]  # type: ignore[index]
+    page.get_by_label("Code à 6 chiffres").fill(code)
+    page.get_by_role("button", name="Valider le code").click()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -79,6 +90,7 @@ def main() -> None:
             expect(web.get_by_role("heading", name="Confirmez-vous ce numéro ?")).to_be_visible()
             shot(web, "06-web-confirm", vp_name)
             web.get_by_role("button", name="Confirmer").click()
+            prove(web, inbox, "07 98 76 54 32" if vp_name == "desktop" else "07 66 55 44 33", "06b-web-proof", vp_name)
             expect(web.get_by_role("heading", name="Validez sur votre smartphone")).to_be_visible()
             shot(web, "07-web-securpass-wait", vp_name)
             # J5 on the phone.
@@ -110,6 +122,8 @@ def main() -> None:
             phone.get_by_role("button", name="Continuer").click()
             shot(phone, "17-app-confirm", vp_name)
             phone.get_by_role("button", name="Confirmer").click()
+            prove(phone, inbox, "07 81 22 33 44" if vp_name == "desktop" else "07 81 22 33 55", "17b-app-proof",
+                  vp_name)
             expect(phone.get_by_role("heading", name="Changement de numéro de mobile sécurisé")).to_be_visible()
             phone.get_by_role("button", name="Switch to English").click()
             phone.wait_for_timeout(300)

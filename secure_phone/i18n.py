@@ -211,6 +211,7 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "step.number": ("Numéro", "Number"),
     "step.confirm": ("Confirmation", "Confirmation"),
     "step.securpass": ("Sécur'Pass", "Sécur'Pass"),
+    "step.code": ("Code", "Code"),
     "step.done": ("Terminé", "Done"),
     "step.current": ("étape en cours", "current step"),
     "step.of": ("Étape", "Step"),
@@ -381,6 +382,43 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "contactez votre conseiller.",
         "The change could not be saved. Your number has not changed; try again later or contact your advisor.",
     ),
+    "outcome.proof.failed": (
+        "Le code envoyé au nouveau numéro a été mal saisi trop de fois : la demande est annulée. Votre numéro n'a "
+        "pas changé.",
+        "The code sent to the new number was entered wrongly too many times: the request is cancelled. Your number "
+        "has not changed.",
+    ),
+    "outcome.proof.expired": (
+        "Le code envoyé au nouveau numéro n'a pas été saisi à temps : la demande a expiré. Votre numéro n'a pas "
+        "changé.",
+        "The code sent to the new number was not entered in time: the request has expired. Your number has not "
+        "changed.",
+    ),
+    "outcome.proof.gone": (
+        "Cette demande n'est plus en cours (expirée, annulée ou remplacée). Votre numéro n'a pas changé.",
+        "This request is no longer in progress (expired, cancelled or replaced). Your number has not changed.",
+    ),
+    # --- §12.3: the new number is proven ----------------------------------------------------
+    "proof.title": ("Saisissez le code reçu au", "Enter the code received on"),
+    "proof.intro": (
+        "Nous venons de l'envoyer par SMS à votre nouveau numéro, pour vérifier qu'il est bien le vôtre. Il est "
+        "valable 10 minutes.",
+        "We have just sent it by text message to your new number, to check that it is yours. It is valid for 10 "
+        "minutes.",
+    ),
+    "proof.label": ("Code à 6 chiffres", "6-digit code"),
+    "proof.hint": (
+        "Il figure dans le SMS de Ma Banque. Votre téléphone peut vous le proposer ; vous pouvez aussi le coller.",
+        "It is in the text message from Ma Banque. Your phone may suggest it; you can also paste it.",
+    ),
+    "proof.submit": ("Valider le code", "Confirm the code"),
+    "proof.resend": ("Renvoyer le code", "Send the code again"),
+    "proof.resent": (
+        "Un nouveau code vient d'être envoyé. Le précédent ne fonctionne plus.",
+        "A new code has just been sent. The previous one no longer works.",
+    ),
+    "proof.wrong.number": ("Ce n'est pas le bon numéro ?", "Not the right number?"),
+    "proof.change.number": ("Corriger le numéro", "Correct the number"),
     "start.again": ("Recommencer", "Start again"),
     "error.generic": (
         "Une erreur est survenue. Rien n'a été modifié. Réessayez dans un instant.",
@@ -511,6 +549,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "reason.securpass_move_refused": (
         "Sécur'Pass ne peut pas être activé en ligne sur ce smartphone",
         "Sécur'Pass cannot be activated online on this smartphone",
+    ),
+    "reason.proof_failed": (
+        "le code envoyé au nouveau numéro a été mal saisi trop de fois",
+        "the code sent to the new number was entered wrongly too many times",
     ),
     "reason.other": ("autre", "other"),
     # --- J3: cancelled at step 4 ------------------------------------------------------
@@ -739,6 +781,19 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "adv.change.pending": (
         "Signal de risque : un second conseiller de l'agence doit valider ce changement.",
         "Risk signal: a second advisor of the agency must validate this change.",
+    ),
+    "adv.change.proof": (
+        "Un code vient d'être envoyé au nouveau numéro : demandez au client de vous le lire, ici, en agence.",
+        "A code has just been sent to the new number: ask the customer to read it out to you, here, in the branch.",
+    ),
+    "adv.change.proof.title": ("Code reçu par le client au", "Code the customer received on"),
+    "adv.change.proof.hint": (
+        "Le client le lit sur le téléphone du nouveau numéro. Ne le demandez jamais par téléphone.",
+        "The customer reads it on the phone of the new number. Never ask for it over the phone.",
+    ),
+    "adv.change.proof.resent": (
+        "Un nouveau code vient d'être envoyé au nouveau numéro ; le précédent ne fonctionne plus.",
+        "A new code has just been sent to the new number; the previous one no longer works.",
     ),
     "adv.change.applying": ("Validé ; l'enregistrement dans MySys est en cours.", "Validated; MySys is being updated."),
     "adv.doc.cni": ("Carte nationale d'identité", "National identity card"),

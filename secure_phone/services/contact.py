@@ -15,7 +15,8 @@ REASONS = frozenset({
     "ineligible.legal_person", "ineligible.no_remote_banking", "ineligible.professional_subscription",
     "ineligible.minor", "ineligible.protected_adult", "ineligible.no_securpass", "ineligible.securpass_blocked",
     "ineligible.no_enrolled_device", "ineligible.recent_device_change", "ineligible.frozen",
-    "changed_phone", "not_my_number", "securpass_blocked", "repeated_failure", "securpass_move_refused", "other",
+    "changed_phone", "not_my_number", "securpass_blocked", "repeated_failure", "securpass_move_refused", "proof_failed",
+    "other",
 })
 
 

@@ -10,6 +10,7 @@ from reflex.vars.number import NumberVar
 from reflex_base.event import EventHandler, EventSpec
 
 from secure_phone.i18n import MESSAGES
+from secure_phone.services.unit_of_work import configured_policy
 from secure_phone.ui.i18n import LangState, lang_switch, t
 
 # The title takes the focus only when the focus was lost with the previous screen (assets/ui.js
@@ -104,7 +105,11 @@ def phone_frame(*children: rx.Component, top: rx.Component | None = None, on_lan
     )
 
 
-STEP_KEYS = ("step.number", "step.confirm", "step.securpass", "step.done")
+PROOF_ON = configured_policy().new_number_proof
+"""§12.3's switch as this server runs (the pages are built once, at start): the step « Code » exists or not."""
+
+STEP_KEYS = (("step.number", "step.confirm", "step.code", "step.securpass", "step.done") if PROOF_ON
+             else ("step.number", "step.confirm", "step.securpass", "step.done"))
 
 
 def step_indicator(current: NumberVar, keys: tuple[str, ...] = STEP_KEYS) -> rx.Component:

@@ -199,6 +199,48 @@ def confirm_screen(S: type[ChangeFlow]) -> rx.Component:
     )
 
 
+def proof_screen(S: type[ChangeFlow]) -> rx.Component:
+    """§12.3, one question: the code just sent to the new number (the phone sees nothing before it)."""
+    return rx.vstack(
+        step_indicator(S.step),
+        error_summary(S.code_error, "proof-code"),
+        rx.form(
+            rx.vstack(
+                title(t("proof.title"), " ", rx.el.span(S.new_national, class_name="nowrap", id="proof-number")),
+                rx.text(t("proof.intro")),
+                code_field("proof-code", "proof.label", "proof.hint", S.code_error, 6, web_otp=True),
+                rx.cond(S.code_tries_left > 0,
+                        rx.text(t("sms.tries.left"), " ", S.code_tries_left, class_name="hint", id="proof-tries")),
+                rx.cond(S.proof_notice != "", notice("info", rx.text(t_var(S.proof_notice), role="status"))),
+                rx.hstack(
+                    rx.button(t("proof.submit"), type="submit", size="3", class_name="primary"),
+                    rx.button(t("proof.resend"), type="button", on_click=S.resend_proof, size="3",
+                              variant="outline"),
+                    rx.button(t("cancel"), type="button", on_click=S.cancel_request, size="3", variant="ghost"),
+                    spacing="3",
+                    wrap="wrap",
+                ),
+                rx.hstack(
+                    rx.text(t("proof.wrong.number"), class_name="hint"),
+                    rx.button(t("proof.change.number"), type="button", on_click=S.start_change, size="2",
+                              variant="ghost"),
+                    align="center",
+                    wrap="wrap",
+                ),
+                spacing="3",
+                align="stretch",
+                width="100%",
+            ),
+            on_submit=S.prove_number,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        spacing="4",
+        align="stretch",
+        width="100%",
+    )
+
+
 def outcome_screen(S: type[ChangeFlow]) -> rx.Component:
     """Step 4: success, or why not and what next."""
     return rx.vstack(
@@ -223,6 +265,7 @@ def outcome_screen(S: type[ChangeFlow]) -> rx.Component:
             ("outcome.cancelled", j3_exits(S)),
             ("outcome.blocked", _advisor_button(S, "securpass_blocked")),
             ("outcome.failed", _advisor_button(S, "repeated_failure")),
+            ("outcome.proof.failed", _advisor_button(S, "proof_failed")),
             ("success.title", rx.fragment()),
             ("applying.title", rx.fragment()),
             rx.button(t("start.again"), on_click=S.start_change, size="3", class_name="primary"),
@@ -298,7 +341,10 @@ def advisor_screen(S: type[ChangeFlow]) -> rx.Component:
     )
 
 
-def code_field(field_id: str, label_key: str, hint_key: str, error: rx.Var, digits: int) -> rx.Component:
+def code_field(field_id: str, label_key: str, hint_key: str, error: rx.Var, digits: int,
+               web_otp: bool = False) -> rx.Component:
+    """A code field: digits, the one-time-code autofill, paste allowed; ``web_otp``: WebOTP may fill it
+    (assets/ui.js; only for a code whose SMS ends with this site's ``@host #code`` line)."""
     invalid = error != ""
     return rx.vstack(
         rx.el.label(t(label_key), html_for=field_id, class_name="label"),
@@ -306,7 +352,7 @@ def code_field(field_id: str, label_key: str, hint_key: str, error: rx.Var, digi
         field_error(error, field_id),
         rx.input(id=field_id, name=field_id.split("-")[-1], input_mode="numeric", autocomplete="one-time-code",
                  max_length=digits + 2, size="3", width="14rem", aria_describedby=f"{field_id}-hint",
-                 aria_invalid=rx.cond(invalid, "true", "false")),
+                 aria_invalid=rx.cond(invalid, "true", "false"), **({"data_web_otp": "1"} if web_otp else {})),
         spacing="1",
         align="start",
     )

@@ -11,6 +11,7 @@ class Screen(str, Enum):
     OVERVIEW = "overview"  # « Mes coordonnées »
     NUMBER = "number"  # step 2: the new number
     CONFIRM = "confirm"  # step 3: the confirmation
+    PROOF = "proof"  # §12.3: the code sent to the new number
     WAIT = "wait"  # step 4 (web): waiting for the phone
     APPROVAL = "approval"  # J5 (app): the Sécur'Pass approval
     OUTCOME = "outcome"  # the end of a change: success, cancelled, expired…

@@ -62,15 +62,17 @@ def _wait_healthy(base_url: str, process: subprocess.Popen | None, log: Path) ->
 
 
 @contextlib.contextmanager
-def _serve(data: Path, root: Path = ROOT, demo: bool = True) -> Iterator[dict]:
-    """Run ``scripts/serve`` of ``root`` on a free port with its own database, in the suite's mode."""
+def _serve(data: Path, root: Path = ROOT, demo: bool = True, redis_db: int = 0,
+           env_extra: dict[str, str] | None = None) -> Iterator[dict]:
+    """Run ``scripts/serve`` of ``root`` on a free port with its own database (and, scaled out, its own Redis
+    database ``redis_db``), in the suite's mode."""
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "SECURE_PHONE_DATA_DIR": str(data),
            "SECURE_PHONE_SECRET": SECRET,
            "SECURE_PHONE_SERVICE_TOKEN": "e2e-service-token-not-for-production-0123456789",
            "SECURE_PHONE_DEMO": "1" if demo else "0",  # the tests read the demo inboxes
            "SECURE_PHONE_AUDIT_CHECKPOINTS": str(data.parent / f"{data.name}-audit-checkpoints.jsonl"),
-           "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
+           "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false", **(env_extra or {})}
     env.pop("REFLEX_REDIS_URL", None)
     bun = ROOT / ".tools" / "node_modules" / ".bin"
     if (bun / "bun").exists():  # as the Makefile sets it (the machine's node is too old for Reflex)
@@ -82,8 +84,8 @@ def _serve(data: Path, root: Path = ROOT, demo: bool = True) -> Iterator[dict]:
         pg_database = f"secure_phone_e2e_{port}"
         _admin(f'CREATE DATABASE "{pg_database}"')
         db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_database
-        # Each server its own Redis database: the demo-off server's states never meet the main one's.
-        redis_url = REDIS_URL.rsplit("/", 1)[0] + f"/{0 if demo else 1}"
+        # Each server its own Redis database: another server's states never meet the main one's.
+        redis_url = REDIS_URL.rsplit("/", 1)[0] + f"/{redis_db}"
         env.update(REFLEX_REDIS_URL=redis_url, SECURE_PHONE_WORKERS=str(SCALE_OUT_WORKERS))
     else:
         db_url = f"sqlite:///{data / 'e2e.db'}"
@@ -123,7 +125,25 @@ def demo_off_server(server: dict, tmp_path_factory: pytest.TempPathFactory) -> I
     """The same app with ``SECURE_PHONE_DEMO=0`` (PRODUCT.md §12.1), served from a copy of the checkout:
     its pages are built without the demo surfaces, and the build must not replace the main server's.
     (``server`` first: its build, copied, saves the copy's frontend install.)"""
-    copy = tmp_path_factory.mktemp("demo-off") / "app"
+    copy = _checkout_copy(tmp_path_factory.mktemp("demo-off"))
+    with _serve(tmp_path_factory.mktemp("demo-off-data"), root=copy, demo=False, redis_db=1) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def seed_journey_server(server: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The same app with ``SECURE_PHONE_NEW_NUMBER_PROOF=0`` (§12.3's switch: the seed's journey exactly), in
+    demo mode, from a copy of the checkout (its pages are built without the step « Code »). Its database is
+    the test's to seed."""
+    copy = _checkout_copy(tmp_path_factory.mktemp("seed-journey"))
+    with _serve(tmp_path_factory.mktemp("seed-journey-data"), root=copy, redis_db=2,
+                env_extra={"SECURE_PHONE_NEW_NUMBER_PROOF": "0"}) as running:
+        yield running
+
+
+def _checkout_copy(folder: Path) -> Path:
+    """The checkout's files (what git knows), its tools, and the main server's frontend build."""
+    copy = folder / "app"
     files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout
     for name in filter(None, files.decode().split("\0")):
         source, target = ROOT / name, copy / name
@@ -135,8 +155,7 @@ def demo_off_server(server: dict, tmp_path_factory: pytest.TempPathFactory) -> I
     if (ROOT / ".web").exists():
         shutil.copytree(ROOT / ".web", copy / ".web", symlinks=True,
                         ignore=shutil.ignore_patterns("backend", ".states"))
-    with _serve(tmp_path_factory.mktemp("demo-off-data"), root=copy, demo=False) as running:
-        yield running
+    return copy
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -44,7 +44,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,7 @@ from secure_phone.adapters.models import (
     UserSession,
 )
 from secure_phone.domain.change_request import Channel
+from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import activation, auth, change, contact
 from secure_phone.services import advisor as advisor_service
 from secure_phone.services.audit import Actor
@@ -317,12 +318,15 @@ def advisor_id(db_url: str, login_name: str) -> int:
 
 
 def camille_pending_request(db_url: str) -> str:
-    """Camille (web) asks for a new number: a live request a forger would like to approve or cancel."""
+    """Camille (web) asks for a new number: a live request a forger would like to approve or cancel (made as
+    the seed's journey makes it, straight to the phone: as it stands once its new number is proven)."""
     cid = customer_ids(db_url)[CAMILLE]
     now = datetime.now(UTC)
     actor = customer_actor(cid)
-    number = change.check_new_number(UnitOfWork(db_url, now=now), cid, NEW_RAW, "FR", actor=actor)
-    view = change.start_request(UnitOfWork(db_url, now=now), cid, number.e164, channel=Channel.WEB, actor=actor)
+    seed_journey = replace(DEFAULT_POLICY, new_number_proof=False)
+    number = change.check_new_number(UnitOfWork(db_url, now=now, policy=seed_journey), cid, NEW_RAW, "FR", actor=actor)
+    view = change.start_request(UnitOfWork(db_url, now=now, policy=seed_journey), cid, number.e164,
+                                channel=Channel.WEB, actor=actor)
     assert view.status == "pending_approval"
     return view.id
 
@@ -588,6 +592,10 @@ def _shared(state: str) -> dict[str, Forge]:
         "stale_confirm": Forge(ACTS, lambda t: [{"form": {"code": "12345678"}}],
                                lambda t: {"form": {"code": "12345678"}}),
         "stale_later": Forge(ACTS),
+        "prove_number": Forge(f"{ACTS}: proves only the request this session started, with its code",
+                              lambda t: [{"form": {"code": "123456"}}], lambda t: {"form": {"code": "123456"}}),
+        "resend_proof": Forge(f"{ACTS}: a code only for the request this session started"),
+        "cancel_request": Forge(f"{ACTS}: cancels only the request this session started"),
         "stale_change": Forge(ACTS),
         "setvar": Forge(
             "public: sets only what has a setter (the region); never the login flag, a request or the session",
@@ -605,7 +613,6 @@ COVERAGE: dict[tuple[str, str], Forge] = {
     ("WebState", "load_home"): Forge("public (on load): the page of a live session, else a ticket or the login page",
                                      public=True),
     ("WebState", "load_login"): Forge("public (on load): a ticket for a session the state names, at most", public=True),
-    ("WebState", "cancel_request"): Forge(f"{ACTS}: cancels only the request this session started"),
     ("WebState", "logout_and_leave"): Forge("ends only this socket's own session", ends=True),
 
     **{("AppState", name): forge for name, forge in _shared("app").items()},
@@ -690,6 +697,10 @@ COVERAGE: dict[tuple[str, str], Forge] = {
         lambda t: [{"form": in_branch_form(kind="unblock_securpass")}, {"form": in_branch_form(kind="clear_freeze")}],
         lambda t: {"form": in_branch_form(kind="unblock_securpass")}),
     ("AdvisorState", "end_sessions"): Forge(ADVISOR_ACTS),
+    ("AdvisorState", "prove_change"): Forge(f"{ADVISOR_ACTS}: proves only the change this advisor entered",
+                                            lambda t: [{"form": {"code": "123456"}}],
+                                            lambda t: {"form": {"code": "123456"}}),
+    ("AdvisorState", "resend_change_proof"): Forge(f"{ADVISOR_ACTS}: a code only for the change this advisor entered"),
     ("AdvisorState", "validate"): Forge(
         "refused without this socket's own advisor session; validates only the agency's changes, never one's own",
         lambda t: [{"request_id": t.validation}, {"request_id": t.request}]),

@@ -9,10 +9,12 @@ from playwright.sync_api import Page, expect
 from tests.e2e.journeys import (
     APPROVAL_TITLE,
     CODE,
+    PROOF_TITLE,
     SUCCESS,
     app_login,
     approval_shown,
     approve,
+    code_received,
     enter_and_confirm,
     login,
     pick_phone,
@@ -141,6 +143,12 @@ def test_j1_with_the_keyboard_alone(desktop: Page, phone: Page) -> None:
     expect(desktop.get_by_role("heading", name="Confirmez-vous ce numéro ?")).to_be_focused()
     tab_to("Confirmer")
     desktop.keyboard.press("Space")
+    expect(desktop.get_by_role("heading", name=PROOF_TITLE)).to_be_focused()
+    code = code_received(desktop, "07 98 76 54 32")
+    desktop.get_by_role("heading", name=PROOF_TITLE).focus()
+    tab_to("Code à 6 chiffres")
+    desktop.keyboard.type(code)
+    desktop.keyboard.press("Enter")
     expect(desktop.get_by_role("heading", name="Validez sur votre smartphone")).to_be_focused()
     approval_shown(phone, "07 98 76 54 32")
     approve(phone)

@@ -6,8 +6,9 @@ import reflex as rx
 
 from secure_phone.services.advisor import DOCUMENT_TYPES, ContactView, CustomerRow, TimelineItem, ValidationView
 from secure_phone.ui.components import error_summary, field_error, notice, title, web_shell
-from secure_phone.ui.flow_views import region_select
+from secure_phone.ui.flow_views import code_field, region_select
 from secure_phone.ui.i18n import LangState, t, t_var
+from secure_phone.ui.screens import AdvisorScreen
 from secure_phone.ui.states.advisor import AdvisorState as S
 
 
@@ -245,8 +246,32 @@ def change_form() -> rx.Component:
             on_submit=S.change,
             reset_on_submit=True,
         ),
+        rx.cond(S.proof_number != "", change_proof()),
         class_name="card",
         aria_label=t("adv.change.title"),
+    )
+
+
+def change_proof() -> rx.Component:
+    """§12.3 in branch: the customer reads out the code received on the new number."""
+    return rx.form(
+        rx.vstack(
+            rx.heading(t("adv.change.proof.title"), " ", rx.el.span(S.proof_number, class_name="nowrap"),
+                       as_="h3", size="4"),
+            error_summary(S.proof_error, "advisor-proof-code"),
+            code_field("advisor-proof-code", "proof.label", "adv.change.proof.hint", S.proof_error, 6),
+            rx.hstack(
+                rx.button(t("proof.submit"), type="submit", size="3", class_name="primary"),
+                rx.button(t("proof.resend"), type="button", on_click=S.resend_change_proof, size="3",
+                          variant="outline"),
+                spacing="3",
+                wrap="wrap",
+            ),
+            spacing="2",
+            align="start",
+        ),
+        on_submit=S.prove_change,
+        reset_on_submit=True,
     )
 
 
@@ -295,7 +320,7 @@ def sheet() -> rx.Component:
 
 def page() -> rx.Component:
     return web_shell(
-        rx.cond(S.logged_in, rx.cond(S.screen == "sheet", sheet(), home()), login()),
+        rx.cond(S.logged_in, rx.cond(S.screen == AdvisorScreen.SHEET.value, sheet(), home()), login()),
         actions=rx.cond(S.logged_in, rx.hstack(rx.text(S.advisor_name, class_name="hint"),
                                                rx.button(t("logout"), on_click=S.logout, variant="outline", size="2"),
                                                align="center")),

@@ -26,10 +26,12 @@ from secure_phone.ui.flow_views import (
     number_screen,
     outcome_screen,
     overview_screen,
+    proof_screen,
     stale_code_screen,
     stale_screen,
 )
 from secure_phone.ui.i18n import LangState, phone_of, t
+from secure_phone.ui.screens import Screen
 from secure_phone.ui.states.app import DEMO, DEVICE_STORAGE_KEY, AppState, PhoneChoiceView
 
 
@@ -233,15 +235,16 @@ def logged_in() -> rx.Component:
         AppState.device_mine,
         rx.match(
             AppState.screen,
-            ("number", number_screen(AppState)),
-            ("confirm", confirm_screen(AppState)),
-            ("approval", approval()),
-            ("outcome", outcome_screen(AppState)),
-            ("refused", refused()),
-            ("advisor", advisor_screen(AppState)),
-            ("activation_help", activation_help_screen(AppState)),
-            ("stale", stale_screen(AppState)),
-            ("stale_code", stale_code_screen(AppState)),
+            (Screen.NUMBER.value, number_screen(AppState)),
+            (Screen.CONFIRM.value, confirm_screen(AppState)),
+            (Screen.PROOF.value, proof_screen(AppState)),
+            (Screen.APPROVAL.value, approval()),
+            (Screen.OUTCOME.value, outcome_screen(AppState)),
+            (Screen.REFUSED.value, refused()),
+            (Screen.ADVISOR.value, advisor_screen(AppState)),
+            (Screen.ACTIVATION_HELP.value, activation_help_screen(AppState)),
+            (Screen.STALE.value, stale_screen(AppState)),
+            (Screen.STALE_CODE.value, stale_code_screen(AppState)),
             rx.vstack(
                 overview_screen(AppState),
                 rx.text(t("app.securpass.active"), class_name="hint"),
@@ -253,8 +256,8 @@ def logged_in() -> rx.Component:
             not_enrolled(),
             rx.match(
                 AppState.screen,
-                ("activation_code", activation_code()),
-                ("advisor", advisor_screen(AppState)),
+                (Screen.ACTIVATION_CODE.value, activation_code()),
+                (Screen.ADVISOR.value, advisor_screen(AppState)),
                 activation_intro(),
             ),
         ),

@@ -13,10 +13,12 @@ from secure_phone.ui.flow_views import (
     number_screen,
     outcome_screen,
     overview_screen,
+    proof_screen,
     stale_code_screen,
     stale_screen,
 )
 from secure_phone.ui.i18n import t
+from secure_phone.ui.screens import Screen
 from secure_phone.ui.states.web import WebState
 
 
@@ -48,14 +50,15 @@ def page() -> rx.Component:
             WebState.logged_in,
             rx.match(
                 WebState.screen,
-                ("number", number_screen(WebState)),
-                ("confirm", confirm_screen(WebState)),
-                ("wait", wait_screen()),
-                ("outcome", outcome_screen(WebState)),
-                ("advisor", advisor_screen(WebState)),
-                ("activation_help", activation_help_screen(WebState)),
-                ("stale", stale_screen(WebState)),
-                ("stale_code", stale_code_screen(WebState)),
+                (Screen.NUMBER.value, number_screen(WebState)),
+                (Screen.CONFIRM.value, confirm_screen(WebState)),
+                (Screen.PROOF.value, proof_screen(WebState)),
+                (Screen.WAIT.value, wait_screen()),
+                (Screen.OUTCOME.value, outcome_screen(WebState)),
+                (Screen.ADVISOR.value, advisor_screen(WebState)),
+                (Screen.ACTIVATION_HELP.value, activation_help_screen(WebState)),
+                (Screen.STALE.value, stale_screen(WebState)),
+                (Screen.STALE_CODE.value, stale_code_screen(WebState)),
                 overview_screen(WebState),
             ),
             # Logged out while the page was open (a session ended elsewhere says why): sign in again here.

@@ -13,6 +13,7 @@ from secure_phone.services import advisor as svc
 from secure_phone.services.advisor import ContactView, CustomerRow, TimelineItem, ValidationView
 from secure_phone.services.auth import Principal, login_advisor
 from secure_phone.services.inputs import (
+    CODE_LIMIT,
     DOCUMENT_LIMIT,
     IDENTIFIER_LIMIT,
     NUMBER_LIMIT,
@@ -28,7 +29,7 @@ from secure_phone.ui.session import Answer, SessionMixin, requires_session
 from secure_phone.ui.states.customer import REGIONS, form_field
 
 CHANGE_RESULTS = {"completed": "adv.change.done", "pending_validation": "adv.change.pending",
-                  "applying": "adv.change.applying"}
+                  "applying": "adv.change.applying", "pending_proof": "adv.change.proof"}
 NOTE_LIMIT = 500
 
 
@@ -70,6 +71,10 @@ class AdvisorState(SessionMixin, rx.State):
     # The in-branch change form, the in-branch operations, ending the customer's sessions.
     change_error: str = ""
     change_result: str = ""
+    # §12.3 in branch: the change entered waits for the code the customer received on the new number.
+    proof_number: str = ""
+    proof_error: str = ""
+    _proof_request: str = ""
     operation_error: str = ""
     operation_result: str = ""
 
@@ -149,6 +154,7 @@ class AdvisorState(SessionMixin, rx.State):
     def open_sheet(self, principal: Principal, identifier: str) -> Answer:
         self.identifier = str(identifier)[:IDENTIFIER_LIMIT]
         self.revealed = self.change_error = self.change_result = self.operation_error = self.operation_result = ""
+        self.proof_number = self.proof_error = self._proof_request = ""
         if not self._load_sheet(principal):
             return focus_errors()
         self.screen = AdvisorScreen.SHEET.value
@@ -255,8 +261,48 @@ class AdvisorState(SessionMixin, rx.State):
             self.change_error, self.change_result = refused.code, ""
             return focus_errors()
         self.change_error = ""
-        self.change_result = CHANGE_RESULTS.get(result.status, "outcome.failed")
+        self._change_done(result)
         self._load_sheet(principal)
+        return None
+
+    def _change_done(self, result: svc.AdvisorChangeResult) -> None:
+        self.change_result = CHANGE_RESULTS.get(result.status, "outcome.failed")
+        waiting = result.status == "pending_proof"
+        self._proof_request = result.request_id if waiting else ""
+        self.proof_number = result.new_national if waiting else ""
+        self.proof_error = ""
+
+    @rx.event
+    @requires_session
+    def prove_change(self, principal: Principal, form: dict) -> Answer:
+        """The code the customer, in front of the advisor, received on the new number."""
+        if not self._on_sheet() or not self._proof_request:
+            return focus_title()
+        try:
+            result = svc.prove_advisor_change(runtime.uow(), principal.id, self._proof_request,
+                                              form_field(form, "code", CODE_LIMIT), actor=self._actor(principal))
+        except Refused as refused:
+            self.proof_error = refused.code
+            if refused.code in ("sms.too_many_tries", "sp.gone", "advisor.not_found", "number.unavailable"):
+                self._proof_request = self.proof_number = ""
+                self.change_result, self.change_error = "", refused.code
+            self._load_sheet(principal)
+            return focus_errors()
+        self._change_done(result)
+        self._load_sheet(principal)
+        return None
+
+    @rx.event
+    @requires_session
+    def resend_change_proof(self, principal: Principal) -> Answer:
+        if not self._on_sheet() or not self._proof_request:
+            return focus_title()
+        try:
+            svc.resend_advisor_proof(runtime.uow(), principal.id, self._proof_request, actor=self._actor(principal))
+        except Refused as refused:
+            self.proof_error = refused.code
+            return focus_errors()
+        self.proof_error, self.change_result = "", "adv.change.proof.resent"
         return None
 
     @rx.event

@@ -23,7 +23,7 @@ from secure_phone.services.auth import DeviceProof, Principal
 from secure_phone.services.inputs import CODE_LIMIT, IDENTIFIER_LIMIT, NUMBER_LIMIT, PASSWORD_LIMIT, REASON_LIMIT
 from secure_phone.services.unit_of_work import Refused
 from secure_phone.ui import runtime
-from secure_phone.ui.components import focus_errors, focus_title
+from secure_phone.ui.components import PROOF_ON, focus_errors, focus_title
 from secure_phone.ui.screens import FLOW, Screen
 from secure_phone.ui.session import Answer, SessionMixin, requires_session
 
@@ -40,7 +40,11 @@ OUTCOMES = {
     Status.FAILED.value: ("outcome.failed", "error"),
 }
 
-STEPS = {Screen.NUMBER: 1, Screen.CONFIRM: 2, Screen.WAIT: 3, Screen.APPROVAL: 3, Screen.OUTCOME: 4}
+STEPS = ({Screen.NUMBER: 1, Screen.CONFIRM: 2, Screen.PROOF: 3, Screen.WAIT: 4, Screen.APPROVAL: 4, Screen.OUTCOME: 5}
+         if PROOF_ON else {Screen.NUMBER: 1, Screen.CONFIRM: 2, Screen.WAIT: 3, Screen.APPROVAL: 3, Screen.OUTCOME: 4})
+
+PROOF_ENDS = {"sms.too_many_tries": "outcome.proof.failed", "sp.gone": "outcome.proof.gone"}
+"""A refused proof that ends the request: the outcome shown (any other refusal: try again on the same screen)."""
 
 
 def form_field(form: object, name: str, limit: int) -> str:
@@ -131,6 +135,9 @@ class ChangeFlow(CustomerSession, mixin=True):
     stale_later_allowed: bool = True
     code_error: str = ""
     _stale_dismissed: bool = False
+    # §12.3: the code sent to the new number (``new_national``); ``proof_notice``: a code was sent again.
+    proof_notice: str = ""
+    code_tries_left: int = 0
 
     @rx.var
     def reason_key(self) -> str:
@@ -150,7 +157,8 @@ class ChangeFlow(CustomerSession, mixin=True):
         self.request_id = self.outcome = ""
         self.expires_at_ms = 0
         self.region = "FR"
-        self.contact_reason = self.code_error = self.advisor_notice = ""
+        self.contact_reason = self.code_error = self.advisor_notice = self.proof_notice = ""
+        self.code_tries_left = 0
         self.contact_done = False
 
     def _land(self, principal: Principal) -> None:
@@ -256,8 +264,69 @@ class ChangeFlow(CustomerSession, mixin=True):
             return focus_errors()
         self.request_id = view.id
         self.expires_at_ms = int(view.expires_at.timestamp() * 1000)
+        if view.status == Status.PENDING_PROOF.value:
+            self.code_error, self.proof_notice, self.code_tries_left = "", "", 0
+            self._show(Screen.PROOF)
+        else:
+            self._request_created(principal)
+        return [focus_title(), type(self).watch_expiry]
+
+    # --- §12.3: the code sent to the new number -------------------------------------------------
+
+    @rx.event
+    @requires_session
+    def prove_number(self, principal: Principal, form: dict) -> Answer:
+        """« Valider le code »: the code received on the new number; then on to the phone."""
+        if self.screen != Screen.PROOF or not self.request_id:
+            return focus_title()
+        try:
+            view = change.prove_new_number(runtime.uow(), principal.id, self.request_id,
+                                           form_field(form, "code", CODE_LIMIT), actor=self._actor(principal))
+        except Refused as refused:
+            if refused.code in PROOF_ENDS or refused.code.startswith(("number.", "ineligible.")):
+                self._show_outcome(Status.FAILED.value, principal)
+                self.outcome = PROOF_ENDS.get(refused.code, refused.code)
+                return focus_title()
+            self.code_error, self.proof_notice = refused.code, ""
+            self.code_tries_left = refused.tries_left or 0
+            return focus_errors()
+        self.code_error, self.proof_notice, self.code_tries_left = "", "", 0
+        self.expires_at_ms = int(view.expires_at.timestamp() * 1000)
         self._request_created(principal)
         return [focus_title(), type(self).watch_expiry]
+
+    @rx.event
+    @requires_session
+    def resend_proof(self, principal: Principal) -> Answer:
+        """« Renvoyer le code »: a new code to the new number, the previous one dies."""
+        if self.screen != Screen.PROOF or not self.request_id:
+            return focus_title()
+        try:
+            view = change.resend_proof_code(runtime.uow(), principal.id, self.request_id,
+                                            actor=self._actor(principal))
+        except Refused as refused:
+            if refused.code in PROOF_ENDS:
+                self._show_outcome(Status.FAILED.value, principal)
+                self.outcome = PROOF_ENDS[refused.code]
+                return focus_title()
+            self.code_error, self.proof_notice = refused.code, ""
+            return focus_errors()
+        self.code_error, self.proof_notice = "", "proof.resent"
+        self.expires_at_ms = int(view.expires_at.timestamp() * 1000)
+        return [focus_title(), type(self).watch_expiry]
+
+    @rx.event
+    @requires_session
+    def cancel_request(self, principal: Principal) -> Answer:
+        """« Annuler » while the code or the phone is awaited: the request dies at once."""
+        if not self.request_id:
+            return focus_title()
+        try:
+            view = change.cancel_request(runtime.uow(), principal.id, self.request_id, actor=self._actor(principal))
+        except Refused:
+            return focus_title()
+        self._show_outcome(view.status, principal)
+        return focus_title()
 
     def _show_outcome(self, status: str, principal: Principal) -> None:
         key, kind = OUTCOMES.get(status, ("error.generic", "error"))
@@ -267,15 +336,20 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     def _refresh_request(self, principal: Principal) -> bool:
         """Reload the request shown; True when the screen changed."""
-        if not self.request_id or self.screen not in (Screen.WAIT, Screen.OUTCOME, Screen.APPROVAL):
+        if not self.request_id or self.screen not in (Screen.PROOF, Screen.WAIT, Screen.OUTCOME, Screen.APPROVAL):
             return False
         try:
             view = change.request_status(runtime.uow(), principal.id, self.request_id)
         except Refused:
             return False
-        if view.status == Status.PENDING_APPROVAL.value:
+        if view.status in (Status.PENDING_APPROVAL.value, Status.PENDING_PROOF.value):
             return False
-        if self.screen == Screen.OUTCOME and self.outcome == OUTCOMES.get(view.status, ("",))[0]:
+        if self.screen == Screen.PROOF and view.status == Status.EXPIRED.value:
+            self._show_outcome(view.status, principal)
+            self.outcome = "outcome.proof.expired"
+            return True
+        if self.screen == Screen.OUTCOME and (self.outcome == OUTCOMES.get(view.status, ("",))[0]
+                                              or self.outcome.startswith("outcome.proof.")):
             return False
         self._show_outcome(view.status, principal)
         return True

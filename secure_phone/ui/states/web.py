@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from secure_phone.services import change
 from secure_phone.services.auth import Principal
-from secure_phone.services.unit_of_work import Refused
 from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.paths import HOME_ROUTE, LOGIN_ROUTE
 from secure_phone.ui.screens import Screen
-from secure_phone.ui.session import Answer, requires_session
+from secure_phone.ui.session import Answer
 from secure_phone.ui.states.customer import ChangeFlow
 
 
@@ -70,16 +68,3 @@ class WebState(ChangeFlow, rx.State):
     def _pushed(self, principal: Principal) -> None:
         """Another client (the phone) changed one of this customer's requests."""
         self._refresh_request(principal)
-
-    @rx.event
-    @requires_session
-    def cancel_request(self, principal: Principal) -> Answer:
-        """« Annuler » at step 4: the request dies at once."""
-        if not self.request_id:
-            return focus_title()
-        try:
-            view = change.cancel_request(runtime.uow(), principal.id, self.request_id, actor=self._actor(principal))
-        except Refused:
-            return focus_title()
-        self._show_outcome(view.status, principal)
-        return focus_title()
