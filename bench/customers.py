@@ -48,7 +48,7 @@ def create(count: int, offset: int) -> list[dict]:
             session.add(device)
             session.flush()
             device.code_hash = hash_code(secret_key(), device.id, DEMO_CODE)
-            out.append({"identifier": identifier, "device_id": device.id, "new_number": f"07 80 {i:06d}",
+            out.append({"identifier": identifier, "device_id": device.id, "new_number": f"07 80 {i:06d}", "new_e164": f"+33780{i:06d}",
                         "phone": f"+33650{i:06d}", "email": f"bench{i}@example.fr"})
     mysys = SimulatedMySys()
     for c in out:

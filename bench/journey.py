@@ -35,8 +35,12 @@ class Phone:
         return _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
-async def j1(host: str, port: int, customer: dict, record, think: float = 1.0, keep: list | None = None) -> dict:
+async def j1(host: str, port: int, customer: dict, record, think: float = 1.0, keep: list | None = None,
+             sms_code=None) -> dict:  # type: ignore[no-untyped-def]
     """Run J1 for ``customer``; ``record(step, seconds)`` gets every step. Returns facts about the run.
+
+    ``sms_code(e164, not_before)``: awaits the code the new number received (§12.3's proof, read where the demo
+    SMS gateway files it); when the app asks for the proof and none is given, the journey fails.
 
     ``think`` is the pause between a customer's steps (1 s ≈ 1 event/s per customer).
     ``keep``: when given, the two sockets are appended to it and left open (memory per connected client).
@@ -76,8 +80,21 @@ async def j1(host: str, port: int, customer: dict, record, think: float = 1.0, k
         if web.var(WEB, "screen") != "confirm":
             raise RuntimeError(f"number refused: {web.var(WEB, 'number_error')} (screen {web.var(WEB, 'screen')})")
         t_confirm = time.perf_counter()
+        sent_after = time.time() - 1
         seconds = await web.event(f"{WEB}.confirm")
         record("web.confirm", seconds)
+        if web.var(WEB, "screen") == "proof":
+            # (2b) §12.3: the code sent to the new number, typed in the web tab.
+            if sms_code is None:
+                raise RuntimeError("the app asks for the new number's code and the bench cannot read it")
+            code = await sms_code(customer["new_e164"], sent_after)
+            record("sms.confirm_to_proof_code", time.perf_counter() - t_confirm)
+            await asyncio.sleep(think)
+            t_confirm = time.perf_counter()
+            seconds = await web.event(f"{WEB}.prove_number", {"form": {"code": code}})
+            record("web.prove_number", seconds)
+            if web.var(WEB, "screen") != "wait":
+                raise RuntimeError(f"proof refused: {web.var(WEB, 'code_error')} (screen {web.var(WEB, 'screen')})")
         # (3) the phone: the pushed approval, the code, the signature.
         await phone.wait_for(lambda s: bool(phone.var(APP, "approval_text")), timeout=60)
         record("push.confirm_to_phone_approval", time.perf_counter() - t_confirm)

@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -327,7 +328,42 @@ async def floor_load(clients: int, event: str, seconds: float, server: Server) -
             "rss_per_client": (rss1 - rss0) / clients, "hydrate_bytes_per_client": state_bytes}
 
 
-async def customer_load(customers: list[dict], server: Server) -> dict:
+class SmsReader:
+    """The codes the new numbers receive (§12.3), read where the demo SMS gateway files them (``demomessage``),
+    as the customer reads them on the new phone. One connection, polled from a thread: load-generator CPU."""
+
+    CODE = re.compile(r"#(\d{6})\s*$")
+
+    def __init__(self, db_url: str) -> None:
+        import sqlalchemy as sa
+
+        self.sa = sa
+        self.engine = sa.create_engine(db_url, pool_size=2, max_overflow=4)
+
+    def _newest(self, e164: str, not_before: float) -> str | None:
+        with self.engine.connect() as conn:
+            rows = conn.execute(self.sa.text("select body, received_at from demomessage where recipient = :r "
+                                             "and channel = 'sms' order by id desc limit 3"), {"r": e164}).all()
+        for body, received in rows:
+            match = self.CODE.search(body)
+            if match and (_ts(received) or 0) >= not_before:
+                return match[1]
+        return None
+
+    async def code(self, e164: str, not_before: float, timeout: float = 60) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = await asyncio.to_thread(self._newest, e164, not_before)
+            if found:
+                return found
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"no code reached {e164} within {timeout:.0f} s")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+async def customer_load(customers: list[dict], server: Server, sms: SmsReader | None = None) -> dict:
     """Each customer runs J1 once (phone + web tab), 1 s between its steps; starts spread over a ramp."""
     steps: dict[str, list[float]] = {}
     ramp = max(1.0, len(customers) / 20)
@@ -343,7 +379,8 @@ async def customer_load(customers: list[dict], server: Server) -> dict:
     async def one(c: dict) -> None:
         await asyncio.sleep(random.random() * ramp)
         try:
-            results.append(await j1(HOST, APP_PORT, c, record, think=1.0, keep=kept))
+            results.append(await j1(HOST, APP_PORT, c, record, think=1.0, keep=kept,
+                                     sms_code=sms.code if sms else None))
         except Exception as error:  # noqa: BLE001 — counted and reported
             results.append({"ok": False, "error": repr(error)[:300]})
 
@@ -457,7 +494,7 @@ def first_load(urls: dict[str, str], rounds: int) -> dict:
 
 # --- main ---------------------------------------------------------------------------------
 
-async def loads(mode: str, app_server: Server, floor_server: Server, customers: list[dict]) -> dict:
+async def loads(mode: str, app_server: Server, floor_server: Server, customers: list[dict], db_url: str) -> dict:
     """Every floor level first, then every J1 level: the app's own background work after a level (state
     writes, the dispatcher) would otherwise run during the next floor measurement on this shared CPU."""
     out: dict = {n: {} for n in LEVELS}
@@ -466,14 +503,16 @@ async def loads(mode: str, app_server: Server, floor_server: Server, customers: 
         out[n]["floor_increment"] = await floor_load(n, "increment", FLOOR_SECONDS, floor_server)
         out[n]["floor_db_write"] = await floor_load(n, "db_write", FLOOR_SECONDS, floor_server)
     used = 0
+    sms = SmsReader(db_url)
     for n in LEVELS:
         log(f"{mode} J1: {n} customers")
         with Profiler(app_server, f"{mode}-{n}"):
-            j = await customer_load(customers[used:used + n], app_server)
+            j = await customer_load(customers[used:used + n], app_server, sms)
         used += n
         log(f"  completed {j['completed']}/{n}, step p99 {j['all_event_steps']['p99_ms']} ms, "
             f"floor db_write p99 {out[n]['floor_db_write']['p99_ms']} ms")
         out[n]["j1"] = j
+    sms.close()
     return out
 
 
@@ -606,7 +645,7 @@ def run_mode(mode: str, t0: float) -> dict:
         floor_server.wait_ready("/")
         log(f"{mode}: servers ready after {time.time() - t0:.0f}s")
         t_load = time.time()
-        result["levels"] = asyncio.run(loads(mode, app_server, floor_server, customers))
+        result["levels"] = asyncio.run(loads(mode, app_server, floor_server, customers, db_url))
         for lv in result["levels"].values():
             lv["pipeline"] = pipeline(db_url, lv["j1"].pop("approvals"))
         result["load_seconds"] = time.time() - t_load

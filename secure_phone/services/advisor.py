@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from secure_phone import i18n
 from secure_phone.adapters.models import (
     Advisor,
     AdvisorOperation,
@@ -74,10 +75,14 @@ class CustomerRow:
 
 @dataclass(frozen=True)
 class TimelineItem:
+    """One audit entry on the sheet: ``action`` and ``outcome`` name catalogue keys (``tl.*``, ``result.*``);
+    ``detail_key`` is the catalogue key of its reason (``""`` when none), ``detail_text`` a masked number."""
+
     at: str
     action: str
     outcome: str
-    detail: str
+    detail_key: str = ""
+    detail_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -211,12 +216,25 @@ def _signals(session: Session, customer: Customer, now: datetime) -> list[RiskSi
                         securpass_blocked=customer.securpass_status == "blocked")
 
 
-def _detail(entry: AuditEntry) -> str:
+DETAIL_FIELDS = ("reason", "rejection", "problem", "signal")
+"""The audit details the timeline explains (the first one present), each a code of the services or the domain."""
+
+
+def detail_key(code: str) -> str:
+    """The catalogue key that says ``code`` in words: its own ``detail.*`` label, the key it already is (an i18n
+    code a refusal carries), a contact reason; ``detail.other`` otherwise — never the raw code on a screen."""
+    for candidate in (f"detail.{code}", code, f"reason.{code}"):
+        if candidate in i18n.MESSAGES[i18n.DEFAULT_LANG]:
+            return candidate
+    return "detail.other"
+
+
+def _detail(entry: AuditEntry) -> tuple[str, str]:
     details = json.loads(entry.details or "{}")
-    for name in ("reason", "rejection", "problem", "number", "signal"):
+    for name in DETAIL_FIELDS:
         if details.get(name):
-            return str(details[name])
-    return ""
+            return detail_key(str(details[name])), ""
+    return "", str(details.get("number") or "")  # recorded masked (``number.masked``)
 
 
 def sheet(uow: UnitOfWork, advisor_id: int, identifier: str, *, lang: str = "fr") -> Sheet:
@@ -245,8 +263,8 @@ def sheet(uow: UnitOfWork, advisor_id: int, identifier: str, *, lang: str = "fr"
         device=device.label if device else "",
         cooling_off_until=local_time(cooling, lang) if cooling else "",
         changes=[TimelineItem(local_time(c.created_at, lang), f"channel.{c.channel}", c.status,
-                              phone_from_e164(c.new_e164).masked) for c in changes],
-        timeline=[TimelineItem(local_time(e.at, lang), e.action, e.outcome, _detail(e)) for e in events],
+                              detail_text=phone_from_e164(c.new_e164).masked) for c in changes],
+        timeline=[TimelineItem(local_time(e.at, lang), e.action, e.outcome, *_detail(e)) for e in events],
         signals=[s.value for s in signals],
         failed_notifications=failed,
         frozen_since=local_time(customer.frozen_at, lang) if customer.frozen_at else "",

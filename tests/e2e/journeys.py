@@ -52,9 +52,14 @@ def enter_and_confirm(page: Page, number: str, prove: bool = True) -> None:
         prove_number(page, number)
 
 
-def code_received(page: Page, number: str, newer_than: str | None = None) -> str:
+BRANCH_CODE_LINE = re.compile(r"numéro de mobile sécurisé est (\d{6})\. Donnez-le")
+"""The in-branch proof SMS: the customer reads the code out to the advisor (no origin line: no browser fills it)."""
+
+
+def code_received(page: Page, number: str, newer_than: str | None = None, line: re.Pattern = CODE_LINE) -> str:
     """The code of the newest SMS that ``number`` (as typed, national) received, read on /demo/messages in
-    another tab of the same browser (``newer_than``: wait for a code other than that one)."""
+    another tab of the same browser (``newer_than``: wait for a code other than that one; ``line``: the
+    pattern of the code's line)."""
     national = " ".join(re.sub(r"\D", "", number)[i:i + 2] for i in range(0, 10, 2))
     inbox = page.context.new_page()
     try:
@@ -62,7 +67,7 @@ def code_received(page: Page, number: str, newer_than: str | None = None) -> str
         box = inbox.get_by_role("region", name=national)
         for _ in range(100):
             texts = box.locator(".message").all_inner_texts() if box.count() else []
-            codes = [m[1] for m in (CODE_LINE.search(t) for t in texts) if m]
+            codes = [m[1] for m in (line.search(t) for t in texts) if m]
             if codes and codes[0] != newer_than:
                 return codes[0]
             inbox.wait_for_timeout(100)

@@ -7,7 +7,9 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import DESKTOP
-from tests.e2e.journeys import app_login, approval_shown, enter_and_confirm, pick_phone, web_login
+from tests.e2e.journeys import (
+    BRANCH_CODE_LINE, app_login, approval_shown, code_received, enter_and_confirm, pick_phone, web_login,
+)
 from tests.e2e.test_accessibility import assert_accessible
 
 
@@ -85,6 +87,9 @@ def test_the_fraud_warning_appears_live_and_four_eyes_are_required(
     in_branch.get_by_label("Numéro de la pièce").fill("X4RTBPFW46")
     in_branch.get_by_label("Le client est présent en agence").check()
     in_branch.get_by_role("button", name="Enregistrer le nouveau numéro").click()
+    # …the customer reads out the code the new number received (§12.3)…
+    sophie.get_by_label("Code à 6 chiffres").fill(code_received(sophie, "07 98 76 54 32", line=BRANCH_CODE_LINE))
+    sophie.get_by_role("button", name="Valider le code").click()
     # …and under a risk signal a second advisor of the agency must validate.
     expect(sophie.get_by_text("un second conseiller de l'agence doit valider")).to_be_visible()
     sophie.get_by_role("button", name="Retour à la recherche").click()

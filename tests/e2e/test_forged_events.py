@@ -410,8 +410,9 @@ def victims(db_url: str, choice: str = HUGO) -> Targets:
         s.add(ines)
     sophie, actor = advisor_id(db_url, "sophie.lambert"), advisor_actor(db_url)
     in_branch = dict(document_type="cni", document_number="X1234567", in_branch=True, actor=actor)
-    validation = advisor_service.advisor_change(UnitOfWork(db_url, now=now), sophie, INES, raw_number=INES_ADVISOR_RAW,
-                                                region="FR", **in_branch)
+    seed_journey = replace(DEFAULT_POLICY, new_number_proof=False)  # the code read out is §12.3's own tests' matter
+    validation = advisor_service.advisor_change(UnitOfWork(db_url, now=now, policy=seed_journey), sophie, INES,
+                                                raw_number=INES_ADVISOR_RAW, region="FR", **in_branch)
     operation = advisor_service.request_operation(UnitOfWork(db_url, now=now), sophie, INES, kind="unblock_securpass",
                                                   **in_branch)
     assert validation.status == operation.status == "pending_validation"
@@ -990,7 +991,7 @@ def closed_tab(page: Page, state: str, db_url: str, flow: bool = False, bind: bo
                               (f"{WEB}.confirm", {})):
             tab.send(step, payload)
             tab.settle(quiet=0.1)
-        assert '"screen_rx_state_":"wait"' in "\n".join(tab.frames)
+        assert '"screen_rx_state_":"proof"' in "\n".join(tab.frames)  # §12.3: the code to the new number next
     elif flow and state == ADV:
         tab.send(f"{ADV}.open_sheet", {"identifier": CAMILLE})
         assert '"name_rx_state_":"Camille Martin"' in "\n".join(tab.settle(quiet=0.1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.journeys import pick_phone
+from tests.e2e.journeys import code_received, pick_phone
 
 
 def test_switch_to_english_and_back(desktop: Page) -> None:
@@ -33,6 +33,8 @@ def test_an_approval_signed_in_english(phone: Page) -> None:
     phone.get_by_label("New secure mobile number").fill("07 81 22 33 44")
     phone.get_by_role("button", name="Continue").click()
     phone.get_by_role("button", name="Confirm").click()
+    phone.get_by_label("6-digit code").fill(code_received(phone, "07 81 22 33 44"))  # §12.3, in English too
+    phone.get_by_role("button", name="Confirm the code").click()
     expect(phone.get_by_role("heading", name="Change of secure mobile number")).to_be_visible()
     expect(phone.locator("#securpass-challenge")).to_contain_text("New number: 07 81 22 33 44")
     # Switching language while the request is shown re-renders the text to sign.

@@ -356,7 +356,7 @@ def test_sheet_after_an_advisor_change_shows_cooling_off_history_and_timeline(wo
     assert sheet.masked == phone_from_e164(NEW_E164).masked == "07 •• •• •• 32"
     assert sheet.last_confirmed == local_time(t_change, "fr")
     assert sheet.cooling_off_until == local_time(t_change + timedelta(hours=72), "fr")
-    assert [(c.at, c.action, c.outcome, c.detail) for c in sheet.changes] == [
+    assert [(c.at, c.action, c.outcome, c.detail_text) for c in sheet.changes] == [
         (local_time(t_change, "fr"), "channel.advisor", "completed", "07 •• •• •• 32"),
         (local_time(T0 + timedelta(minutes=1), "fr"), "channel.web", "superseded", "07 •• •• •• 44"),
     ]
@@ -365,10 +365,10 @@ def test_sheet_after_an_advisor_change_shows_cooling_off_history_and_timeline(wo
     assert [(t.action, t.outcome) for t in sheet.timeline] == [(e.action, e.outcome) for e in audited]
     assert [t.at for t in sheet.timeline] == [local_time(e.at, "fr") for e in audited]
     assert [t.action for t in sheet.timeline][:2] == ["change_completed", "advisor_change"]
-    assert sheet.timeline[0].detail == "07 •• •• •• 32"
+    assert (sheet.timeline[0].detail_key, sheet.timeline[0].detail_text) == ("", "07 •• •• •• 32")
     assert "recent_change" in sheet.signals
     # Masked numbers only, everywhere on the sheet.
-    texts = [sheet.masked] + [item.detail for item in sheet.changes + sheet.timeline]
+    texts = [sheet.masked] + [item.detail_text for item in sheet.changes + sheet.timeline]
     assert not any(FULL_NUMBER.search(text) for text in texts), texts
     # The cooling-off is no longer shown once it is over.
     later = advisor.sheet(world.uow(now=t_change + timedelta(hours=73)), s, JULIEN)
@@ -384,8 +384,9 @@ def test_sheet_signals_after_a_not_me_refusal(world: World) -> None:
     assert "not_me" in sheet.signals
     assert sheet.signals[0] == "not_me"  # the most severe first
     assert [(c.action, c.outcome) for c in sheet.changes] == [("channel.web", "refused")]
-    assert [(t.action, t.outcome, t.detail) for t in sheet.timeline[:3]] == [
-        ("online_changes_frozen", "ok", "not_me"), ("fraud_alert", "raised", "not_me"), ("refusal", "ok", "not_me")]
+    assert [(t.action, t.outcome, t.detail_key) for t in sheet.timeline[:3]] == [
+        ("online_changes_frozen", "ok", "detail.not_me"), ("fraud_alert", "raised", "detail.not_me"),
+        ("refusal", "ok", "detail.not_me")]
     assert world.request(request_id).refusal_reason == "not_me"
     assert sheet.masked == "06 •• •• •• 78" and sheet.securpass == "active"
     [frozen] = world.audit(CAMILLE, "online_changes_frozen")
@@ -398,7 +399,7 @@ def test_sheet_signals_after_three_wrong_codes(world: World) -> None:
     assert sheet.securpass == "blocked"
     assert "securpass_blocked" in sheet.signals
     assert "securpass_failed" in sheet.signals
-    assert [t.detail for t in sheet.timeline if t.action == "approval"] == ["wrong_code"] * 3
+    assert [t.detail_key for t in sheet.timeline if t.action == "approval"] == ["detail.wrong_code"] * 3
     assert sheet.timeline[0].action == "approval" and sheet.timeline[1].action == "securpass_blocked"
 
 

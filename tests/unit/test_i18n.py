@@ -47,3 +47,24 @@ def test_every_country_of_the_number_field_and_every_page_has_its_name() -> None
 
     keys = [f"region.{code}" for code in selectable_regions(DEFAULT_POLICY)] + list(TITLES.values())
     assert [k for k in keys if k not in i18n.MESSAGES["fr"]] == []
+
+
+def test_every_code_on_the_advisor_timeline_has_words() -> None:
+    """No raw code on a screen (issue 14): each code an audit entry's reason can carry has its label."""
+    from secure_phone.domain.change_request import RefusalReason
+    from secure_phone.domain.eligibility import MoveRefusal
+    from secure_phone.domain.phone import NumberProblem
+    from secure_phone.domain.securpass import Rejection
+    from secure_phone.services.advisor import detail_key
+    from secure_phone.services.contact import REASONS
+
+    codes = [*Rejection, *RefusalReason, *NumberProblem, *MoveRefusal]
+    extra = ["factor_changed", "advisor", "number_unavailable", "mysys_unavailable", "proof_failed",
+             "activation.not_possible", "change.in_progress", "number.unavailable"]
+    for code in [c.value for c in codes] + list(REASONS) + extra:
+        key = detail_key(code)
+        assert key != "detail.other" or code == "other", code
+        for lang in ("fr", "en"):
+            words = i18n.text(key, lang)
+            assert words and "_" not in words and not ("." in code and code in words), (code, lang)
+    assert detail_key("no_such_code") == "detail.other"

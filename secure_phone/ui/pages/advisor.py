@@ -20,10 +20,10 @@ def login() -> rx.Component:
             rx.vstack(
                 rx.el.label(t("adv.login.id"), html_for="advisor-login", class_name="label"),
                 rx.el.p(t("adv.login.hint"), id="advisor-login-hint", class_name="hint"),
-                rx.input(id="advisor-login", name="login", autocomplete="username", max_length=64, size="3",
+                rx.input(id="advisor-login", name="login", auto_complete="username", max_length=64, size="3",
                          aria_describedby="advisor-login-hint", width="100%"),
                 rx.el.label(t("login.password"), html_for="advisor-password", class_name="label"),
-                rx.input(id="advisor-password", name="password", type="password", autocomplete="current-password",
+                rx.input(id="advisor-password", name="password", type="password", auto_complete="current-password",
                          max_length=128, size="3", width="100%"),
                 rx.button(t("login.submit"), type="submit", size="3", class_name="primary"),
                 spacing="2",
@@ -137,14 +137,15 @@ def home() -> rx.Component:
 def _event(item: TimelineItem) -> rx.Component:
     return rx.el.li(
         rx.text(rx.el.span(item.at, class_name="hint"), " — ", rx.el.strong(t_var("tl." + item.action)), " · ",
-                t_var("result." + item.outcome), rx.cond(item.detail != "", rx.el.span(" · ", item.detail))),
+                t_var("result." + item.outcome), rx.cond(item.detail_key != "", rx.el.span(" · ", t_var(item.detail_key))),
+                rx.cond(item.detail_text != "", rx.el.span(" · ", item.detail_text))),
         class_name=rx.cond((item.action == "fraud_alert") | (item.action == "securpass_blocked"), "event alert",
                            "event"),
     )
 
 
 def _change(item: TimelineItem) -> rx.Component:
-    return rx.el.li(rx.text(item.at, " — ", t_var(item.action), " · ", item.detail, " · ",
+    return rx.el.li(rx.text(item.at, " — ", t_var(item.action), " · ", item.detail_text, " · ",
                             t_var("status." + item.outcome)))
 
 
@@ -172,7 +173,7 @@ def _identity_fields(prefix: str) -> list[rx.Component]:
                      id=f"{prefix}-document-type", name="document_type", class_name="native-select"),
         rx.el.label(t("adv.change.doc.number"), html_for=f"{prefix}-document-number", class_name="label"),
         rx.input(id=f"{prefix}-document-number", name="document_number", max_length=40, size="3", width="16rem",
-                 autocomplete="off"),
+                 auto_complete="off"),
         rx.el.div(
             rx.el.input(type="checkbox", id=f"{prefix}-in-branch", name="in_branch", value="yes"),
             rx.el.label(t("adv.change.in.branch"), html_for=f"{prefix}-in-branch"),

@@ -127,7 +127,7 @@ def activation_code() -> rx.Component:
                 rx.el.label(t("act.pin"), html_for="activation-pin", class_name="label"),
                 rx.el.p(t("act.pin.hint"), id="activation-pin-hint", class_name="hint"),
                 rx.input(id="activation-pin", name="pin", type="password", input_mode="numeric", max_length=4,
-                         autocomplete="new-password", aria_describedby="activation-pin-hint", size="3", width="10rem"),
+                         auto_complete="new-password", aria_describedby="activation-pin-hint", size="3", width="10rem"),
                 rx.button(t("act.submit"), type="submit", size="3", class_name="primary"),
                 spacing="2",
                 align="start",
@@ -199,7 +199,7 @@ def approval() -> rx.Component:
                     rx.el.p(t("sp.code.hint"), id="sp-code-hint", class_name="hint"),
                     field_error(AppState.approval_error, "sp-code"),
                     rx.input(id="sp-code", name="code", type="password", input_mode="numeric", max_length=4,
-                             autocomplete="off", aria_describedby="sp-code-hint", size="3", width="10rem",
+                             auto_complete="off", aria_describedby="sp-code-hint", size="3", width="10rem",
                              class_name="sp-code"),
                     rx.hstack(
                         rx.button(t("sp.validate"), type="submit", size="3", class_name="sp-validate"),
