@@ -223,12 +223,12 @@ def compose(message: OutboxMessage, *, sender: str, reference: bool = False,
     email["Subject"] = message.subject or i18n.text("bank.name", lang)
     email["Date"] = formatdate((now or datetime.now(UTC)).timestamp(), usegmt=True)
     email["Message-ID"] = message_id(message.key, sender)
-    email["Content-Language"] = lang
     email["Auto-Submitted"] = "auto-generated"  # no auto-reply loops
     if reference:
         email[OUTBOX_KEY_HEADER] = message.key
     email.set_content(message.body)
     email.add_alternative(render_html(message.subject, message.body, lang), subtype="html")
+    email["Content-Language"] = lang  # after the content: set_content drops the Content-* headers
     return email
 
 
@@ -264,15 +264,15 @@ class SmtpGateway(_SimulatedGateway):
     def _connect(self) -> smtplib.SMTP:
         target = self.target
         client: smtplib.SMTP
+        # Connecting (TCP, TLS for smtps, the 220 greeting: SMTPConnectError otherwise) within connect_timeout;
+        # the host is the name TLS checks the certificate against.
         if target.tls == "smtps":
-            client = smtplib.SMTP_SSL(local_hostname=_ehlo_name(), timeout=target.connect_timeout,
-                                      context=self._tls_context())
+            client = smtplib.SMTP_SSL(target.host, target.port, local_hostname=_ehlo_name(),
+                                      timeout=target.connect_timeout, context=self._tls_context())
         else:
-            client = smtplib.SMTP(local_hostname=_ehlo_name(), timeout=target.connect_timeout)
+            client = smtplib.SMTP(target.host, target.port, local_hostname=_ehlo_name(),
+                                  timeout=target.connect_timeout)
         try:
-            code, _greeting = client.connect(target.host, target.port)  # TCP (and TLS), then the 220 greeting
-            if code != 220:
-                raise smtplib.SMTPConnectError(code, b"")
             assert client.sock is not None
             client.sock.settimeout(target.timeout)  # every command from now on
             if target.tls == "starttls":
@@ -304,6 +304,10 @@ class SmtpGateway(_SimulatedGateway):
             raise GatewayError(f"SMTP server refused the message ({exc.smtp_code})") from None
         except TimeoutError:
             raise GatewayError("SMTP server did not answer in time") from None
+        except smtplib.SMTPServerDisconnected as exc:  # smtplib's name for a read that timed out, too
+            if isinstance(exc.__cause__ or exc.__context__, TimeoutError):
+                raise GatewayError("SMTP server did not answer in time") from None
+            raise GatewayError("SMTP server closed the connection (SMTPServerDisconnected)") from None
         except ssl.SSLError as exc:
             raise GatewayError(f"TLS with the SMTP server failed ({type(exc).__name__})") from None
         except (smtplib.SMTPException, OSError) as exc:
