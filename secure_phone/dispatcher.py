@@ -2,11 +2,12 @@
 
     python -m secure_phone.dispatcher [--poll-interval SECONDS]
 
-Delivers the outbox of the app's database (``REFLEX_DB_URL``) through the gateways of the mode (the
-demo inboxes with ``SECURE_PHONE_DEMO=1``, log-only stand-ins for the providers otherwise; faults by
-``SMS_GATEWAY_FAIL_RATE`` / ``EMAIL_GATEWAY_FAIL_RATE``) until SIGTERM or SIGINT, then finishes the
-pass in progress and exits. Several may run at once. It opens the sealed bodies of the messages that
-carry a code with a key derived from the server secret, so it needs the app's ``SECURE_PHONE_SECRET``
+Delivers the outbox of the app's database (``REFLEX_DB_URL``) through the gateways of the mode (emails over
+SMTP to ``SECURE_PHONE_SMTP_URL``, or in demo mode to the local SMTP receiver this process starts, which files
+them into the demo inboxes; SMS into the demo inboxes with ``SECURE_PHONE_DEMO=1``, a log-only stand-in for the
+operator otherwise; faults by ``SMS_GATEWAY_FAIL_RATE`` / ``EMAIL_GATEWAY_FAIL_RATE``) until SIGTERM or
+SIGINT, then finishes the pass in progress and exits. Several may run at once. It opens the sealed bodies of
+the messages that carry a code with a key derived from the server secret, so it needs the app's ``SECURE_PHONE_SECRET``
 (or ``SECURE_PHONE_SECRET_FILE``). One log line per delivery, with the outbox key and a masked
 recipient — never the body, the full number or the database URL. It also finishes the changes still
 waiting for MySys, and signs a checkpoint of the audit trail every minute.
@@ -22,7 +23,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Sequence
 
-from secure_phone.adapters import db
+from secure_phone.adapters import db, smtp
 from secure_phone.adapters.notifications import Dispatcher, listen_for_outbox
 from secure_phone.services import events
 from secure_phone.services.unit_of_work import UnitOfWork
@@ -93,7 +94,7 @@ async def embedded() -> AsyncIterator[None]:
         yield
         return
     stop = asyncio.Event()
-    dispatcher = Dispatcher()
+    dispatcher = Dispatcher()  # in demo mode without SECURE_PHONE_SMTP_URL, starts the local SMTP receiver
     wake = _waking(dispatcher)
     events.subscribe(wake)
     task = asyncio.get_running_loop().create_task(run_background(stop, dispatcher))
@@ -104,6 +105,7 @@ async def embedded() -> AsyncIterator[None]:
         events.unsubscribe(wake)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 5)
+        smtp.stop_local_receivers()
 
 
 async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
@@ -129,6 +131,7 @@ async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
         listening.set()
         if listener is not None:
             await listener
+        smtp.stop_local_receivers()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -144,7 +147,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         check_startup()  # the scale-out mode refuses to run without the shared server secret
     except ConfigurationError as error:
         parser.exit(2, f"{parser.prog}: {error}\n")
-    asyncio.run(serve(Dispatcher(), args.poll_interval))
+    try:
+        dispatcher = Dispatcher()
+    except ConfigurationError as error:  # e.g. SECURE_PHONE_SMTP_URL unusable, the receiver's port taken
+        parser.exit(2, f"{parser.prog}: {error}\n")
+    asyncio.run(serve(dispatcher, args.poll_interval))
 
 
 if __name__ == "__main__":

@@ -522,6 +522,9 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "messages.sms": ("SMS", "SMS"),
     "messages.email": ("E-mail", "Email"),
     "messages.received": ("Reçu le", "Received on"),
+    "messages.smtp": ("Arrivé par SMTP, session", "Arrived over SMTP, session"),
+    "messages.smtp.html": ("texte et HTML", "text and HTML"),
+    "messages.smtp.text": ("texte seul", "text only"),
     # --- J6: the advisor ----------------------------------------------------------------
     "advisor.title": ("Contacter votre conseiller", "Contact your advisor"),
     "advisor.intro": (

@@ -273,6 +273,7 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = _dt()
     sent_at: datetime | None = _dt(nullable=True)
     customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    lang: str | None = None  # the recipient's language (fr | en) when known: an email's HTML part says it
 
 
 class DemoMessage(SQLModel, table=True):
@@ -285,6 +286,9 @@ class DemoMessage(SQLModel, table=True):
     subject: str | None = None
     body: str
     received_at: datetime = _dt()
+    # How it came: for an email, the SMTP session that carried it to the local receiver (JSON: session id,
+    # peer, MAIL FROM, RCPT TO, Message-ID, parts, time); None for what a demo gateway filed directly.
+    smtp_session: str | None = None
 
 
 class LiveSubscription(SQLModel, table=True):

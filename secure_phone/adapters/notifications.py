@@ -25,9 +25,12 @@ altered or moved value) is never delivered: the row is retried, then failed, wit
 A copy of the database alone therefore never shows a code. Messages without secrets (a masked number, a
 date) keep their body in clear and no seal.
 
-**Gateways**: in demo mode (``SECURE_PHONE_DEMO=1``) the :class:`DemoGateway` s write what they deliver,
-in full, into the demo inboxes (``DemoMessage``, shown at ``/demo/messages``): the demo inbox keeps its own
-copy in demo mode only. Otherwise :class:`LogGateway` s stand for the operator's SMS and SMTP providers.
+**Gateways**: emails go over SMTP (``adapters/smtp.py``): to the server of ``SECURE_PHONE_SMTP_URL`` when
+set; in demo mode without it, to a local SMTP receiver that files what it receives into the demo inboxes
+(``DemoMessage``, shown at ``/demo/messages``); outside demo mode without it, nowhere (refused, then
+``failed``). In demo mode the SMS :class:`DemoGateway` writes what it delivers, in full, into the demo inboxes:
+the demo inbox keeps its own copy in demo mode only. Otherwise a :class:`LogGateway` stands for the
+operator's SMS provider.
 """
 
 from __future__ import annotations
@@ -38,39 +41,43 @@ import dataclasses
 import json
 import logging
 import os
-import random
 import socket
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, Protocol, get_args
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, SQLModel, col, or_, select
+from sqlmodel import Session, col, or_, select
 
-from secure_phone.adapters import db
-from secure_phone.adapters.models import DemoMessage, Outbox
-from secure_phone.adapters.mysys import check_fraction, read_fraction
-from secure_phone.domain.phone import MASK, phone_from_e164
+from secure_phone.adapters import db, smtp
+from secure_phone.adapters.gateways import (
+    FAIL_RATE_ENV,
+    Channel,
+    DemoGateway,
+    Gateway,
+    GatewayError,
+    LogGateway,
+    OutboxMessage,
+    _add_once,
+    _check_channel,
+    _utcnow,
+    mask_recipient,
+)
+from secure_phone.adapters.models import Outbox
+from secure_phone.adapters.mysys import read_fraction
+from secure_phone.domain.phone import MASK
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.settings import ConfigurationError, demo_mode, derived_key
 
 logger = logging.getLogger(__name__)
 
-Channel = Literal["sms", "email"]
-CHANNELS: Final[tuple[str, ...]] = get_args(Channel)
-
 PENDING: Final = "pending"
 SENT: Final = "sent"
 FAILED: Final = "failed"
-
-FAIL_RATE_ENV: Final[Mapping[str, str]] = {"sms": "SMS_GATEWAY_FAIL_RATE", "email": "EMAIL_GATEWAY_FAIL_RATE"}
-"""The variable injecting faults into each channel's gateway (0..1; 1 = gateway down)."""
 
 REDACTED: Final = MASK * 6
 """What ``Outbox.body`` shows in place of a secret: six bullets whatever its length (which it hides too)."""
@@ -78,41 +85,6 @@ REDACTED: Final = MASK * 6
 SEAL_KEY_LABEL: Final = "outbox-seal"
 _NONCE_BYTES = 12
 _MAX_ERROR_LENGTH = 200
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _check_channel(channel: str) -> None:
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown notification channel {channel!r} (expected one of {CHANNELS})")
-
-
-def mask_recipient(recipient: str) -> str:
-    """A recipient fit for logs: "06 •• •• •• 78" for a number, "j•••@example.com" for an address."""
-    if "@" in recipient:
-        local, _, domain = recipient.rpartition("@")
-        return f"{local[:1]}{MASK * 3}@{domain}"
-    try:
-        return phone_from_e164(recipient).masked
-    except ValueError:
-        return MASK * 2 + recipient[-2:] if len(recipient) >= 6 else MASK * 2  # never more than a third
-
-
-def _add_once(session: Session, row: SQLModel, key_column: Any) -> bool:
-    """Add ``row`` unless a row with its value of the unique ``key_column`` exists; True when added.
-
-    One ``INSERT … ON CONFLICT (key) DO NOTHING`` (SQLite and PostgreSQL alike): a concurrent
-    transaction that commits the same key first makes this insert a no-op, and the caller's
-    transaction goes on. Any other integrity error is raised.
-    """
-    table = type(row).__table__  # type: ignore[attr-defined]
-    values = {c.name: getattr(row, c.name) for c in table.columns if getattr(row, c.name) is not None}
-    dialect = session.get_bind().dialect.name
-    dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key_column.key])
-    return session.exec(statement).rowcount == 1
 
 
 # --- sealing the secrets a message carries -----------------------------------------------------
@@ -181,6 +153,7 @@ def enqueue(
     secrets: Collection[str] = (),
     subject: str | None = None,
     customer_id: int | None = None,
+    lang: str | None = None,
     now: datetime,
 ) -> None:
     """Queue one notification in the caller's transaction; nothing if ``key`` is already queued.
@@ -193,6 +166,8 @@ def enqueue(
     holds the body with each of them replaced by :data:`REDACTED` (six bullets, whatever the secret's
     length) and ``Outbox.sealed_body`` the full body, sealed (see the module's documentation); the
     recipient gets the full body.
+
+    ``lang`` is the recipient's language when known (``fr`` / ``en``): an email's HTML part declares it.
     """
     _check_channel(channel)
     stored, sealed = body, None
@@ -219,6 +194,7 @@ def enqueue(
             next_attempt_at=now,
             created_at=now,
             customer_id=customer_id,
+            lang=lang,
         ),
         Outbox.key,
     )
@@ -238,127 +214,34 @@ def failed_notifications(session: Session, customer_id: int) -> list[Outbox]:
 # --- gateways ---------------------------------------------------------------------------------
 
 
-class GatewayError(Exception):
-    """A gateway did not take the message; it will be retried.
-
-    The message becomes the outbox row's ``last_error`` and a log line: it must never contain
-    the message body or the recipient.
-    """
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    """What a gateway needs to deliver one notification."""
-
-    key: str
-    channel: str
-    recipient: str
-    subject: str | None
-    body: str
-
-
 def _message(row: Outbox) -> OutboxMessage:
-    return OutboxMessage(key=row.key, channel=row.channel, recipient=row.recipient, subject=row.subject, body=row.body)
-
-
-class Gateway(Protocol):
-    """Delivers messages of one channel; must be idempotent on ``message.key``."""
-
-    channel: str
-
-    def deliver(self, message: OutboxMessage) -> None:
-        """Deliver the message, or raise :class:`GatewayError`."""
-        ...
-
-
-class _SimulatedGateway:
-    """What the simulated gateways share: one channel, and injected refusals (``fail_rate``, 0..1;
-    1 means "down")."""
-
-    def __init__(self, channel: str, fail_rate: float = 0.0, rng: random.Random | None = None) -> None:
-        _check_channel(channel)
-        self.channel = channel
-        self.fail_rate = check_fraction(FAIL_RATE_ENV[channel], fail_rate)
-        self._rng = rng or random.Random()  # fault simulation, not cryptography
-
-    def _accept(self, message: OutboxMessage) -> None:
-        """Raise :class:`GatewayError` for a message of another channel, or an injected fault."""
-        if message.channel != self.channel:
-            raise GatewayError(f"{self.channel} gateway cannot deliver a {message.channel} message")
-        if self._rng.random() < self.fail_rate:
-            raise GatewayError(f"{self.channel} gateway unavailable (injected fault)")
-
-
-class DemoGateway(_SimulatedGateway):
-    """The demo SMS or email provider: delivering writes the message into the demo inboxes.
-
-    Demo mode only (``SECURE_PHONE_DEMO=1``; ConfigurationError otherwise): it writes the full text,
-    codes included, into ``DemoMessage`` — the demo inbox's own copy, which exists in demo mode only.
-    Idempotent on the outbox key, like a real provider given an idempotency key: a redelivery after
-    a dispatcher crash changes nothing.
-    """
-
-    def __init__(
-        self, channel: str, url: str | None = None, fail_rate: float = 0.0, rng: random.Random | None = None
-    ) -> None:
-        if not demo_mode():
-            raise ConfigurationError("the demo gateways exist in demo mode only (SECURE_PHONE_DEMO=1)")
-        super().__init__(channel, fail_rate, rng)
-        self._url = url
-
-    def deliver(self, message: OutboxMessage) -> None:
-        """Put the message in the recipient's demo inbox (once), or raise :class:`GatewayError`."""
-        self._accept(message)
-        with db.transaction(self._url) as session:
-            _add_once(
-                session,
-                DemoMessage(
-                    outbox_key=message.key,
-                    channel=message.channel,
-                    recipient=message.recipient,
-                    subject=message.subject,
-                    body=message.body,
-                    received_at=_utcnow(),
-                ),
-                DemoMessage.outbox_key,
-            )
-
-
-class LogGateway(_SimulatedGateway):
-    """The gateway outside demo mode: it accepts a message, logs one line (the outbox key and the masked
-    recipient) and keeps nothing of the body.
-
-    It stands in for the operator's real SMS and SMTP providers, which a later issue plugs in here
-    (idempotent on the outbox key, like them: it keeps nothing, so a redelivery adds nothing).
-    """
-
-    def deliver(self, message: OutboxMessage) -> None:
-        """Accept the message (one log line), or raise :class:`GatewayError`."""
-        self._accept(message)
-        logger.info("%s gateway (log only, no provider plugged in): accepted %s for %s", self.channel,
-                    message.key, mask_recipient(message.recipient))
+    return OutboxMessage(key=row.key, channel=row.channel, recipient=row.recipient, subject=row.subject, body=row.body,
+                         lang=row.lang)
 
 
 def demo_gateways(url: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Gateway]:
-    """One demo gateway per channel, with the fail rates of SMS_GATEWAY_FAIL_RATE / EMAIL_GATEWAY_FAIL_RATE.
+    """The gateways of demo mode: SMS into the demo inboxes (:class:`DemoGateway`), email over SMTP
+    (:func:`secure_phone.adapters.smtp.email_gateway`: to ``SECURE_PHONE_SMTP_URL`` when set, else to the local
+    receiver, which files what it receives into the demo inboxes); with the fail rates of SMS_GATEWAY_FAIL_RATE /
+    EMAIL_GATEWAY_FAIL_RATE, all read from ``environ`` (default: the process's environment).
 
     Demo mode only (see :class:`DemoGateway`).
     """
     env = os.environ if environ is None else environ
-    return {
-        channel: DemoGateway(channel, url=url, fail_rate=read_fraction(env, variable))
-        for channel, variable in FAIL_RATE_ENV.items()
-    }
+    return {"sms": DemoGateway("sms", url=url, fail_rate=read_fraction(env, FAIL_RATE_ENV["sms"])),
+            "email": smtp.email_gateway(url, env)}
 
 
 def default_gateways(url: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Gateway]:
-    """The gateways of this run: :func:`demo_gateways` in demo mode (``settings.demo_mode()``), one
-    :class:`LogGateway` per channel otherwise; both with the fail rates read from ``environ``."""
+    """The gateways of this run: :func:`demo_gateways` in demo mode (``settings.demo_mode()``); otherwise a
+    :class:`LogGateway` for SMS and :func:`secure_phone.adapters.smtp.email_gateway` for email (SMTP to
+    ``SECURE_PHONE_SMTP_URL``; without it, a gateway that refuses every email, so that they end ``failed``,
+    visible to advisors, rather than lost)."""
     if demo_mode():
         return demo_gateways(url, environ)
     env = os.environ if environ is None else environ
-    return {channel: LogGateway(channel, fail_rate=read_fraction(env, variable))
-            for channel, variable in FAIL_RATE_ENV.items()}
+    return {"sms": LogGateway("sms", fail_rate=read_fraction(env, FAIL_RATE_ENV["sms"])),
+            "email": smtp.email_gateway(url, env)}
 
 
 # --- waking a dispatcher in another process ---------------------------------------------------

@@ -196,7 +196,7 @@ def _notify(tx: Tx, customer: Customer, device: Device) -> None:
     lang, params = _params(tx, customer)
     tx.notify(key=f"activation:{device.id}:email", channel="email", recipient=customer.email,
               subject=i18n.text("notif.activation.subject", lang), body=i18n.text("notif.activation", lang, **params),
-              customer_id=customer.id)
+              customer_id=customer.id, lang=lang)
     if customer.secure_phone_e164:
         tx.notify(key=f"activation:{device.id}:sms", channel="sms", recipient=customer.secure_phone_e164,
                   body=i18n.text("notif.activation", lang, **params), customer_id=customer.id)
@@ -219,7 +219,7 @@ def _notify_refused_move(tx: Tx, customer: Customer, device_id: str | None) -> N
     tag = f"{customer.id}:{last.id if last else 'none'}:{device_id or 'no-phone'}"
     tx.notify(key=f"move-refused:{tag}:email", channel="email", recipient=customer.email,
               subject=i18n.text("notif.move.refused.subject", lang),
-              body=i18n.text("notif.move.refused", lang, **params), customer_id=customer.id)
+              body=i18n.text("notif.move.refused", lang, **params), customer_id=customer.id, lang=lang)
     previous = last.old_e164 if last else None
     if previous and previous != customer.secure_phone_e164:
         tx.notify(key=f"move-refused:{tag}:sms-old", channel="sms", recipient=previous,

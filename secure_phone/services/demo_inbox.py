@@ -6,7 +6,9 @@ the one place that reads it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -24,6 +26,25 @@ class MessageView:
     subject: str
     body: str
     received: str
+    smtp_session: str = ""  # the id of the SMTP session that carried an email to the local receiver ("": none)
+    smtp_trace: str = ""  # that session: peer, MAIL FROM, RCPT TO, Message-ID
+    smtp_html: bool = False  # the email had an HTML part
+
+
+def _smtp(record: str | None) -> dict[str, Any]:
+    """The SMTP session of a message filed by the local receiver, as shown on the page."""
+    if not record:
+        return {}
+    try:
+        session = json.loads(record)
+    except ValueError:
+        return {}
+    trace = " · ".join(str(part) for part in (
+        session.get("peer"), f"MAIL FROM <{session.get('mail_from', '')}>",
+        "RCPT TO " + ", ".join(f"<{r}>" for r in session.get("rcpt_to", [])),
+        f"Message-ID {session.get('message_id', '')}"))
+    return {"smtp_session": str(session.get("session", "")), "smtp_trace": trace,
+            "smtp_html": "text/html" in session.get("parts", [])}
 
 
 @dataclass
@@ -45,7 +66,7 @@ def inboxes(uow: UnitOfWork) -> list[InboxView]:
         label = phone_from_e164(row.recipient).national if row.channel == "sms" else row.recipient
         box = boxes.setdefault(label, InboxView(recipient=label, channel=row.channel, messages=[]))
         box.messages.append(MessageView(channel=row.channel, subject=row.subject or "", body=row.body,
-                                        received=local_time(row.received_at, "fr")))
+                                        received=local_time(row.received_at, "fr"), **_smtp(row.smtp_session)))
     return list(boxes.values())
 
 

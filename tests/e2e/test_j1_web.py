@@ -54,6 +54,10 @@ def test_j1_change_on_the_web_approved_on_the_phone(desktop: Page, phone: Page, 
     expect(old).to_contain_text("l'espace client web")
     mail = inbox.get_by_role("region", name="camille.martin@example.fr")
     expect(mail).to_contain_text("Votre numéro de mobile sécurisé a été modifié")
+    # It crossed SMTP: the local receiver filed it with its session (text and HTML parts).
+    expect(mail).to_contain_text("Arrivé par SMTP, session")
+    expect(mail).to_contain_text("(texte et HTML)")
+    expect(mail).to_contain_text("RCPT TO <camille.martin@example.fr>")
     expect(inbox.get_by_role("region", name="07 98 76 54 32")).to_contain_text("désormais votre numéro")
 
 

@@ -43,6 +43,7 @@ from secure_phone.adapters.notifications import (
     mask_recipient,
     unseal,
 )
+from secure_phone.adapters.smtp import SmtpGateway, UnconfiguredEmailGateway
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.settings import ConfigurationError, secret_key
 
@@ -482,16 +483,21 @@ def test_demo_gateway_is_idempotent_and_channel_bound(db_url: str) -> None:
 
 def test_demo_gateways_read_their_fail_rates(db_url: str) -> None:
     gateways = demo_gateways(db_url, {"SMS_GATEWAY_FAIL_RATE": "1", "EMAIL_GATEWAY_FAIL_RATE": "0.25"})
-    rates = {c: g.fail_rate for c, g in gateways.items() if isinstance(g, DemoGateway)}
-    assert rates == {"sms": 1.0, "email": 0.25}
+    assert {c: (type(g), g.fail_rate) for c, g in gateways.items()} == {
+        "sms": (DemoGateway, 1.0), "email": (SmtpGateway, 0.25)}
     with pytest.raises(ValueError, match="SMS_GATEWAY_FAIL_RATE"):
         demo_gateways(db_url, {"SMS_GATEWAY_FAIL_RATE": "2"})
 
 
 def test_the_dispatcher_picks_its_gateways_by_mode(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert {c: type(g) for c, g in Dispatcher(db_url).gateways.items()} == {"sms": DemoGateway, "email": DemoGateway}
+    # Demo mode: emails over SMTP, to the local receiver (filing into the demo inboxes) unless a server is named.
+    assert {c: type(g) for c, g in Dispatcher(db_url).gateways.items()} == {"sms": DemoGateway, "email": SmtpGateway}
 
     monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
+    # No SMTP server named outside demo mode: emails are refused (then failed, for the advisors to see).
+    assert {c: type(g) for c, g in Dispatcher(db_url).gateways.items()} == {
+        "sms": LogGateway, "email": UnconfiguredEmailGateway}
+    monkeypatch.setenv("SECURE_PHONE_SMTP_URL", "log:")
     assert {c: type(g) for c, g in Dispatcher(db_url).gateways.items()} == {"sms": LogGateway, "email": LogGateway}
     with pytest.raises(ConfigurationError, match="demo mode only"):
         DemoGateway("sms", db_url)
@@ -508,7 +514,8 @@ def test_without_demo_mode_a_delivery_keeps_nothing_of_the_message(
     queue(db_url, channel="email")
 
     with caplog.at_level(logging.INFO, logger="secure_phone.adapters.notifications"):
-        assert Dispatcher(db_url, gateways=default_gateways(db_url, {})).run_once(T0) == 3
+        gateways = default_gateways(db_url, {"SECURE_PHONE_SMTP_URL": "log:"})
+        assert Dispatcher(db_url, gateways=gateways).run_once(T0) == 3
 
     assert inbox(db_url) == []  # no demo inbox outside demo mode
     assert {(r.status, r.sealed_body) for r in outbox(db_url)} == {("sent", None)}
@@ -522,7 +529,8 @@ def test_without_demo_mode_a_delivery_keeps_nothing_of_the_message(
 
 def test_log_gateways_read_their_fail_rates_and_are_channel_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
-    gateways = default_gateways(environ={"SMS_GATEWAY_FAIL_RATE": "1", "EMAIL_GATEWAY_FAIL_RATE": "0.25"})
+    gateways = default_gateways(environ={"SMS_GATEWAY_FAIL_RATE": "1", "EMAIL_GATEWAY_FAIL_RATE": "0.25",
+                                         "SECURE_PHONE_SMTP_URL": "log:"})
     assert {c: (type(g), g.fail_rate) for c, g in gateways.items()} == {
         "sms": (LogGateway, 1.0), "email": (LogGateway, 0.25)}
     message = OutboxMessage(key="k1", channel="sms", recipient=NUMBER, subject=None, body=BODY)

@@ -48,7 +48,7 @@ def notify_change(tx: Tx, request: ChangeRequest, customer: Customer) -> None:
     }
     tx.notify(key=f"{request.id}:email", channel="email", recipient=customer.email,
               subject=i18n.text("notif.email.subject", lang), body=i18n.text("notif.email.body", lang, **params),
-              customer_id=customer.id)
+              customer_id=customer.id, lang=lang)
     if request.old_e164:
         tx.notify(key=f"{request.id}:sms-old", channel="sms", recipient=request.old_e164,
                   body=i18n.text("notif.change", lang, **params), customer_id=customer.id)

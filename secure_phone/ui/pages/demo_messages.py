@@ -48,6 +48,12 @@ def _message(message: MessageView) -> rx.Component:
                 t("messages.received"), " ", message.received, class_name="hint"),
         rx.cond(message.subject != "", rx.text(message.subject, weight="bold")),
         rx.text(message.body, white_space="pre-line"),
+        rx.cond(
+            message.smtp_session != "",
+            rx.text(t("messages.smtp"), " ", message.smtp_session, " (",
+                    rx.cond(message.smtp_html, t("messages.smtp.html"), t("messages.smtp.text")), ") · ",
+                    message.smtp_trace, class_name="hint smtp-trace", overflow_wrap="anywhere"),
+        ),
         class_name="message",
     )
 
