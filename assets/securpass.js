@@ -178,6 +178,16 @@
       if (el.textContent !== text) el.textContent = text;
     });
   }
-  setInterval(tick, 1000);
+  /* Time-limit warnings (WCAG 2.2.1): an element with data-warn-until (epoch ms) is shown one minute before;
+     it has role="alert", so screen readers announce it as it appears. */
+  function warn() {
+    document.querySelectorAll("[data-warn-until]").forEach((el) => {
+      const until = Number(el.dataset.warnUntil);
+      const due = until > 0 && until - Date.now() <= 60000;
+      if (due !== el.hasAttribute("data-due")) el.toggleAttribute("data-due", due);
+    });
+  }
+  setInterval(() => { tick(); warn(); }, 1000);
+  warn();
   tick();
 })();

@@ -329,6 +329,15 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "new number, then enter your Sécur'Pass code.",
     ),
     "wait.time.left": ("Temps restant :", "Time left:"),
+    "expiry.approval": (
+        "Moins d'une minute pour valider. Passé ce délai, la demande expire : vous pourrez en faire une nouvelle.",
+        "Less than a minute left to approve. After that the request expires: you can make a new one.",
+    ),
+    "expiry.session": (
+        "Sans action de votre part, vous serez déconnecté dans moins d'une minute, pour votre sécurité.",
+        "Without any action from you, you will be signed out in less than a minute, for your security.",
+    ),
+    "expiry.stay": ("Rester connecté", "Stay signed in"),
     "wait.waiting": ("En attente de votre validation…", "Waiting for your approval…"),
     "wait.cancel.hint": (
         "Vous avez changé de smartphone ? Annulez cette demande.",

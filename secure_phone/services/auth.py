@@ -71,6 +71,7 @@ class Principal:
     channel: str  # web | app | advisor
     device_id: str | None
     session_id: str
+    ends_at: datetime | None = None  # when it ends without more activity (idle timeout or max age)
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,7 @@ def authenticate(uow: UnitOfWork, session_id: str | None, *, touch: bool = True)
     if row is None or row.ended_at is not None:
         return None
     expired = _expired(row, now, policy)
+    last_seen = row.last_seen_at
     if expired or (touch and (now - row.last_seen_at).total_seconds() >= TOUCH_EVERY_SECONDS):
         with uow.write() as tx:
             live = tx.session.get(UserSession, session_id)
@@ -340,11 +342,12 @@ def authenticate(uow: UnitOfWork, session_id: str | None, *, touch: bool = True)
             if expired:
                 live.ended_at, live.end_reason = now, expired
             else:
-                live.last_seen_at = max(live.last_seen_at, now)
+                live.last_seen_at = last_seen = max(live.last_seen_at, now)
             tx.session.add(live)
         if expired:
             return None
-    return Principal(row.principal_kind, row.principal_id, row.channel, row.device_id, row.id)
+    ends_at = min(last_seen + policy.session_idle_timeout, row.expires_at)
+    return Principal(row.principal_kind, row.principal_id, row.channel, row.device_id, row.id, ends_at)
 
 
 def end_reason(uow: UnitOfWork, session_id: str | None) -> str | None:

@@ -227,3 +227,21 @@ def fraud_warning(key: str, title_key: str | None = None) -> rx.Component:
         class_name="fraud-warning",
         role="note",
     )
+
+
+def expiry_warning(until_ms: rx.Var, key: str, action: rx.Component | None = None) -> rx.Component:
+    """WCAG 2.2.1: shown one minute before ``until_ms`` (epoch ms) by assets/securpass.js, announced as an alert;
+    ``action``: the way to extend, where the rules allow one."""
+    return rx.el.div(
+        rx.text(t(key)),
+        *([action] if action is not None else []),
+        data_warn_until=until_ms, role="alert", class_name="notice notice-warning expiry-warning",
+    )
+
+
+def idle_warning(state: Any) -> rx.Component:
+    """The session's idle limit (5 minutes, §12.2): one minute before, a warning and « Rester connecté »."""
+    return rx.cond(state.logged_in, expiry_warning(
+        state.idle_until_ms, "expiry.session",
+        rx.button(t("expiry.stay"), on_click=state.stay_signed_in, size="3", variant="outline", id="stay-signed-in"),
+    ))

@@ -84,6 +84,7 @@ class SessionMixin(rx.State, mixin=True):
     _bound_sid: str = ""
     logged_in: bool = False
     login_error: str = ""
+    idle_until_ms: int = 0  # when the session ends without activity (the one-minute warning's clock)
 
     principal_kind: ClassVar[str] = "customer"
     channel_name: str = "web"  # the session's channel; overridden per page (web | app | advisor)
@@ -107,6 +108,8 @@ class SessionMixin(rx.State, mixin=True):
         if principal is None or principal.kind != self.principal_kind or principal.channel != self.channel_name:
             self._end_session(ENDED.get(auth.end_reason(uow, self._session_id) or "", "session.expired"))
             return None
+        if touch and principal.ends_at is not None:
+            self.idle_until_ms = int(principal.ends_at.timestamp() * 1000)
         return principal
 
     def _rejoin(self) -> EventSpec | None:
@@ -118,6 +121,12 @@ class SessionMixin(rx.State, mixin=True):
     def _refused(self) -> Answer:
         """What a handler answers when nobody (yet) is logged in on this socket."""
         return self._rejoin() or focus_title()
+
+    @rx.event
+    @requires_session
+    def stay_signed_in(self, principal: Principal) -> Answer:
+        """« Rester connecté » (WCAG 2.2.1): this tab's event is the activity that moves the idle timer."""
+        return None
 
     @rx.event
     def resume(self, result: dict) -> Answer:
@@ -151,6 +160,7 @@ class SessionMixin(rx.State, mixin=True):
         principal = auth.authenticate(runtime.uow(), opened.session_id)
         assert principal is not None
         self.logged_in, self.login_error = True, ""
+        self.idle_until_ms = int(principal.ends_at.timestamp() * 1000) if principal.ends_at else 0
         self._follow(principal)
         return bind_cookie, principal
 
@@ -171,6 +181,7 @@ class SessionMixin(rx.State, mixin=True):
         live.unsubscribe(runtime.uow(), self.router.session.client_token, self.get_full_name())
         binding.forget(self)
         self.logged_in = False
+        self.idle_until_ms = 0
         self.login_error = message
         self._clear_screens()
 

@@ -8,7 +8,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import DESKTOP
 from tests.e2e.journeys import (
-    BRANCH_CODE_LINE, app_login, approval_shown, code_received, enter_and_confirm, pick_phone, web_login,
+    BRANCH_CODE_LINE,
+    app_login,
+    approval_shown,
+    code_received,
+    enter_and_confirm,
+    pick_phone,
+    web_login,
 )
 from tests.e2e.test_accessibility import assert_accessible
 

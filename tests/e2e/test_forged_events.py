@@ -576,6 +576,7 @@ def _shared(state: str) -> dict[str, Forge]:
             lambda t: [{"result": {"ok": True, "ticket": "A" * 43}}, {"result": {"ticket": t.request}}],
             lambda t: {"result": {"ok": True, "ticket": "A" * 43}}, public=True, ends=True),
         "start_change": Forge(ACTS),
+        "stay_signed_in": Forge(f"{GUARDED}; then only moves this session's own idle timer"),
         "set_region": Forge("public: sets only a listed region of the tab's own form",
                             lambda t: [{"value": "XX"}, {"value": "FR"}], public=True),
         "submit_number": Forge(ACTS, lambda t: [{"form": {"number": OTHER_RAW}}],
@@ -684,6 +685,7 @@ COVERAGE: dict[tuple[str, str], Forge] = {
         "refused without this socket's own advisor session; opens only a sheet of the advisor's agency",
         lambda t: [{"identifier": CAMILLE}, {"identifier": INES}]),
     ("AdvisorState", "back"): Forge(GUARDED),
+    ("AdvisorState", "stay_signed_in"): Forge(f"{GUARDED}; then only moves this session's own idle timer"),
     ("AdvisorState", "reveal"): Forge(f"{ADVISOR_ACTS} (audited)"),
     ("AdvisorState", "take"): Forge("refused without this socket's own advisor session; takes only the agency's "
                                     "contact requests", lambda t: [{"contact_id": t.contact}]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from secure_phone.services.advisor import DOCUMENT_TYPES, ContactView, CustomerRow, TimelineItem, ValidationView
-from secure_phone.ui.components import error_summary, field_error, notice, title, web_shell
+from secure_phone.ui.components import error_summary, field_error, idle_warning, notice, title, web_shell
 from secure_phone.ui.flow_views import code_field, region_select
 from secure_phone.ui.i18n import LangState, t, t_var
 from secure_phone.ui.screens import AdvisorScreen
@@ -137,7 +137,8 @@ def home() -> rx.Component:
 def _event(item: TimelineItem) -> rx.Component:
     return rx.el.li(
         rx.text(rx.el.span(item.at, class_name="hint"), " — ", rx.el.strong(t_var("tl." + item.action)), " · ",
-                t_var("result." + item.outcome), rx.cond(item.detail_key != "", rx.el.span(" · ", t_var(item.detail_key))),
+                t_var("result." + item.outcome),
+                rx.cond(item.detail_key != "", rx.el.span(" · ", t_var(item.detail_key))),
                 rx.cond(item.detail_text != "", rx.el.span(" · ", item.detail_text))),
         class_name=rx.cond((item.action == "fraud_alert") | (item.action == "securpass_blocked"), "event alert",
                            "event"),
@@ -321,6 +322,7 @@ def sheet() -> rx.Component:
 
 def page() -> rx.Component:
     return web_shell(
+        idle_warning(S),
         rx.cond(S.logged_in, rx.cond(S.screen == AdvisorScreen.SHEET.value, sheet(), home()), login()),
         actions=rx.cond(S.logged_in, rx.hstack(rx.text(S.advisor_name, class_name="hint"),
                                                rx.button(t("logout"), on_click=S.logout, variant="outline", size="2"),

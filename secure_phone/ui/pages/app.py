@@ -7,8 +7,10 @@ from reflex.vars import VarData
 
 from secure_phone.ui.components import (
     error_summary,
+    expiry_warning,
     field_error,
     fraud_warning,
+    idle_warning,
     masked_number,
     message,
     phone_frame,
@@ -162,6 +164,7 @@ def approval() -> rx.Component:
             rx.el.dd(rx.el.span("5:00", data_countdown_until=AppState.approval_expires_ms, aria_live="off")),
             class_name="sp-facts",
         ),
+        expiry_warning(AppState.approval_expires_ms, "expiry.approval"),
         fraud_warning("sp.fraud", "sp.fraud.title"),
         rx.el.details(
             rx.el.summary(t("sp.details")),
@@ -318,6 +321,7 @@ def page() -> rx.Component:
             rx.cond(
                 ~AppState.device_checked | known_phone,
                 rx.vstack(
+                    idle_warning(AppState),
                     rx.cond(AppState.logged_in, logged_in(), login_form(AppState, AppState.app_login)),
                     rx.cond(AppState.device_checked, this_phone()),
                     spacing="5",

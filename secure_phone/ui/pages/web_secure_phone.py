@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from secure_phone.ui.components import fraud_warning, step_indicator, title, web_shell
+from secure_phone.ui.components import (
+    expiry_warning,
+    fraud_warning,
+    idle_warning,
+    step_indicator,
+    title,
+    web_shell,
+)
 from secure_phone.ui.flow_views import (
     activation_help_screen,
     advisor_screen,
@@ -35,6 +42,7 @@ def wait_screen() -> rx.Component:
             rx.text(t("wait.waiting"), role="status", class_name="hint"),
             class_name="card",
         ),
+        expiry_warning(WebState.expires_at_ms, "expiry.approval"),
         fraud_warning("wait.fraud"),
         rx.text(t("wait.cancel.hint"), class_name="hint"),
         rx.button(t("cancel"), on_click=WebState.cancel_request, size="3", variant="outline", id="cancel-request"),
@@ -46,6 +54,7 @@ def wait_screen() -> rx.Component:
 
 def page() -> rx.Component:
     return web_shell(
+        idle_warning(WebState),
         rx.cond(
             WebState.logged_in,
             rx.match(
