@@ -554,6 +554,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "le code envoyé au nouveau numéro a été mal saisi trop de fois",
         "the code sent to the new number was entered wrongly too many times",
     ),
+    "reason.suspicious_call": (
+        "a signalé un appel suspect se réclamant de la banque",
+        "reported a suspicious call claiming to be the bank",
+    ),
     "reason.other": ("autre", "other"),
     # --- J3: cancelled at step 4 ------------------------------------------------------
     "j3.title": ("Vous avez changé de smartphone ?", "Have you changed smartphone?"),
@@ -859,10 +863,15 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "tl.securpass_unblocked": ("Sécur'Pass débloqué en agence", "Sécur'Pass unblocked in the branch"),
     "tl.advisor_operation": ("Opération en agence", "In-branch operation"),
     "tl.sessions_ended": ("Sessions fermées par le conseiller", "Sessions closed by the advisor"),
+    "tl.call_started": ("Appel du client par un conseiller (affiché dans l'application)",
+                        "Advisor's call to the customer (shown in the app)"),
+    "tl.call_ended": ("Fin de l'appel du conseiller", "Advisor's call ended"),
+    "tl.call_reported": ("ALERTE : appel signalé comme suspect par le client", "ALERT: call reported as suspicious by the customer"),
     "tl.device_registered": ("Nouveau smartphone enregistré", "New smartphone registered"),
     "result.ok": ("réussi", "succeeded"),
     "result.refused": ("refusé", "refused"),
     "result.raised": ("levée", "raised"),
+    "result.expired": ("terminé automatiquement", "ended automatically"),
     "result.locked": ("accès suspendu", "access suspended"),
     "result.rate_limited": ("limite atteinte", "limit reached"),
     "result.requested": ("saisi", "entered"),
@@ -880,6 +889,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "risk.securpass_move_refused": (
         "Activation de Sécur'Pass sur un nouveau smartphone refusée juste après un changement de numéro",
         "Sécur'Pass activation on a new smartphone refused right after a change of number",
+    ),
+    "risk.call_reported": (
+        "Le client a signalé un appel se réclamant de la banque (possible faux conseiller)",
+        "The customer reported a call claiming to be the bank (possible fake advisor)",
     ),
     "risk.check.identity_in_branch": (
         "Vérifier l'identité en agence, pièce d'identité originale en main.",
@@ -916,6 +929,14 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "risk.check.recent_change_confirmed": (
         "Vérifier avec le client que le changement récent est bien le sien.",
         "Check with the customer that the recent change was theirs.",
+    ),
+    "risk.check.call_reported_call_back": (
+        "Rappeler le client depuis la fiche (« Appeler le client ») : son application affiche alors votre appel.",
+        "Call the customer back from the sheet (\"Call the customer\"): their app then shows your call.",
+    ),
+    "risk.check.call_reported_operations": (
+        "Vérifier avec lui ses opérations, virements et bénéficiaires récents, et s'il a donné un code.",
+        "Go through their recent transactions, transfers and payees with them, and whether they gave a code.",
     ),
     # --- notifications (server side) ----------------------------------------------------
     "notif.email.subject": (
