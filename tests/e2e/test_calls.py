@@ -115,3 +115,25 @@ def test_another_advisor_sees_the_call_and_cannot_hang_up(browser: Browser, serv
     sophie.get_by_role("button", name="Raccrocher").click()
     expect(section.get_by_role("button", name="Appeler le client")).to_be_visible()
     context.close()
+
+
+def test_the_app_in_english_at_desktop_size_with_the_keyboard(browser: Browser, server: dict, sophie: Page) -> None:
+    """The same status in English, on the app at 1280×800; the report reached with the keyboard alone."""
+    context = _context(browser, server["base_url"], DESKTOP)
+    app = context.new_page()
+    pick_phone(app, "Smartphone de Camille Martin")
+    app.get_by_role("button", name="Switch to English").click()
+    app.get_by_label("Identifier").fill(CAMILLE)
+    app.get_by_label("Password").fill("Demo1234!")
+    app.get_by_role("button", name="Sign in").click()
+    status = app.get_by_role("region", name="Is your bank calling you?").get_by_role("status")
+    expect(status).to_contain_text("Nobody from your bank is calling you right now.")
+    sophie.get_by_role("button", name="Appeler le client").click()
+    expect(status).to_contain_text("Sophie Lambert (Agence Paris Opéra) is calling you right now.")
+    report = app.get_by_role("button", name="Report this call")
+    report.focus()
+    app.keyboard.press("Enter")
+    expect(status).to_contain_text("Thank you, your report has been passed on to your branch.")
+    expect(sophie.get_by_role("region", name="Appel du client")).to_contain_text("Le client a signalé cet appel")
+    assert_accessible(app, "app home in English at 1280×800, call reported")
+    context.close()
