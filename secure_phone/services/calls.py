@@ -35,7 +35,7 @@ from secure_phone.adapters.models import Advisor, Agency, AuditEntry, BankCall, 
 from secure_phone.domain.policy import Policy
 from secure_phone.domain.risk import RISK_WINDOW
 from secure_phone.services.advisor import _advisor, _customer, _customer_for
-from secure_phone.services.audit import Actor
+from secure_phone.services.audit import SYSTEM, Actor
 from secure_phone.services.customers import PARIS, local_time
 from secure_phone.services.rows import lock_customer
 from secure_phone.services.unit_of_work import Refused, Tx, UnitOfWork
@@ -108,7 +108,8 @@ def _end_timed_out(tx: Tx, customer_id: int) -> None:
         if tx.uow.policy.call_timed_out(call.started_at, tx.now):
             call.ended_at, call.end_reason = call.started_at + tx.uow.policy.call_max_duration, "expired"
             tx.session.add(call)
-            tx.record("call_ended", "expired", customer_id=customer_id, call=call.id, advisor=call.advisor_id)
+            tx.record("call_ended", "expired", customer_id=customer_id, call=call.id, advisor=call.advisor_id,
+                      actor=SYSTEM)  # the policy ended it, not whoever's request noticed
 
 
 def start_call(uow: UnitOfWork, advisor_id: int, identifier: str, *, actor: Actor) -> CallView:

@@ -111,7 +111,7 @@ def test_a_forgotten_call_ends_by_itself_at_the_policy_limit(world: World) -> No
     first, second = call_rows(world)
     assert (first.end_reason, first.ended_at) == ("expired", first.started_at + limit)
     assert (second.ended_at, view.advisor_name) == (None, "Nadia Benali")
-    assert [e.outcome for e in world.audit(CAMILLE, "call_ended")] == ["expired"]
+    assert [(e.outcome, e.actor_kind) for e in world.audit(CAMILLE, "call_ended")] == [("expired", "system")]
     # Too late to hang up a call that ended by itself.
     with pytest.raises(Refused) as refused:
         calls.end_call(world.uow(now=world.clock.now + limit), advisor_id(world, "nadia.benali"), CAMILLE,

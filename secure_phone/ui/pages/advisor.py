@@ -139,7 +139,8 @@ def _event(item: TimelineItem) -> rx.Component:
     return rx.el.li(
         rx.text(rx.el.span(item.at, class_name="hint"), " — ", rx.el.strong(t_var("tl." + item.action)), " · ",
                 t_var("result." + item.outcome), rx.cond(item.detail != "", rx.el.span(" · ", item.detail))),
-        class_name=rx.cond((item.action == "fraud_alert") | (item.action == "securpass_blocked"), "event alert",
+        class_name=rx.cond((item.action == "fraud_alert") | (item.action == "securpass_blocked")
+                           | (item.action == "call_reported"), "event alert",
                            "event"),
     )
 
