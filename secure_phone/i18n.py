@@ -566,6 +566,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "le code envoyé au nouveau numéro a été mal saisi trop de fois",
         "the code sent to the new number was entered wrongly too many times",
     ),
+    "reason.suspicious_call": (
+        "a signalé un appel suspect se réclamant de la banque",
+        "reported a suspicious call claiming to be the bank",
+    ),
     "reason.other": ("autre", "other"),
     # The timeline's reasons (services.advisor.detail_key): every code an audit entry carries, in words.
     "detail.other": ("autre motif", "other reason"),
@@ -910,10 +914,15 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "tl.securpass_unblocked": ("Sécur'Pass débloqué en agence", "Sécur'Pass unblocked in the branch"),
     "tl.advisor_operation": ("Opération en agence", "In-branch operation"),
     "tl.sessions_ended": ("Sessions fermées par le conseiller", "Sessions closed by the advisor"),
+    "tl.call_started": ("Appel du client par un conseiller (affiché dans l'application)",
+                        "Advisor's call to the customer (shown in the app)"),
+    "tl.call_ended": ("Fin de l'appel du conseiller", "Advisor's call ended"),
+    "tl.call_reported": ("ALERTE : appel signalé comme suspect par le client", "ALERT: call reported as suspicious by the customer"),
     "tl.device_registered": ("Nouveau smartphone enregistré", "New smartphone registered"),
     "result.ok": ("réussi", "succeeded"),
     "result.refused": ("refusé", "refused"),
     "result.raised": ("levée", "raised"),
+    "result.expired": ("terminé automatiquement", "ended automatically"),
     "result.locked": ("accès suspendu", "access suspended"),
     "result.rate_limited": ("limite atteinte", "limit reached"),
     "result.requested": ("saisi", "entered"),
@@ -931,6 +940,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "risk.securpass_move_refused": (
         "Activation de Sécur'Pass sur un nouveau smartphone refusée juste après un changement de numéro",
         "Sécur'Pass activation on a new smartphone refused right after a change of number",
+    ),
+    "risk.call_reported": (
+        "Le client a signalé un appel se réclamant de la banque (possible faux conseiller)",
+        "The customer reported a call claiming to be the bank (possible fake advisor)",
     ),
     "risk.check.identity_in_branch": (
         "Vérifier l'identité en agence, pièce d'identité originale en main.",
@@ -968,6 +981,69 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Vérifier avec le client que le changement récent est bien le sien.",
         "Check with the customer that the recent change was theirs.",
     ),
+    "risk.check.call_reported_call_back": (
+        "Rappeler le client depuis la fiche (« Appeler le client ») : son application affiche alors votre appel.",
+        "Call the customer back from the sheet (\"Call the customer\"): their app then shows your call.",
+    ),
+    "risk.check.call_reported_operations": (
+        "Vérifier avec lui ses opérations, virements et bénéficiaires récents, et s'il a donné un code.",
+        "Go through their recent transactions, transfers and payees with them, and whether they gave a code.",
+    ),
+    # --- §12.5 « Is my bank calling me? » ----------------------------------------------------
+    "call.title": ("Votre banque vous appelle-t-elle ?", "Is your bank calling you?"),
+    "call.open": ("{name} ({agency}) vous appelle en ce moment.", "{name} ({agency}) is calling you right now."),
+    "call.open.since": ("Appel commencé à {time}.", "Call started at {time}."),
+    "call.open.advice": (
+        "Même pendant cet appel, ne communiquez jamais vos codes : ni votre code Sécur'Pass, ni un code reçu par SMS.",
+        "Even during this call, never give out your codes: neither your Sécur'Pass code nor a code received by SMS.",
+    ),
+    "call.nobody.lead": ("Personne de votre banque ne vous appelle en ce moment.",
+                         "Nobody from your bank is calling you right now."),
+    "call.nobody": ("Si quelqu'un prétend le contraire, raccrochez : c'est un fraudeur.",
+                    "If someone claims otherwise, hang up: it is a fraudster."),
+    "call.report": ("Signaler cet appel", "Report this call"),
+    "call.report.hint": ("Un appui suffit : votre agence est alertée aussitôt.",
+                         "One tap is enough: your branch is alerted at once."),
+    "call.reported.during": (
+        "Merci, votre signalement est transmis à votre agence. En cas de doute, raccrochez et rappelez votre agence "
+        "au numéro indiqué sur votre contrat.",
+        "Thank you, your report has been passed on to your branch. If in doubt, hang up and call your branch back on "
+        "the number given in your contract.",
+    ),
+    "call.reported.none": (
+        "Merci, votre agence est alertée. Raccrochez : votre banque ne vous demandera jamais un code, un virement ou "
+        "une validation Sécur'Pass par téléphone.",
+        "Thank you, your branch has been alerted. Hang up: your bank will never ask you for a code, a transfer or a "
+        "Sécur'Pass approval over the phone.",
+    ),
+    "adv.call.title": ("Appel du client", "Calling the customer"),
+    "adv.call.start": ("Appeler le client", "Call the customer"),
+    "adv.call.start.hint": (
+        "Pendant votre appel, l'application du client affiche votre nom : il sait que c'est bien sa banque. "
+        "Composez le numéro de la fiche, et raccrochez ici à la fin de l'appel.",
+        "During your call, the customer's app shows your name: they know it really is their bank. Dial the number "
+        "on the record, and hang up here when the call ends.",
+    ),
+    "adv.call.end": ("Raccrocher", "Hang up"),
+    "adv.call.mine": ("En ligne avec le client depuis {time} : son application affiche votre appel.",
+                      "On the line with the customer since {time}: their app shows your call."),
+    "adv.call.other": ("{name} est en ligne avec le client depuis {time}.",
+                       "{name} has been on the line with the customer since {time}."),
+    "adv.call.reported.now": ("Le client a signalé cet appel comme suspect.",
+                              "The customer reported this call as suspicious."),
+    "adv.call.reported.title": ("Alerte : appel signalé par le client", "Alert: call reported by the customer"),
+    "adv.call.reported.during": ("pendant l'appel de {name}", "during {name}'s call"),
+    "adv.call.reported.none": ("alors qu'aucun conseiller ne l'appelait : probable faux conseiller",
+                               "while no advisor was calling: probably a fake advisor"),
+    "adv.call.reported.advice": (
+        "Rappelez le client depuis cette fiche (« Appeler le client ») et vérifiez avec lui ses opérations récentes.",
+        "Call the customer back from this record (\"Call the customer\") and go through their recent transactions.",
+    ),
+    "call.busy": ("Un autre conseiller est déjà en ligne avec ce client.",
+                  "Another advisor is already on the line with this customer."),
+    "call.none": ("Aucun appel en cours avec ce client.", "No call in progress with this customer."),
+    "call.not_yours": ("Seul le conseiller qui a appelé le client peut raccrocher.",
+                       "Only the advisor who called the customer can hang up."),
     # --- notifications (server side) ----------------------------------------------------
     "notif.email.subject": (
         "Votre numéro de mobile sécurisé a été modifié",

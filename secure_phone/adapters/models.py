@@ -246,6 +246,20 @@ class ContactRequest(SQLModel, table=True):
     closed_at: datetime | None = _dt(nullable=True)
 
 
+class BankCall(SQLModel, table=True):
+    """§12.5 « Is my bank calling me? »: an advisor's call to a customer, from « Appeler le client » on the sheet
+    to « Raccrocher » (or, forgotten, until ``Policy.call_max_duration``); what the customer's app shows live.
+    One open call per customer (the customer's row lock serialises the starts)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    advisor_id: int = Field(foreign_key="advisor.id")
+    started_at: datetime = _dt()
+    ended_at: datetime | None = _dt(nullable=True)
+    end_reason: str | None = None  # advisor (« Raccrocher ») | expired (the policy's limit)
+    reported_at: datetime | None = _dt(nullable=True)  # the customer reported this call from the app
+
+
 class UsedNonce(SQLModel, table=True):
     """Every approval nonce ever presented with a valid signature: a replay hits the primary key."""
 

@@ -73,6 +73,11 @@ class Policy:
     number_reuse_window: timedelta = timedelta(days=365)
     # An advisor's in-branch operation waiting for the second advisor's validation (four eyes).
     advisor_validation_ttl: timedelta = timedelta(hours=2)
+    # « Is my bank calling me? » (§12.5): a call an advisor forgot to end stops showing in the app by itself
+    # after this long — a call still shown once it is over would vouch for the next fraudster's call.
+    call_max_duration: timedelta = timedelta(minutes=30)
+    # The customer's report of a call: once per bank call; without one, at most once per this interval.
+    call_report_interval: timedelta = timedelta(minutes=2)
     # Stale number prompt (J7)
     stale_number_after: timedelta = timedelta(days=365)
     stale_prompt_max_later: int = 3
@@ -106,6 +111,15 @@ class Policy:
     def flow_timed_out(self, last_step: datetime | None, now: datetime) -> bool:
         """§5.3: a change flow whose last step was at ``last_step`` (None: not started) has ended by ``now``."""
         return last_step is not None and now - last_step > self.flow_inactivity_timeout
+
+    def call_timed_out(self, started_at: datetime, now: datetime) -> bool:
+        """§12.5: a bank call started at ``started_at`` and not ended by its advisor has ended by itself by ``now``."""
+        return now - started_at >= self.call_max_duration
+
+    def call_report_repeated(self, last_report: datetime | None, now: datetime) -> bool:
+        """§12.5: a report of a call made without a bank call in progress repeats one made at ``last_report``
+        (a double tap, a frightened customer tapping again): one audit entry and one alert, not ten."""
+        return last_report is not None and now - last_report < self.call_report_interval
 
     def notification_backoff(self, attempt: int) -> timedelta:
         """Delay before retry `attempt` (1-based): base, 2×base, 4×base… capped at the max."""

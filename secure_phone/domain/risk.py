@@ -36,10 +36,12 @@ class RiskSignal(str, Enum):
     NUMBER_SHARED = "number_shared"
     NOT_MY_NUMBER = "not_my_number"
     SECURPASS_MOVE_REFUSED = "securpass_move_refused"
+    CALL_REPORTED = "call_reported"  # §12.5: the customer reported a call claiming to be the bank
 
 
 SEVERITY: tuple[RiskSignal, ...] = (
     RiskSignal.NOT_ME,
+    RiskSignal.CALL_REPORTED,
     RiskSignal.SECURPASS_MOVE_REFUSED,
     RiskSignal.SECURPASS_BLOCKED,
     RiskSignal.SECURPASS_FAILED,
@@ -113,6 +115,8 @@ def _event_signals(event: Event) -> set[RiskSignal]:
         found.add(RiskSignal.SECURPASS_MOVE_REFUSED)
     if action == "not_my_number" or (action == "contact_requested" and details.get("reason") == "not_my_number"):
         found.add(RiskSignal.NOT_MY_NUMBER)
+    if action == "call_reported":  # « Signaler cet appel » in the app (§12.5), during a bank call or not
+        found.add(RiskSignal.CALL_REPORTED)
     if action == "securpass_activated" and outcome == "ok":
         found.add(RiskSignal.NEW_DEVICE)
     if action == "change_completed" and outcome == "ok":
@@ -170,6 +174,13 @@ CHECKS: dict[RiskSignal, tuple[str, ...]] = {
         "risk.check.call_back_known_number",
         "risk.check.no_code_by_phone",
         "risk.check.password_reset",
+    ),
+    RiskSignal.CALL_REPORTED: (
+        "risk.check.identity_in_branch",
+        "risk.check.call_reported_call_back",
+        "risk.check.no_code_by_phone",
+        "risk.check.call_reported_operations",
+        "risk.check.never_by_phone",
     ),
     RiskSignal.SECURPASS_BLOCKED: (
         "risk.check.identity_in_branch",

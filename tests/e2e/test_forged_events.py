@@ -62,9 +62,11 @@ from secure_phone.adapters.models import (
     Advisor,
     AdvisorOperation,
     AuditEntry,
+    BankCall,
     ChangeRequest,
     ContactRequest,
     Customer,
+    DemoMessage,
     Device,
     MySysContact,
     Outbox,
@@ -74,7 +76,7 @@ from secure_phone.adapters.models import (
 )
 from secure_phone.domain.change_request import Channel
 from secure_phone.domain.policy import DEFAULT_POLICY
-from secure_phone.services import activation, auth, change, contact
+from secure_phone.services import activation, auth, calls, change, contact
 from secure_phone.services import advisor as advisor_service
 from secure_phone.services.audit import Actor
 from secure_phone.services.unit_of_work import UnitOfWork
@@ -97,7 +99,7 @@ from tests.e2e.journeys import (
     web_login,
 )
 from tests.e2e.test_ways_out import sms_code
-from tests.integration.helpers import b64url, customer_actor, number_forms
+from tests.integration.helpers import SEED_JOURNEY, b64url, customer_actor, number_forms
 
 CAMILLE = "1000000001"
 JULIEN = "1000000002"
@@ -108,6 +110,7 @@ SARL = "1000000008"  # Lyon Bellecour, Karim's agency
 CAMILLE_OLD = "+33612345678"
 CAMILLE_MASKED = "06 •• •• •• 78"
 NEW_RAW = "07 98 76 54 32"
+NEW_E164 = "+33798765432"
 OTHER_RAW = "07 81 22 33 44"  # what the forgers ask for
 INES_ADVISOR_RAW = "07 55 44 33 22"  # Inès's in-branch change, waiting for a second advisor
 WRONG_CODE = "1357"
@@ -254,8 +257,8 @@ DONE = ("ok", "requested", "raised")
 
 def snapshot(db_url: str, identifiers: tuple[str, ...] | None = None) -> dict:
     """What the bank holds about ``identifiers`` (every customer when None): numbers, Sécur'Pass, freeze,
-    sessions, requests, devices and their keys, contact requests, advisor operations, SMS codes,
-    notifications and the audit entries of things done."""
+    sessions, requests, devices and their keys, contact requests, advisor operations, bank calls (§12.5), SMS
+    codes, notifications and the audit entries of things done."""
     with read_only(db_url) as s:
         customers = {c.id: c for c in s.exec(select(Customer))}
         ids = {cid for cid, c in customers.items() if identifiers is None or c.identifier in identifiers}
@@ -283,6 +286,8 @@ def snapshot(db_url: str, identifiers: tuple[str, ...] | None = None) -> dict:
                                if c.customer_id in ids),
             "operations": sorted((o.id, o.status, o.validator_id or 0) for o in s.exec(select(AdvisorOperation))
                                  if o.customer_id in ids),
+            "calls": sorted((c.id, c.advisor_id, c.ended_at, c.end_reason, c.reported_at)
+                            for c in s.exec(select(BankCall)) if c.customer_id in ids),
             "sms_codes": sorted((c.id, c.used_at, c.revoked_at, c.failures) for c in s.exec(select(SmsCode))
                                 if c.customer_id in ids),
             "outbox": sorted(o.key for o in s.exec(select(Outbox)) if identifiers is None or o.customer_id in ids),
@@ -393,9 +398,9 @@ VICTIMS = (CAMILLE, INES)
 
 
 def victims(db_url: str, choice: str = HUGO) -> Targets:
-    """Camille: a live web session, a live request, an open contact request. Inès: an in-branch change
-    and an in-branch unblock entered by Sophie, each waiting for a second advisor (she said « Ce n'est plus
-    mon numéro », a risk signal)."""
+    """Camille: a live web session, a live request, an open contact request, Sophie's call in progress (§12.5).
+    Inès: an in-branch change and an in-branch unblock entered by Sophie, each waiting for a second advisor (she
+    said « Ce n'est plus mon numéro », a risk signal)."""
     ids = customer_ids(db_url)
     now = datetime.now(UTC)
     request = camille_pending_request(db_url)
@@ -410,12 +415,14 @@ def victims(db_url: str, choice: str = HUGO) -> Targets:
         s.add(ines)
     sophie, actor = advisor_id(db_url, "sophie.lambert"), advisor_actor(db_url)
     in_branch = dict(document_type="cni", document_number="X1234567", in_branch=True, actor=actor)
-    seed_journey = replace(DEFAULT_POLICY, new_number_proof=False)  # the code read out is §12.3's own tests' matter
-    validation = advisor_service.advisor_change(UnitOfWork(db_url, now=now, policy=seed_journey), sophie, INES,
+    # The seed's journey (§12.3's switch off): the change waits for the second advisor straight away, not for the
+    # code the new number received.
+    validation = advisor_service.advisor_change(UnitOfWork(db_url, now=now, policy=SEED_JOURNEY), sophie, INES,
                                                 raw_number=INES_ADVISOR_RAW, region="FR", **in_branch)
     operation = advisor_service.request_operation(UnitOfWork(db_url, now=now), sophie, INES, kind="unblock_securpass",
                                                   **in_branch)
     assert validation.status == operation.status == "pending_validation"
+    calls.start_call(UnitOfWork(db_url, now=now), sophie, CAMILLE, actor=actor)  # §12.5: Sophie on the phone with her
     return Targets(request=request, contact=contact_id, validation=validation.request_id,
                    operation=operation.operation_id, device=device_of(db_url, CAMILLE), choice=choice)
 
@@ -464,7 +471,9 @@ def personal(text: str, t: Targets | None = None, nobody: bool = True) -> list[s
     text = PUBLIC_LABELS.sub("", text)
     markers = ['"first_name_rx_state_":"Camille"', '"last_name_rx_state_":"Martin"', "Camille Martin",
                "camille.martin@", "•• 78", '"masked_last_two_rx_state_":"78"', "07 •• •• •• 32", NEW_RAW,
-               "Inès Garnier", "ines.garnier@", "•• 90", INES_ADVISOR_RAW, "07 •• •• •• 22"]
+               "Inès Garnier", "ines.garnier@", "•• 90", INES_ADVISOR_RAW, "07 •• •• •• 22",
+               # §12.5: Sophie's call to Camille, as her app and Sophie's sheet show it
+               '"call_advisor_rx_state_":"Sophie', '"call_by_rx_state_":"Sophie']
     if t is not None:
         markers += [t.request, t.contact, t.validation, t.operation]
     if nobody:
@@ -599,6 +608,8 @@ def _shared(state: str) -> dict[str, Forge]:
         "resend_proof": Forge(f"{ACTS}: a code only for the request this session started"),
         "cancel_request": Forge(f"{ACTS}: cancels only the request this session started"),
         "stale_change": Forge(ACTS),
+        "report_call": Forge(f"{ACTS}: reports a call to the session's own customer only"),
+        "watch_call": Forge(f"{GUARDED}; then only re-reads the session's own customer's bank call"),
         "setvar": Forge(
             "public: sets only what has a setter (the region); never the login flag, a request or the session",
             lambda t: [{"var_name": name, "value": value} for name, value in (
@@ -700,6 +711,8 @@ COVERAGE: dict[tuple[str, str], Forge] = {
         lambda t: [{"form": in_branch_form(kind="unblock_securpass")}, {"form": in_branch_form(kind="clear_freeze")}],
         lambda t: {"form": in_branch_form(kind="unblock_securpass")}),
     ("AdvisorState", "end_sessions"): Forge(ADVISOR_ACTS),
+    ("AdvisorState", "start_call"): Forge(f"{ADVISOR_ACTS}: one open call per customer (audited)"),
+    ("AdvisorState", "end_call"): Forge(f"{ADVISOR_ACTS}: hangs up only the call this advisor started (audited)"),
     ("AdvisorState", "prove_change"): Forge(f"{ADVISOR_ACTS}: proves only the change this advisor entered",
                                             lambda t: [{"form": {"code": "123456"}}],
                                             lambda t: {"form": {"code": "123456"}}),
@@ -968,6 +981,20 @@ def bind_cookie(tab: RawClient, frames: list[str]) -> None:
     raise AssertionError("the login sent no cookie-binding script")
 
 
+def proof_code(db_url: str, e164: str) -> str:
+    """The §12.3 code the new number received last (its demo inbox, once the dispatcher delivered it)."""
+    deadline = time.monotonic() + 10
+    while True:
+        with read_only(db_url) as s:
+            bodies = s.exec(select(DemoMessage.body).where(DemoMessage.recipient == e164)
+                            .order_by(DemoMessage.id.desc())).all()  # type: ignore[union-attr]
+        found = [m.group(1) for body in bodies if (m := re.search(r"#(\d{6})\s*$", body))]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no proof code reached {e164}"
+        time.sleep(0.1)
+
+
 def closed_tab(page: Page, state: str, db_url: str, flow: bool = False, bind: bool = False) -> RawClient:
     """A tab of the victim's (Camille on the web or on her phone, Sophie) that logged in with the app's own
     login event — with ``bind``, its browser then holds the binding cookie, as the real page does — and,
@@ -993,10 +1020,15 @@ def closed_tab(page: Page, state: str, db_url: str, flow: bool = False, bind: bo
                               (f"{WEB}.confirm", {})):
             tab.send(step, payload)
             tab.settle(quiet=0.1)
-        assert '"screen_rx_state_":"proof"' in "\n".join(tab.frames)  # §12.3: the code to the new number next
+        if '"screen_rx_state_":"proof"' in "\n".join(tab.frames):  # §12.3: the code the new number received
+            tab.send(f"{WEB}.prove_number", {"form": {"code": proof_code(db_url, NEW_E164)}})
+            tab.settle(quiet=0.1)
+        assert '"screen_rx_state_":"wait"' in "\n".join(tab.frames)
     elif flow and state == ADV:
         tab.send(f"{ADV}.open_sheet", {"identifier": CAMILLE})
         assert '"name_rx_state_":"Camille Martin"' in "\n".join(tab.settle(quiet=0.1))
+        tab.send(f"{ADV}.start_call", {})  # §12.5: on the phone with Camille when the tab closed
+        assert '"call_mine_rx_state_":true' in "\n".join(tab.settle(quiet=0.1))
     tab.close()
     return tab
 
@@ -1016,7 +1048,7 @@ IMPERSONATED = {  # guarded events sent with router data naming the closed tab's
     "WebState": [(f"{WEB}.start_change", {}), (f"{WEB}.cancel_request", {})],
     "AppState": [(f"{APP}.start_change", {}), (f"{APP}.validate", {"form": {"code": CODE}}),
                  (f"{APP}.refuse", {"form": {"reason": "not_me"}})],
-    "AdvisorState": [(f"{ADV}.reveal", {}), (f"{ADV}.end_sessions", {})],
+    "AdvisorState": [(f"{ADV}.reveal", {}), (f"{ADV}.end_sessions", {}), (f"{ADV}.end_call", {})],
 }
 
 

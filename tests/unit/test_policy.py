@@ -38,6 +38,8 @@ OVERSEAS = ("GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC")
         ("password_hash_lanes", 1),
         ("new_device_lock", timedelta(hours=72)),
         ("securpass_move_lock_after_change", timedelta(hours=72)),
+        ("call_max_duration", timedelta(minutes=30)),
+        ("call_report_interval", timedelta(minutes=2)),
         ("number_reuse_window", timedelta(days=365)),
         ("cooling_off", timedelta(hours=72)),
         ("stale_number_after", timedelta(days=365)),
@@ -131,3 +133,26 @@ def test_the_change_flow_ends_after_five_minutes_without_a_step() -> None:
     assert policy.flow_timed_out(start, start + timedelta(minutes=5, seconds=1))
     assert not policy.flow_timed_out(None, start + timedelta(days=1))
     assert Policy(flow_inactivity_timeout=timedelta(minutes=1)).flow_timed_out(start, start + timedelta(seconds=61))
+
+
+def test_a_bank_call_not_ended_by_its_advisor_ends_by_itself() -> None:
+    """§12.5: a forgotten call stops vouching for the bank after call_max_duration (the limit itself included)."""
+    start = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+    policy = DEFAULT_POLICY
+    assert not policy.call_timed_out(start, start)
+    assert not policy.call_timed_out(start, start + timedelta(minutes=29, seconds=59))
+    assert policy.call_timed_out(start, start + timedelta(minutes=30))
+    assert policy.call_timed_out(start, start + timedelta(days=3))
+    assert Policy(call_max_duration=timedelta(minutes=1)).call_timed_out(start, start + timedelta(seconds=60))
+    with pytest.raises(ValueError):
+        Policy(call_max_duration=timedelta(0))
+
+
+def test_a_report_without_a_bank_call_is_counted_once_per_interval() -> None:
+    """§12.5: taps on « Signaler cet appel » within call_report_interval of the last report repeat it."""
+    last = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+    policy = DEFAULT_POLICY
+    assert not policy.call_report_repeated(None, last)
+    assert policy.call_report_repeated(last, last)
+    assert policy.call_report_repeated(last, last + timedelta(minutes=1, seconds=59))
+    assert not policy.call_report_repeated(last, last + timedelta(minutes=2))

@@ -56,6 +56,9 @@ def test_a_quiet_customer_has_no_signal() -> None:
         # "Ce n'est pas moi" on the phone, and the fraud alert it raises.
         (ev("refusal", "ok", reason="not_me"), S.NOT_ME),
         (ev("fraud_alert", "raised", signal="not_me"), S.NOT_ME),
+        # « Signaler cet appel » in the app (§12.5): during a bank call, or claiming to be the bank without one.
+        (ev("call_reported", "raised", during_call=True, call="c1"), S.CALL_REPORTED),
+        (ev("call_reported", "raised", during_call=False), S.CALL_REPORTED),
         # Sécur'Pass blocked by the third wrong code, or an approval refused because it is blocked.
         (ev("securpass_blocked", "ok"), S.SECURPASS_BLOCKED),
         (ev("approval", "refused", rejection="securpass_blocked"), S.SECURPASS_BLOCKED),
@@ -206,10 +209,11 @@ def test_all_signals_are_ordered_by_severity() -> None:
         ev("approval", "refused", rejection="wrong_code"),
         ev("securpass_blocked"),
         ev("securpass_move", "refused", problem="recent_number_change"),
+        ev("call_reported", "raised", during_call=False),
         ev("refusal", "ok", reason="not_me"),
     ]
-    expected = [S.NOT_ME, S.SECURPASS_MOVE_REFUSED, S.SECURPASS_BLOCKED, S.SECURPASS_FAILED, S.NUMBER_SHARED,
-                S.NOT_MY_NUMBER, S.NEW_DEVICE, S.RECENT_CHANGE]
+    expected = [S.NOT_ME, S.CALL_REPORTED, S.SECURPASS_MOVE_REFUSED, S.SECURPASS_BLOCKED, S.SECURPASS_FAILED,
+                S.NUMBER_SHARED, S.NOT_MY_NUMBER, S.NEW_DEVICE, S.RECENT_CHANGE]
     assert signals(*events) == expected
     assert signals(*reversed(events)) == expected
     assert list(SEVERITY) == expected

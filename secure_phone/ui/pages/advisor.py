@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from secure_phone.services.advisor import DOCUMENT_TYPES, ContactView, CustomerRow, TimelineItem, ValidationView
+from secure_phone.ui.call_views import advisor_call_section
 from secure_phone.ui.components import error_summary, field_error, idle_warning, notice, title, web_shell
 from secure_phone.ui.flow_views import code_field, region_select
 from secure_phone.ui.i18n import LangState, t, t_var
@@ -140,7 +141,8 @@ def _event(item: TimelineItem) -> rx.Component:
                 t_var("result." + item.outcome),
                 rx.cond(item.detail_key != "", rx.el.span(" · ", t_var(item.detail_key))),
                 rx.cond(item.detail_text != "", rx.el.span(" · ", item.detail_text))),
-        class_name=rx.cond((item.action == "fraud_alert") | (item.action == "securpass_blocked"), "event alert",
+        class_name=rx.cond((item.action == "fraud_alert") | (item.action == "securpass_blocked")
+                           | (item.action == "call_reported"), "event alert",
                            "event"),
     )
 
@@ -282,6 +284,7 @@ def sheet() -> rx.Component:
         rx.button(t("adv.back"), on_click=S.back, variant="ghost", width="fit-content"),
         title(S.name, " — ", S.identifier),
         vigilance(),
+        advisor_call_section(),  # §12.5: « Appeler le client », and the customer's reports
         rx.box(
             rx.el.dl(
                 rx.el.dt(t("adv.sheet.number")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import VarData
 
+from secure_phone.ui.call_views import call_status
 from secure_phone.ui.components import (
     error_summary,
     expiry_warning,
@@ -250,6 +251,7 @@ def logged_in() -> rx.Component:
             (Screen.STALE_CODE.value, stale_code_screen(AppState)),
             rx.vstack(
                 overview_screen(AppState),
+                call_status(AppState),  # §12.5: is my bank calling me?
                 rx.text(t("app.securpass.active"), class_name="hint"),
                 width="100%",
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from secure_phone.ui.call_views import call_status
 from secure_phone.ui.components import (
     expiry_warning,
     fraud_warning,
@@ -68,7 +69,7 @@ def page() -> rx.Component:
                 (Screen.ACTIVATION_HELP.value, activation_help_screen(WebState)),
                 (Screen.STALE.value, stale_screen(WebState)),
                 (Screen.STALE_CODE.value, stale_code_screen(WebState)),
-                overview_screen(WebState),
+                rx.vstack(overview_screen(WebState), call_status(WebState), spacing="4", width="100%"),  # §12.5
             ),
             # Logged out while the page was open (a session ended elsewhere says why): sign in again here.
             rx.cond(WebState.login_error != "", login_form(WebState, WebState.login_and_go),

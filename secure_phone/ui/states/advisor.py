@@ -10,8 +10,10 @@ import reflex as rx
 
 from secure_phone.domain.risk import CHECKS, RiskSignal
 from secure_phone.services import advisor as svc
+from secure_phone.services import calls
 from secure_phone.services.advisor import ContactView, CustomerRow, TimelineItem, ValidationView
 from secure_phone.services.auth import Principal, login_advisor
+from secure_phone.services.calls import ReportView
 from secure_phone.services.inputs import (
     CODE_LIMIT,
     DOCUMENT_LIMIT,
@@ -77,6 +79,14 @@ class AdvisorState(SessionMixin, rx.State):
     _proof_request: str = ""
     operation_error: str = ""
     operation_result: str = ""
+    # §12.5 « Appel du client »: the call shown in the customer's app while it is open, and their reports.
+    call_open: bool = False
+    call_mine: bool = False  # this advisor's call: « Raccrocher »
+    call_by: str = ""
+    call_since: str = ""
+    call_reported: bool = False  # the customer reported the call in progress
+    call_reports: list[ReportView] = []
+    call_error: str = ""
 
     # --- the session ---------------------------------------------------------------------------
 
@@ -154,7 +164,7 @@ class AdvisorState(SessionMixin, rx.State):
     def open_sheet(self, principal: Principal, identifier: str) -> Answer:
         self.identifier = str(identifier)[:IDENTIFIER_LIMIT]
         self.revealed = self.change_error = self.change_result = self.operation_error = self.operation_result = ""
-        self.proof_number = self.proof_error = self._proof_request = ""
+        self.proof_number = self.proof_error = self._proof_request = self.call_error = ""
         if not self._load_sheet(principal):
             return focus_errors()
         self.screen = AdvisorScreen.SHEET.value
@@ -175,6 +185,7 @@ class AdvisorState(SessionMixin, rx.State):
         self.failed_notifications = sheet.failed_notifications
         self._customer_id = sheet.customer_id
         self.action_error = ""
+        self._load_calls(principal)
         return True
 
     @rx.event
@@ -337,5 +348,40 @@ class AdvisorState(SessionMixin, rx.State):
             self.operation_error = refused.code
             return focus_errors()
         self.operation_error, self.operation_result = "", "adv.sessions.ended"
+        self._load_sheet(principal)
+        return None
+
+    # --- §12.5 « Appel du client »: the call the customer's app shows -------------------------------------
+
+    def _load_calls(self, principal: Principal) -> None:
+        part = calls.sheet_calls(runtime.uow(), principal.id, self.identifier)
+        call = part.call
+        self.call_open, self.call_mine = call is not None, part.mine
+        self.call_by, self.call_since = (call.advisor_name, call.since) if call else ("", "")
+        self.call_reported = call is not None and call.reported
+        self.call_reports = part.reports
+
+    @rx.event
+    @requires_session
+    def start_call(self, principal: Principal) -> Answer:
+        """« Appeler le client »: until « Raccrocher », the customer's app says this advisor is calling."""
+        return self._call_action(principal, calls.start_call)
+
+    @rx.event
+    @requires_session
+    def end_call(self, principal: Principal) -> Answer:
+        """« Raccrocher »: the customer's app says again that nobody from the bank is calling."""
+        return self._call_action(principal, calls.end_call)
+
+    def _call_action(self, principal: Principal, action: Callable[..., object]) -> Answer:
+        if not self._on_sheet():
+            return focus_title()
+        try:
+            action(runtime.uow(), principal.id, self.identifier, actor=self._actor(principal))
+        except Refused as refused:
+            self.call_error = refused.code
+            self._load_sheet(principal)
+            return focus_errors()
+        self.call_error = ""
         self._load_sheet(principal)
         return None

@@ -30,6 +30,7 @@ from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.i18n import LangState
 from secure_phone.ui.screens import Screen
 from secure_phone.ui.session import Answer, requires_session
+from secure_phone.ui.states.calls import CallStatus
 from secure_phone.ui.states.customer import ChangeFlow, form_field
 
 
@@ -73,7 +74,7 @@ class PhoneChoiceView:
 
 @runtime.pushable
 @binding.guard_hydration(frozenset({"channel_name", "phone_choices"}))  # nothing personal to a foreign socket
-class AppState(ChangeFlow, rx.State):
+class AppState(ChangeFlow, CallStatus, rx.State):
     channel_name: str = "app"
 
     # The phone this browser is: its id in local storage, its key in IndexedDB.
@@ -227,6 +228,7 @@ class AppState(ChangeFlow, rx.State):
         return focus_title()
 
     def _home(self, principal: Principal, landing: bool = False) -> None:
+        self._load_call(principal)  # §12.5: is the bank calling, whatever the screen
         # The session's phone; when the login refused this browser's phone (another customer's), that phone
         # as it is, to say so (« Sécur'Pass n'est pas activé sur ce smartphone »).
         view = devices.device_view(runtime.uow(), principal.device_id) or devices.device_view(runtime.uow(),
@@ -289,6 +291,7 @@ class AppState(ChangeFlow, rx.State):
         self._show(Screen.APPROVAL)
 
     def _pushed(self, principal: Principal) -> None:
+        self._load_call(principal)
         if self.screen in (Screen.OVERVIEW, Screen.APPROVAL, Screen.OUTCOME):
             self._load_pending(principal, self._lang)
         if self.screen != Screen.APPROVAL:

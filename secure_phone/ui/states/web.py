@@ -10,17 +10,19 @@ from secure_phone.ui.components import focus_errors, focus_title
 from secure_phone.ui.paths import HOME_ROUTE, LOGIN_ROUTE
 from secure_phone.ui.screens import Screen
 from secure_phone.ui.session import Answer
+from secure_phone.ui.states.calls import CallStatus
 from secure_phone.ui.states.customer import ChangeFlow
 
 
 @runtime.pushable
 @binding.guard_hydration(frozenset({"channel_name"}))  # nothing of the last screen to a socket not the session's
-class WebState(ChangeFlow, rx.State):
+class WebState(ChangeFlow, CallStatus, rx.State):
     channel_name: str = "web"
 
     def _after_login(self, principal: Principal) -> None:
         self._stale_dismissed = False
         self._land(principal)
+        self._load_call(principal)
 
     @rx.event
     async def login_and_go(self, form: dict) -> Answer:
@@ -38,6 +40,7 @@ class WebState(ChangeFlow, rx.State):
         return self._resumed(principal)
 
     def _resumed(self, principal: Principal) -> Answer:
+        self._load_call(principal)  # §12.5
         if self.screen in (Screen.OVERVIEW, Screen.OUTCOME):
             self._land(principal)
         elif self.screen == Screen.WAIT:
@@ -66,5 +69,6 @@ class WebState(ChangeFlow, rx.State):
         self._show(Screen.WAIT)
 
     def _pushed(self, principal: Principal) -> None:
-        """Another client (the phone) changed one of this customer's requests."""
+        """Another client (the phone, an advisor) changed one of this customer's requests, or a bank call."""
+        self._load_call(principal)
         self._refresh_request(principal)
