@@ -7,13 +7,25 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE
-from tests.e2e.journeys import APPROVAL_TITLE, app_login, approve, enter_and_confirm, pick_phone, web_login
+from tests.e2e.journeys import (
+    APPROVAL_TITLE,
+    PROOF_TITLE,
+    app_login,
+    approve,
+    enter_and_confirm,
+    pick_phone,
+    prove_number,
+    web_login,
+)
 
 AXE = Axe()
+WCAG22_AA = {"resultTypes": ["violations"], "runOnly": {"type": "tag", "values": [
+    "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]}}
+"""axe's options: WCAG 2.0, 2.1 and 2.2 A and AA (target size 2.5.8 included) and axe's best practices."""
 
 
 def assert_accessible(page: Page, screen: str) -> None:
-    results = AXE.run(page)
+    results = AXE.run(page, options=WCAG22_AA)
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     assert not bad, f"{screen}: " + "; ".join(
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad)
@@ -37,7 +49,13 @@ def test_j1_screens(browser: Browser, server: dict, phone: Page, viewport: dict)
     expect(web.locator("#error-summary")).to_be_visible()
     assert_accessible(web, "number with error")
     web.get_by_role("button", name="Annuler").click()
-    enter_and_confirm(web, "07 98 76 54 32")
+    enter_and_confirm(web, "07 98 76 54 32", prove=False)
+    expect(web.get_by_role("heading", name=PROOF_TITLE)).to_be_visible()
+    assert_accessible(web, "new number's code")
+    prove_number(web, "07 98 76 54 32", "000000")
+    expect(web.locator("#error-summary")).to_be_visible()
+    assert_accessible(web, "new number's code with error")
+    prove_number(web, "07 98 76 54 32")
     expect(web.get_by_role("heading", name="Validez sur votre smartphone")).to_be_visible()
     assert_accessible(web, "wait")
     expect(phone.get_by_role("heading", name=APPROVAL_TITLE)).to_be_visible()
