@@ -16,6 +16,7 @@ REASONS = frozenset({
     "ineligible.minor", "ineligible.protected_adult", "ineligible.no_securpass", "ineligible.securpass_blocked",
     "ineligible.no_enrolled_device", "ineligible.recent_device_change", "ineligible.frozen",
     "changed_phone", "not_my_number", "securpass_blocked", "repeated_failure", "securpass_move_refused", "proof_failed",
+    "operator_sim_swap", "operator_new_number", "operator_unavailable", "operator_recycled",
     "other",
 })
 
