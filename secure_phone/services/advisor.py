@@ -387,10 +387,12 @@ def _ask_the_operator(uow: UnitOfWork, advisor_id: int, identifier: str, raw_num
     with uow.read() as session:
         try:
             customer = _customer(session, _advisor(session, advisor_id), identifier)
-            number = parse_new_number(key(raw_number, NUMBER_LIMIT), key(region, 8) or "FR", current_e164=None,
-                                      policy=uow.policy)
+            number = parse_new_number(key(raw_number, NUMBER_LIMIT), key(region, 8) or "FR",
+                                      current_e164=customer.secure_phone_e164, policy=uow.policy)
         except (Refused, NumberRejected):
             return
+        if number_holder(session, number.e164, customer.id, uow.now, uow.policy) is not None:
+            return  # refused by the change itself
     operator.guard_change(uow, customer.id or 0, number.e164, actor=actor, purpose="advisor_change")
 
 

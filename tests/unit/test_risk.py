@@ -207,8 +207,9 @@ def test_all_signals_are_ordered_by_severity() -> None:
         ev("securpass_blocked"),
         ev("securpass_move", "refused", problem="recent_number_change"),
         ev("refusal", "ok", reason="not_me"),
+        ev("operator_check", "stopped", purpose="change"),
     ]
-    expected = [S.NOT_ME, S.SECURPASS_MOVE_REFUSED, S.SECURPASS_BLOCKED, S.SECURPASS_FAILED, S.NUMBER_SHARED,
+    expected = [S.NOT_ME, S.SECURPASS_MOVE_REFUSED, S.OPERATOR_SIGNAL, S.SECURPASS_BLOCKED, S.SECURPASS_FAILED, S.NUMBER_SHARED,
                 S.NOT_MY_NUMBER, S.NEW_DEVICE, S.RECENT_CHANGE]
     assert signals(*events) == expected
     assert signals(*reversed(events)) == expected

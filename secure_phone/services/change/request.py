@@ -110,12 +110,9 @@ def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: 
     other sessions end, §12.2), and waiting for the phone counts as its activity.
     """
     policy = uow.policy
-    try:  # the operator is asked first, outside the transaction (§12.4); a number the rules refuse is not asked
-        asked = parse_new_number(key(new_e164, NUMBER_LIMIT), "FR", current_e164=None, policy=policy)
-    except NumberRejected:
-        asked = None
-    if asked is not None:
-        operator.guard_change(uow, customer_id, asked.e164, actor=actor)
+    with uow.write(actor) as tx:  # the number rules first: a number they refuse is not worth asking about
+        number = _validated_number(tx, lock_customer(tx.session, customer_id), new_e164, "FR", "change_requested")
+    operator.guard_change(uow, customer_id, number.e164, actor=actor)  # outside any transaction (§12.4)
     with uow.write(actor) as tx:
         customer = lock_customer(tx.session, customer_id)
         number = _validated_number(tx, customer, new_e164, "FR", "change_requested")
