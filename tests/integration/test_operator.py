@@ -89,7 +89,8 @@ def test_emma_cannot_change_online_she_is_told_why_and_sent_to_her_advisor(world
         ("new", "call-forwarding-signal/v0.3/unconditional-call-forwardings"), ("new", "kyc-match/v0.3/match")]
     assert all(r.purpose == "change" and r.error is None and r.operator == "Opérateur simulé (CAMARA)" for r in rows)
     assert len({r.correlator for r in rows}) == 4
-    assert json.loads(rows[0].result or "{}")["latestSimChange"].startswith((T0 - timedelta(hours=2)).date().isoformat())
+    swapped_on = (T0 - timedelta(hours=2)).date().isoformat()
+    assert json.loads(rows[0].result or "{}")["latestSimChange"].startswith(swapped_on)
     assert EMMA_NUMBER not in " ".join(r.number + (r.result or "") for r in rows)  # masked, and never in the answers
     (entry,) = audit(world, EMMA)
     details = json.loads(entry.details or "{}")
@@ -99,7 +100,8 @@ def test_emma_cannot_change_online_she_is_told_why_and_sent_to_her_advisor(world
     reason = operator.CONTACT_REASONS["operator.current_sim_swap"]
     contact.request_callback(world.uow(), world.cid(EMMA), reason, channel="web", actor=customer_actor(world.cid(EMMA)))
     with read_only(world.url) as s:
-        assert s.exec(select(ContactRequest.reason).where(ContactRequest.customer_id == world.cid(EMMA))).one() == reason
+        query = select(ContactRequest.reason).where(ContactRequest.customer_id == world.cid(EMMA))
+        assert s.exec(query).one() == reason
     answers = operator.sheet_answers(world.uow(), sophie(world), EMMA)
     swap = next(a for a in answers if a.subject == "current")
     assert (swap.summary, swap.n, swap.operator) == ("op.sim.changed.hours", "2", "Opérateur simulé (CAMARA)")
@@ -155,9 +157,9 @@ def test_under_half_errors_and_half_timeouts_fail_closed_never_lets_a_change_thr
     client = faulty(world, seed, error=0.5, timeout=0.5)
     for identifier in (CAMILLE, EMMA):
         cid = world.cid(identifier)
-        code = refusal(lambda: operator.guard_change(world.uow(operator=client, policy=DEFAULT_POLICY), cid, NEW_E164,
-                                                     actor=customer_actor(cid)))
-        rows = [r for r in checks(world, identifier)][-4:]
+        code = refusal(lambda cid=cid: operator.guard_change(world.uow(operator=client, policy=DEFAULT_POLICY), cid,
+                                                             NEW_E164, actor=customer_actor(cid)))
+        rows = checks(world, identifier)[-4:]
         answered = all(r.error is None for r in rows)
         if identifier == EMMA:
             assert code in ("operator.current_sim_swap", "operator.unavailable")
