@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import Advisor, ContactRequest, Customer, OperatorCheck
 from secure_phone.adapters.operator import Call, Operator
+from secure_phone.adapters.operator_sim import get_simulator
 from secure_phone.domain.operator import (
     Answers,
     Check,
@@ -36,12 +37,13 @@ from secure_phone.domain.operator import (
     assess_change,
     assess_recycling,
 )
-from secure_phone.domain.phone import phone_from_e164
+from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164
 from secure_phone.services.audit import Actor
 from secure_phone.services.customers import local_time
-from secure_phone.services.inputs import key
+from secure_phone.services.inputs import NUMBER_LIMIT, key
 from secure_phone.services.rows import lock_customer
 from secure_phone.services.unit_of_work import Refused, Tx, UnitOfWork
+from secure_phone.settings import demo_mode
 
 REFUSALS = {
     Reason.CURRENT_SIM_SWAP: "operator.current_sim_swap",
@@ -327,3 +329,31 @@ def latest_callback(uow: UnitOfWork, advisor_id: int, identifier: str, *, lang: 
     summary, _ = _summary(row, uow.now)
     return CallbackCheck(forwarded=summary == "op.fwd.active", unknown=summary == "op.answer.none",
                          at=local_time(row.at, lang), operator=row.operator)
+
+
+# --- the demo control (demo mode only, §12.1) --------------------------------------------------------------
+
+DEMO_SIGNALS = ("sim_swap", "forwarding", "forwarding_off", "recycled")
+
+
+def demo_set_signal(uow: UnitOfWork, advisor_id: int, raw_number: str, signal: str) -> str:
+    """For a live demonstration: make the simulated operator report ``signal`` on any number from now on (a SIM
+    changed now, an unconditional forwarding on or off, the number given to a new subscriber today). Demo mode
+    and an advisor only; the number as the change form reads it. The masked number; ``Refused`` otherwise."""
+    if not demo_mode() or signal not in DEMO_SIGNALS:
+        raise Refused("demo.op.invalid")
+    with uow.read() as session:
+        if session.get(Advisor, advisor_id) is None:
+            raise Refused("advisor.not_found")
+    try:
+        number = parse_new_number(key(raw_number, NUMBER_LIMIT), "FR", current_e164=None, policy=uow.policy)
+    except NumberRejected:
+        raise Refused("demo.op.invalid") from None
+    simulator = get_simulator(uow.url)
+    if signal == "sim_swap":
+        simulator.swap_sim(number.e164, at=uow.now)
+    elif signal in ("forwarding", "forwarding_off"):
+        simulator.forward_calls(number.e164, active=signal == "forwarding")
+    else:
+        simulator.recycle(number.e164, since=uow.now.date())
+    return number.masked

@@ -8,6 +8,7 @@ from secure_phone.services.advisor import DOCUMENT_TYPES, ContactView, CustomerR
 from secure_phone.ui.components import error_summary, field_error, notice, title, web_shell
 from secure_phone.ui.flow_views import code_field, region_select
 from secure_phone.ui.i18n import LangState, t, t_var
+from secure_phone.ui.pages.advisor_operator import operator_section
 from secure_phone.ui.screens import AdvisorScreen
 from secure_phone.ui.states.advisor import AdvisorState as S
 
@@ -280,6 +281,7 @@ def sheet() -> rx.Component:
         rx.button(t("adv.back"), on_click=S.back, variant="ghost", width="fit-content"),
         title(S.name, " — ", S.identifier),
         vigilance(),
+        operator_section(),
         rx.box(
             rx.el.dl(
                 rx.el.dt(t("adv.sheet.number")),

@@ -10,6 +10,7 @@ import reflex as rx
 
 from secure_phone.domain.risk import CHECKS, RiskSignal
 from secure_phone.services import advisor as svc
+from secure_phone.services import operator
 from secure_phone.services.advisor import ContactView, CustomerRow, TimelineItem, ValidationView
 from secure_phone.services.auth import Principal, login_advisor
 from secure_phone.services.inputs import (
@@ -21,6 +22,7 @@ from secure_phone.services.inputs import (
     QUERY_LIMIT,
     REASON_LIMIT,
 )
+from secure_phone.services.operator import AnswerView
 from secure_phone.services.unit_of_work import Refused
 from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
@@ -77,6 +79,17 @@ class AdvisorState(SessionMixin, rx.State):
     _proof_request: str = ""
     operation_error: str = ""
     operation_result: str = ""
+
+    # §12.4, the sheet's own section: the operator's answers, the check before a call-back, the demo control.
+    operator_answers: list[AnswerView] = []
+    callback_open: bool = False
+    callback_checked: bool = False
+    callback_forwarded: bool = False
+    callback_unknown: bool = False
+    callback_at: str = ""
+    callback_operator: str = ""
+    demo_signal_result: str = ""
+    demo_signal_error: str = ""
 
     # --- the session ---------------------------------------------------------------------------
 
@@ -155,9 +168,12 @@ class AdvisorState(SessionMixin, rx.State):
         self.identifier = str(identifier)[:IDENTIFIER_LIMIT]
         self.revealed = self.change_error = self.change_result = self.operation_error = self.operation_result = ""
         self.proof_number = self.proof_error = self._proof_request = ""
+        self.demo_signal_result = self.demo_signal_error = ""
         if not self._load_sheet(principal):
             return focus_errors()
         self.screen = AdvisorScreen.SHEET.value
+        if self.callback_open:  # §12.4: before calling the customer back, the sheet checks call forwarding
+            self._check_forwarding(principal)
         self._follow(principal)
         return focus_title()
 
@@ -175,6 +191,7 @@ class AdvisorState(SessionMixin, rx.State):
         self.failed_notifications = sheet.failed_notifications
         self._customer_id = sheet.customer_id
         self.action_error = ""
+        self._load_operator(principal)
         return True
 
     @rx.event
@@ -338,4 +355,51 @@ class AdvisorState(SessionMixin, rx.State):
             return focus_errors()
         self.operation_error, self.operation_result = "", "adv.sessions.ended"
         self._load_sheet(principal)
+        return None
+
+    # --- §12.4: the operator's signals on the sheet, the check before a call-back, the demo control ---------
+
+    def _load_operator(self, principal: Principal) -> None:
+        uow = runtime.uow()
+        self.operator_answers = operator.sheet_answers(uow, principal.id, self.identifier)
+        self.callback_open = operator.has_open_callback(uow, principal.id, self.identifier)
+        self._show_callback(operator.latest_callback(uow, principal.id, self.identifier))
+
+    def _show_callback(self, found: operator.CallbackCheck | None) -> None:
+        self.callback_checked = found is not None
+        self.callback_forwarded = bool(found and found.forwarded)
+        self.callback_unknown = bool(found and found.unknown)
+        self.callback_at, self.callback_operator = (found.at, found.operator) if found else ("", "")
+
+    def _check_forwarding(self, principal: Principal) -> None:
+        try:
+            found = operator.check_callback(runtime.uow(), principal.id, self.identifier, actor=self._actor(principal))
+        except Refused as refused:
+            self.action_error = refused.code
+            return
+        self._show_callback(found)
+        self.operator_answers = operator.sheet_answers(runtime.uow(), principal.id, self.identifier)
+
+    @rx.event
+    @requires_session
+    def check_forwarding(self, principal: Principal) -> Answer:
+        """« Vérifier le renvoi d'appel »: Call Forwarding Signal on the customer's number, before calling back."""
+        if not self._on_sheet():
+            return focus_title()
+        self._check_forwarding(principal)
+        return None
+
+    @rx.event
+    @requires_session
+    def demo_signal(self, principal: Principal, form: dict) -> Answer:
+        """Demo mode only (§12.1): make the simulated operator report a SIM change or a forwarding on any number."""
+        if not self._on_sheet():
+            return focus_title()
+        try:
+            masked = operator.demo_set_signal(runtime.uow(), principal.id, form_field(form, "number", NUMBER_LIMIT),
+                                              form_field(form, "signal", REASON_LIMIT))
+        except Refused as refused:
+            self.demo_signal_error, self.demo_signal_result = refused.code, ""
+            return focus_errors()
+        self.demo_signal_error, self.demo_signal_result = "", masked
         return None
