@@ -1,7 +1,7 @@
 """Idempotent seed of the personas and advisors of spec §3, their phones and their codes.
 
 Run by ``make run`` (``python -m secure_phone.seed``), in demo mode only (``SECURE_PHONE_DEMO=1``, §12.1); the
-simulated operator's lines of the personas' numbers too (§12.4), in demo mode only.
+simulated operator's lines of the personas' numbers too (§12.4), demo data like the rest.
 The personas' phones are *demo* devices: the demo picker may give them a fresh key. Running it again changes
 nothing that is already there: a persona whose number was changed in a demo keeps it.
 """
@@ -100,8 +100,7 @@ def seed(url: str | None = None, now: datetime | None = None) -> None:
         contacts = [(c.identifier, c.secure_phone_e164, c.email) for c in session.exec(select(Customer))]
     for identifier, phone, email in contacts:  # MySys is another system: its own transactions
         mysys.upsert_contact(identifier, phone, email)
-    if demo_mode():
-        _seed_operator(url, now)
+    _seed_operator(url, now)
 
 
 def _seed_operator(url: str | None, now: datetime) -> None:
