@@ -131,7 +131,8 @@ def _store(tx: Tx, customer_id: int | None, purpose: str, asked: list[Asked], ve
             number=_masked(item.e164), result=call.result, error=call.error))
     outcome = "stopped" if verdict.stopped else ("signal" if verdict.signals else "ok")
     tx.record("operator_check", outcome, customer_id=customer_id, request_id=request_id, purpose=purpose,
-              signal=",".join(r.value for r in verdict.signals) or None,
+              signal=verdict.signals[0].value if verdict.signals else None,
+              signals=[r.value for r in verdict.signals] or None,
               operator=asked[0].call.operator if asked else None,
               calls=[{"api": a.call.api, "correlator": a.call.correlator, "subject": a.subject,
                       "error": a.call.error, "latency_ms": a.call.latency_ms} for a in asked])
