@@ -1,6 +1,8 @@
-"""HTTP API for other bank systems: health, read-only status, and the MySys simulator.
+"""HTTP API for other bank systems: health, read-only status, the MySys simulator, and the simulated mobile
+operator (``/api/operator/…``, GSMA Open Gateway / CAMARA shapes, :mod:`secure_phone.adapters.operator_sim`).
 
-Every route but ``/api/health`` needs ``Authorization: Bearer <SECURE_PHONE_SERVICE_TOKEN>``.
+Every route but ``/api/health`` and the operator's needs ``Authorization: Bearer <SECURE_PHONE_SERVICE_TOKEN>``;
+the operator's needs the operator's own credential (``SECURE_PHONE_OPERATOR_TOKEN``), as a real operator would.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from secure_phone.adapters.operator_sim import get_simulator
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import auth, status
 from secure_phone.services.unit_of_work import UnitOfWork
@@ -132,7 +135,19 @@ async def session_ticket(request: Request) -> Response:
     return JSONResponse({"ticket": ticket}, headers=NO_STORE)
 
 
+async def operator_gateway(request: Request) -> Response:
+    """The simulated operator over HTTP: the same answers as in-process, latency and held answers included."""
+    body = await request.body()
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    answer = await asyncio.to_thread(get_simulator().answer, request.method, request.path_params["path"], headers,
+                                     body[:4096])
+    if answer.delay_s:
+        await asyncio.sleep(answer.delay_s)
+    return JSONResponse(answer.body, status_code=answer.status, headers={**answer.headers, **NO_STORE})
+
+
 api = Starlette(routes=[
+    Route("/api/operator/{path:path}", operator_gateway, methods=["POST", "GET"]),
     Route("/api/session/bind", bind_session, methods=["POST"]),
     Route("/api/session/ticket", session_ticket, methods=["POST"]),
     Route("/api/health", health),

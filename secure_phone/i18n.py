@@ -610,6 +610,115 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "detail.advisor": ("par un conseiller", "by an advisor"),
     "detail.number_unavailable": ("numéro déjà utilisé par un autre client", "number used by another customer"),
     "detail.mysys_unavailable": ("MySys indisponible", "MySys unavailable"),
+    # --- the operator's fraud signals (§12.4) ------------------------------------------------------------
+    "operator.current_sim_swap": (
+        "Votre opérateur mobile nous signale que la carte SIM de votre numéro sécurisé a été changée il y a moins "
+        "de 72 heures. Par sécurité, le changement de numéro ne peut pas se faire en ligne : votre conseiller "
+        "vérifiera avec vous. Si vous n'avez pas changé de carte SIM, appelez-le sans attendre.",
+        "Your mobile operator tells us that the SIM card of your secure number was changed less than 72 hours ago. "
+        "For your security, the number cannot be changed online: your advisor will check with you. If you did not "
+        "change your SIM card, call them at once.",
+    ),
+    "operator.new_number": (
+        "Votre opérateur mobile nous signale un point à vérifier sur le nouveau numéro (carte SIM changée "
+        "récemment, appels renvoyés, ou titulaire à un autre nom). Par sécurité, votre conseiller finalisera "
+        "ce changement avec vous.",
+        "Your mobile operator reports something to check on the new number (SIM card changed recently, calls "
+        "forwarded, or held in another name). For your security, your advisor will complete this change with you.",
+    ),
+    "operator.unavailable": (
+        "Nous n'avons pas pu vérifier votre numéro auprès de votre opérateur mobile pour le moment. Par sécurité, "
+        "votre conseiller finalisera cette opération avec vous ; vous pouvez aussi réessayer plus tard.",
+        "We could not check your number with your mobile operator just now. For your security, your advisor will "
+        "complete this operation with you; you may also try again later.",
+    ),
+    "operator.recycled": (
+        "Votre opérateur mobile nous signale que ce numéro a été attribué à un nouvel abonné. Nous n'y envoyons "
+        "plus de SMS : votre conseiller vérifiera votre numéro avec vous.",
+        "Your mobile operator tells us that this number has been given to a new subscriber. We no longer send "
+        "SMS to it: your advisor will check your number with you.",
+    ),
+    "reason.operator_sim_swap": ("carte SIM du numéro sécurisé changée récemment (opérateur)",
+                                 "SIM card of the secure number changed recently (operator)"),
+    "reason.operator_new_number": ("signal de l'opérateur sur le nouveau numéro",
+                                   "operator's signal on the new number"),
+    "reason.operator_unavailable": ("opérateur mobile injoignable", "mobile operator unreachable"),
+    "reason.operator_recycled": ("numéro réattribué par l'opérateur", "number reassigned by the operator"),
+    "detail.current_sim_swap": ("SIM du numéro sécurisé changée récemment", "SIM of the secure number changed recently"),
+    "detail.recycled": ("numéro réattribué à un nouvel abonné", "number reassigned to a new subscriber"),
+    "detail.new_sim_swap": ("SIM du nouveau numéro changée récemment", "SIM of the new number changed recently"),
+    "detail.new_forwarding": ("appels du nouveau numéro renvoyés", "calls to the new number forwarded"),
+    "detail.kyc_mismatch": ("nouveau numéro à un autre nom", "new number in another name"),
+    "detail.forwarding": ("appels vers ce numéro renvoyés", "calls to this number forwarded"),
+    "detail.signal.unavailable": ("opérateur sans réponse", "no answer from the operator"),
+    "tl.operator_check": ("Signaux de l'opérateur mobile", "Mobile operator's signals"),
+    "result.stopped": ("parcours en ligne arrêté", "online journey stopped"),
+    "result.signal": ("signal relevé", "signal noted"),
+    "risk.operator_signal": (
+        "L'opérateur mobile a signalé un risque (carte SIM changée, renvoi d'appel, titulaire différent ou numéro "
+        "réattribué)",
+        "The mobile operator reported a risk (SIM card changed, call forwarding, another holder or a reassigned "
+        "number)",
+    ),
+    "risk.check.operator_answer": (
+        "Lire la réponse de l'opérateur ci-dessous et en parler avec le client, en agence.",
+        "Read the operator's answer below and discuss it with the customer, in the branch.",
+    ),
+    "op.title": ("Signaux de l'opérateur mobile", "Mobile operator's signals"),
+    "op.none": ("Aucune réponse de l'opérateur enregistrée pour ce client.",
+                "No answer of the operator recorded for this customer."),
+    "op.by": ("Réponse de", "Answer from"),
+    "op.latency": ("temps de réponse (ms)", "response time (ms)"),
+    "op.correlator": ("corrélateur", "correlator"),
+    "op.attempts": ("essais", "attempts"),
+    "op.purpose.change": ("changement en ligne", "online change"),
+    "op.purpose.advisor_change": ("changement en agence", "in-branch change"),
+    "op.purpose.activation": ("activation Sécur'Pass", "Sécur'Pass activation"),
+    "op.purpose.stale_number": ("vérification du numéro", "number check"),
+    "op.purpose.callback": ("avant de rappeler", "before calling back"),
+    "op.subject.current": ("numéro sécurisé", "secure number"),
+    "op.subject.new": ("nouveau numéro", "new number"),
+    "op.subject.callback": ("numéro à rappeler", "number to call back"),
+    "op.sim.changed.hours": ("SIM changée il y a {n} h", "SIM changed {n} h ago"),
+    "op.sim.changed.days": ("SIM changée il y a {n} j", "SIM changed {n} days ago"),
+    "op.sim.unchanged": ("Pas de changement de SIM connu", "No known SIM change"),
+    "op.fwd.active": ("Renvoi d'appel inconditionnel actif", "Unconditional call forwarding active"),
+    "op.fwd.inactive": ("Pas de renvoi d'appel inconditionnel", "No unconditional call forwarding"),
+    "op.kyc.match": ("Titulaire de la ligne : même nom que le client", "Line holder: same name as the customer"),
+    "op.kyc.mismatch": ("Titulaire de la ligne : un autre nom que le client", "Line holder: another name than the customer's"),
+    "op.kyc.unknown": ("Titulaire de la ligne : inconnu de l'opérateur", "Line holder: unknown to the operator"),
+    "op.recycled.yes": ("Numéro réattribué à un nouvel abonné", "Number reassigned to a new subscriber"),
+    "op.recycled.no": ("Numéro non réattribué", "Number not reassigned"),
+    "op.answer.none": ("Pas de réponse de l'opérateur", "No answer from the operator"),
+    "op.answer.other": ("Réponse reçue", "Answer received"),
+    "op.callback.title": ("Avant de rappeler le client (« Être rappelé »)",
+                          "Before calling the customer back (\"Call me back\")"),
+    "op.callback.check": ("Vérifier le renvoi d'appel", "Check call forwarding"),
+    "op.callback.forwarded": (
+        "Attention : les appels vers ce numéro sont renvoyés vers un autre téléphone. Ne donnez aucune information "
+        "par ce numéro ; proposez au client de venir en agence.",
+        "Warning: calls to this number are forwarded to another phone. Give no information over this number; "
+        "ask the customer to come to the branch.",
+    ),
+    "op.callback.clear": ("Pas de renvoi d'appel sur ce numéro.", "No call forwarding on this number."),
+    "op.callback.unknown": ("L'opérateur n'a pas répondu : le renvoi d'appel n'a pas pu être vérifié.",
+                            "The operator did not answer: call forwarding could not be checked."),
+    "op.callback.checked": ("Vérifié le", "Checked on"),
+    "demo.op.title": ("Démo : signaux de l'opérateur", "Demo: operator's signals"),
+    "demo.op.intro": (
+        "Simule ce que l'opérateur mobile dira d'un numéro (démonstration uniquement).",
+        "Simulates what the mobile operator will say about a number (demonstration only).",
+    ),
+    "demo.op.number": ("Numéro de mobile", "Mobile number"),
+    "demo.op.kind": ("Signal", "Signal"),
+    "demo.op.sim_swap": ("Carte SIM changée maintenant", "SIM card changed now"),
+    "demo.op.forwarding": ("Renvoi d'appel inconditionnel activé", "Unconditional call forwarding on"),
+    "demo.op.forwarding_off": ("Renvoi d'appel désactivé", "Call forwarding off"),
+    "demo.op.recycled": ("Numéro réattribué à un nouvel abonné", "Number reassigned to a new subscriber"),
+    "demo.op.submit": ("Appliquer", "Apply"),
+    "demo.op.done": ("C'est fait : l'opérateur simulé le dira désormais.", "Done: the simulated operator now says so."),
+    "demo.op.invalid": ("Saisissez un numéro de mobile valide et choisissez un signal.",
+                        "Enter a valid mobile number and choose a signal."),
     # --- J3: cancelled at step 4 ------------------------------------------------------
     "j3.title": ("Vous avez changé de smartphone ?", "Have you changed smartphone?"),
     "j3.activate": ("Activer Sécur'Pass sur mon nouveau smartphone", "Activate Sécur'Pass on my new smartphone"),

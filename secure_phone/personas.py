@@ -28,6 +28,9 @@ class Persona:
     agency: str = "paris-opera"
     advisor: str = "sophie.lambert"
     confirmed_days_ago: int = 30
+    # What the simulated mobile operator reports about the secure number (§12.4), relative to the seed's time.
+    sim_swapped_hours_ago: int | None = None
+    call_forwarding: bool = False
 
     @property
     def email(self) -> str:
@@ -54,6 +57,8 @@ PERSONAS: tuple[Persona, ...] = (
             subscription="professionnel", agency="lyon-bellecour", advisor="karim.haddad"),
     Persona("1000000009", "Marc", "Lefèvre", 52, "+33690123456", legal_protection="tutelle", agency="lyon-bellecour",
             advisor="karim.haddad"),
+    Persona("1000000010", "Emma", "Leroy", 31, "+33611223344", sim_swapped_hours_ago=2),
+    Persona("1000000011", "Lucas", "Fournier", 42, "+33622334455", call_forwarding=True),
 )
 
 AGENCIES = (

@@ -1,6 +1,7 @@
 """Idempotent seed of the personas and advisors of spec §3, their phones and their codes.
 
-Run by ``make run`` (``python -m secure_phone.seed``), in demo mode only (``SECURE_PHONE_DEMO=1``, §12.1).
+Run by ``make run`` (``python -m secure_phone.seed``), in demo mode only (``SECURE_PHONE_DEMO=1``, §12.1); the
+simulated operator's lines of the personas' numbers too (§12.4), demo data like the rest.
 The personas' phones are *demo* devices: the demo picker may give them a fresh key. Running it again changes
 nothing that is already there: a persona whose number was changed in a demo keeps it.
 """
@@ -18,6 +19,7 @@ from sqlmodel import Session, SQLModel, select
 from secure_phone.adapters.db import transaction
 from secure_phone.adapters.models import Advisor, Agency, AuditHead, Customer, Device
 from secure_phone.adapters.mysys import SimulatedMySys
+from secure_phone.adapters.operator_sim import OperatorSimulator
 from secure_phone.domain.securpass import hash_code
 from secure_phone.personas import ADVISORS, AGENCIES, DEMO_CODE, DEMO_PASSWORD, PERSONAS, phone_label
 from secure_phone.services.audit import GENESIS
@@ -98,6 +100,20 @@ def seed(url: str | None = None, now: datetime | None = None) -> None:
         contacts = [(c.identifier, c.secure_phone_e164, c.email) for c in session.exec(select(Customer))]
     for identifier, phone, email in contacts:  # MySys is another system: its own transactions
         mysys.upsert_contact(identifier, phone, email)
+    _seed_operator(url, now)
+
+
+def _seed_operator(url: str | None, now: datetime) -> None:
+    """The simulated operator's lines of the personas' numbers (§12.4): each subscriber's name and contract, Emma
+    Leroy's SIM changed 2 h before the seed, Lucas Fournier's calls forwarded. A line already there is kept as it
+    is (a demo may have changed it)."""
+    operator = OperatorSimulator(url, clock=lambda: now)
+    for p in PERSONAS:
+        swapped = now - timedelta(hours=p.sim_swapped_hours_ago) if p.sim_swapped_hours_ago is not None else None
+        operator.set_line(p.phone, given_name=p.first_name, family_name=p.last_name,
+                          subscribed_since=(now - timedelta(days=p.confirmed_days_ago + 365)).date(),
+                          sim_changed_at=swapped, device_changed_at=swapped,
+                          forwarding="unconditional" if p.call_forwarding else "inactive", only_if_new=True)
 
 
 if __name__ == "__main__":

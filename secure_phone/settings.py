@@ -58,6 +58,63 @@ def new_number_proof() -> bool:
     return _flag("SECURE_PHONE_NEW_NUMBER_PROOF", "1")
 
 
+def operator_url() -> str:
+    """The mobile operator's API root (GSMA Open Gateway / CAMARA, §12.4): ``SECURE_PHONE_OPERATOR_URL``. Unset: the
+    app's own simulated operator (``/api/operator``), reached in-process (an event handler must not wait on an
+    HTTP call to its own server)."""
+    return os.environ.get("SECURE_PHONE_OPERATOR_URL", "").strip().rstrip("/")
+
+
+def operator_name() -> str:
+    """The operator's name as the advisor's sheet shows it (``SECURE_PHONE_OPERATOR_NAME``)."""
+    return os.environ.get("SECURE_PHONE_OPERATOR_NAME", "").strip()[:60] or "Opérateur simulé (CAMARA)"
+
+
+def operator_token() -> str:
+    """The bearer credential for the operator's API: ``SECURE_PHONE_OPERATOR_TOKEN`` (or the file named by
+    ``SECURE_PHONE_OPERATOR_TOKEN_FILE``); unset, one derived from the server secret, which the simulator checks."""
+    token = os.environ.get("SECURE_PHONE_OPERATOR_TOKEN", "").strip()
+    file = os.environ.get("SECURE_PHONE_OPERATOR_TOKEN_FILE", "").strip()
+    if not token and file:
+        token = _read_secret_file(Path(file), "SECURE_PHONE_OPERATOR_TOKEN_FILE").decode().strip()
+    return token or derived_key("operator-api").hex()
+
+
+def _number(name: str, default: float, low: float, high: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
+def operator_timeout() -> float:
+    """Seconds an operator call may take (``SECURE_PHONE_OPERATOR_TIMEOUT_MS``, default 1500)."""
+    return _number("SECURE_PHONE_OPERATOR_TIMEOUT_MS", 1500, 50, 30000) / 1000
+
+
+def operator_retries() -> int:
+    """Retries after a failed operator call (``SECURE_PHONE_OPERATOR_RETRIES``, default 2), with backoff."""
+    return int(_number("SECURE_PHONE_OPERATOR_RETRIES", 2, 0, 5))
+
+
+def operator_fail_open() -> bool:
+    """``SECURE_PHONE_OPERATOR_FAIL_OPEN=1``: without the operator's answer, a journey goes on (the missing answer
+    recorded) instead of going to the advisor (the policy's default, fail closed)."""
+    return _flag("SECURE_PHONE_OPERATOR_FAIL_OPEN")
+
+
+def operator_faults() -> str:
+    """The simulated operator's fault injection, e.g. ``error=0.5,timeout=0.5,latency_ms=200``
+    (``SECURE_PHONE_OPERATOR_FAULTS``; parsed by the simulator)."""
+    return os.environ.get("SECURE_PHONE_OPERATOR_FAULTS", "").strip()
+
+
 def data_dir() -> Path:
     path = Path(os.environ.get("SECURE_PHONE_DATA_DIR", "data"))
     path.mkdir(parents=True, exist_ok=True)

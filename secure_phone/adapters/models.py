@@ -1,7 +1,8 @@
-"""SQLModel tables of the application and of the MySys simulator.
+"""SQLModel tables of the application and of the MySys and operator simulators.
 
 The MySys tables (prefixed ``mysys_``) belong to the simulated system of record: only
-:mod:`secure_phone.adapters.mysys` touches them. Every datetime is stored as UTC and read back
+:mod:`secure_phone.adapters.mysys` touches them; ``operator_line`` belongs to the simulated mobile operator
+(:mod:`secure_phone.adapters.operator_sim`). Every datetime is stored as UTC and read back
 timezone-aware.
 """
 
@@ -93,6 +94,9 @@ class Customer(SQLModel, table=True):
     # frozen until an advisor clears it (§12.2).
     frozen_at: datetime | None = _dt(nullable=True)
     frozen_reason: str | None = None
+    # The operator said the secure number now belongs to another subscriber (Number Recycling, §12.4): no SMS
+    # goes to it until the number is verified again with the advisor (a new secure number clears it).
+    number_recycled_at: datetime | None = _dt(nullable=True)
 
 
 class Device(SQLModel, table=True):
@@ -361,6 +365,45 @@ class MySysHistory(SQLModel, table=True):
     new_e164: str
     source: str
     applied_at: datetime = _dt()
+
+
+# --- The operator's answers (§12.4), kept by the bank ---------------------------------------------
+
+
+class OperatorCheck(SQLModel, table=True):
+    """One answer of the mobile operator (GSMA Open Gateway / CAMARA), or its absence, with its provenance."""
+
+    __tablename__ = "operator_check"
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    operator: str  # the operator's name, as configured
+    api: str  # e.g. sim-swap/v2/retrieve-date
+    correlator: str  # the x-correlator sent (and echoed)
+    at: datetime = _dt(index=True)
+    latency_ms: int = 0
+    attempts: int = 1
+    purpose: str  # change | advisor_change | activation | stale_number | callback
+    subject: str  # which number: current | new | callback
+    number: str  # masked
+    result: str | None = None  # the answer's JSON body
+    error: str | None = None  # the CAMARA error code, or timeout / unreachable
+
+
+# --- The simulated operator (GSMA Open Gateway / CAMARA), its own state -----------------------------
+
+
+class OperatorLine(SQLModel, table=True):
+    """A mobile line as the simulated operator knows it: only :mod:`secure_phone.adapters.operator_sim` touches it."""
+
+    __tablename__ = "operator_line"
+    phone_e164: str = Field(primary_key=True)
+    given_name: str | None = None  # the subscriber's name (KYC Match)
+    family_name: str | None = None
+    subscribed_since: date | None = None  # the current subscriber's contract (Number Recycling)
+    sim_changed_at: datetime | None = _dt(nullable=True)  # SIM Swap
+    device_changed_at: datetime | None = _dt(nullable=True)  # Device Swap
+    forwarding: str = "inactive"  # Call Forwarding Signal: comma-separated CAMARA states
+    updated_at: datetime = _dt()
 
 
 # Every table shares ``SQLModel.metadata``: registering one model hands Reflex (``reflex db``)

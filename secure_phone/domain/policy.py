@@ -78,6 +78,11 @@ class Policy:
     call_max_duration: timedelta = timedelta(minutes=30)
     # The customer's report of a call: once per bank call; without one, at most once per this interval.
     call_report_interval: timedelta = timedelta(minutes=2)
+    # The operator's fraud signals (§12.4): a SIM change of the current secure number this recent stops the online
+    # change and the online Sécur'Pass move (J6); of the new number, it sends the change to the advisor. With no
+    # answer from the operator, fail closed (the advisor) or open (go on, the missing answer recorded).
+    sim_swap_max_age: timedelta = timedelta(hours=72)
+    operator_fail_closed: bool = True
     # Stale number prompt (J7)
     stale_number_after: timedelta = timedelta(days=365)
     stale_prompt_max_later: int = 3

@@ -37,12 +37,14 @@ class RiskSignal(str, Enum):
     NOT_MY_NUMBER = "not_my_number"
     SECURPASS_MOVE_REFUSED = "securpass_move_refused"
     CALL_REPORTED = "call_reported"  # §12.5: the customer reported a call claiming to be the bank
+    OPERATOR_SIGNAL = "operator_signal"  # the mobile operator reported a SIM change, a forwarding… (§12.4)
 
 
 SEVERITY: tuple[RiskSignal, ...] = (
     RiskSignal.NOT_ME,
     RiskSignal.CALL_REPORTED,
     RiskSignal.SECURPASS_MOVE_REFUSED,
+    RiskSignal.OPERATOR_SIGNAL,
     RiskSignal.SECURPASS_BLOCKED,
     RiskSignal.SECURPASS_FAILED,
     RiskSignal.NUMBER_SHARED,
@@ -117,6 +119,8 @@ def _event_signals(event: Event) -> set[RiskSignal]:
         found.add(RiskSignal.NOT_MY_NUMBER)
     if action == "call_reported":  # « Signaler cet appel » in the app (§12.5), during a bank call or not
         found.add(RiskSignal.CALL_REPORTED)
+    if action == "operator_check" and outcome == "stopped" and details.get("purpose") != "callback":
+        found.add(RiskSignal.OPERATOR_SIGNAL)  # the operator's answers stopped an online change, move or J7
     if action == "securpass_activated" and outcome == "ok":
         found.add(RiskSignal.NEW_DEVICE)
     if action == "change_completed" and outcome == "ok":
@@ -206,6 +210,11 @@ CHECKS: dict[RiskSignal, tuple[str, ...]] = {
         "risk.check.never_by_phone",
         "risk.check.call_back_known_number",
         "risk.check.recent_change_confirmed",
+    ),
+    RiskSignal.OPERATOR_SIGNAL: (
+        "risk.check.identity_in_branch",
+        "risk.check.never_by_phone",
+        "risk.check.operator_answer",
     ),
     RiskSignal.NEW_DEVICE: (
         "risk.check.identity_in_branch",

@@ -27,6 +27,7 @@ from secure_phone.domain.phone import phone_from_e164
 from secure_phone.domain.policy import Policy
 from secure_phone.domain.securpass import activation_text, hash_code, is_valid_code_format, verify_signature
 from secure_phone.personas import phone_label
+from secure_phone.services import operator
 from secure_phone.services.audit import Actor
 from secure_phone.services.auth import end_sessions
 from secure_phone.services.customers import display_name, local_time
@@ -109,11 +110,16 @@ def on_new_phone(uow: UnitOfWork, customer_id: int, device_id: str | None, *, ac
         refusal = _refusal(customer, tx.now, uow.policy)
         if refusal is not None:
             _refuse_move(tx, customer, refusal, key(device_id) or None)
-        return REFUSAL_CODES[refusal] if refusal else None
+            return REFUSAL_CODES[refusal]
+    return operator.guard_activation(uow, customer_id, actor=actor)  # a new SIM on the number the code goes to
 
 
 def send_activation_code(uow: UnitOfWork, customer_id: int, device_id: str | None, *, actor: Actor) -> ActivationStart:
-    """Send the 8-digit code to the current secure number (shown masked)."""
+    """Send the 8-digit code to the current secure number (shown masked) — unless the operator says that number's
+    SIM was changed recently (§12.4: ``operator.current_sim_swap``, to the advisor)."""
+    refusal = operator.guard_activation(uow, customer_id, actor=actor)
+    if refusal is not None:
+        raise Refused(refusal)  # recorded with the operator's answer
     with uow.write(actor) as tx:
         customer = lock_customer(tx.session, customer_id)
         _refuse_if_not_allowed(tx, customer, device_id)

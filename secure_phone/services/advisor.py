@@ -35,7 +35,7 @@ from secure_phone.adapters.models import (
 from secure_phone.domain.change_request import Action, Channel, Status
 from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164, reject_unavailable
 from secure_phone.domain.risk import RISK_WINDOW, Event, RiskSignal, requires_second_advisor, risk_signals
-from secure_phone.services import sms_codes
+from secure_phone.services import operator, sms_codes
 from secure_phone.services.audit import Actor
 from secure_phone.services.auth import end_sessions
 from secure_phone.services.change.applying import complete_change
@@ -220,10 +220,11 @@ DETAIL_FIELDS = ("reason", "rejection", "problem", "signal")
 """The audit details the timeline explains (the first one present), each a code of the services or the domain."""
 
 
-def detail_key(code: str) -> str:
-    """The catalogue key that says ``code`` in words: its own ``detail.*`` label, the key it already is (an i18n
-    code a refusal carries), a contact reason; ``detail.other`` otherwise — never the raw code on a screen."""
-    for candidate in (f"detail.{code}", code, f"reason.{code}"):
+def detail_key(code: str, name: str = "") -> str:
+    """The catalogue key that says ``code`` (of the detail ``name``) in words: its label for that detail
+    (``detail.<name>.<code>``), its own ``detail.*`` label, the key it already is (an i18n code a refusal
+    carries), a contact reason; ``detail.other`` otherwise — never the raw code on a screen."""
+    for candidate in (f"detail.{name}.{code}", f"detail.{code}", code, f"reason.{code}"):
         if candidate in i18n.MESSAGES[i18n.DEFAULT_LANG]:
             return candidate
     return "detail.other"
@@ -233,7 +234,7 @@ def _detail(entry: AuditEntry) -> tuple[str, str]:
     details = json.loads(entry.details or "{}")
     for name in DETAIL_FIELDS:
         if details.get(name):
-            return detail_key(str(details[name])), ""
+            return detail_key(str(details[name]), name), ""
     return "", str(details.get("number") or "")  # recorded masked (``number.masked``)
 
 
@@ -345,8 +346,10 @@ def advisor_change(uow: UnitOfWork, advisor_id: int, identifier: str, *, raw_num
     """Change a customer's secure number in branch, after checking an identity document. With the new
     number's proof (§12.3) a code goes to the new number first: the customer, in front of the advisor, reads it
     out (:func:`prove_advisor_change`); then, as without the proof, a second advisor validates under a risk
-    signal, or the change is applied."""
+    signal, or the change is applied. The operator is asked first (§12.4): a SIM change, a forwarding or a name
+    that is not the customer's is a risk signal (``operator_signal``): a second advisor validates."""
     policy = uow.policy
+    _ask_the_operator(uow, advisor_id, identifier, raw_number, region, actor)
     with uow.write(actor) as tx:
         advisor = _advisor(tx.session, advisor_id)
         customer = _customer_for(tx, advisor, identifier, "advisor_change")
@@ -394,6 +397,22 @@ def advisor_change(uow: UnitOfWork, advisor_id: int, identifier: str, *, raw_num
             return AdvisorChangeResult(request.id, Status.PENDING_PROOF.value, number.national)
         status = _after_the_proof(tx, request, signals)
     return _applied(uow, request.id, status, number.national)
+
+
+def _ask_the_operator(uow: UnitOfWork, advisor_id: int, identifier: str, raw_number: str, region: str,
+                      actor: Actor) -> None:
+    """The operator's signals on an in-branch change, recorded (the change's own transaction then reads them as
+    a risk signal); nothing asked for a customer the advisor may not see or a number the rules refuse."""
+    with uow.read() as session:
+        try:
+            customer = _customer(session, _advisor(session, advisor_id), identifier)
+            number = parse_new_number(key(raw_number, NUMBER_LIMIT), key(region, 8) or "FR",
+                                      current_e164=customer.secure_phone_e164, policy=uow.policy)
+        except (Refused, NumberRejected):
+            return
+        if number_holder(session, number.e164, customer.id, uow.now, uow.policy) is not None:
+            return  # refused by the change itself
+    operator.guard_change(uow, customer.id or 0, number.e164, actor=actor, purpose="advisor_change")
 
 
 def _after_the_proof(tx: Tx, request: ChangeRequest, signals: list[RiskSignal]) -> str:

@@ -17,6 +17,7 @@ REASONS = frozenset({
     "ineligible.no_enrolled_device", "ineligible.recent_device_change", "ineligible.frozen",
     "changed_phone", "not_my_number", "securpass_blocked", "repeated_failure", "securpass_move_refused", "proof_failed",
     "suspicious_call",  # §12.5: the customer reported a call (services/calls.py puts it in the queue)
+    "operator_sim_swap", "operator_new_number", "operator_unavailable", "operator_recycled",
     "other",
 })
 

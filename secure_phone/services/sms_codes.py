@@ -82,6 +82,8 @@ def sending_refusal(tx: Tx, customer: Customer, purpose: str) -> str | None:
     failures for that purpose already at the maximum (a resend never resets them)."""
     assert customer.id is not None
     policy, now, session = tx.uow.policy, tx.now, tx.session
+    if purpose != NEW_NUMBER and customer.number_recycled_at is not None:
+        return "operator.recycled"  # §12.4: the number belongs to someone else now; nothing goes to it
     sent = session.exec(
         select(func.count()).select_from(SmsCode).where(
             SmsCode.customer_id == customer.id, SmsCode.purpose == purpose,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from secure_phone.adapters.models import Customer
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
+from secure_phone.services import operator
 from secure_phone.services.audit import Actor
 from secure_phone.services.rows import lock_customer
 from secure_phone.services.sms_codes import check_code, send_code
@@ -40,7 +41,9 @@ def later(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> None:
 
 
 def send_confirmation_code(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> None:
-    """« Oui, c'est mon numéro »: an SMS code goes to that number."""
+    """« Oui, c'est mon numéro »: an SMS code goes to that number — once the operator said it was not recycled
+    (§12.4: Number Recycling first; ``operator.recycled`` stops every SMS to it, to the advisor)."""
+    operator.guard_recycling(uow, customer_id, actor=actor)
     with uow.write(actor) as tx:
         customer = lock_customer(tx.session, customer_id)
         send_code(tx, customer, PURPOSE, action="stale_code_sent")

@@ -29,11 +29,12 @@ from sqlmodel import Session
 
 from secure_phone.adapters import db, notifications
 from secure_phone.adapters.mysys import MySys, get_mysys
+from secure_phone.adapters.operator import Operator, get_operator
 from secure_phone.domain.phone import NumberProblem, NumberRejected
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.services import events
 from secure_phone.services.audit import SYSTEM, Actor, record
-from secure_phone.settings import new_number_proof
+from secure_phone.settings import new_number_proof, operator_fail_open
 
 
 def utcnow() -> datetime:
@@ -41,11 +42,12 @@ def utcnow() -> datetime:
 
 
 def configured_policy() -> Policy:
-    """The app's policy: the specified figures, with the switches the configuration sets (§12.3's proof)."""
-    proof = new_number_proof()
-    if proof == DEFAULT_POLICY.new_number_proof:
+    """The app's policy: the specified figures, with the switches the configuration sets (§12.3's proof, §12.4's
+    fail-open)."""
+    proof, closed = new_number_proof(), not operator_fail_open()
+    if (proof, closed) == (DEFAULT_POLICY.new_number_proof, DEFAULT_POLICY.operator_fail_closed):
         return DEFAULT_POLICY
-    return replace(DEFAULT_POLICY, new_number_proof=proof)
+    return replace(DEFAULT_POLICY, new_number_proof=proof, operator_fail_closed=closed)
 
 
 class Refused(Exception):
@@ -111,7 +113,7 @@ class Tx:
 
 
 class UnitOfWork:
-    """What one use case needs from outside: database, MySys, clock, policy (see the module's documentation).
+    """What one use case needs from outside: database, MySys, the operator, clock, policy (see the module).
 
     ``now`` is read once, when the unit of work is made: every transaction, audit entry and rule of the use
     case sees the same instant. ``url`` None means the app's database; ``mysys`` None the process's MySys.
@@ -119,17 +121,23 @@ class UnitOfWork:
 
     def __init__(self, url: str | None = None, *, now: datetime | None = None,
                  clock: Callable[[], datetime] | None = None, policy: Policy | None = None,
-                 mysys: MySys | None = None) -> None:
+                 mysys: MySys | None = None, operator: Operator | None = None) -> None:
         self.url = url
         self.now = now if now is not None else (clock or utcnow)()
         if self.now.tzinfo is None:
             raise ValueError("a unit of work's clock must be timezone-aware")
         self.policy = policy or configured_policy()
         self._mysys = mysys
+        self._operator = operator
 
     @property
     def mysys(self) -> MySys:
         return self._mysys or get_mysys(self.url)
+
+    @property
+    def operator(self) -> Operator:
+        """The mobile operator's APIs (§12.4): the configured operator, or the app's simulator."""
+        return self._operator or get_operator(self.url)
 
     @contextlib.contextmanager
     def write(self, actor: Actor = SYSTEM) -> Iterator[Tx]:

@@ -69,6 +69,7 @@ from secure_phone.adapters.models import (
     DemoMessage,
     Device,
     MySysContact,
+    OperatorLine,
     Outbox,
     SessionTicket,
     SmsCode,
@@ -723,6 +724,13 @@ COVERAGE: dict[tuple[str, str], Forge] = {
     ("AdvisorState", "validate_operation"): Forge(
         "refused without this socket's own advisor session; validates only the agency's operations, never one's own",
         lambda t: [{"operation_id": t.operation}]),
+    ("AdvisorState", "check_forwarding"): Forge(
+        f"{ADVISOR_ACTS}: asks the operator about the open sheet's customer only (stored and audited)"),
+    ("AdvisorState", "demo_signal"): Forge(
+        f"{ADVISOR_ACTS}; demo mode only, refused when it is off "
+        "(test_the_demo_operator_control_is_refused_without_demo_mode): the simulated operator's state, never the "
+        "bank's", lambda t: [{"form": {"number": OTHER_RAW, "signal": "sim_swap"}}],
+        lambda t: {"form": {"number": OTHER_RAW, "signal": "forwarding"}}),
     ("AdvisorState", "setvar"): Forge(
         "public: no var of the advisor state has a setter",
         lambda t: [{"var_name": name, "value": value} for name, value in (
@@ -1688,3 +1696,60 @@ def test_the_phone_never_receives_the_code_the_secret_nor_the_full_number(server
     assert_no_session_secret(received, phone, server["db_url"])
     assert_no_full_number(everything)
     assert snapshot(server["db_url"])["number"] == "+33798765432"
+
+
+# --- the demo control of the operator's signals (§12.4), demo mode only (§12.1) -------------------------------
+
+
+def _operator_line(db_url: str, e164: str) -> tuple | None:
+    with read_only(db_url) as s:
+        line = s.get(OperatorLine, e164)
+        return None if line is None else (line.sim_changed_at, line.forwarding, line.subscribed_since)
+
+
+def _forge_demo_signal(page: Page, db_url: str) -> list[str]:
+    """Sophie, logged in on a raw socket with Camille's sheet open, forges the demo control on Camille's number."""
+    sophie = RawClient(page)
+    sophie.send(f"{ADV}.login", {"form": {"login": "sophie.lambert", "password": PASSWORD}})
+    assert LOGGED_IN in "\n".join(sophie.settle(quiet=0.3))
+    sophie.send(f"{ADV}.open_sheet", {"identifier": CAMILLE})
+    assert '"name_rx_state_":"Camille Martin"' in "\n".join(sophie.settle(quiet=0.3))
+    start = sophie.count()
+    sophie.send(f"{ADV}.demo_signal", {"form": {"number": "06 12 34 56 78", "signal": "sim_swap"}})
+    sophie.settle(quiet=0.3)
+    return sophie.since(start)
+
+
+def test_the_demo_operator_control_is_refused_without_demo_mode(
+        browser: Browser, server: dict, demo_off_server: dict, attacker: Page) -> None:
+    """Without demo mode the control is absent from the sheet and its handler, forged by a logged-in advisor on
+    the open sheet, changes nothing at the simulated operator. Positive control: the same events in demo mode
+    do set the SIM change."""
+    from secure_phone.seed import seed
+
+    off_url = demo_off_server["db_url"]
+    seed(off_url)  # the people only (the server itself seeds nothing without demo mode)
+    before = _operator_line(off_url, CAMILLE_OLD)
+    context = browser.new_context(base_url=demo_off_server["base_url"], locale="fr-FR")
+    page = context.new_page()
+    page.goto("/conseiller")
+    expect(page.get_by_label("Identifiant conseiller")).to_be_visible()
+    frames = _forge_demo_signal(page, off_url)
+    assert _operator_line(off_url, CAMILLE_OLD) == before
+    assert "demo.op.invalid" in "\n".join(frames)
+    # The page has no demo control without demo mode.
+    page.get_by_label("Identifiant conseiller").fill("sophie.lambert")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Rechercher un client").fill(CAMILLE)
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("button", name="Ouvrir la fiche de Camille Martin").click()
+    expect(page.get_by_role("region", name="Signaux de l'opérateur mobile")).to_be_visible()
+    expect(page.get_by_text("Démo : signaux de l'opérateur")).to_have_count(0)
+    context.close()
+
+    # Positive control: in demo mode the very same events reach the handler and set the SIM change.
+    demo_before = _operator_line(server["db_url"], CAMILLE_OLD)
+    _forge_demo_signal(attacker, server["db_url"])
+    after = _operator_line(server["db_url"], CAMILLE_OLD)
+    assert after is not None and demo_before is not None and after[0] != demo_before[0]

@@ -49,6 +49,8 @@ from secure_phone.adapters.models import (
 )
 from secure_phone.adapters.mysys import Faults, SimulatedMySys
 from secure_phone.adapters.notifications import Dispatcher, demo_gateways
+from secure_phone.adapters.operator import OperatorClient
+from secure_phone.adapters.operator_sim import InProcessTransport, OperatorSimulator
 from secure_phone.domain.change_request import Channel, RefusalReason
 from secure_phone.domain.phone import phone_from_e164
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
@@ -79,6 +81,11 @@ CHLOE = "1000000006"
 PAUL = "1000000007"
 SARL = "1000000008"
 MARC = "1000000009"
+EMMA = "1000000010"
+LUCAS = "1000000011"
+EMMA_NUMBER = "+33611223344"
+LUCAS_NUMBER = "+33622334455"
+OPERATOR_TOKEN = "integration-test-operator-token"
 
 CAMILLE_OLD = "+33612345678"
 JULIEN_NUMBER = "+33623456789"
@@ -137,13 +144,30 @@ class World:
     url: str
     clock: Clock
     mysys: SimulatedMySys
+    operator_sim: OperatorSimulator = field(default=None)  # type: ignore[assignment]
+    operator: OperatorClient = field(default=None)  # type: ignore[assignment]
     ids: dict[str, int] = field(default_factory=dict)
 
-    def uow(self, *, now: datetime | None = None, mysys: Any = None, policy: Policy = SEED_JOURNEY) -> UnitOfWork:
+    def __post_init__(self) -> None:
+        """The simulated operator on this bank's database, on the world's clock, never really waiting."""
+        if self.operator_sim is None:
+            self.operator_sim = OperatorSimulator(self.url, clock=self.clock, token=OPERATOR_TOKEN)
+        if self.operator is None:
+            self.operator = self.operator_client(self.operator_sim)
+
+    @staticmethod
+    def operator_client(simulator: OperatorSimulator, **options: Any) -> OperatorClient:
+        return OperatorClient("http://operator.test/api/operator", OPERATOR_TOKEN, name="Opérateur simulé (CAMARA)",
+                              transport=InProcessTransport(simulator, sleep=lambda s: None), sleep=lambda s: None,
+                              **options)
+
+    def uow(self, *, now: datetime | None = None, mysys: Any = None, policy: Policy = SEED_JOURNEY,
+            operator: Any = None) -> UnitOfWork:
         """One use case's unit of work on this bank: its database, the clock's time, the healthy MySys, and the
         seed's journey (no proof of the new number) unless ``policy`` says otherwise (tests/integration/
         test_new_number_proof.py runs the product's default, with the proof)."""
-        return UnitOfWork(self.url, now=now or self.clock.now, mysys=mysys or self.mysys, policy=policy)
+        return UnitOfWork(self.url, now=now or self.clock.now, mysys=mysys or self.mysys, policy=policy,
+                          operator=operator or self.operator)
 
     # --- look-ups ---------------------------------------------------------------------------
 

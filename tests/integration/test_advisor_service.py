@@ -32,12 +32,14 @@ from tests.integration.helpers import (
     CAMILLE,
     CAMILLE_OLD,
     CHLOE,
+    EMMA,
     FULL_NUMBER,
     HUGO,
     INES,
     JULIEN,
     JULIEN_NUMBER,
     LEA,
+    LUCAS,
     MARC,
     NEW_E164,
     NEW_RAW,
@@ -53,7 +55,7 @@ from tests.integration.helpers import (
     world,  # noqa: F401  (fixture)
 )
 
-PARIS = (CAMILLE, JULIEN, INES, LEA, HUGO, CHLOE, PAUL)
+PARIS = (CAMILLE, JULIEN, INES, LEA, HUGO, CHLOE, PAUL, EMMA, LUCAS)
 LYON = (SARL, MARC)
 INES_OLD = "+33634567890"
 MARC_NUMBER = "+33690123456"

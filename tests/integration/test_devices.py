@@ -32,7 +32,7 @@ from tests.integration.helpers import (
 )
 
 PERSONAS_WITH_SECURPASS = ["1000000001", "1000000002", "1000000003", "1000000004", "1000000006", "1000000007",
-                           "1000000008", "1000000009"]
+                           "1000000008", "1000000009", "1000000010", "1000000011"]
 
 
 def fresh_jwk() -> dict[str, str]:
@@ -79,7 +79,8 @@ def test_the_picker_offers_the_seeded_personas_phones_and_a_new_one_only(world: 
     assert [c.label for c in choices] == [
         "Smartphone de Camille Martin", "Smartphone de Julien Petit", "Smartphone de Inès Garnier",
         "Smartphone de Léa Bernard", "Smartphone de Chloé Dubois", "Smartphone de Paul Laurent",
-        "Smartphone de SARL Atelier Roux", "Smartphone de Marc Lefèvre", "Nouveau smartphone"]
+        "Smartphone de SARL Atelier Roux", "Smartphone de Marc Lefèvre", "Smartphone de Emma Leroy",
+        "Smartphone de Lucas Fournier", "Nouveau smartphone"]
     offered = json.dumps([(c.value, c.label) for c in choices])
     assert "bench" not in offered
     assert not any(device_id in offered for device_id in bench_devices)

@@ -67,4 +67,10 @@ def test_every_code_on_the_advisor_timeline_has_words() -> None:
         for lang in ("fr", "en"):
             words = i18n.text(key, lang)
             assert words and "_" not in words and not ("." in code and code in words), (code, lang)
+    from secure_phone.domain.operator import Reason
+
+    for reason in Reason:  # the operator's signals (§12.4), recorded as the entry's ``signal``
+        assert detail_key(reason.value, "signal") != "detail.other", reason
+    assert detail_key("unavailable", "signal") == "detail.signal.unavailable"  # not the number rule's
+    assert detail_key("unavailable", "problem") == "detail.unavailable"
     assert detail_key("no_such_code") == "detail.other"

@@ -211,8 +211,10 @@ def test_all_signals_are_ordered_by_severity() -> None:
         ev("securpass_move", "refused", problem="recent_number_change"),
         ev("call_reported", "raised", during_call=False),
         ev("refusal", "ok", reason="not_me"),
+        ev("operator_check", "stopped", purpose="change"),
     ]
-    expected = [S.NOT_ME, S.CALL_REPORTED, S.SECURPASS_MOVE_REFUSED, S.SECURPASS_BLOCKED, S.SECURPASS_FAILED,
+    expected = [S.NOT_ME, S.CALL_REPORTED, S.SECURPASS_MOVE_REFUSED, S.OPERATOR_SIGNAL, S.SECURPASS_BLOCKED,
+                S.SECURPASS_FAILED,
                 S.NUMBER_SHARED, S.NOT_MY_NUMBER, S.NEW_DEVICE, S.RECENT_CHANGE]
     assert signals(*events) == expected
     assert signals(*reversed(events)) == expected

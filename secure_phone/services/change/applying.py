@@ -107,6 +107,7 @@ def complete_change(uow: UnitOfWork, request_id: str) -> str:
             move(live, Action.COMPLETE, tx.now)
             live.completed_at = tx.now
             customer.secure_phone_e164 = live.new_e164
+            customer.number_recycled_at = None  # a new secure number: the operator's recycling was the old one's
             customer.number_changed_at = customer.number_confirmed_at = tx.now
             customer.cooling_off_until = tx.now + uow.policy.cooling_off
             customer.stale_prompt_later_count = 0

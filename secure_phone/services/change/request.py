@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from secure_phone.adapters.models import ChangeRequest, Customer, UserSession
 from secure_phone.domain.change_request import PENDING, Action, Channel, Status, effective_status
 from secure_phone.domain.phone import NumberRejected, PhoneNumber, parse_new_number, phone_from_e164, reject_unavailable
-from secure_phone.services import sms_codes
+from secure_phone.services import operator, sms_codes
 from secure_phone.services.audit import Actor
 from secure_phone.services.customers import eligibility_of
 from secure_phone.services.inputs import NUMBER_LIMIT, key
@@ -101,7 +101,8 @@ def _touch(session: Session, session_id: str, customer_id: int, now: datetime) -
 
 def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: Channel, actor: Actor,
                   session_id: str | None = None) -> RequestView:
-    """Step 3 « Confirmer »: create the pending request (superseding any other). With the new number's proof
+    """Step 3 « Confirmer »: the operator's signals first (§12.4: a refusal ``operator.*`` sends the customer to the
+    advisor), then create the pending request (superseding any other). With the new number's proof
     (§12.3, ``policy.new_number_proof``) a code goes to the new number and the request waits for it
     (``pending_proof``, :func:`prove_new_number`); without, it goes to the phone at once.
 
@@ -109,6 +110,9 @@ def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: 
     other sessions end, §12.2), and waiting for the phone counts as its activity.
     """
     policy = uow.policy
+    with uow.write(actor) as tx:  # the number rules first: a number they refuse is not worth asking about
+        number = _validated_number(tx, lock_customer(tx.session, customer_id), new_e164, "FR", "change_requested")
+    operator.guard_change(uow, customer_id, number.e164, actor=actor)  # outside any transaction (§12.4)
     with uow.write(actor) as tx:
         customer = lock_customer(tx.session, customer_id)
         number = _validated_number(tx, customer, new_e164, "FR", "change_requested")

@@ -9,6 +9,7 @@ from secure_phone.ui.call_views import advisor_call_section
 from secure_phone.ui.components import error_summary, field_error, idle_warning, notice, title, web_shell
 from secure_phone.ui.flow_views import code_field, region_select
 from secure_phone.ui.i18n import LangState, t, t_var
+from secure_phone.ui.pages.advisor_operator import operator_section
 from secure_phone.ui.screens import AdvisorScreen
 from secure_phone.ui.states.advisor import AdvisorState as S
 
@@ -285,6 +286,7 @@ def sheet() -> rx.Component:
         title(S.name, " — ", S.identifier),
         vigilance(),
         advisor_call_section(),  # §12.5: « Appeler le client », and the customer's reports
+        operator_section(),
         rx.box(
             rx.el.dl(
                 rx.el.dt(t("adv.sheet.number")),

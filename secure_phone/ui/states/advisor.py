@@ -10,7 +10,7 @@ import reflex as rx
 
 from secure_phone.domain.risk import CHECKS, RiskSignal
 from secure_phone.services import advisor as svc
-from secure_phone.services import calls
+from secure_phone.services import calls, operator
 from secure_phone.services.advisor import ContactView, CustomerRow, TimelineItem, ValidationView
 from secure_phone.services.auth import Principal, login_advisor
 from secure_phone.services.calls import ReportView
@@ -23,6 +23,7 @@ from secure_phone.services.inputs import (
     QUERY_LIMIT,
     REASON_LIMIT,
 )
+from secure_phone.services.operator import AnswerView
 from secure_phone.services.unit_of_work import Refused
 from secure_phone.ui import binding, runtime
 from secure_phone.ui.components import focus_errors, focus_title
@@ -87,6 +88,17 @@ class AdvisorState(SessionMixin, rx.State):
     call_reported: bool = False  # the customer reported the call in progress
     call_reports: list[ReportView] = []
     call_error: str = ""
+
+    # §12.4, the sheet's own section: the operator's answers, the check before a call-back, the demo control.
+    operator_answers: list[AnswerView] = []
+    callback_open: bool = False
+    callback_checked: bool = False
+    callback_forwarded: bool = False
+    callback_unknown: bool = False
+    callback_at: str = ""
+    callback_operator: str = ""
+    demo_signal_result: str = ""
+    demo_signal_error: str = ""
 
     # --- the session ---------------------------------------------------------------------------
 
@@ -165,9 +177,12 @@ class AdvisorState(SessionMixin, rx.State):
         self.identifier = str(identifier)[:IDENTIFIER_LIMIT]
         self.revealed = self.change_error = self.change_result = self.operation_error = self.operation_result = ""
         self.proof_number = self.proof_error = self._proof_request = self.call_error = ""
+        self.demo_signal_result = self.demo_signal_error = ""
         if not self._load_sheet(principal):
             return focus_errors()
         self.screen = AdvisorScreen.SHEET.value
+        if self.callback_open:  # §12.4: before calling the customer back, the sheet checks call forwarding
+            self._check_forwarding(principal)
         self._follow(principal)
         return focus_title()
 
@@ -186,6 +201,7 @@ class AdvisorState(SessionMixin, rx.State):
         self._customer_id = sheet.customer_id
         self.action_error = ""
         self._load_calls(principal)
+        self._load_operator(principal)
         return True
 
     @rx.event
@@ -364,8 +380,12 @@ class AdvisorState(SessionMixin, rx.State):
     @rx.event
     @requires_session
     def start_call(self, principal: Principal) -> Answer:
-        """« Appeler le client »: until « Raccrocher », the customer's app says this advisor is calling."""
-        return self._call_action(principal, calls.start_call)
+        """« Appeler le client »: until « Raccrocher », the customer's app says this advisor is calling; the sheet
+        checks call forwarding on the number being called (§12.4), as before a call-back."""
+        answer = self._call_action(principal, calls.start_call)
+        if self.call_open and self.call_mine:
+            self._check_forwarding(principal)
+        return answer
 
     @rx.event
     @requires_session
@@ -384,4 +404,49 @@ class AdvisorState(SessionMixin, rx.State):
             return focus_errors()
         self.call_error = ""
         self._load_sheet(principal)
+    # --- §12.4: the operator's signals on the sheet, the check before a call-back, the demo control ---------
+
+    def _load_operator(self, principal: Principal) -> None:
+        uow = runtime.uow()
+        self.operator_answers = operator.sheet_answers(uow, principal.id, self.identifier)
+        self.callback_open = operator.has_open_callback(uow, principal.id, self.identifier)
+        self._show_callback(operator.latest_callback(uow, principal.id, self.identifier))
+
+    def _show_callback(self, found: operator.CallbackCheck | None) -> None:
+        self.callback_checked = found is not None
+        self.callback_forwarded = bool(found and found.forwarded)
+        self.callback_unknown = bool(found and found.unknown)
+        self.callback_at, self.callback_operator = (found.at, found.operator) if found else ("", "")
+
+    def _check_forwarding(self, principal: Principal) -> None:
+        try:
+            found = operator.check_callback(runtime.uow(), principal.id, self.identifier, actor=self._actor(principal))
+        except Refused as refused:
+            self.action_error = refused.code
+            return
+        self._show_callback(found)
+        self.operator_answers = operator.sheet_answers(runtime.uow(), principal.id, self.identifier)
+
+    @rx.event
+    @requires_session
+    def check_forwarding(self, principal: Principal) -> Answer:
+        """« Vérifier le renvoi d'appel »: Call Forwarding Signal on the customer's number, before calling back."""
+        if not self._on_sheet():
+            return focus_title()
+        self._check_forwarding(principal)
+        return None
+
+    @rx.event
+    @requires_session
+    def demo_signal(self, principal: Principal, form: dict) -> Answer:
+        """Demo mode only (§12.1): make the simulated operator report a SIM change or a forwarding on any number."""
+        if not self._on_sheet():
+            return focus_title()
+        try:
+            masked = operator.demo_set_signal(runtime.uow(), principal.id, form_field(form, "number", NUMBER_LIMIT),
+                                              form_field(form, "signal", REASON_LIMIT))
+        except Refused as refused:
+            self.demo_signal_error, self.demo_signal_result = refused.code, ""
+            return focus_errors()
+        self.demo_signal_error, self.demo_signal_result = "", masked
         return None

@@ -241,10 +241,11 @@ class AppState(ChangeFlow, CallStatus, rx.State):
             if not self.device_enrolled and (landing or self.screen == Screen.ACTIVATION):
                 refusal = activation.on_new_phone(runtime.uow(), principal.id, principal.device_id,
                                                   actor=self._device_actor(principal))
-                if refusal is not None:
+                if refusal is not None and not self._stopped_by_operator(principal, refusal):
                     self._reset_flow()
                     self._show_advisor(principal, "securpass_move_refused")
                     self.advisor_notice = refusal
+                if refusal is not None:
                     return
             if landing or self.screen not in (Screen.ACTIVATION_CODE, Screen.ADVISOR):
                 self._reset_flow()
@@ -326,6 +327,8 @@ class AppState(ChangeFlow, CallStatus, rx.State):
             activation.send_activation_code(runtime.uow(), principal.id, principal.device_id,
                                             actor=self._device_actor(principal))
         except Refused as refused:
+            if self._stopped_by_operator(principal, refused.code):  # a new SIM on the number the code goes to
+                return focus_title()
             self.code_error = refused.code
             if refused.code in activation.REFUSAL_CODES.values():
                 self._show_advisor(principal, "securpass_move_refused")

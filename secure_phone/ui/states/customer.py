@@ -18,7 +18,7 @@ from secure_phone.domain.change_request import Channel, Status
 from secure_phone.domain.phone import format_as_you_type, selectable_regions
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.i18n import MESSAGES
-from secure_phone.services import auth, change, contact, customers, stale
+from secure_phone.services import auth, change, contact, customers, operator, stale
 from secure_phone.services.auth import DeviceProof, Principal
 from secure_phone.services.inputs import CODE_LIMIT, IDENTIFIER_LIMIT, NUMBER_LIMIT, PASSWORD_LIMIT, REASON_LIMIT
 from secure_phone.services.unit_of_work import Refused
@@ -259,6 +259,8 @@ class ChangeFlow(CustomerSession, mixin=True):
                 actor=self._actor(principal), session_id=principal.session_id,
             )
         except Refused as refused:
+            if self._stopped_by_operator(principal, refused.code):
+                return focus_title()
             self.number_error = refused.code
             self._show(Screen.NUMBER)
             return focus_errors()
@@ -398,6 +400,17 @@ class ChangeFlow(CustomerSession, mixin=True):
         self._show_advisor(principal, f"ineligible.{self.reasons[0]}" if self.reasons else "other")
         return focus_title()
 
+    def _stopped_by_operator(self, principal: Principal, code: str) -> bool:
+        """§12.4: the operator's signals stopped the online path — the advisor (J6), the reason shown and passed on."""
+        reason = operator.CONTACT_REASONS.get(code)
+        if reason is None:
+            return False
+        self._reset_flow()
+        self._load_overview(principal.id)
+        self._show_advisor(principal, reason)
+        self.advisor_notice = code
+        return True
+
     def _show_advisor(self, principal: Principal, reason: str) -> None:
         self.advisor_name = contact.advisor_of(runtime.uow(), principal.id).advisor_name
         self.contact_reason = reason if reason in contact.REASONS else "other"
@@ -422,6 +435,9 @@ class ChangeFlow(CustomerSession, mixin=True):
         try:
             stale.send_confirmation_code(runtime.uow(), principal.id, actor=self._actor(principal))
         except Refused as refused:
+            if self._stopped_by_operator(principal, refused.code):  # J7: a recycled number, or no answer
+                self._stale_dismissed = True
+                return focus_title()
             self.code_error = refused.code
             return focus_errors()
         self.code_error = ""

@@ -1,0 +1,360 @@
+"""The operator's fraud signals (PRODUCT.md §12.4), asked at each point where the mobile network knows better.
+
+* at a change of secure number, online (:func:`guard_change`, from ``change.start_request``) and in branch
+  (``advisor.advisor_change``): SIM Swap on the current and the new number, Call Forwarding Signal and KYC Match
+  on the new one;
+* at J4, before the SMS code of a Sécur'Pass move goes to the current number (:func:`guard_activation`);
+* at J7, before the « verify your number » code goes to it: Number Recycling (:func:`guard_recycling`) — a
+  recycled number gets no SMS any more and must be verified again with the advisor;
+* before an advisor calls a customer back (:func:`check_callback`): Call Forwarding Signal on the number.
+
+The operator is another system: it is asked between transactions, never inside one. Then, in one transaction,
+every answer (or its absence) is stored (``operator_check``: operator, API, correlator, time, latency, purpose,
+result, error) and audited in the hash-chained trail (``operator_check``, with the correlators), and the domain's
+verdict (:mod:`secure_phone.domain.operator`) stops the online path — a :class:`Refused` whose code says why —
+or lets it go on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from secure_phone.adapters.models import Advisor, ContactRequest, Customer, OperatorCheck
+from secure_phone.adapters.operator import Call, Operator
+from secure_phone.adapters.operator_sim import get_simulator
+from secure_phone.domain.operator import (
+    Answers,
+    Check,
+    Reason,
+    Verdict,
+    assess_activation,
+    assess_callback,
+    assess_change,
+    assess_recycling,
+)
+from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164
+from secure_phone.services.audit import Actor
+from secure_phone.services.customers import local_time
+from secure_phone.services.inputs import NUMBER_LIMIT, key
+from secure_phone.services.rows import lock_customer
+from secure_phone.services.unit_of_work import Refused, Tx, UnitOfWork
+from secure_phone.settings import demo_mode
+
+REFUSALS = {
+    Reason.CURRENT_SIM_SWAP: "operator.current_sim_swap",
+    Reason.RECYCLED: "operator.recycled",
+    Reason.NEW_SIM_SWAP: "operator.new_number",
+    Reason.NEW_FORWARDING: "operator.new_number",
+    Reason.KYC_MISMATCH: "operator.new_number",
+    Reason.UNAVAILABLE: "operator.unavailable",
+}
+"""The i18n key the customer is shown (and the contact request's reason) for the verdict's first reason."""
+
+CONTACT_REASONS = {
+    "operator.current_sim_swap": "operator_sim_swap",
+    "operator.new_number": "operator_new_number",
+    "operator.unavailable": "operator_unavailable",
+    "operator.recycled": "operator_recycled",
+}
+"""The contact request's reason (``contact.REASONS``) for each refusal: the advisor sees why the customer came."""
+
+SHEET_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question put to the operator, about one of the customer's numbers, and its answer."""
+
+    check: Check
+    subject: str  # current | new | callback
+    e164: str
+    call: Call
+
+
+def _masked(e164: str) -> str:
+    try:
+        return phone_from_e164(e164).masked
+    except ValueError:
+        return "•••"
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _answers(asked: list[Asked]) -> Answers:
+    """The domain's view of the answers; an error, or an answer that does not have the API's shape, is a
+    missing answer (``unanswered``)."""
+    values: dict[str, Any] = {}
+    unanswered: set[Check] = set()
+    for item in asked:
+        body = item.call.body
+        try:
+            if not item.call.ok or not isinstance(body, dict):
+                raise ValueError(item.call.error)
+            if item.check in (Check.CURRENT_SIM_SWAP, Check.NEW_SIM_SWAP):
+                if "latestSimChange" not in body:
+                    raise ValueError("shape")
+                name = "current_sim_changed_at" if item.check is Check.CURRENT_SIM_SWAP else "new_sim_changed_at"
+                values[name] = _when(body["latestSimChange"])
+            elif item.check in (Check.NEW_FORWARDING, Check.FORWARDING):
+                if not isinstance(body.get("active"), bool):
+                    raise ValueError("shape")
+                values["new_forwarding" if item.check is Check.NEW_FORWARDING else "forwarding"] = body["active"]
+            elif item.check is Check.KYC_MATCH:
+                found = {body.get("givenNameMatch"), body.get("familyNameMatch")}
+                values["kyc_name_match"] = False if "false" in found else (True if found == {"true"} else None)
+            elif item.check is Check.RECYCLING:
+                if not isinstance(body.get("phoneNumChanged"), bool):
+                    raise ValueError("shape")
+                values["recycled"] = body["phoneNumChanged"]
+        except (ValueError, TypeError):
+            unanswered.add(item.check)
+    return Answers(unanswered=frozenset(unanswered), **values)
+
+
+def _store(tx: Tx, customer_id: int | None, purpose: str, asked: list[Asked], verdict: Verdict,
+           request_id: str | None = None) -> None:
+    """Every answer in ``operator_check``, and one audit entry for the whole assessment (hash-chained)."""
+    for item in asked:
+        call = item.call
+        tx.session.add(OperatorCheck(
+            customer_id=customer_id, operator=call.operator, api=call.api, correlator=call.correlator, at=call.at,
+            latency_ms=call.latency_ms, attempts=call.attempts, purpose=purpose, subject=item.subject,
+            number=_masked(item.e164), result=call.result, error=call.error))
+    outcome = "stopped" if verdict.stopped else ("signal" if verdict.signals else "ok")
+    tx.record("operator_check", outcome, customer_id=customer_id, request_id=request_id, purpose=purpose,
+              signal=verdict.signals[0].value if verdict.signals else None,
+              signals=[r.value for r in verdict.signals] or None,
+              operator=asked[0].call.operator if asked else None,
+              calls=[{"api": a.call.api, "correlator": a.call.correlator, "subject": a.subject,
+                      "error": a.call.error, "latency_ms": a.call.latency_ms} for a in asked])
+    tx.changed(customer_id)
+
+
+def _ask_change(operator: Operator, customer: Customer, new_e164: str) -> list[Asked]:
+    asked = []
+    if customer.secure_phone_e164:
+        asked.append(Asked(Check.CURRENT_SIM_SWAP, "current", customer.secure_phone_e164,
+                           operator.sim_swap_date(customer.secure_phone_e164)))
+    asked += [
+        Asked(Check.NEW_SIM_SWAP, "new", new_e164, operator.sim_swap_date(new_e164)),
+        Asked(Check.NEW_FORWARDING, "new", new_e164, operator.unconditional_forwarding(new_e164)),
+        Asked(Check.KYC_MATCH, "new", new_e164, operator.kyc_match(new_e164, customer.first_name, customer.last_name)),
+    ]
+    return asked
+
+
+def _customer(uow: UnitOfWork, customer_id: int) -> Customer:
+    with uow.read() as session:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise Refused("error.generic")
+        session.expunge(customer)
+        return customer
+
+
+def guard_change(uow: UnitOfWork, customer_id: int, new_e164: str, *, actor: Actor,
+                 purpose: str = "change") -> Verdict:
+    """Ask the operator about a change of secure number to ``new_e164`` and record its answers. Online
+    (``purpose`` change) a stopping verdict is a refusal — ``operator.current_sim_swap``, ``operator.new_number``
+    or ``operator.unavailable``, the customer goes to the advisor (J6) with that reason; in branch
+    (``advisor_change``) it is returned, and the recorded signal calls for a second advisor."""
+    customer = _customer(uow, customer_id)
+    asked = _ask_change(uow.operator, customer, new_e164)
+    verdict = assess_change(_answers(asked), uow.now, uow.policy)
+    with uow.write(actor) as tx:
+        _store(tx, customer_id, purpose, asked, verdict)
+        if verdict.stopped and purpose == "change":
+            assert verdict.primary is not None
+            raise Refused(REFUSALS[verdict.primary], customer_id=customer_id,
+                          reasons=[r.value for r in verdict.reasons])
+    return verdict
+
+
+def guard_activation(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> str | None:
+    """J4: before an SMS code of a Sécur'Pass move goes to the current number, is its SIM a new one? None, or the
+    i18n key of the refusal (recorded; the customer goes to the advisor)."""
+    customer = _customer(uow, customer_id)
+    if not customer.secure_phone_e164:
+        return None
+    asked = [Asked(Check.CURRENT_SIM_SWAP, "current", customer.secure_phone_e164,
+                   uow.operator.sim_swap_date(customer.secure_phone_e164))]
+    verdict = assess_activation(_answers(asked), uow.now, uow.policy)
+    with uow.write(actor) as tx:
+        _store(tx, customer_id, "activation", asked, verdict)
+    return REFUSALS[verdict.primary] if verdict.primary else None
+
+
+def guard_recycling(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> None:
+    """J7 asks Number Recycling first: has the number changed hands since the customer last confirmed it? Then
+    no SMS goes to it any more (``number_recycled_at``) and the customer must verify it with the advisor
+    (``operator.recycled``); without an answer, fail closed (``operator.unavailable``) or go on."""
+    customer = _customer(uow, customer_id)
+    if not customer.secure_phone_e164:
+        return
+    since = (customer.number_confirmed_at or customer.number_changed_at or uow.now).date()
+    asked = [Asked(Check.RECYCLING, "current", customer.secure_phone_e164,
+                   uow.operator.number_recycled(customer.secure_phone_e164, since))]
+    verdict = assess_recycling(_answers(asked), uow.policy)
+    with uow.write(actor) as tx:
+        _store(tx, customer_id, "stale_number", asked, verdict)
+        if verdict.primary is Reason.RECYCLED:
+            locked = lock_customer(tx.session, customer_id)
+            if locked.secure_phone_e164 == customer.secure_phone_e164:
+                locked.number_recycled_at = tx.now
+                tx.session.add(locked)
+        if verdict.primary is not None:
+            raise Refused(REFUSALS[verdict.primary], customer_id=customer_id)
+
+
+# --- the advisor's side ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackCheck:
+    """Before calling the customer back: ``forwarded`` (calls to the number reach another phone), or
+    ``unknown`` (the operator did not answer)."""
+
+    forwarded: bool
+    unknown: bool
+    at: str
+    operator: str
+
+
+def _agency_customer(session: Session, advisor_id: int, identifier: str) -> Customer:
+    advisor = session.get(Advisor, advisor_id)
+    customer = session.exec(select(Customer).where(Customer.identifier == key(identifier))).first() if advisor else None
+    if advisor is None or customer is None or customer.agency_id != advisor.agency_id:
+        raise Refused("advisor.not_found")
+    session.expunge(customer)
+    return customer
+
+
+def check_callback(uow: UnitOfWork, advisor_id: int, identifier: str, *, actor: Actor,
+                   lang: str = "fr") -> CallbackCheck | None:
+    """Call Forwarding Signal on the customer's secure number, before an advisor calls them back (« Être
+    rappelé »): stored and audited; the sheet warns while it says the calls are forwarded."""
+    with uow.read() as session:
+        customer = _agency_customer(session, advisor_id, identifier)
+    if not customer.secure_phone_e164:
+        return None
+    asked = [Asked(Check.FORWARDING, "callback", customer.secure_phone_e164,
+                   uow.operator.unconditional_forwarding(customer.secure_phone_e164))]
+    answers = _answers(asked)
+    verdict = assess_callback(answers)
+    with uow.write(actor) as tx:
+        _store(tx, customer.id, "callback", asked, verdict)
+    return CallbackCheck(forwarded=Reason.FORWARDING in verdict.noted, unknown=Check.FORWARDING in answers.unanswered,
+                         at=local_time(asked[0].call.at, lang), operator=asked[0].call.operator)
+
+
+def has_open_callback(uow: UnitOfWork, advisor_id: int, identifier: str) -> bool:
+    """The customer asked to be called back (« Être rappelé ») and nobody has closed it yet."""
+    with uow.read() as session:
+        customer = _agency_customer(session, advisor_id, identifier)
+        return session.exec(select(ContactRequest.id).where(
+            ContactRequest.customer_id == customer.id, ContactRequest.status != "closed")).first() is not None
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """One answer of the operator as the advisor's sheet shows it: ``summary`` is an i18n key whose ``{n}`` is
+    ``n`` (« SIM changée il y a {n} h »); ``error`` the operator's error, when there was no answer."""
+
+    at: str
+    operator: str
+    api: str
+    purpose: str
+    subject: str
+    number: str
+    summary: str
+    n: str
+    error: str
+    latency_ms: int
+    correlator: str
+
+
+def _summary(row: OperatorCheck, now: datetime) -> tuple[str, str]:
+    if row.error or row.result is None:
+        return "op.answer.none", ""
+    body = json.loads(row.result)
+    if row.api.startswith("sim-swap/"):
+        changed = _when(body.get("latestSimChange")) if isinstance(body, dict) else None
+        if changed is None:
+            return "op.sim.unchanged", ""
+        hours = max(0, int((now - changed).total_seconds() // 3600))
+        return ("op.sim.changed.hours", str(hours)) if hours < 48 else ("op.sim.changed.days", str(hours // 24))
+    if row.api.startswith("call-forwarding-signal/"):
+        return ("op.fwd.active" if isinstance(body, dict) and body.get("active") else "op.fwd.inactive"), ""
+    if row.api.startswith("kyc-match/"):
+        found = set(body.values()) if isinstance(body, dict) else set()
+        return ("op.kyc.mismatch" if "false" in found else "op.kyc.match" if found == {"true"}
+                else "op.kyc.unknown"), ""
+    if row.api.startswith("number-recycling/"):
+        return ("op.recycled.yes" if isinstance(body, dict) and body.get("phoneNumChanged") else "op.recycled.no"), ""
+    return "op.answer.other", ""
+
+
+def sheet_answers(uow: UnitOfWork, advisor_id: int, identifier: str, *, lang: str = "fr") -> list[AnswerView]:
+    """The operator's latest answers about this customer, newest first (the sheet's own section)."""
+    with uow.read() as session:
+        customer = _agency_customer(session, advisor_id, identifier)
+        rows = session.exec(select(OperatorCheck).where(OperatorCheck.customer_id == customer.id)
+                            .order_by(col(OperatorCheck.at).desc(), col(OperatorCheck.id).desc())
+                            .limit(SHEET_LIMIT)).all()
+    views = []
+    for row in rows:
+        summary, n = _summary(row, uow.now)
+        views.append(AnswerView(local_time(row.at, lang), row.operator, row.api, row.purpose, row.subject, row.number,
+                                summary, n, row.error or "", row.latency_ms, row.correlator))
+    return views
+
+
+def latest_callback(uow: UnitOfWork, advisor_id: int, identifier: str, *, lang: str = "fr") -> CallbackCheck | None:
+    """The last call-forwarding check before a call-back, if any (what the sheet's warning says)."""
+    with uow.read() as session:
+        customer = _agency_customer(session, advisor_id, identifier)
+        row = session.exec(select(OperatorCheck).where(OperatorCheck.customer_id == customer.id,
+                                                       OperatorCheck.purpose == "callback")
+                           .order_by(col(OperatorCheck.at).desc(), col(OperatorCheck.id).desc())).first()
+    if row is None:
+        return None
+    summary, _ = _summary(row, uow.now)
+    return CallbackCheck(forwarded=summary == "op.fwd.active", unknown=summary == "op.answer.none",
+                         at=local_time(row.at, lang), operator=row.operator)
+
+
+# --- the demo control (demo mode only, §12.1) --------------------------------------------------------------
+
+DEMO_SIGNALS = ("sim_swap", "forwarding", "forwarding_off", "recycled")
+
+
+def demo_set_signal(uow: UnitOfWork, advisor_id: int, raw_number: str, signal: str) -> str:
+    """For a live demonstration: make the simulated operator report ``signal`` on any number from now on (a SIM
+    changed now, an unconditional forwarding on or off, the number given to a new subscriber today). Demo mode
+    and an advisor only; the number as the change form reads it. The masked number; ``Refused`` otherwise."""
+    if not demo_mode() or signal not in DEMO_SIGNALS:
+        raise Refused("demo.op.invalid")
+    with uow.read() as session:
+        if session.get(Advisor, advisor_id) is None:
+            raise Refused("advisor.not_found")
+    try:
+        number = parse_new_number(key(raw_number, NUMBER_LIMIT), "FR", current_e164=None, policy=uow.policy)
+    except NumberRejected:
+        raise Refused("demo.op.invalid") from None
+    simulator = get_simulator(uow.url)
+    if signal == "sim_swap":
+        simulator.swap_sim(number.e164, at=uow.now)
+    elif signal in ("forwarding", "forwarding_off"):
+        simulator.forward_calls(number.e164, active=signal == "forwarding")
+    else:
+        simulator.recycle(number.e164, since=uow.now.date())
+    return number.masked
