@@ -107,7 +107,9 @@ async def j1(host: str, port: int, customer: dict, record, think: float = 1.0, k
                                                                           "signature": phone_key.sign(text)}})
         record("phone.approval_signed", seconds)
         # (4) the web tab: the pushed outcome.
-        await web.wait_for(lambda s: web.var(WEB, "screen") == "outcome", timeout=60)
+        # (the outcome « applying » — MySys being written — is followed by the final one, pushed too)
+        await web.wait_for(lambda s: web.var(WEB, "screen") == "outcome"
+                           and web.var(WEB, "outcome") != "applying.title", timeout=60)
         record("push.approval_to_web_outcome", time.perf_counter() - t_approve)
         facts["outcome"] = web.var(WEB, "outcome")
         facts["request_id"] = web.var(WEB, "request_id")

@@ -404,6 +404,8 @@ class AdvisorState(SessionMixin, rx.State):
             return focus_errors()
         self.call_error = ""
         self._load_sheet(principal)
+        return None
+
     # --- §12.4: the operator's signals on the sheet, the check before a call-back, the demo control ---------
 
     def _load_operator(self, principal: Principal) -> None:
