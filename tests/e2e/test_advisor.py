@@ -81,9 +81,10 @@ def test_the_fraud_warning_appears_live_and_four_eyes_are_required(
     expect(sophie.locator("#timeline")).to_contain_text("ALERTE")
     assert_accessible(sophie, "customer sheet with warning")
     # The full number is shown on request only.
-    expect(sophie.get_by_text("06 •• •• •• 78")).to_be_visible()
+    number = sophie.locator("dd").filter(has=sophie.get_by_role("button", name="Afficher le numéro complet"))
+    expect(number).to_contain_text("06 •• •• •• 78")
     sophie.get_by_role("button", name="Afficher le numéro complet").click()
-    expect(sophie.get_by_text("06 12 34 56 78")).to_be_visible()
+    expect(sophie.locator("dd").get_by_text("06 12 34 56 78")).to_be_visible()
     # An in-branch change: the identity check is mandatory…
     in_branch = sophie.get_by_role("region", name=re.compile("^Changement en agence"))
     in_branch.get_by_label("Nouveau numéro de mobile sécurisé").fill("07 98 76 54 32")

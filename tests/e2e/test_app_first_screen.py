@@ -28,7 +28,8 @@ from tests.integration.test_devices import other_customers
 
 PERSONA_PHONES = ["Smartphone de Camille Martin", "Smartphone de Julien Petit", "Smartphone de Inès Garnier",
                   "Smartphone de Léa Bernard", "Smartphone de Chloé Dubois", "Smartphone de Paul Laurent",
-                  "Smartphone de SARL Atelier Roux", "Smartphone de Marc Lefèvre"]
+                  "Smartphone de SARL Atelier Roux", "Smartphone de Marc Lefèvre", "Smartphone de Emma Leroy",
+                  "Smartphone de Lucas Fournier"]
 CHOICES = [*PERSONA_PHONES, "Nouveau smartphone"]
 PERSONA_PHONES_EN = [label.removeprefix("Smartphone de ") + "'s smartphone" for label in PERSONA_PHONES]
 
