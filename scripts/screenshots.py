@@ -3,7 +3,7 @@
     .venv/bin/python scripts/screenshots.py [BASE_URL]      (default http://localhost:3000)
 
 Runs the real journeys against a running app (``make run``), with Debian's chromium. It changes
-Camille's and Julien's numbers: run ``make clean run`` first for the seeded state.
+Camille's, Julien's and Inès's numbers: run ``make clean run`` first for the seeded state.
 """
 
 from __future__ import annotations
@@ -111,11 +111,12 @@ def main() -> None:
             inbox.goto("/demo/messages")
             expect(inbox.get_by_text("remplacé par").first).to_be_visible()
             shot(inbox, "09-demo-messages", vp_name)
-            # J2 in the app: Julien.
+            # J2 in the app: Julien (Inès at 390×844: Julien's « not me » below froze his online changes).
+            j2_id, j2_name = ("1000000002", "Julien Petit") if vp_name == "desktop" else ("1000000003", "Inès Garnier")
             phone.get_by_role("button", name="Se déconnecter").click()
             phone.get_by_role("button", name="Changer de smartphone").click()
-            phone.get_by_role("button", name="Smartphone de Julien Petit").click()
-            login(phone, "1000000002")
+            phone.get_by_role("button", name=f"Smartphone de {j2_name}").click()
+            login(phone, j2_id)
             phone.get_by_role("button", name="Modifier le téléphone mobile sécurisé").click()
             phone.get_by_label("Nouveau numéro de mobile sécurisé").fill("07 81 22 33 44" if vp_name == "desktop"
                                                                          else "07 81 22 33 55")
@@ -150,8 +151,8 @@ def main() -> None:
             # Julien refuses: « not me »; the advisor's sheet shows the warning (issue 4).
             julien = ctx().new_page()
             julien.goto("/app")
-            julien.get_by_role("button", name="Smartphone de Julien Petit").click()
-            login_any(julien, "1000000002")  # his J2 request above is still pending: the app opens on it
+            julien.get_by_role("button", name=f"Smartphone de {j2_name}").click()
+            login_any(julien, j2_id)  # the J2 request above is still pending: the app opens on it
             expect(julien.get_by_role("heading", name="Changement de numéro de mobile sécurisé")).to_be_visible()
             julien.get_by_role("button", name="Refuser").click()
             julien.get_by_label("Je ne suis pas à l'origine de cette demande").check()
@@ -163,9 +164,9 @@ def main() -> None:
             advisor.get_by_role("button", name="Se connecter").click()
             expect(advisor.get_by_role("heading", name=re.compile("^Espace conseiller"))).to_be_visible()
             shot(advisor, "30-advisor-home", vp_name)
-            advisor.get_by_label("Rechercher un client").fill("Petit")
+            advisor.get_by_label("Rechercher un client").fill(j2_id)
             advisor.get_by_role("button", name="Rechercher").click()
-            advisor.get_by_role("button", name="Ouvrir la fiche de Julien Petit").click()
+            advisor.get_by_role("button", name=f"Ouvrir la fiche de {j2_name}").click()
             expect(advisor.locator("#vigilance")).to_be_visible()
             shot(advisor, "31-advisor-sheet-warning", vp_name)
             # §12.4: Emma's SIM was changed 2 h ago — sent to her advisor; her sheet shows the operator's answer.
