@@ -328,6 +328,21 @@ async def floor_load(clients: int, event: str, seconds: float, server: Server) -
             "rss_per_client": (rss1 - rss0) / clients, "hydrate_bytes_per_client": state_bytes}
 
 
+def password_hash_cpu_ms(rounds: int = 5) -> float:
+    """CPU of one argon2id verification with the app's parameters (a J1 logs in twice: web and app)."""
+    from argon2 import PasswordHasher
+
+    from secure_phone.domain.policy import DEFAULT_POLICY as P
+
+    hasher = PasswordHasher(time_cost=P.password_hash_iterations, memory_cost=P.password_hash_memory_kib,
+                            parallelism=P.password_hash_lanes)
+    stored = hasher.hash("Demo1234!")
+    t0 = time.process_time()
+    for _ in range(rounds):
+        hasher.verify(stored, "Demo1234!")
+    return 1000 * (time.process_time() - t0) / rounds
+
+
 class SmsReader:
     """The codes the new numbers receive (§12.3), read where the demo SMS gateway files them (``demomessage``),
     as the customer reads them on the new phone. One connection, polled from a thread: load-generator CPU."""
@@ -391,7 +406,10 @@ async def customer_load(customers: list[dict], server: Server, sms: SmsReader | 
     rss1 = server.rss_bytes()  # every customer's two tabs are still connected here
     await asyncio.gather(*(s.close() for s in kept))
     ok = [r for r in results if r.get("ok")]
-    event_steps = [v for k, vs in steps.items() if not k.startswith("push.") and not k.endswith("hydrate") for v in vs]
+    event_steps = [v for k, vs in steps.items() if not k.startswith(("push.", "sms.")) and not k.endswith("hydrate")
+                   for v in vs]
+    # Every websocket event a J1 sends (hydrates included; pushes and the SMS reading are not the client's events).
+    events = sum(len(vs) for k, vs in steps.items() if not k.startswith(("push.", "sms.")))
     return {
         "customers": len(customers), "completed": len(ok), "failed": len(results) - len(ok),
         "errors": sorted({r.get("error", r.get("outcome")) for r in results if not r.get("ok")})[:5],
@@ -399,9 +417,10 @@ async def customer_load(customers: list[dict], server: Server, sms: SmsReader | 
         # CPU of the app's processes and of this load generator during the level (both on this machine).
         "server_cpu_s": server_cpu, "client_cpu_s": client_cpu,
         "server_cpu_ms_per_journey": 1000 * server_cpu / max(1, len(ok)),
+        "events_per_journey": events / max(1, len(customers)),
         "steps": {k: summary(v) for k, v in sorted(steps.items())},
         "all_event_steps": summary(event_steps),
-        "event_steps_without_login": summary([v for k, vs in steps.items() if not k.startswith("push.")
+        "event_steps_without_login": summary([v for k, vs in steps.items() if not k.startswith(("push.", "sms."))
                                               and not k.endswith("hydrate") and not k.endswith("login") for v in vs]),
         "rss_before": rss0, "rss_connected": rss1, "connected_clients": len(kept),
         "rss_per_client": (rss1 - rss0) / max(1, len(kept)),
@@ -528,7 +547,7 @@ def _worst_step(j: dict) -> tuple[str, float] | None:
     """The customer step (an event the customer sends: page loads and waits for a push excluded) with the
     highest p99."""
     steps = {k: v["p99_ms"] for k, v in j["steps"].items()
-             if not k.startswith("push.") and not k.endswith("hydrate") and v["p99_ms"] is not None}
+             if not k.startswith(("push.", "sms.")) and not k.endswith("hydrate") and v["p99_ms"] is not None}
     return max(steps.items(), key=lambda kv: kv[1]) if steps else None
 
 
@@ -587,6 +606,15 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
                     f"worst {worst[0] if worst else '–'} {_fmt(step)} ms vs 1.5 × {_fmt(floor)} ms ({_ratio(step, floor)})",
                     verdict(step is not None and floor is not None and j["completed"] == j["customers"]
                             and step <= 1.5 * floor)))
+        hash_ms, events = results.get("password_hash_cpu_ms"), j.get("events_per_journey")
+        floor_cpu = f.get("server_cpu_ms_per_event")
+        if hash_ms and events and floor_cpu is not None and j.get("server_cpu_ms_per_journey"):
+            budget = floor_cpu * events + 2 * hash_ms
+            cost = j["server_cpu_ms_per_journey"]
+            out.append((f"{mode}, {n} customers: server CPU per J1 ≤ 1.3× its framework floor "
+                        "(floor CPU per event × events per J1 + two password hashes)",
+                        f"{cost:.0f} ms vs {floor_cpu:.1f} ms × {events:.0f} + 2 × {hash_ms:.0f} ms = {budget:.0f} ms "
+                        f"({_ratio(cost, budget)})", verdict(cost <= 1.3 * budget)))
         notif = lv.get("pipeline", {}).get("approval_to_notifications", {}).get("p99_ms")
         out.append((f"{mode}, {n} customers: approval → email + SMS handed to the gateways p99 ≤ 1 s",
                     f"{_fmt(notif)} ms", verdict(None if notif is None else notif <= 1000)))
@@ -667,7 +695,8 @@ def main() -> None:
     t0 = time.time()
     results: dict = {"quick": QUICK, "levels_requested": LEVELS, "floor_seconds": FLOOR_SECONDS,
                      "nproc": os.cpu_count(),
-                     "started": time.strftime("%Y-%m-%d %H:%M:%S"), "modes": {}}
+                     "started": time.strftime("%Y-%m-%d %H:%M:%S"), "modes": {},
+                     "password_hash_cpu_ms": password_hash_cpu_ms()}
     try:
         for mode in MODES:
             results["modes"][mode] = run_mode(mode, t0)
