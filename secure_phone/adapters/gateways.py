@@ -58,14 +58,16 @@ def _add_once(session: Session, row: SQLModel, key_column: Any) -> bool:
 
     One ``INSERT … ON CONFLICT (key) DO NOTHING`` (SQLite and PostgreSQL alike): a concurrent
     transaction that commits the same key first makes this insert a no-op, and the caller's
-    transaction goes on. Any other integrity error is raised.
+    transaction goes on. Any other integrity error is raised. Whether it added is read from ``RETURNING``
+    (psycopg's row count of such an insert is not 1 on PostgreSQL, where SQLAlchemy adds a ``RETURNING``).
     """
     table = type(row).__table__  # type: ignore[attr-defined]
     values = {c.name: getattr(row, c.name) for c in table.columns if getattr(row, c.name) is not None}
     dialect = session.get_bind().dialect.name
     dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key_column.key])
-    return session.exec(statement).rowcount == 1
+    statement = (dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key_column.key])
+                 .returning(table.c[key_column.key]))
+    return session.exec(statement).first() is not None
 
 
 
