@@ -81,6 +81,13 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Démonstration : changer son numéro de mobile sécurisé, validé par Sécur'Pass.",
         "Demo: change your secure mobile number, approved with Sécur'Pass.",
     ),
+    "landing.demo": ("La démonstration pas à pas (commencez ici)", "The demo, step by step (start here)"),
+    "landing.demo.hint": (
+        "Sur un écran large : l'espace web, le smartphone, les messages reçus et les coulisses côte à côte, avec "
+        "les indications à suivre.",
+        "On a wide screen: the web area, the smartphone, the received messages and the scenes behind them side by "
+        "side, with the hints to follow.",
+    ),
     "landing.web": ("Espace client web", "Web customer area"),
     "landing.web.hint": ("Sur ordinateur, connexion par identifiant.", "On a computer, sign in with your identifier."),
     "landing.app": ("Application mobile et Sécur'Pass", "Mobile app and Sécur'Pass"),
@@ -523,12 +530,8 @@ _CATALOG: dict[str, tuple[str, str]] = {
     # --- the demo page (/demo) -----------------------------------------------------------
     "page.demo": ("Démonstration — Ma Banque", "Demo — Ma Banque"),
     "demo.title": ("La démonstration, pas à pas", "The demo, step by step"),
-    "demo.intro": (
-        "Choisissez une personne et un scénario, puis suivez les indications : chaque volet est la vraie page "
-        "(espace web, smartphone, messages reçus), avec ce qui se passe en coulisses.",
-        "Choose a person and a scenario, then follow the hints: each pane is the real page (web area, "
-        "smartphone, received messages), next to what happens behind the scenes.",
-    ),
+    "demo.intro": ("Chaque volet est la vraie page, avec ses sessions ; à droite, ce qui se passe en coulisses.",
+                   "Each pane is the real page, with its own sessions; on the right, what happens behind the scenes."),
     "demo.small.title": ("Cette démonstration demande un grand écran", "This demo needs a large screen"),
     "demo.small.text": (
         "La page de démonstration montre quatre volets côte à côte : ouvrez-la sur un écran d'au moins 1280 pixels "
@@ -562,7 +565,7 @@ _CATALOG: dict[str, tuple[str, str]] = {
                      "End of the scenario: choose another one, or start again."),
     "demo.look": ("Regardez ici", "Look here"),
     "demo.pane.web": ("Espace client web", "Web customer area"),
-    "demo.pane.phone": ("Smartphone (application)", "Smartphone (app)"),
+    "demo.pane.phone": ("Smartphone", "Smartphone"),
     "demo.pane.inbox": ("SMS et e-mails reçus", "Received SMS and emails"),
     "demo.pane.behind": ("En coulisses", "Behind the scenes"),
     "demo.credentials": ("Identifiant {id} · mot de passe {password} · code Sécur'Pass {code}",

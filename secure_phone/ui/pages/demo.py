@@ -56,6 +56,19 @@ def _chooser() -> rx.Component:
     )
 
 
+def _moves() -> rx.Component:
+    return rx.cond(
+        S.story.identifier != "",
+        rx.el.div(
+            rx.button(t("demo.previous"), on_click=S.previous_step, variant="outline", size="2",
+                      disabled=S.story.step == 0),
+            rx.button(t("demo.next"), on_click=S.next_step, size="2", class_name="primary", disabled=S.story.last),
+            rx.button(t("demo.restart"), on_click=S.restart, variant="outline", size="2"),
+            class_name="demo-moves",
+        ),
+    )
+
+
 def _step(step: StepView) -> rx.Component:
     return rx.el.li(
         rx.el.span(step.number, class_name="step-dot", aria_hidden="true"),
@@ -83,14 +96,6 @@ def _story() -> rx.Component:
                     role="status",
                     aria_live="polite",
                     class_name="demo-now",
-                ),
-                rx.el.div(
-                    rx.button(t("demo.previous"), on_click=S.previous_step, variant="outline", size="2",
-                              disabled=S.story.step == 0),
-                    rx.button(t("demo.next"), on_click=S.next_step, size="2", class_name="primary",
-                              disabled=S.story.last),
-                    rx.button(t("demo.restart"), on_click=S.restart, variant="ghost", size="2"),
-                    class_name="demo-moves",
                 ),
                 rx.el.details(
                     rx.el.summary(t("demo.steps")),
@@ -200,15 +205,15 @@ def page() -> rx.Component:
         skip_link(),
         rx.el.header(
             rx.link(brand(), href="/", underline="none", color="inherit"),
-            rx.heading(t("demo.title"), as_="h1", size="5", id="demo-story-title"),
-            rx.spacer(),
+            rx.heading(t("demo.title"), as_="h1", size="4", id="demo-story-title"),
+            rx.el.p(t("demo.intro"), class_name="hint demo-intro"),
             lang_switch(),
             class_name="demo-header",
         ),
         rx.el.main(
             _small_screen(),
             rx.el.div(
-                rx.el.div(rx.el.p(t("demo.intro"), class_name="hint demo-intro"), _chooser(), _story(),
+                rx.el.div(rx.el.div(_chooser(), _moves(), class_name="demo-controls"), _story(),
                           class_name="demo-top"),
                 rx.el.div(
                     _pane("web", _frame("web", LOGIN_ROUTE)),
