@@ -185,6 +185,7 @@ def _behind() -> rx.Component:
                 class_name="demo-block",
             ),
             class_name="demo-behind",
+            tab_index=0,  # it scrolls: reachable with the keyboard
         ),
         rx.el.p(t("demo.choose.hint"), class_name="hint"),
     )
