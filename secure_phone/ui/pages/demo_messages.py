@@ -14,7 +14,7 @@ from secure_phone.services import demo_inbox
 from secure_phone.services.demo_inbox import InboxView, MessageView
 from secure_phone.settings import demo_mode
 from secure_phone.ui import runtime
-from secure_phone.ui.components import title, web_shell
+from secure_phone.ui.components import inline_script, title, web_shell
 from secure_phone.ui.i18n import LangState, t
 from secure_phone.ui.paths import MESSAGES_ROUTE
 
@@ -80,11 +80,16 @@ def _inbox(box: InboxView) -> rx.Component:
     )
 
 
+FRAMED = "if (window.self !== window.top) document.documentElement.classList.add('framed');"
+"""In a pane of ``/demo`` the messages come first: the page's header and introduction step aside (assets/styles.css)."""
+
+
 def page() -> rx.Component:
     return web_shell(
         rx.vstack(
+            inline_script(FRAMED),
             title(t("messages.title")),
-            rx.text(t("messages.intro")),
+            rx.text(t("messages.intro"), class_name="inbox-intro"),
             rx.el.div(
                 rx.el.label(t("messages.filter"), html_for="inbox-filter", class_name="label"),
                 rx.text(t("messages.filter.hint"), id="inbox-filter-hint", class_name="hint"),
@@ -94,6 +99,7 @@ def page() -> rx.Component:
                          aria_describedby="inbox-filter-hint"),
                 role="search",
                 class_name="inbox-search",
+                id="inbox-search",
             ),
             rx.cond(MessagesState.inboxes.length() == 0,
                     rx.text(rx.cond(MessagesState.query == "", t("messages.none"), t("messages.none.filtered")),
