@@ -76,6 +76,15 @@ def main() -> None:
         expect(inbox.get_by_role("region", name="06 12 34 56 78")).to_be_visible()
         shot(page, "62-demo-j1-end-desktop")
         context.close()
+
+        small = browser.new_context(base_url=BASE, viewport={"width": 390, "height": 844}, locale="fr-FR")
+        page = small.new_page()
+        page.goto("/demo/messages")
+        expect(page.get_by_role("region", name="06 12 34 56 78")).to_be_visible()
+        page.get_by_label("Filtrer par numéro ou adresse").fill("06 12")
+        expect(page.get_by_role("region", name="07 98 76 54 32")).to_have_count(0)
+        shot(page, "63-demo-messages-filter-phone")
+        small.close()
         browser.close()
 
 

@@ -28,6 +28,7 @@ import reflex as rx
 from secure_phone.services import demo_inbox, events, live
 from secure_phone.services.audit import Actor
 from secure_phone.services.unit_of_work import UnitOfWork
+from secure_phone.settings import demo_mode
 
 if TYPE_CHECKING:
     from reflex.state import BaseState
@@ -163,7 +164,7 @@ def _on_events(published: list[events.Event]) -> None:
     changed = {e.customer_id for e in published if isinstance(e, events.CustomerChanged)}
     for customer_id in changed:
         _LOOP[0].call_soon_threadsafe(_spawn, _push(customer_id, skip))
-    if _AUDIT_FOLLOWERS:
+    if _AUDIT_FOLLOWERS and demo_mode():  # the demo's « behind the scenes » pane: demo mode only
         for customer_id in {e.customer_id for e in published if isinstance(e, events.AuditRecorded)} - changed:
             _LOOP[0].call_soon_threadsafe(_spawn, _push(customer_id, None, set(_AUDIT_FOLLOWERS)))
     if any(isinstance(e, events.InboxChanged) for e in published):

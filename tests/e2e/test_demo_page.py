@@ -182,3 +182,26 @@ def test_without_demo_mode_there_is_no_demo_page(demo_off_server: dict) -> None:
     for path in ("/demo", "/demo/"):
         assert httpx.get(f"{base}{path}", timeout=10, follow_redirects=True).status_code == 404
     assert "/demo" not in httpx.get(f"{base}/", timeout=10).text.replace("/demo/messages", "")
+
+
+def test_the_inbox_filter_at_390_is_a_plain_field_and_accessible(browser: Browser, server: dict) -> None:
+    """/demo/messages on a phone: the filter narrows the inboxes as it is typed (no reload), axe-clean."""
+    from tests.e2e.journeys import enter_and_confirm, web_login
+
+    web = demo_page(browser, server, DESKTOP)
+    web_login(web, CAMILLE)
+    enter_and_confirm(web, NEW, prove=False)  # the proof code goes to the new number
+    page = demo_page(browser, server, PHONE)
+    page.goto("/demo/messages")
+    expect(page.get_by_role("region", name=NEW)).to_be_visible()
+    page.evaluate(f"{MARKER} = 'kept'")
+    field = page.get_by_label("Filtrer par numéro ou adresse")
+    field.fill("camille")
+    expect(page.get_by_role("status")).to_have_text("Aucun message pour ce numéro ou cette adresse.")
+    assert_accessible_22(page, "inbox, filtered to nothing, at 390×844")
+    field.fill("0798")
+    expect(page.get_by_role("region", name=NEW)).to_be_visible()
+    assert_accessible_22(page, "inbox, filtered, at 390×844")
+    assert page.evaluate(MARKER) == "kept"
+    web.context.close()
+    page.context.close()

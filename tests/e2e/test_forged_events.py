@@ -82,9 +82,9 @@ from secure_phone.services.audit import Actor
 from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.ui.i18n import LangState
 from secure_phone.ui.pages.demo_messages import MessagesState
-from secure_phone.ui.states.demo import DemoState
 from secure_phone.ui.states.advisor import AdvisorState
 from secure_phone.ui.states.app import AppState
+from secure_phone.ui.states.demo import DemoState
 from secure_phone.ui.states.web import WebState
 from tests.e2e.conftest import ROOT
 from tests.e2e.journeys import (
