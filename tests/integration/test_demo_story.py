@@ -172,3 +172,34 @@ def test_the_inbox_filter_takes_a_number_in_any_spelling_or_a_part_of_an_address
     assert shown("nobody") == [] and shown("09") == []
     assert len(shown(None)) == 3 and len(shown("\x00" * 500)) == 3  # not text, or nothing but control characters
     assert len(demo_inbox.clean_filter("x" * 1000)) == demo_inbox.FILTER_LIMIT
+
+
+def test_j3_ends_with_the_cancelled_request_and_j7_with_the_confirmed_number(world: World) -> None:
+    from tests.integration.helpers import CHLOE, PAUL
+    from tests.integration.test_stale_number import confirm, send
+
+    since = world.clock.now
+    web_login(world, CHLOE)
+    request = world.start(CHLOE)
+    cid = world.cid(CHLOE)
+    change.cancel_request(world.uow(), cid, request.id, actor=customer_actor(cid))
+    story = demo_story.story(world.uow(), CHLOE, "j3", 0, since)
+    assert story.text == "demo.step.ways.out" and story.mysys_number == "06 67 89 01 23"
+    assert story.audit[0].action == "tl.change_cancelled"
+
+    web_login(world, PAUL)
+    assert demo_story.story(world.uow(), PAUL, "j7", 0, since).text == "demo.step.stale.yes"
+    code = send(world)
+    assert demo_story.story(world.uow(), PAUL, "j7", 0, since).text == "demo.step.stale.code"
+    confirm(world, code)
+    story = demo_story.story(world.uow(), PAUL, "j7", 0, since)
+    assert story.text == "demo.step.stale.behind" and story.last and story.pane == "behind"
+
+
+def test_every_scenario_step_says_itself_in_both_languages_and_names_a_pane() -> None:
+    for scenario in demo_story.scenarios():
+        assert f"demo.scenario.{scenario}" in i18n.MESSAGES["en"]
+        assert demo_story.SCENARIOS[scenario].persona in {p for p, _ in demo_story.personas()} or scenario == "sim"
+        for step in demo_story.SCENARIOS[scenario].steps:
+            assert step.pane in demo_story.PANES
+            assert step.text in i18n.MESSAGES["fr"] and step.text in i18n.MESSAGES["en"]
