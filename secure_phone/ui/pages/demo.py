@@ -97,6 +97,7 @@ def _story() -> rx.Component:
                     aria_live="polite",
                     class_name="demo-now",
                 ),
+                _moves(),
                 rx.el.details(
                     rx.el.summary(t("demo.steps")),
                     rx.el.ol(rx.foreach(S.story.steps, _step), class_name="demo-steps"),
@@ -214,8 +215,7 @@ def page() -> rx.Component:
         rx.el.main(
             _small_screen(),
             rx.el.div(
-                rx.el.div(rx.el.div(_chooser(), _moves(), class_name="demo-controls"), _story(),
-                          class_name="demo-top"),
+                rx.el.div(_chooser(), _story(), class_name="demo-top"),
                 rx.el.div(
                     _pane("web", _frame("web", LOGIN_ROUTE)),
                     _pane("phone", rx.el.div(_frame("phone", APP_ROUTE), class_name="demo-bezel")),
