@@ -21,10 +21,14 @@ from secure_phone.ui.paths import APP_ROUTE, LOGIN_ROUTE, MESSAGES_ROUTE
 from secure_phone.ui.states.demo import DemoState as S
 
 
+NBSP = "\u00a0"  # a number is never cut at the end of a line
+
+
 def _filled(text: rx.Var) -> rx.Var:
     """A hint with the story's people and credentials in it."""
     return (text.to(str).replace("{id}", S.story.identifier).replace("{name}", S.story.name)
-            .replace("{old}", S.story.old).replace("{new}", demo_story.NEW_NUMBER)
+            .replace("{old}", S.story.old.to(str).replace(" ", NBSP))
+            .replace("{new}", demo_story.NEW_NUMBER.replace(" ", NBSP))
             .replace("{password}", DEMO_PASSWORD).replace("{code}", DEMO_CODE))
 
 
