@@ -20,7 +20,6 @@ from secure_phone.ui.i18n import LangState, lang_switch, t, t_var
 from secure_phone.ui.paths import APP_ROUTE, LOGIN_ROUTE, MESSAGES_ROUTE
 from secure_phone.ui.states.demo import DemoState as S
 
-
 NBSP = "\u00a0"  # a number is never cut at the end of a line
 
 
