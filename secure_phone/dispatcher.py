@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from secure_phone.adapters import db, smtp
 from secure_phone.adapters.notifications import Dispatcher, listen_for_outbox
-from secure_phone.services import events
+from secure_phone.services import demo_inbox, events
 from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.settings import ConfigurationError, check_startup, external_dispatcher
 
@@ -121,6 +121,7 @@ async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
     url = db.default_url() if dispatcher.url is None else dispatcher.url
     events.subscribe(_waking(dispatcher))  # its own repairs queue notifications too
     events.relay_to_other_processes(url)  # what it changes, the app's workers show (scale-out)
+    demo_inbox.announce_arrivals()  # and what it files into the demo inboxes (demo mode), the inbox pages
     listening = threading.Event()  # set = stop listening
     listener = None
     if url.startswith("postgresql"):

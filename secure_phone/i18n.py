@@ -81,6 +81,13 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Démonstration : changer son numéro de mobile sécurisé, validé par Sécur'Pass.",
         "Demo: change your secure mobile number, approved with Sécur'Pass.",
     ),
+    "landing.demo": ("La démonstration pas à pas (commencez ici)", "The demo, step by step (start here)"),
+    "landing.demo.hint": (
+        "Sur un écran large : l'espace web, le smartphone, les messages reçus et les coulisses côte à côte, avec "
+        "les indications à suivre.",
+        "On a wide screen: the web area, the smartphone, the received messages and the scenes behind them side by "
+        "side, with the hints to follow.",
+    ),
     "landing.web": ("Espace client web", "Web customer area"),
     "landing.web.hint": ("Sur ordinateur, connexion par identifiant.", "On a computer, sign in with your identifier."),
     "landing.app": ("Application mobile et Sécur'Pass", "Mobile app and Sécur'Pass"),
@@ -520,6 +527,226 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Cette demande n'est plus valable (annulée, expirée ou remplacée). Rien n'a été modifié.",
         "This request is no longer valid (cancelled, expired or replaced). Nothing was changed.",
     ),
+    # --- the demo page (/demo) -----------------------------------------------------------
+    "page.demo": ("Démonstration — Ma Banque", "Demo — Ma Banque"),
+    "demo.title": ("La démonstration, pas à pas", "The demo, step by step"),
+    "demo.intro": ("Chaque volet est la vraie page, avec ses sessions ; à droite, ce qui se passe en coulisses.",
+                   "Each pane is the real page, with its own sessions; on the right, what happens behind the scenes."),
+    "demo.small.title": ("Cette démonstration demande un grand écran", "This demo needs a large screen"),
+    "demo.small.text": (
+        "La page de démonstration montre quatre volets côte à côte : ouvrez-la sur un écran d'au moins 1280 pixels "
+        "de large. Sur ce smartphone, ouvrez directement l'application.",
+        "The demo page shows four panes side by side: open it on a screen at least 1280 pixels wide. On this "
+        "smartphone, open the app directly.",
+    ),
+    "demo.small.link": ("Ouvrir l'application Ma Banque", "Open the Ma Banque app"),
+    "demo.persona": ("Personne", "Person"),
+    "demo.scenario": ("Scénario", "Scenario"),
+    "demo.start": ("Commencer", "Start"),
+    "demo.choose.hint": ("Choisissez un scénario : la personne qui va avec est proposée.",
+                         "Choose a scenario: the person that goes with it is suggested."),
+    "demo.scenario.j1": ("J1 — changer de numéro sur le web", "J1 — change the number on the web"),
+    "demo.scenario.j2": ("J2 — changer de numéro dans l'application", "J2 — change the number in the app"),
+    "demo.scenario.j3": ("J3 — smartphone changé : annuler la demande", "J3 — changed smartphone: cancel the request"),
+    "demo.scenario.j4": ("J4 — première connexion sur un nouveau smartphone",
+                         "J4 — first sign-in on a new smartphone"),
+    "demo.scenario.j7": ("J7 — numéro non confirmé depuis un an", "J7 — number not confirmed for a year"),
+    "demo.scenario.f1": ("Fraude — l'appel d'un faux conseiller", "Fraud — a call from a fake advisor"),
+    "demo.scenario.sim": ("Fraude — carte SIM échangée (signal de l'opérateur)",
+                          "Fraud — swapped SIM card (operator's signal)"),
+    "demo.steps": ("Étapes", "Steps"),
+    "demo.step.of": ("Étape", "Step"),
+    "demo.step.now": ("À faire maintenant", "To do now"),
+    "demo.step.done": ("fait", "done"),
+    "demo.next": ("Étape suivante", "Next step"),
+    "demo.previous": ("Étape précédente", "Previous step"),
+    "demo.restart": ("Recommencer le scénario", "Restart the scenario"),
+    "demo.the.end": ("Fin du scénario : choisissez-en un autre, ou recommencez.",
+                     "End of the scenario: choose another one, or start again."),
+    "demo.look": ("Regardez ici", "Look here"),
+    "demo.pane.web": ("Espace client web", "Web customer area"),
+    "demo.pane.phone": ("Smartphone", "Smartphone"),
+    "demo.pane.inbox": ("SMS et e-mails reçus", "Received SMS and emails"),
+    "demo.pane.behind": ("En coulisses", "Behind the scenes"),
+    "demo.credentials": ("Identifiant {id} · mot de passe {password} · code Sécur'Pass {code}",
+                         "Identifier {id} · password {password} · Sécur'Pass code {code}"),
+    "demo.mysys": ("MySys, le système de référence", "MySys, the system of record"),
+    "demo.mysys.number": ("Numéro de mobile sécurisé", "Secure mobile number"),
+    "demo.mysys.email": ("Adresse e-mail", "Email address"),
+    "demo.mysys.updated": ("Mis à jour le", "Updated on"),
+    "demo.mysys.none": ("MySys ne connaît pas cette personne.", "MySys does not know this person."),
+    "demo.history": ("Historique des changements dans MySys", "History of the changes in MySys"),
+    "demo.history.none": ("Aucun changement depuis l'ouverture du dossier.", "No change since the record was opened."),
+    "demo.history.arrow": ("remplacé par", "replaced by"),
+    "demo.source.other": ("une autre source", "another source"),
+    "demo.audit": ("Journal d'audit : dernières entrées", "Audit trail: last entries"),
+    "demo.audit.none": ("Aucune entrée pour l'instant.", "No entry yet."),
+    "demo.tl.other": ("Autre opération", "Other operation"),
+    "demo.result.other": ("autre issue", "other outcome"),
+    "demo.advisor": ("Ce que voit le conseiller", "What the advisor sees"),
+    "demo.advisor.none": ("Aucun point de vigilance sur la fiche.", "No point of vigilance on the sheet."),
+    "demo.advisor.frozen": ("Changements en ligne gelés jusqu'à l'intervention d'un conseiller.",
+                            "Online changes frozen until an advisor steps in."),
+    "demo.frame.web": ("Espace client web (page réelle)", "Web customer area (the real page)"),
+    "demo.frame.phone": ("Application sur le smartphone (page réelle)", "App on the smartphone (the real page)"),
+    "demo.frame.inbox": ("SMS et e-mails reçus (page réelle)", "Received SMS and emails (the real page)"),
+    "demo.step.pick": (
+        "Dans le smartphone, touchez « Smartphone de {name} » (ou, si un autre smartphone est déjà choisi, "
+        "« Changer de smartphone » d'abord).",
+        "In the smartphone, tap \"{name}'s smartphone\" (or, if another smartphone is already chosen, "
+        "\"Change smartphone\" first).",
+    ),
+    "demo.step.login.app": (
+        "Dans le smartphone, connectez-vous : identifiant {id}, mot de passe {password}, « Se connecter ».",
+        "In the smartphone, sign in: identifier {id}, password {password}, \"Sign in\".",
+    ),
+    "demo.step.login.web": (
+        "Dans l'espace web, connectez-vous : identifiant {id}, mot de passe {password}, « Se connecter ».",
+        "In the web area, sign in: identifier {id}, password {password}, \"Sign in\".",
+    ),
+    "demo.step.enter.web": (
+        "Dans l'espace web, touchez « Modifier », saisissez {new}, « Continuer », puis « Confirmer ».",
+        "In the web area, click \"Change\", type {new}, \"Continue\", then \"Confirm\".",
+    ),
+    "demo.step.enter.app": (
+        "Dans le smartphone, touchez « Modifier », saisissez {new}, « Continuer », puis « Confirmer ».",
+        "In the smartphone, tap \"Change\", type {new}, \"Continue\", then \"Confirm\".",
+    ),
+    "demo.step.proof.web": (
+        "Le nouveau numéro doit être prouvé : lisez le code à 6 chiffres reçu par SMS au {new} dans les messages, "
+        "saisissez-le dans l'espace web, puis « Valider le code ».",
+        "The new number must be proven: read the 6-digit code the SMS to {new} brought in the messages, type it in "
+        "the web area, then \"Confirm the code\".",
+    ),
+    "demo.step.proof.app": (
+        "Le nouveau numéro doit être prouvé : lisez le code à 6 chiffres reçu par SMS au {new} dans les messages, "
+        "saisissez-le dans le smartphone, puis « Valider le code ».",
+        "The new number must be proven: read the 6-digit code the SMS to {new} brought in the messages, type it in "
+        "the smartphone, then \"Confirm the code\".",
+    ),
+    "demo.step.approve": (
+        "L'espace web attend ; le smartphone demande la validation du changement. Saisissez le code Sécur'Pass "
+        "{code}, puis « Valider ».",
+        "The web area waits; the smartphone asks to approve the change. Type the Sécur'Pass code {code}, then "
+        "\"Approve\".",
+    ),
+    "demo.step.approve.app": (
+        "La validation Sécur'Pass s'ouvre dans l'application : saisissez le code {code}, puis « Valider ».",
+        "The Sécur'Pass approval opens in the app: type the code {code}, then \"Approve\".",
+    ),
+    "demo.step.success.web": (
+        "L'espace web a changé de lui-même : le nouveau numéro est enregistré, sans rechargement.",
+        "The web area changed by itself: the new number is saved, without a reload.",
+    ),
+    "demo.step.mysys": (
+        "En coulisses : MySys contient maintenant {new}, son historique garde l'ancien numéro {old}, et le "
+        "journal d'audit montre chaque étape.",
+        "Behind the scenes: MySys now holds {new}, its history keeps the old number {old}, and the audit trail "
+        "shows every step.",
+    ),
+    "demo.step.notified": (
+        "Dans les messages : l'e-mail de confirmation et le SMS à l'ancien numéro {old} sont arrivés (et le SMS "
+        "de bienvenue au {new}).",
+        "In the messages: the confirmation email and the SMS to the old number {old} have arrived (and the welcome "
+        "SMS to {new}).",
+    ),
+    "demo.step.cancel": (
+        "Le Sécur'Pass de {name} est sur son ancien smartphone : dans l'espace web, touchez « Annuler ».",
+        "{name}'s Sécur'Pass is on the old smartphone: in the web area, click \"Cancel\".",
+    ),
+    "demo.step.ways.out": (
+        "L'espace web propose deux issues : activer Sécur'Pass sur le nouveau smartphone, ou « Je n'ai plus accès "
+        "à ce numéro » (le conseiller).",
+        "The web area offers two ways out: activate Sécur'Pass on the new smartphone, or \"I no longer have "
+        "access to this number\" (the advisor).",
+    ),
+    "demo.step.cancelled.behind": (
+        "En coulisses : la demande est annulée (journal d'audit) et MySys n'a pas changé.",
+        "Behind the scenes: the request is cancelled (audit trail) and MySys did not change.",
+    ),
+    "demo.step.new.phone": (
+        "Dans le smartphone, touchez « Changer de smartphone » si besoin, puis « Nouveau smartphone ». "
+        "Connectez-vous : identifiant {id}, mot de passe {password}.",
+        "In the smartphone, tap \"Change smartphone\" if needed, then \"New smartphone\". Sign in: identifier "
+        "{id}, password {password}.",
+    ),
+    "demo.step.activation.send": (
+        "Le smartphone demande d'activer Sécur'Pass : touchez « Recevoir le code par SMS ».",
+        "The smartphone asks to activate Sécur'Pass: tap \"Get the code by text message\".",
+    ),
+    "demo.step.activation.code": (
+        "Lisez le code à 8 chiffres reçu au {old} dans les messages ; saisissez-le dans le smartphone, choisissez "
+        "le code Sécur'Pass {code}, puis « Activer Sécur'Pass ».",
+        "Read the 8-digit code {old} received in the messages; type it in the smartphone, choose the Sécur'Pass "
+        "code {code}, then \"Activate Sécur'Pass\".",
+    ),
+    "demo.step.activation.behind": (
+        "En coulisses : l'ancien smartphone est révoqué ; le conseiller voit « Sécur'Pass récemment transféré ».",
+        "Behind the scenes: the old smartphone is revoked; the advisor sees \"Sécur'Pass recently moved\".",
+    ),
+    "demo.step.activation.notified": (
+        "Dans les messages : {name} est prévenu du nouveau smartphone.",
+        "In the messages: {name} is told about the new smartphone.",
+    ),
+    "demo.step.stale.login": (
+        "Dans l'espace web, connectez-vous : identifiant {id}, mot de passe {password}. Le numéro n'a pas été "
+        "confirmé depuis plus d'un an : la question vient avant tout le reste.",
+        "In the web area, sign in: identifier {id}, password {password}. The number has not been confirmed for "
+        "over a year: the question comes before anything else.",
+    ),
+    "demo.step.stale.yes": (
+        "Dans l'espace web, touchez « Oui, c'est mon numéro » : un code part par SMS au {old}.",
+        "In the web area, click \"Yes, it is my number\": a code goes by SMS to {old}.",
+    ),
+    "demo.step.stale.code": (
+        "Lisez le code reçu au {old} dans les messages, saisissez-le dans l'espace web, puis « Confirmer mon "
+        "numéro ».",
+        "Read the code {old} received in the messages, type it in the web area, then \"Confirm my number\".",
+    ),
+    "demo.step.stale.behind": (
+        "En coulisses : la confirmation est au journal d'audit ; la question ne reviendra pas avant un an.",
+        "Behind the scenes: the confirmation is in the audit trail; the question will not come back for a year.",
+    ),
+    "demo.step.fraud.intro": (
+        "Un escroc connaît les identifiants de {name}. Il l'appelle en se faisant passer pour la banque : "
+        "« une validation va arriver sur votre téléphone, acceptez-la pour sécuriser votre compte ».",
+        "A crook knows {name}'s credentials. He calls, pretending to be the bank: \"an approval will come up on "
+        "your phone, accept it to secure your account\".",
+    ),
+    "demo.step.fraud.login": (
+        "L'escroc, dans l'espace web : identifiant {id}, mot de passe {password}, « Se connecter ».",
+        "The crook, in the web area: identifier {id}, password {password}, \"Sign in\".",
+    ),
+    "demo.step.fraud.enter": (
+        "L'escroc saisit son propre numéro : « Modifier », {new}, « Continuer », « Confirmer ».",
+        "The crook types his own number: \"Change\", {new}, \"Continue\", \"Confirm\".",
+    ),
+    "demo.step.fraud.proof": (
+        "Le code part au {new}, le numéro de l'escroc : il le lit dans les messages et le saisit dans l'espace web.",
+        "The code goes to {new}, the crook's number: he reads it in the messages and types it in the web area.",
+    ),
+    "demo.step.fraud.refuse": (
+        "{name} lit l'avertissement : la banque ne demande jamais de valider par téléphone. Touchez « Refuser », "
+        "« Je ne suis pas à l'origine de cette demande », puis « Refuser la demande ».",
+        "{name} reads the warning: the bank never asks to approve over the phone. Tap \"Decline\", \"I did not "
+        "make this request\", then \"Decline the request\".",
+    ),
+    "demo.step.fraud.behind": (
+        "En coulisses : alerte de fraude, changements en ligne gelés, sessions de l'escroc fermées ; le conseiller "
+        "voit le point de vigilance. MySys garde {old}.",
+        "Behind the scenes: fraud alert, online changes frozen, the crook's sessions ended; the advisor sees the "
+        "point of vigilance. MySys keeps {old}.",
+    ),
+    "demo.step.sim.enter": (
+        "Dans l'espace web, touchez « Modifier », saisissez {new}, « Continuer » : l'opérateur signale que la "
+        "carte SIM du {old} vient d'être échangée, le changement en ligne est refusé.",
+        "In the web area, click \"Change\", type {new}, \"Continue\": the operator reports that the SIM card of "
+        "{old} was just swapped, the online change is refused.",
+    ),
+    "demo.step.sim.behind": (
+        "En coulisses : le conseiller voit le signal de l'opérateur ; MySys garde {old}.",
+        "Behind the scenes: the advisor sees the operator's signal; MySys keeps {old}.",
+    ),
     # --- demo inboxes -----------------------------------------------------------------
     "messages.title": ("SMS et e-mails reçus", "Received SMS and emails"),
     "messages.intro": (
@@ -527,7 +754,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Demo: what each number and address received, newest first.",
     ),
     "messages.none": ("Aucun message pour l'instant.", "No messages yet."),
-    "messages.refresh": ("Actualiser", "Refresh"),
+    "messages.filter": ("Filtrer par numéro ou adresse", "Filter by number or address"),
+    "messages.filter.hint": ("Exemple : 06 12 34 56 78 ou camille", "Example: 06 12 34 56 78 or camille"),
+    "messages.none.filtered": ("Aucun message pour ce numéro ou cette adresse.",
+                               "No messages for this number or address."),
     "messages.sms": ("SMS", "SMS"),
     "messages.email": ("E-mail", "Email"),
     "messages.received": ("Reçu le", "Received on"),
@@ -993,6 +1223,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "tl.logout": ("Déconnexion", "Sign-out"),
     "tl.number_entered": ("Nouveau numéro saisi", "New number entered"),
     "tl.change_requested": ("Demande de changement", "Change requested"),
+    "tl.proof_code_sent": ("Code envoyé au nouveau numéro", "Code sent to the new number"),
+    "tl.new_number_proof": ("Nouveau numéro prouvé par son code", "New number proven by its code"),
+    "tl.advisor_change_proof": ("Nouveau numéro prouvé en agence", "New number proven in the branch"),
+    "tl.advisor_login": ("Connexion d'un conseiller", "Advisor sign-in"),
     "tl.change_superseded": ("Demande remplacée", "Request superseded"),
     "tl.change_cancelled": ("Demande annulée", "Request cancelled"),
     "tl.approval": ("Validation Sécur'Pass", "Sécur'Pass approval"),

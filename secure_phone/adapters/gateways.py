@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol, get_args
@@ -58,14 +58,16 @@ def _add_once(session: Session, row: SQLModel, key_column: Any) -> bool:
 
     One ``INSERT … ON CONFLICT (key) DO NOTHING`` (SQLite and PostgreSQL alike): a concurrent
     transaction that commits the same key first makes this insert a no-op, and the caller's
-    transaction goes on. Any other integrity error is raised.
+    transaction goes on. Any other integrity error is raised. Whether it added is read from ``RETURNING``
+    (psycopg's row count of such an insert is not 1 on PostgreSQL, where SQLAlchemy adds a ``RETURNING``).
     """
     table = type(row).__table__  # type: ignore[attr-defined]
     values = {c.name: getattr(row, c.name) for c in table.columns if getattr(row, c.name) is not None}
     dialect = session.get_bind().dialect.name
     dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key_column.key])
-    return session.exec(statement).rowcount == 1
+    statement = (dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key_column.key])
+                 .returning(table.c[key_column.key]))
+    return session.exec(statement).first() is not None
 
 
 
@@ -142,22 +144,42 @@ class DemoGateway(_SimulatedGateway):
                           subject=message.subject, body=message.body)
 
 
+_FILED: list[Callable[[], None]] = []
+
+
+def on_filed(callback: Callable[[], None]) -> None:
+    """Call ``callback()`` (from any thread) once a new message was committed into a demo inbox (idempotent).
+
+    The services turn it into an announcement (``services.demo_inbox.announce_arrivals``): the open inbox
+    pages are pushed to, nobody polls the table."""
+    if callback not in _FILED:
+        _FILED.append(callback)
+
+
 def file_demo_message(url: str | None, *, key: str, channel: str, recipient: str, subject: str | None, body: str,
                       smtp_session: str | None = None) -> bool:
     """Put one message in the recipient's demo inbox, once per ``key``; True when it was not there yet.
 
     Demo mode only: what the demo SMS gateway and the local SMTP receiver (``adapters.smtp``) deliver.
-    ``smtp_session`` is the JSON record of the SMTP session that carried an email.
+    ``smtp_session`` is the JSON record of the SMTP session that carried an email. Once a new message is
+    committed, the :func:`on_filed` callbacks are called.
     """
     if not demo_mode():
         raise ConfigurationError("the demo inboxes exist in demo mode only (SECURE_PHONE_DEMO=1)")
     with db.transaction(url) as session:
-        return _add_once(
+        added = _add_once(
             session,
             DemoMessage(outbox_key=key, channel=channel, recipient=recipient, subject=subject, body=body,
                         received_at=_utcnow(), smtp_session=smtp_session),
             DemoMessage.outbox_key,
         )
+    if added:
+        for callback in list(_FILED):
+            try:
+                callback()
+            except Exception:  # noqa: BLE001  (a listener's failure must not fail a delivery already filed)
+                logger.exception("demo inbox listener failed")
+    return added
 
 
 class LogGateway(_SimulatedGateway):

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable
 logger = logging.getLogger(__name__)
 
 CUSTOMER_CHANNEL = "secure_phone_customer"
-"""PostgreSQL notification channel: a customer's screens must follow (the payload is the customer id)."""
+"""PostgreSQL notification channel: a customer's screens must follow (the payload is the customer id), or a
+demo inbox received a message (the payload is :data:`INBOX_PAYLOAD`)."""
+INBOX_PAYLOAD = "inbox"
 
 
 def _conninfo(url: str) -> str:
@@ -37,11 +39,22 @@ def notify_customers(url: str, customer_ids: Iterable[int]) -> None:
             conn.execute("SELECT pg_notify(%s, %s)", (CUSTOMER_CHANNEL, str(customer_id)))
 
 
+def notify_inboxes(url: str) -> None:
+    """Tell every listening app worker that a demo inbox received a message (demo mode)."""
+    import psycopg
+
+    if not relays(url):
+        return
+    with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+        conn.execute("SELECT pg_notify(%s, %s)", (CUSTOMER_CHANNEL, INBOX_PAYLOAD))
+
+
 def listen_for_customers(url: str, callback: Callable[[int], None], stop: threading.Event,
-                         timeout: float = 1.0) -> None:
-    """Call ``callback(customer_id)`` for every relayed announcement until ``stop`` is set (blocking: for a
-    thread of its own). A lost connection is retried; an announcement missed meanwhile only delays a
-    refresh (the tab's next event reads the database anyway)."""
+                         timeout: float = 1.0, on_inbox: Callable[[], None] | None = None) -> None:
+    """Call ``callback(customer_id)`` for every relayed announcement (and ``on_inbox()`` for every relayed
+    demo inbox arrival) until ``stop`` is set (blocking: for a thread of its own). A lost connection is
+    retried; an announcement missed meanwhile only delays a refresh (the tab's next event reads the database
+    anyway)."""
     import psycopg
 
     while not stop.is_set():
@@ -52,6 +65,8 @@ def listen_for_customers(url: str, callback: Callable[[int], None], stop: thread
                     for note in conn.notifies(timeout=timeout, stop_after=1):
                         if note.payload.isdigit():
                             callback(int(note.payload))
+                        elif note.payload == INBOX_PAYLOAD and on_inbox is not None:
+                            on_inbox()
         except psycopg.Error as exc:
             logger.warning("customer relay listener: %s; retrying", type(exc).__name__)
             stop.wait(timeout)

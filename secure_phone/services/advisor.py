@@ -216,6 +216,12 @@ def _signals(session: Session, customer: Customer, now: datetime) -> list[RiskSi
                         securpass_blocked=customer.securpass_status == "blocked")
 
 
+def customer_signals(session: Session, customer: Customer, now: datetime) -> list[RiskSignal]:
+    """The « Point de vigilance » signals a customer's sheet shows now (the demo's « behind the scenes » pane
+    shows them too)."""
+    return _signals(session, customer, now)
+
+
 DETAIL_FIELDS = ("reason", "rejection", "problem", "signal")
 """The audit details the timeline explains (the first one present), each a code of the services or the domain."""
 

@@ -28,7 +28,19 @@ class OutboxHasWork:
     """A notification was queued: the dispatcher may deliver it now rather than at its next poll."""
 
 
-Event = CustomerChanged | OutboxHasWork
+@dataclass(frozen=True)
+class AuditRecorded:
+    """An audit entry about a customer was committed: what the demo's « behind the scenes » pane follows."""
+
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class InboxChanged:
+    """A demo inbox received a message (demo mode): the open inbox pages must follow."""
+
+
+Event = CustomerChanged | OutboxHasWork | AuditRecorded | InboxChanged
 Subscriber = Callable[[list[Event]], None]
 
 _SUBSCRIBERS: list[Subscriber] = []
@@ -75,14 +87,17 @@ def relay_to_other_processes(url: str) -> None:
 
     def relay_customers(published: list[Event]) -> None:
         relay.notify_customers(url, [e.customer_id for e in published if isinstance(e, CustomerChanged)])
+        if any(isinstance(e, InboxChanged) for e in published):
+            relay.notify_inboxes(url)
 
     subscribe(relay_customers)
 
 
-def listen_to_other_processes(url: str, callback: Callable[[int], None], stop: threading.Event) -> None:
-    """In an app worker: call ``callback(customer_id)`` for what other processes relay (blocking; PostgreSQL
-    only, returns at once otherwise)."""
+def listen_to_other_processes(url: str, callback: Callable[[int], None], stop: threading.Event,
+                              on_inbox: Callable[[], None] | None = None) -> None:
+    """In an app worker: call ``callback(customer_id)`` (and ``on_inbox()`` for a demo inbox's new message) for
+    what other processes relay (blocking; PostgreSQL only, returns at once otherwise)."""
     from secure_phone.adapters import relay
 
     if relay.relays(url):
-        relay.listen_for_customers(url, callback, stop)
+        relay.listen_for_customers(url, callback, stop, on_inbox=on_inbox)

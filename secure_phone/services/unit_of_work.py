@@ -100,6 +100,8 @@ class Tx:
         """Append an audit entry (this transaction's actor and time unless told otherwise)."""
         record(self.session, actor or self.actor, action, outcome, now=self.now, customer_id=customer_id,
                request_id=request_id, **details)
+        if customer_id is not None:
+            self.events.append(events.AuditRecorded(customer_id))
 
     def notify(self, **message: Any) -> None:
         """Queue a notification in the outbox (``notifications.enqueue``'s arguments but the session and now)."""

@@ -13,6 +13,7 @@ AREA_ROUTE = "/espace-client"
 APP_ROUTE = "/app"
 ADVISOR_ROUTE = "/conseiller"
 MESSAGES_ROUTE = "/demo/messages"
+DEMO_ROUTE = "/demo"
 
 TITLES = {
     LANDING_ROUTE: "page.landing",
@@ -22,6 +23,7 @@ TITLES = {
     APP_ROUTE: "page.app",
     ADVISOR_ROUTE: "page.advisor",
     MESSAGES_ROUTE: "page.messages",
+    DEMO_ROUTE: "page.demo",
 }
 """Each page's title: in French when the page is built, then in the interface's language (:func:`title_script`)."""
 

@@ -9,11 +9,12 @@ from secure_phone.settings import demo_mode
 from secure_phone.ui.i18n import LangState
 from secure_phone.ui.pages import advisor as advisor_page
 from secure_phone.ui.pages import app as app_page
-from secure_phone.ui.pages import demo_messages, landing, web_login, web_secure_phone
+from secure_phone.ui.pages import demo, demo_messages, landing, web_login, web_secure_phone
 from secure_phone.ui.paths import (
     ADVISOR_ROUTE,
     APP_ROUTE,
     AREA_ROUTE,
+    DEMO_ROUTE,
     HOME_ROUTE,
     LANDING_ROUTE,
     LOGIN_ROUTE,
@@ -37,3 +38,4 @@ def register(app: rx.App) -> None:
     if demo_mode():  # demo-only surfaces do not exist otherwise (PRODUCT.md §12.1)
         app.add_page(demo_messages.page, route=MESSAGES_ROUTE, title=_title(MESSAGES_ROUTE),
                      on_load=demo_messages.ON_LOAD)
+        app.add_page(demo.page, route=DEMO_ROUTE, title=_title(DEMO_ROUTE), on_load=demo.ON_LOAD)

@@ -28,6 +28,7 @@ import reflex as rx
 from secure_phone.services import demo_inbox, events, live
 from secure_phone.services.audit import Actor
 from secure_phone.services.unit_of_work import UnitOfWork
+from secure_phone.settings import demo_mode
 
 if TYPE_CHECKING:
     from reflex.state import BaseState
@@ -36,6 +37,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 log = logging.getLogger(__name__)
 _PUSHABLE: dict[str, type[BaseState]] = {}
+_AUDIT_FOLLOWERS: set[str] = set()
 _BACKGROUND: set[asyncio.Task] = set()
 _APP: list[rx.App] = []
 _LOOP: list[asyncio.AbstractEventLoop] = []
@@ -135,10 +137,17 @@ async def _refresh(token: str, cls: type[BaseState]) -> None:
         await asyncio.to_thread(target._on_push)  # type: ignore[attr-defined]
 
 
-async def _push(customer_id: int, skip_token: str | None) -> None:
+def follows_audit(cls: type[BaseState]) -> type[BaseState]:
+    """Class decorator: the (pushable) state is refreshed on every audit entry of its customer too, not only
+    when their screens change (the demo's « behind the scenes » pane)."""
+    _AUDIT_FOLLOWERS.add(cls.get_full_name())
+    return pushable(cls)
+
+
+async def _push(customer_id: int, skip_token: str | None, only: set[str] | None = None) -> None:
     for token, state_name in await asyncio.to_thread(live.subscribers, uow(), customer_id):
         cls = _PUSHABLE.get(state_name)
-        if cls is None or token == skip_token:
+        if cls is None or token == skip_token or (only is not None and state_name not in only):
             continue
         try:
             await _refresh(token, cls)
@@ -147,13 +156,19 @@ async def _push(customer_id: int, skip_token: str | None) -> None:
 
 
 def _on_events(published: list[events.Event]) -> None:
-    """The services' announcements, from any thread: refresh the customers' tabs on the app's loop."""
+    """The services' announcements, from any thread: refresh the customers' tabs (and the demo inboxes) on
+    the app's loop."""
     if not _LOOP or not _APP:
         return
     skip = _CURRENT_TOKEN.get()
-    for event in published:
-        if isinstance(event, events.CustomerChanged):
-            _LOOP[0].call_soon_threadsafe(_spawn, _push(event.customer_id, skip))
+    changed = {e.customer_id for e in published if isinstance(e, events.CustomerChanged)}
+    for customer_id in changed:
+        _LOOP[0].call_soon_threadsafe(_spawn, _push(customer_id, skip))
+    if _AUDIT_FOLLOWERS and demo_mode():  # the demo's « behind the scenes » pane: demo mode only
+        for customer_id in {e.customer_id for e in published if isinstance(e, events.AuditRecorded)} - changed:
+            _LOOP[0].call_soon_threadsafe(_spawn, _push(customer_id, None, set(_AUDIT_FOLLOWERS)))
+    if any(isinstance(e, events.InboxChanged) for e in published):
+        _LOOP[0].call_soon_threadsafe(_spawn, _refresh_inboxes())
 
 
 def _on_relayed(customer_id: int) -> None:
@@ -161,17 +176,24 @@ def _on_relayed(customer_id: int) -> None:
         _LOOP[0].call_soon_threadsafe(_spawn, _push(customer_id, None))
 
 
+def _on_relayed_inbox() -> None:
+    if _LOOP:
+        _LOOP[0].call_soon_threadsafe(_spawn, _refresh_inboxes())
+
+
 def install(app: rx.App, database_url: str) -> None:
     """Once, by the app: refresh the open tabs on every announcement of the services (and, in the scale-out
-    mode, on those the separate dispatcher relays through ``database_url``), and push the demo inboxes."""
+    mode, on those the separate dispatcher relays through ``database_url``), the demo inboxes included."""
     _APP[:] = [app]
+    demo_inbox.announce_arrivals()  # what the embedded dispatcher files into the demo inboxes is announced
 
     @contextlib.asynccontextmanager
     async def live_refresh() -> AsyncIterator[None]:
         _LOOP[:] = [asyncio.get_running_loop()]
         events.subscribe(_on_events)
         stop = threading.Event()
-        listener = threading.Thread(target=events.listen_to_other_processes, args=(database_url, _on_relayed, stop),
+        listener = threading.Thread(target=events.listen_to_other_processes,
+                                    args=(database_url, _on_relayed, stop, _on_relayed_inbox),
                                     name="customer-relay", daemon=True)
         listener.start()
         try:
@@ -182,19 +204,18 @@ def install(app: rx.App, database_url: str) -> None:
             _LOOP.clear()
 
     app.register_lifespan_task(live_refresh)
-    app.register_lifespan_task(_inbox_watcher)
 
 
 # --- the demo inboxes, pushed ----------------------------------------------------------------------
 #
 # ``/demo/messages`` pages register their tab here (at most MAX_INBOX_TABS per process: a client opening
-# thousands cannot make the watcher's work grow); one watcher per process, started with the app in demo
-# mode, looks for new messages once a second (one cheap query, whatever the number of pages) and refreshes
-# the registered tabs. No page can start a task of its own.
+# thousands cannot make the work of a push grow). A message filed into a demo inbox is announced
+# (``events.InboxChanged``: by the embedded dispatcher in this process, or relayed from the separate
+# dispatcher through PostgreSQL) and the registered tabs are refreshed then — nobody polls, and no page can
+# start a task of its own.
 
 _INBOX_TABS: dict[str, None] = {}
 MAX_INBOX_TABS = 50
-INBOX_POLL_SECONDS = 1.0
 _INBOX_STATE: list[type[BaseState]] = []
 
 
@@ -216,39 +237,11 @@ def unwatch_inbox(token: str) -> None:
 
 
 async def _refresh_inboxes() -> None:
+    if not _INBOX_STATE:
+        return
     cls = _INBOX_STATE[0]
     for token in list(_INBOX_TABS):
         try:
             await _refresh(token, cls)
         except Exception:  # noqa: BLE001  (a closed tab: forget it)
             unwatch_inbox(token)
-
-
-@contextlib.asynccontextmanager
-async def _inbox_watcher() -> AsyncIterator[None]:
-    """Lifespan task (demo mode only): refresh the open inbox pages when a message arrives."""
-    from secure_phone.settings import demo_mode
-
-    if not demo_mode() or not _INBOX_STATE:
-        yield
-        return
-
-    async def watch() -> None:
-        seen = None
-        while True:
-            try:
-                latest = await asyncio.to_thread(demo_inbox.latest, uow())
-                if seen is not None and latest != seen and _INBOX_TABS:
-                    await _refresh_inboxes()
-                seen = latest
-            except Exception:  # noqa: BLE001  (database unreachable for a moment: try again)
-                log.warning("inbox watcher pass failed")
-            await asyncio.sleep(INBOX_POLL_SECONDS)
-
-    task = asyncio.get_running_loop().create_task(watch())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task

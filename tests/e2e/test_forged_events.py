@@ -85,6 +85,7 @@ from secure_phone.ui.i18n import LangState
 from secure_phone.ui.pages.demo_messages import MessagesState
 from secure_phone.ui.states.advisor import AdvisorState
 from secure_phone.ui.states.app import AppState
+from secure_phone.ui.states.demo import DemoState
 from secure_phone.ui.states.web import WebState
 from tests.e2e.conftest import ROOT
 from tests.e2e.journeys import (
@@ -122,10 +123,12 @@ APP = AppState.get_full_name()
 ADV = AdvisorState.get_full_name()
 LANG = LangState.get_full_name()
 MESSAGES = MessagesState.get_full_name()
+DEMO = DemoState.get_full_name()
 ROOT_STATE = "reflex___state____state"
 HYDRATE = f"{ROOT_STATE}.hydrate_and_load"
 UPDATE_VARS = f"{ROOT_STATE}.reflex___state____update_vars_internal_state.update_vars_internal"
-PATHS = {WEB: "/espace-client/telephone-securise/", APP: "/app/", ADV: "/conseiller/", MESSAGES: "/demo/messages/"}
+PATHS = {WEB: "/espace-client/telephone-securise/", APP: "/app/", ADV: "/conseiller/", MESSAGES: "/demo/messages/",
+         DEMO: "/demo/"}
 
 LOGGED_IN = '"logged_in_rx_state_":true'
 TICKET_ASKED = "/api/session/ticket"  # what a state holding a session answers an unbound socket
@@ -746,10 +749,33 @@ COVERAGE: dict[tuple[str, str], Forge] = {
         "public in demo mode only (§12.1: the demo inboxes, empty in these situations); nothing else", public=True),
     ("MessagesState", "setvar"): Forge("public: no setter", lambda t: [{"var_name": "inboxes", "value": []}],
                                        public=True),
+    ("MessagesState", "filter"): Forge(
+        "public in demo mode only: this tab's filter of the demo inboxes (any text, bounded); nothing else",
+        lambda t: [{"value": "06 12"}], public=True),
+
+    # /demo (§12.1: demo mode only). A seeded persona's story is demo data, shown to anyone in demo mode as the
+    # inboxes are; the forgers tell Hugo's (no victim's), and nothing of the bank's is written.
+    ("DemoState", "load"): Forge("public in demo mode only (on load): this tab's own choosers and story", public=True),
+    ("DemoState", "suggest"): Forge("public in demo mode only: this tab's scenario chooser (a known scenario)",
+                                    lambda t: [{"value": "j4"}], public=True),
+    ("DemoState", "pick_persona"): Forge("public in demo mode only: this tab's persona chooser (a seeded persona)",
+                                         lambda t: [{"value": HUGO}], public=True),
+    ("DemoState", "start"): Forge(
+        "public in demo mode only: this tab's story of a seeded persona; writes this tab's live subscription, "
+        "nothing of the bank's", lambda t: [{"form": {"scenario": "j4", "persona": HUGO}}],
+        lambda t: {"form": {"scenario": "j4", "persona": HUGO}}, public=True),
+    ("DemoState", "next_step"): Forge("public in demo mode only: moves this tab's own story", public=True),
+    ("DemoState", "previous_step"): Forge("public in demo mode only: moves this tab's own story", public=True),
+    ("DemoState", "restart"): Forge("public in demo mode only: restarts this tab's own story", public=True),
+    ("DemoState", "setvar"): Forge(
+        "public: no setter (neither the persona, the scenario nor the step)",
+        lambda t: [{"var_name": name, "value": value} for name, value in (
+            ("persona", CAMILLE), ("scenario", "j1"), ("position", 3), ("since", ""), ("version", 1))],
+        public=True),
 }
 
 STATES: dict[str, type] = {"WebState": WebState, "AppState": AppState, "AdvisorState": AdvisorState,
-                           "LangState": LangState, "MessagesState": MessagesState}
+                           "LangState": LangState, "MessagesState": MessagesState, "DemoState": DemoState}
 
 
 def app_states() -> dict[str, type]:
@@ -949,7 +975,7 @@ def test_another_customers_and_another_agencys_sessions_cannot_touch_camilles_re
     assert '"name_rx_state_":"SARL Atelier Roux"' in "\n".join(karim.settle(quiet=0.3))
     before = snapshot(db_url, VICTIMS)
 
-    forgers = ((julien_web, ("WebState", "LangState", "MessagesState")), (julien_app, ("AppState",)),
+    forgers = ((julien_web, ("WebState", "LangState", "MessagesState", "DemoState")), (julien_app, ("AppState",)),
                (karim, ("AdvisorState",)))
     answers = {}
     for client, state_names in forgers:

@@ -46,8 +46,8 @@ def test_held_codes_are_swept_once_too_old(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_the_inbox_pages_to_push_are_capped_per_process() -> None:
-    """A client opening thousands of /demo/messages tabs (or forging their refresh) cannot make the one
-    watcher's work grow: the oldest registrations fall off."""
+    """A client opening thousands of /demo/messages tabs (or forging their refresh) cannot make the work of a
+    push (a message filed) grow: the oldest registrations fall off."""
     runtime._INBOX_TABS.clear()
     for i in range(10 * runtime.MAX_INBOX_TABS):
         runtime.watch_inbox(f"token-{i}")

@@ -7,7 +7,7 @@ import reflex as rx
 from secure_phone.settings import demo_mode
 from secure_phone.ui.components import title, web_shell
 from secure_phone.ui.i18n import t
-from secure_phone.ui.paths import ADVISOR_ROUTE, APP_ROUTE, MESSAGES_ROUTE
+from secure_phone.ui.paths import ADVISOR_ROUTE, APP_ROUTE, DEMO_ROUTE, MESSAGES_ROUTE
 
 
 def _entry(href: str, label: str, hint: str) -> rx.Component:
@@ -24,6 +24,7 @@ def page() -> rx.Component:
             title(t("landing.title")),
             rx.text(t("landing.intro")),
             rx.el.ul(
+                *([_entry(DEMO_ROUTE, "landing.demo", "landing.demo.hint")] if demo_mode() else []),
                 _entry("/connexion", "landing.web", "landing.web.hint"),
                 _entry(APP_ROUTE, "landing.app", "landing.app.hint"),
                 *([_entry(MESSAGES_ROUTE, "landing.messages", "landing.messages.hint")] if demo_mode() else []),
