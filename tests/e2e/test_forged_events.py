@@ -44,7 +44,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,6 @@ from secure_phone.adapters.models import (
     UserSession,
 )
 from secure_phone.domain.change_request import Channel
-from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import activation, auth, calls, change, contact
 from secure_phone.services import advisor as advisor_service
 from secure_phone.services.audit import Actor
@@ -332,9 +331,8 @@ def camille_pending_request(db_url: str) -> str:
     cid = customer_ids(db_url)[CAMILLE]
     now = datetime.now(UTC)
     actor = customer_actor(cid)
-    seed_journey = replace(DEFAULT_POLICY, new_number_proof=False)
-    number = change.check_new_number(UnitOfWork(db_url, now=now, policy=seed_journey), cid, NEW_RAW, "FR", actor=actor)
-    view = change.start_request(UnitOfWork(db_url, now=now, policy=seed_journey), cid, number.e164,
+    number = change.check_new_number(UnitOfWork(db_url, now=now, policy=SEED_JOURNEY), cid, NEW_RAW, "FR", actor=actor)
+    view = change.start_request(UnitOfWork(db_url, now=now, policy=SEED_JOURNEY), cid, number.e164,
                                 channel=Channel.WEB, actor=actor)
     assert view.status == "pending_approval"
     return view.id
