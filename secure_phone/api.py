@@ -135,12 +135,23 @@ async def session_ticket(request: Request) -> Response:
     return JSONResponse({"ticket": ticket}, headers=NO_STORE)
 
 
+OPERATOR_BODY_LIMIT = 4096
+"""The largest request body the simulated operator reads (its requests are a few hundred bytes)."""
+
+
 async def operator_gateway(request: Request) -> Response:
-    """The simulated operator over HTTP: the same answers as in-process, latency and held answers included."""
-    body = await request.body()
+    """The simulated operator over HTTP: the same answers as in-process, latency and held answers included.
+
+    A body is read up to ``OPERATOR_BODY_LIMIT`` bytes and no further: a larger one is refused (413) unread."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > OPERATOR_BODY_LIMIT:
+            return JSONResponse({"status": 413, "code": "PAYLOAD_TOO_LARGE", "message": "The request body is too "
+                                 "large."}, status_code=413, headers=NO_STORE)
     headers = {name.lower(): value for name, value in request.headers.items()}
     answer = await asyncio.to_thread(get_simulator().answer, request.method, request.path_params["path"], headers,
-                                     body[:4096])
+                                     body)
     if answer.delay_s:
         await asyncio.sleep(answer.delay_s)
     return JSONResponse(answer.body, status_code=answer.status, headers={**answer.headers, **NO_STORE})

@@ -138,15 +138,15 @@ class OperatorSimulator:
         correlator = headers.get("x-correlator", "")
         echo = {"x-correlator": correlator} if CORRELATOR.fullmatch(correlator) else {}
         delay = self.faults.latency_ms / 1000
+        if not self._authorized(headers.get("authorization", "")):  # before any fault: a stranger is never held
+            return SimAnswer(401, error_body(401, "UNAUTHENTICATED", "Request not authenticated due to missing, "
+                                             "invalid, or expired credentials."), echo, 0.0)
         if self._rng.random() < self.faults.error:
             return SimAnswer(503, error_body(503, "UNAVAILABLE", "Service unavailable (injected fault)"), echo, delay)
         if self._rng.random() < self.faults.timeout:
             return SimAnswer(504, error_body(504, "TIMEOUT", "Request timeout exceeded (injected fault)"), echo,
                              delay + self.faults.hold_ms / 1000, times_out=True)
         try:
-            if not self._authorized(headers.get("authorization", "")):
-                raise _Problem(401, "UNAUTHENTICATED",
-                               "Request not authenticated due to missing, invalid, or expired credentials.")
             route = ROUTES.get(path.strip("/"))
             if route is None:
                 raise _Problem(404, "NOT_FOUND", "The specified resource is not found.")

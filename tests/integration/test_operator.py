@@ -265,6 +265,26 @@ def test_the_api_route_serves_the_camara_shapes(world: World, monkeypatch: pytes
                                                                                {"status", "code", "message"})
 
 
+def test_a_stranger_is_refused_before_any_fault_and_a_huge_body_unread(world: World,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulator's API answers a request without the token at once, even with every fault configured (no
+    held answer for strangers), and refuses a body larger than it ever needs without reading it."""
+    from secure_phone import api as api_module
+
+    simulator = OperatorSimulator(world.url, faults=Faults(error=1.0, timeout=1.0, latency_ms=5000, hold_ms=60000),
+                                  rng=random.Random(1), clock=world.clock, token=OPERATOR_TOKEN)
+    stranger = simulator.answer("POST", "sim-swap/v2/check", {}, b'{"phoneNumber": "+33611223344"}')
+    assert (stranger.status, stranger.body["code"], stranger.delay_s, stranger.times_out) == (
+        401, "UNAUTHENTICATED", 0.0, False)
+    monkeypatch.setattr(api_module, "get_simulator", lambda: simulator)
+    client = TestClient(api_module.api)
+    denied = client.post("/api/operator/sim-swap/v2/check", json={"phoneNumber": EMMA_NUMBER})
+    assert (denied.status_code, denied.json()["code"]) == (401, "UNAUTHENTICATED")
+    huge = client.post("/api/operator/sim-swap/v2/check", content=b"x" * (api_module.OPERATOR_BODY_LIMIT + 1),
+                       headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})
+    assert (huge.status_code, huge.json()["code"]) == (413, "PAYLOAD_TOO_LARGE")
+
+
 def test_over_a_real_socket_answers_and_timeouts(world: World) -> None:
     """The adapter over real HTTP: a real operator's base URL replaces the simulator by configuration only."""
     simulator = world.operator_sim
