@@ -175,6 +175,9 @@ class AppState(ChangeFlow, CallStatus, rx.State):
             return focus_errors()
         self.device_id = view.id
         self.device_label, self.device_holder, self.device_enrolled = view.label, view.holder, view.enrolled
+        # The phone is known now, whether or not ``load`` has answered on this state yet (a click on the
+        # prerendered picker can come first): the page leaves its first screen for the login form.
+        self.device_checked = True
         return focus_title()
 
     @rx.event
