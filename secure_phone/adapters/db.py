@@ -113,6 +113,18 @@ def read_only(url: str | None = None) -> Iterator[Session]:
         yield session
 
 
+@contextlib.contextmanager
+def reading(url: str | None = None) -> Iterator[sqlalchemy.Connection]:
+    """A read-only transaction on a bare connection, for Core statements built once (the hot reads: the
+    per-event session check): no ORM session to set up, no identity map, no flush."""
+    url = url or default_url()
+    engine = _READ_ONLY_ENGINES.get(url)
+    if engine is None:
+        engine = _READ_ONLY_ENGINES[url] = get_engine(url).execution_options(**{READ_ONLY: True})
+    with engine.connect() as connection:
+        yield connection
+
+
 def dispose_all() -> None:
     """Close every pooled connection (tests, and after a fork)."""
     for engine in _ENGINES.values():

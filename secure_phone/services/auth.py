@@ -26,10 +26,12 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -307,13 +309,17 @@ def login_advisor(uow: UnitOfWork, login: str, password: str, *, actor: Actor) -
 # --- sessions -----------------------------------------------------------------------------------
 
 
-def _expired(row: UserSession, now: datetime, policy: Policy) -> str | None:
+def _expired(row: Any, now: datetime, policy: Policy) -> str | None:
     """Why a live row is no longer valid at ``now``, or None."""
     if now >= row.expires_at:
         return "max_age"
     if now - row.last_seen_at >= policy.session_idle_timeout:
         return "idle"
     return None
+
+
+_SESSIONS = UserSession.__table__  # type: ignore[attr-defined]
+_SESSION_ROW = sa_select(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
 
 
 def authenticate(uow: UnitOfWork, session_id: str | None, *, touch: bool = True) -> Principal | None:
@@ -327,8 +333,8 @@ def authenticate(uow: UnitOfWork, session_id: str | None, *, touch: bool = True)
     if not session_id:
         return None
     now, policy = uow.now, uow.policy
-    with uow.read() as session:
-        row = session.get(UserSession, session_id)
+    with uow.reading() as connection:  # every event asks: one Core statement built once, no ORM session
+        row = connection.execute(_SESSION_ROW, {"session_id": session_id}).first()
     if row is None or row.ended_at is not None:
         return None
     expired = _expired(row, now, policy)

@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from secure_phone.adapters import db, notifications
@@ -159,6 +160,12 @@ class UnitOfWork:
                 events.publish(tx.events)
                 raise
         events.publish(tx.events)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only transaction for Core statements built once (hot reads), without an ORM session."""
+        with db.reading(self.url) as connection:
+            yield connection
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
