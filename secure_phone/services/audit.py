@@ -168,6 +168,10 @@ def record(
     connection: the trail is appended to by nearly every event, and the ORM's unit of work cost several times
     as much.
     """
+    # What the transaction changed through the ORM is written first (as the ORM's own autoflush did): the head's
+    # lock must be the transaction's last. Taken before a pending insert whose foreign key waits on a customer
+    # row another transaction holds while it waits for the head, it deadlocked on PostgreSQL.
+    session.flush()
     connection = session.connection()
     locked = connection.execute(_READ_HEAD).first()
     prev_hash = locked[0] if locked is not None else GENESIS
