@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -88,9 +89,13 @@ class PhoneNumber:
     region: str
 
     def _parsed(self) -> phonenumbers.PhoneNumber:
+        return self._number
+
+    @functools.cached_property
+    def _number(self) -> phonenumbers.PhoneNumber:  # parsed once per number (the masks read it four times)
         return phonenumbers.parse(self.e164, None)
 
-    @property
+    @functools.cached_property
     def national(self) -> str:
         """National format; numbers of the French plan grouped by two ("06 92 12 34 56")."""
         text = phonenumbers.format_number(self._parsed(), PhoneNumberFormat.NATIONAL)
@@ -105,6 +110,10 @@ class PhoneNumber:
         return phonenumbers.format_number(self._parsed(), PhoneNumberFormat.INTERNATIONAL)
 
     def _shown(self) -> tuple[str, int, int]:
+        return self._shown_once
+
+    @functools.cached_property
+    def _shown_once(self) -> tuple[str, int, int]:
         """`national`, and how many of its leading and trailing digits the masked form shows.
 
         The trunk prefix ("0" in "06 12 34 56 78", "06" in Hungary) is the same for every number of
@@ -171,6 +180,7 @@ def _mask(text: str, lead: int, tail: int) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)
 def phone_from_e164(e164: str) -> PhoneNumber:
     """Rebuild a stored E.164 number (ValueError if it is not E.164).
 

@@ -29,6 +29,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import Advisor, Agency, AuditEntry, BankCall, ContactRequest, Customer
@@ -92,11 +93,15 @@ def _view(session: Session, call: BankCall, policy: Policy) -> CallView:
                     call.started_at + policy.call_max_duration, call.reported_at is not None)
 
 
+_OPEN = select(BankCall).where(BankCall.customer_id == bindparam("customer_id"), col(BankCall.ended_at).is_(None)) \
+    .order_by(col(BankCall.started_at).desc())
+_OPEN_CALL = {False: _OPEN, True: _OPEN.with_for_update()}
+"""Built once: every home screen asks whether the bank is calling."""
+
+
 def _open(session: Session, customer_id: int, now: datetime, policy: Policy, *, lock: bool = False) -> BankCall | None:
     """The customer's open call, if one was not ended and is within the policy's limit."""
-    query = select(BankCall).where(BankCall.customer_id == customer_id, col(BankCall.ended_at).is_(None)) \
-        .order_by(col(BankCall.started_at).desc())
-    call = session.exec(query.with_for_update() if lock else query).first()
+    call = session.execute(_OPEN_CALL[lock], {"customer_id": customer_id}).scalars().first()
     return call if call is not None and not policy.call_timed_out(call.started_at, now) else None
 
 

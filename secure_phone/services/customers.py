@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from secure_phone import i18n
@@ -33,8 +34,7 @@ def local_time(moment: datetime, lang: str) -> str:
 
 def profile_of(session: Session, customer: Customer) -> CustomerProfile:
     assert customer.id is not None
-    has_device = session.exec(select(Device.id).where(Device.customer_id == customer.id,
-                                                      Device.status == "enrolled")).first() is not None
+    has_device = session.execute(_ENROLLED_DEVICE, {"customer_id": customer.id}).first() is not None
     return _profile(customer, has_device)
 
 
@@ -54,6 +54,11 @@ def _profile(customer: Customer, has_enrolled_device: bool) -> CustomerProfile:
 
 def eligibility_of(session: Session, customer: Customer, now: datetime, policy: Policy = DEFAULT_POLICY) -> Eligibility:
     return check_eligibility(profile_of(session, customer), now, policy)
+
+
+def is_stale(customer: Customer, now: datetime, policy: Policy = DEFAULT_POLICY) -> bool:
+    """J7: the secure number was last confirmed longer ago than the policy allows (or never)."""
+    return customer.number_confirmed_at is None or now - customer.number_confirmed_at > policy.stale_number_after
 
 
 def display_name(customer: Customer) -> str:
@@ -78,19 +83,27 @@ class Overview:
     agency_phone: str
     agency_hours_fr: str
     agency_hours_en: str
+    stale_prompt: bool = False
+    """J7: the number was not confirmed for a year (the prompt comes before anything else)."""
+    stale_later_allowed: bool = True
+    """J7: « Plus tard » is still allowed."""
+
+
+_OVERVIEW = (
+    select(Customer, Agency, select(Device.id).where(Device.customer_id == Customer.id,
+                                                     Device.status == "enrolled").exists())
+    .join(Agency, col(Agency.id) == Customer.agency_id)
+    .where(Customer.id == bindparam("customer_id"))
+)
+"""« Mes coordonnées » in one statement, built once (it is read at nearly every step)."""
+
+_ENROLLED_DEVICE = select(Device.id).where(Device.customer_id == bindparam("customer_id"), Device.status == "enrolled")
 
 
 def overview(uow: UnitOfWork, customer_id: int) -> Overview:
-    has_device = (
-        select(Device.id).where(Device.customer_id == Customer.id, Device.status == "enrolled").exists()
-    )
     now, policy = uow.now, uow.policy
-    with uow.read() as session:  # one statement: « Mes coordonnées » is read at nearly every step
-        row = session.exec(
-            select(Customer, Agency, has_device)
-            .join(Agency, col(Agency.id) == Customer.agency_id)
-            .where(Customer.id == customer_id)
-        ).first()
+    with uow.read() as session:
+        row = session.execute(_OVERVIEW, {"customer_id": customer_id}).first()
     if row is None:
         raise LookupError("customer")
     customer, agency, has_enrolled_device = row
@@ -111,4 +124,6 @@ def overview(uow: UnitOfWork, customer_id: int) -> Overview:
         agency_phone=agency.phone,
         agency_hours_fr=agency.hours_fr,
         agency_hours_en=agency.hours_en,
+        stale_prompt=bool(customer.secure_phone_e164) and is_stale(customer, now, policy),
+        stale_later_allowed=customer.stale_prompt_later_count < policy.stale_prompt_max_later,
     )

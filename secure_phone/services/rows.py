@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import ChangeRequest, Customer, Device
@@ -55,20 +55,34 @@ def expire_if_due(session: Session, request: ChangeRequest, now: datetime) -> No
         session.add(request)
 
 
+_NOW_HELD = select(Customer.id).where(Customer.secure_phone_e164 == bindparam("e164"),
+                                     Customer.id != bindparam("customer_id"))
+_RECENTLY_RELEASED = and_(col(ChangeRequest.old_e164) == bindparam("e164"),
+                          col(ChangeRequest.status) == Status.COMPLETED.value,
+                          col(ChangeRequest.completed_at) >= bindparam("since"))
+_BEING_GIVEN = and_(col(ChangeRequest.new_e164) == bindparam("e164"),
+                    col(ChangeRequest.status) == Status.APPLYING.value)
+_HELD_BEFORE = {
+    True: select(ChangeRequest.customer_id).where(ChangeRequest.customer_id != bindparam("customer_id"),
+                                                  or_(_RECENTLY_RELEASED, _BEING_GIVEN)),
+    False: select(ChangeRequest.customer_id).where(ChangeRequest.customer_id != bindparam("customer_id"),
+                                                   _RECENTLY_RELEASED),
+}
+"""Built once: the check runs at every step of a change (typed, proven, confirmed, applied)."""
+
+
 def number_holder(session: Session, e164: str, customer_id: int | None, now: datetime, policy: Policy,
                   *, applying: bool = True) -> int | None:
     """Another customer whose secure number ``e164`` is, is being made (approved, waiting for MySys; unless
     ``applying`` is False), or was within ``policy.number_reuse_window`` — a number released by one customer
     is not free for the next (mule numbers, §12.2); None when nobody else."""
-    held = session.exec(select(Customer.id).where(Customer.secure_phone_e164 == e164,
-                                                  Customer.id != customer_id)).first()
+    asking = customer_id if customer_id is not None else -1  # ids are positive: nobody is -1
+    held = session.execute(_NOW_HELD, {"e164": e164, "customer_id": asking}).scalar()
     if held is not None:
-        return held
-    recently = and_(col(ChangeRequest.old_e164) == e164, col(ChangeRequest.status) == Status.COMPLETED.value,
-                    col(ChangeRequest.completed_at) >= now - policy.number_reuse_window)
-    being_given = and_(col(ChangeRequest.new_e164) == e164, col(ChangeRequest.status) == Status.APPLYING.value)
-    return session.exec(select(ChangeRequest.customer_id).where(
-        ChangeRequest.customer_id != customer_id, or_(recently, being_given) if applying else recently)).first()
+        return int(held)
+    before = session.execute(_HELD_BEFORE[applying], {"e164": e164, "customer_id": asking,
+                                                      "since": now - policy.number_reuse_window}).scalar()
+    return int(before) if before is not None else None
 
 
 def claimed_by_other(tx: Tx, holder: int, customer_id: int | None) -> None:

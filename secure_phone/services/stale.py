@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from secure_phone.adapters.models import Customer
-from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.services import operator
 from secure_phone.services.audit import Actor
+from secure_phone.services.customers import overview
 from secure_phone.services.rows import lock_customer
 from secure_phone.services.sms_codes import check_code, send_code
 from secure_phone.services.unit_of_work import Refused, UnitOfWork
@@ -15,18 +12,13 @@ from secure_phone.services.unit_of_work import Refused, UnitOfWork
 PURPOSE = "confirm_number"
 
 
-def is_stale(customer: Customer, now: datetime, policy: Policy = DEFAULT_POLICY) -> bool:
-    return customer.number_confirmed_at is None or now - customer.number_confirmed_at > policy.stale_number_after
-
-
 def prompt(uow: UnitOfWork, customer_id: int) -> tuple[bool, bool]:
-    """(the prompt must be shown, « Plus tard » is still allowed)."""
-    with uow.read() as session:
-        customer = session.get(Customer, customer_id)
-    if customer is None or not customer.secure_phone_e164:
+    """(the prompt must be shown, « Plus tard » is still allowed): what « Mes coordonnées » reads with it."""
+    try:
+        view = overview(uow, customer_id)
+    except LookupError:
         return False, False
-    return is_stale(customer, uow.now,
-                    uow.policy), customer.stale_prompt_later_count < uow.policy.stale_prompt_max_later
+    return view.stale_prompt, view.stale_later_allowed
 
 
 def later(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> None:

@@ -164,13 +164,12 @@ class ChangeFlow(CustomerSession, mixin=True):
     def _land(self, principal: Principal) -> None:
         """The first screen after login: the stale-number prompt before anything else (J7)."""
         self._reset_flow()
-        self._load_overview(principal.id)
-        must, later_allowed = stale.prompt(runtime.uow(), principal.id)
-        if must and not self._stale_dismissed:
-            self.stale_later_allowed = later_allowed
+        view = self._load_overview(principal.id)  # the stale prompt read with it: one statement
+        if view.stale_prompt and not self._stale_dismissed:
+            self.stale_later_allowed = view.stale_later_allowed
             self._show(Screen.STALE)
 
-    def _load_overview(self, customer_id: int) -> None:
+    def _load_overview(self, customer_id: int) -> customers.Overview:
         view = customers.overview(runtime.uow(), customer_id)
         self.first_name, self.last_name = view.first_name, view.last_name
         self.masked, self.masked_first, self.masked_last_two = view.masked, view.masked_first, view.masked_last_two
@@ -180,6 +179,7 @@ class ChangeFlow(CustomerSession, mixin=True):
             if view.cooling_off_until else ""
         self.agency_name, self.agency_phone = view.agency_name, view.agency_phone
         self.agency_hours_fr, self.agency_hours_en = view.agency_hours_fr, view.agency_hours_en
+        return view
 
     def _timed_out(self, principal: Principal) -> bool:
         """§5.3: the change flow ends after its inactivity timeout (the server's clock, not the page's)."""
