@@ -70,9 +70,14 @@ async def write_checkpoints(stop: asyncio.Event, url: str | None = None, interva
             pass
 
 
-async def run_background(stop: asyncio.Event, dispatcher: Dispatcher, poll_interval: float = 0.5) -> None:
+IDLE_INTERVAL = 30.0
+"""The outbox's safety-net pass while idle, when commits wake the dispatcher (it does not poll meanwhile)."""
+
+
+async def run_background(stop: asyncio.Event, dispatcher: Dispatcher, poll_interval: float = 0.5,
+                         idle_interval: float | None = None) -> None:
     """Deliver notifications, repair pending changes and checkpoint the audit trail until ``stop`` is set."""
-    await asyncio.gather(dispatcher.run_forever(stop, poll_interval=poll_interval),
+    await asyncio.gather(dispatcher.run_forever(stop, poll_interval=poll_interval, idle_interval=idle_interval),
                          repair_changes(stop, dispatcher.url), write_checkpoints(stop, dispatcher.url))
 
 
@@ -97,7 +102,8 @@ async def embedded() -> AsyncIterator[None]:
     dispatcher = Dispatcher()  # in demo mode without SECURE_PHONE_SMTP_URL, starts the local SMTP receiver
     wake = _waking(dispatcher)
     events.subscribe(wake)
-    task = asyncio.get_running_loop().create_task(run_background(stop, dispatcher))
+    # Every commit of this process that queues a message wakes it: no polling while idle.
+    task = asyncio.get_running_loop().create_task(run_background(stop, dispatcher, idle_interval=IDLE_INTERVAL))
     try:
         yield
     finally:
@@ -126,8 +132,8 @@ async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
     listener = None
     if url.startswith("postgresql"):
         listener = loop.run_in_executor(None, listen_for_outbox, url, dispatcher.wake, listening)
-    try:
-        await run_background(stop, dispatcher, poll_interval)
+    try:  # woken by PostgreSQL's NOTIFY: it does not poll while idle; on SQLite nothing can wake it
+        await run_background(stop, dispatcher, poll_interval, IDLE_INTERVAL if listener is not None else None)
     finally:
         listening.set()
         if listener is not None:

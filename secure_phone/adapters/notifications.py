@@ -45,12 +45,12 @@ import socket
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import text
+from sqlalchemy import case, func, text
 from sqlmodel import Session, col, or_, select
 
 from secure_phone.adapters import db, smtp
@@ -290,10 +290,17 @@ class Claim:
     sealed: str | None = None
 
 
+def _aware(value: datetime | str) -> datetime:
+    """An aggregate's datetime (SQLite may hand back its text), as UTC."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class _Pass:
     claimed: int
     delivered: int
+    next_due: datetime | None = None  # when the next pending message falls due (a retry, another's lease)
 
 
 def _error_text(exc: Exception) -> str:
@@ -374,7 +381,19 @@ class Dispatcher:
             error = self._deliver(claim)
             if self._settle(claim, now, error) and error is None:
                 delivered += 1
-        return _Pass(claimed=len(claims), delivered=delivered)
+        return _Pass(claimed=len(claims), delivered=delivered, next_due=self.next_due(now))
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """When the next pending message may be claimed: its retry time, or the end of the lease another
+        dispatcher holds on it; None when nothing is pending."""
+        unclaimed = or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now)
+        with db.read_only(self._url) as session:
+            retry, lease = session.exec(select(
+                func.min(case((unclaimed, col(Outbox.next_attempt_at)))),
+                func.min(case((col(Outbox.claimed_until) >= now, col(Outbox.claimed_until)))),
+            ).where(Outbox.status == PENDING)).one()
+        due = [_aware(v) for v in (retry, lease) if v is not None]
+        return min(due) if due else None
 
     def _deliver(self, claim: Claim) -> str | None:
         """Hand the full message to its gateway, outside any transaction; the error text, or None.
@@ -437,24 +456,35 @@ class Dispatcher:
 
     # --- running ------------------------------------------------------------------------------
 
-    async def run_forever(self, stop: asyncio.Event, poll_interval: float = 0.5) -> None:
+    async def run_forever(self, stop: asyncio.Event, poll_interval: float = 0.5,
+                          idle_interval: float | None = None) -> None:
         """Deliver until ``stop`` is set, then return after the pass in progress.
 
         Each pass runs in a worker thread; between passes the loop naps ``poll_interval`` seconds,
         cut short by :meth:`wake` or ``stop``. A full batch is followed by another pass at once.
+
+        ``idle_interval``: when every commit that queues a message wakes this dispatcher (in-process in the
+        embedded mode, PostgreSQL's NOTIFY for a separate one), it does not poll: it naps until the next
+        pending message falls due (a retry, a lease to take over), or ``idle_interval`` at most (the safety
+        net), or until woken.
         """
         self._loop, self._wake_event = asyncio.get_running_loop(), asyncio.Event()
         logger.info("%s: dispatcher started", self.worker_id)
         try:
             while not stop.is_set():
                 self._wake_event.clear()  # before the pass: a wake during it triggers another pass
+                nap = poll_interval
                 try:
-                    claimed = (await asyncio.to_thread(self._pass, _utcnow())).claimed
+                    done = await asyncio.to_thread(self._pass, _utcnow())
+                    claimed = done.claimed
+                    if idle_interval is not None:
+                        nap = idle_interval if done.next_due is None else min(
+                            idle_interval, max(poll_interval, (done.next_due - _utcnow()).total_seconds()))
                 except Exception as exc:  # e.g. database unreachable: log (without data) and retry
                     logger.error("%s: dispatch pass failed (%s); retrying", self.worker_id, type(exc).__name__)
                     claimed = 0
                 if claimed < self.batch:
-                    await self._nap(stop, self._wake_event, poll_interval)
+                    await self._nap(stop, self._wake_event, nap)
         finally:
             self._loop = self._wake_event = None
             logger.info("%s: dispatcher stopped", self.worker_id)

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -582,6 +583,45 @@ def test_run_forever_delivers_when_woken_and_stops(db_url: str) -> None:
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, asyncio.wait_for(scenario(), timeout=30)).result()
     assert outbox(db_url)[0].status == "sent"
+
+
+def test_when_woken_by_commits_an_idle_dispatcher_does_not_poll_but_keeps_its_retry_times(db_url: str) -> None:
+    """Issue 13: with nothing pending it makes no pass until woken (an hour's safety net here); a retry
+    that falls due is delivered on time without a wake, and the nap until then is its time, not a poll."""
+    passes: list[datetime] = []
+
+    async def scenario() -> None:
+        d = dispatcher(db_url)
+        real_pass = d._pass
+
+        def counted(now: datetime) -> Any:
+            passes.append(now)
+            return real_pass(now)
+
+        d._pass = counted  # type: ignore[method-assign]
+        stop = asyncio.Event()
+        task = asyncio.create_task(d.run_forever(stop, poll_interval=0.01, idle_interval=3600))
+        await asyncio.sleep(0.5)  # idle: its first pass only, then it naps (an hour at most)
+        assert len(passes) == 1, passes
+        # A message whose retry falls due in 0.3 s (as after a failed attempt), queued without any wake:
+        with db.transaction(db_url) as session:
+            enqueue(session, key="retry-0:sms", channel="sms", recipient=NUMBER, body=BODY,
+                    now=datetime.now(UTC) + timedelta(seconds=0.3))
+        d.wake()  # the commit's wake (the dispatcher learns of the message, not yet due)
+        deadline = time.monotonic() + 30  # a liveness bound, not a timing assertion
+        while not inbox(db_url) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert [m.outbox_key for m in inbox(db_url)] == ["retry-0:sms"]
+        # Two passes for it: the wake's (not due: it naps until the retry time) and the retry time's — no polling.
+        assert len(passes) <= 4, passes
+        settled = len(passes)
+        await asyncio.sleep(0.5)
+        assert len(passes) == settled  # nothing pending: no pass until woken
+        stop.set()
+        await task
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, asyncio.wait_for(scenario(), timeout=60)).result()
 
 
 @pytest.fixture
