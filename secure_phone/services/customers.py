@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
 
 from secure_phone import i18n
 from secure_phone.adapters.models import Agency, Customer, Device
@@ -89,24 +91,34 @@ class Overview:
     """J7: « Plus tard » is still allowed."""
 
 
+_C, _A, _D = (Model.__table__ for Model in (Customer, Agency, Device))  # type: ignore[union-attr]
 _OVERVIEW = (
-    select(Customer, Agency, select(Device.id).where(Device.customer_id == Customer.id,
-                                                     Device.status == "enrolled").exists())
-    .join(Agency, col(Agency.id) == Customer.agency_id)
-    .where(Customer.id == bindparam("customer_id"))
+    sa_select(
+        _C.c.first_name, _C.c.last_name, _C.c.secure_phone_e164, _C.c.cooling_off_until, _C.c.number_confirmed_at,
+        _C.c.stale_prompt_later_count, _C.c.person_type, _C.c.birth_date, _C.c.emancipated, _C.c.subscription,
+        _C.c.legal_protection, _C.c.securpass_status, _C.c.securpass_moved_at, _C.c.frozen_at,
+        _A.c.name.label("agency_name"), _A.c.phone.label("agency_phone"), _A.c.hours_fr.label("agency_hours_fr"),
+        _A.c.hours_en.label("agency_hours_en"),
+        sa_select(_D.c.id).where(_D.c.customer_id == _C.c.id, _D.c.status == "enrolled").exists()
+        .label("has_enrolled_device"),
+    )
+    .join(_A, _A.c.id == _C.c.agency_id)
+    .where(_C.c.id == bindparam("customer_id"))
 )
-"""« Mes coordonnées » in one statement, built once (it is read at nearly every step)."""
+"""« Mes coordonnées » in one Core statement built once, the columns it shows only (it is read at nearly every
+step: loading two whole ORM entities showed in the profile)."""
 
 _ENROLLED_DEVICE = select(Device.id).where(Device.customer_id == bindparam("customer_id"), Device.status == "enrolled")
 
 
 def overview(uow: UnitOfWork, customer_id: int) -> Overview:
     now, policy = uow.now, uow.policy
-    with uow.read() as session:
-        row = session.execute(_OVERVIEW, {"customer_id": customer_id}).first()
+    with uow.reading() as connection:
+        row = connection.execute(_OVERVIEW, {"customer_id": customer_id}).first()
     if row is None:
         raise LookupError("customer")
-    customer, agency, has_enrolled_device = row
+    customer: Any = row  # the columns _profile and is_stale read, by the same names
+    has_enrolled_device = row.has_enrolled_device
     eligibility = check_eligibility(_profile(customer, bool(has_enrolled_device)), now, policy)
     number = phone_from_e164(customer.secure_phone_e164) if customer.secure_phone_e164 else None
     cooling = customer.cooling_off_until if customer.cooling_off_until and customer.cooling_off_until > now else None
@@ -120,10 +132,10 @@ def overview(uow: UnitOfWork, customer_id: int) -> Overview:
         eligible=eligibility.eligible,
         reasons=tuple(r.value for r in eligibility.reasons),
         cooling_off_until=cooling.astimezone(PARIS).date() if cooling else None,
-        agency_name=agency.name,
-        agency_phone=agency.phone,
-        agency_hours_fr=agency.hours_fr,
-        agency_hours_en=agency.hours_en,
+        agency_name=row.agency_name,
+        agency_phone=row.agency_phone,
+        agency_hours_fr=row.agency_hours_fr,
+        agency_hours_en=row.agency_hours_en,
         stale_prompt=bool(customer.secure_phone_e164) and is_stale(customer, now, policy),
         stale_later_allowed=customer.stale_prompt_later_count < policy.stale_prompt_max_later,
     )
