@@ -654,6 +654,7 @@ COVERAGE: dict[tuple[str, str], Forge] = {
                                         "session this socket holds", public=True, ends=True),
     ("AppState", "refresh_approval"): Forge(f"{GUARDED}; then re-reads the session's own request"),
     ("AppState", "send_activation_code"): Forge(f"{ACTS}: a code only for the session's own new phone"),
+    ("AppState", "check_new_phone"): Forge(f"{ACTS}: asks the operator only when the landing left its J4 check due"),
     ("AppState", "activate"): Forge(f"{ACTS}: the codes wait in memory for this socket's signature",
                                     lambda t: [{"form": {"code": "12345678", "pin": CODE}}],
                                     lambda t: {"form": {"code": "12345678", "pin": CODE}}),
