@@ -219,6 +219,27 @@ def install(app: rx.App, database_url: str) -> None:
     app.register_lifespan_task(live_refresh)
 
 
+# --- « is my bank calling me? »: one watcher per session ------------------------------------------------
+#
+# ``watch_call`` (ui/states/calls.py) is a background task that sleeps until the call shown ends by itself. A
+# client can send its event as often as it likes: the first claims its login session's watcher here (in this
+# process's memory, where the tasks are), every other returns at once.
+
+_CALL_WATCHERS: set[str] = set()
+
+
+def claim_call_watch(session_id: str) -> bool:
+    """True for the first watcher of ``session_id`` (it must :func:`release_call_watch`); False while one runs."""
+    if not session_id or session_id in _CALL_WATCHERS:
+        return False
+    _CALL_WATCHERS.add(session_id)
+    return True
+
+
+def release_call_watch(session_id: str) -> None:
+    _CALL_WATCHERS.discard(session_id)
+
+
 # --- the demo inboxes, pushed ----------------------------------------------------------------------
 #
 # ``/demo/messages`` pages register their tab here (at most MAX_INBOX_TABS per process: a client opening

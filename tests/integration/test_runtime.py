@@ -56,3 +56,57 @@ def test_the_inbox_pages_to_push_are_capped_per_process() -> None:
     runtime.unwatch_inbox(f"token-{10 * runtime.MAX_INBOX_TABS - 1}")
     assert len(runtime._INBOX_TABS) == runtime.MAX_INBOX_TABS - 1
     runtime._INBOX_TABS.clear()
+
+
+def test_watch_call_runs_at_most_once_per_session_however_often_it_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """« Is my bank calling me? »'s watcher is a background task that sleeps until the call shown ends: a client
+    sending its event a hundred times (a forged event, a remounted panel) gets one watcher, not a hundred; once it
+    has woken, the next one may start."""
+    import asyncio
+    from datetime import timedelta
+
+    from secure_phone.ui.states import calls as calls_state
+    from secure_phone.ui.states.app import AppState
+
+    sleeping: list[float] = []
+    wake = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        sleeping.append(seconds)
+        await wake.wait()
+
+    monkeypatch.setattr(calls_state, "asyncio", SimpleNamespace(sleep=sleep))
+
+    class Tab:
+        watch_call = "watch again"  # what the handler returns to chain itself
+        call_open = True
+        _call_ends_at = (runtime.now() + timedelta(minutes=5)).timestamp()
+
+        def _principal(self, touch: bool = True) -> SimpleNamespace:
+            return SimpleNamespace(session_id="session-1", id=1)
+
+        def _load_call(self, principal: object) -> None:
+            self.call_open = False  # the call ended meanwhile
+
+        async def __aenter__(self) -> Tab:
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    watch = AppState.watch_call.fn  # type: ignore[attr-defined]
+
+    async def scenario() -> list[object]:
+        tab = Tab()
+        tasks = [asyncio.create_task(watch(tab)) for _ in range(100)]
+        await asyncio.sleep(0.05)
+        assert len(sleeping) == 1  # one watcher sleeping; the 99 others returned at once
+        assert sum(t.done() for t in tasks) == 99
+        wake.set()
+        results = await asyncio.gather(*tasks)
+        assert "session-1" not in runtime._CALL_WATCHERS  # released: the next call gets its watcher
+        assert runtime.claim_call_watch("session-1") and not runtime.claim_call_watch("session-1")
+        runtime.release_call_watch("session-1")
+        return results
+
+    assert asyncio.run(scenario()) == [None] * 100
