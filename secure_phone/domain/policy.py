@@ -84,9 +84,10 @@ class Policy:
     sim_swap_max_age: timedelta = timedelta(hours=72)
     operator_fail_closed: bool = True
     # The operator is asked only once every local rule let the request through, and sparingly: the same questions
-    # (purpose, numbers, names) within this window get the answers just stored (a replayed « Confirmer » costs no
-    # call); at most so many assessments of one customer, or by one advisor, per window — beyond, nothing is asked
-    # and the verdict is that of no answer, failing closed whatever operator_fail_closed says.
+    # (purpose, numbers, names) within this window after answers that stopped the journey (or warned the advisor)
+    # get those answers again (a replayed, refused « Confirmer » costs no call; a clean answer is always asked
+    # again); at most so many assessments of one customer, or by one advisor, per window — beyond, nothing is
+    # asked and the verdict is that of no answer, failing closed whatever operator_fail_closed says.
     operator_answer_reuse: timedelta = timedelta(minutes=2)
     operator_check_window: timedelta = timedelta(hours=1)
     operator_checks_per_customer: int = 20

@@ -15,14 +15,15 @@ verdict (:mod:`secure_phone.domain.operator`) stops the online path — a :class
 or lets it go on.
 
 Every local rule comes first (the callers': eligibility, the number rules, one change at a time, the daily
-limits…): a request they refuse never costs an operator call. Then the operator is spared twice more (the
-limits in ``Policy``): the same questions (same purpose, same numbers, same names) asked again within
-``policy.operator_answer_reuse`` get the stored answers again (audited ``operator_check_reused``: a replayed
-« Confirmer » asks nothing), and beyond ``policy.operator_checks_per_customer`` assessments of one customer, or
-``policy.operator_checks_per_advisor`` of one advisor, within ``policy.operator_check_window``, nothing is asked
-and the verdict is that of no answer, failing closed whatever the no-answer policy (audited ``operator_check``
-``rate_limited``). The answers are HTTP calls: the UI runs these use cases off the event loop
-(``ui.runtime.operator_call``).
+limits…): a request they refuse never costs an operator call. Then the operator is spared twice more (the limits
+in ``Policy``). The same questions (same purpose, same numbers, same names) asked again within
+``policy.operator_answer_reuse`` after answers that stopped the journey (or warned the advisor) get those answers
+again, audited ``operator_check_reused``: a replayed, refused « Confirmer » asks nothing. A clean answer is always
+asked again (a SIM swapped a minute later must be seen); the local limits bound those replays. Beyond
+``policy.operator_checks_per_customer`` assessments of one customer, or ``policy.operator_checks_per_advisor`` of
+one advisor, within ``policy.operator_check_window``, nothing is asked and the verdict is that of no answer,
+failing closed whatever the no-answer policy (audited ``operator_check`` ``rate_limited``). The answers are HTTP
+calls: the UI runs these use cases off the event loop (``ui.runtime.operator_call``).
 """
 
 from __future__ import annotations
@@ -166,7 +167,9 @@ def _stored_call(row: OperatorCheck) -> Call:
 def _recent_answers(session: Session, uow: UnitOfWork, customer_id: int, purpose: str, tag: str,
                     questions: list[Question]) -> tuple[list[Asked], int] | None:
     """The answers stored for the very same questions within ``policy.operator_answer_reuse`` (and the audit entry
-    that recorded them) — unless the demo control changed what the simulated operator says since."""
+    that recorded them), when they stopped the journey or warned the advisor — a clean answer is never reused (a
+    SIM swapped a minute after it must still be seen) — unless the demo control changed what the simulated
+    operator says since."""
     since = uow.now - uow.policy.operator_answer_reuse
     entries = session.exec(select(AuditEntry).where(
         AuditEntry.customer_id == customer_id, AuditEntry.action == "operator_check",
@@ -180,6 +183,8 @@ def _recent_answers(session: Session, uow: UnitOfWork, customer_id: int, purpose
             continue
         if details.get("purpose") != purpose or details.get("tag") != tag or len(correlators) != len(questions):
             continue
+        if not (entry.outcome == "stopped" or (purpose == "callback" and entry.outcome == "signal")):
+            return None  # the latest answer to these questions let the journey go on: ask again
         if session.exec(select(AuditEntry.id).where(AuditEntry.action == DEMO_SIGNAL_ACTION,
                                                     AuditEntry.at >= entry.at)).first() is not None:
             return None  # the simulated operator was told to say something else since: ask it again

@@ -21,6 +21,7 @@ from secure_phone.services.audit import verify_chain
 from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
+    CAMILLE_OLD,
     EMMA,
     LUCAS,
     NEW_E164,
@@ -156,18 +157,34 @@ def test_a_replayed_confirmer_costs_no_operator_call_and_still_stops(world: Worl
 
 
 def test_a_reused_answer_never_outlives_the_demo_control(world: World) -> None:
-    """A clean answer reused after the demo control told the simulated operator to report a forwarding would
-    hide it: after the control, the operator is asked again (and the control is audited)."""
-    found = operator.check_callback(world.uow(), sophie(world), CAMILLE, actor=advisor_actor(sophie(world)))
+    """Lucas's calls are forwarded: a second check within the window reuses that warning; after the demo control
+    turned the forwarding off, the simulated operator is asked again (and the control is audited)."""
+    operator_calls = counting(world)
+    actor = advisor_actor(sophie(world))
+    for _ in range(2):
+        found = operator.check_callback(world.uow(), sophie(world), LUCAS, actor=actor)
+        assert found is not None and found.forwarded
+    assert len(operator_calls.calls) == 1
+    masked = operator.demo_set_signal(world.uow(), sophie(world), "06 22 33 44 55", "forwarding_off", actor=actor)
+    found = operator.check_callback(world.uow(), sophie(world), LUCAS, actor=actor)
     assert found is not None and not found.forwarded
-    masked = operator.demo_set_signal(world.uow(), sophie(world), "06 12 34 56 78", "forwarding",
-                                      actor=advisor_actor(sophie(world)))
-    found = operator.check_callback(world.uow(), sophie(world), CAMILLE, actor=advisor_actor(sophie(world)))
-    assert found is not None and found.forwarded
+    assert len(operator_calls.calls) == 2
     with read_only(world.url) as s:
         (entry,) = s.exec(select(AuditEntry).where(AuditEntry.action == "demo_operator_signal")).all()
     assert (entry.outcome, entry.actor_kind, entry.actor_id) == ("ok", "advisor", str(sophie(world)))
-    assert json.loads(entry.details) == {"number": masked, "signal": "forwarding"}
+    assert json.loads(entry.details) == {"number": masked, "signal": "forwarding_off"}
+
+
+def test_a_clean_answer_is_never_reused(world: World) -> None:
+    """Reusing « nothing to report » would hide a SIM swapped a minute later: after a clean answer the operator is
+    asked again (the daily request limit bounds those replays, locally)."""
+    operator_calls = counting(world)
+    assert confirm(world, CAMILLE).status == "pending_approval"
+    world.clock.advance(seconds=30)
+    world.operator_sim.swap_sim(CAMILLE_OLD, at=world.clock.now)
+    assert refusal(lambda: confirm(world, CAMILLE)) == "operator.current_sim_swap"
+    assert len(operator_calls.calls) == 8
+    assert entries(world, CAMILLE, "operator_check_reused") == []
 
 
 def test_the_demo_operator_control_is_audited_refused_too(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
