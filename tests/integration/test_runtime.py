@@ -110,3 +110,61 @@ def test_watch_call_runs_at_most_once_per_session_however_often_it_is_sent(monke
         return results
 
     assert asyncio.run(scenario()) == [None] * 100
+
+
+def test_a_slow_operator_does_not_stall_the_event_loop() -> None:
+    """``runtime.operator_call`` runs the use case on the operator threads: while an operator takes its time, the
+    loop goes on serving the other tabs. Positive control: the same call made on the loop stops everything."""
+    import asyncio
+    import time
+
+    async def ticks_during(call: object) -> int:
+        count = 0
+
+        async def ticker() -> None:
+            nonlocal count
+            while True:
+                await asyncio.sleep(0.01)
+                count += 1
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        await call()  # type: ignore[operator]
+        task.cancel()
+        return count
+
+    async def off_the_loop() -> None:
+        await runtime.operator_call(time.sleep, 0.3)
+
+    async def on_the_loop() -> None:
+        time.sleep(0.3)
+
+    assert asyncio.run(ticks_during(off_the_loop)) >= 10
+    assert asyncio.run(ticks_during(on_the_loop)) <= 1
+
+
+OPERATOR_USE_CASES = {"start_request", "send_confirmation_code", "send_activation_code", "new_phone_operator_check",
+                      "advisor_change", "check_callback", "guard_change", "guard_activation", "guard_recycling"}
+"""The use cases that may ask the mobile operator (an HTTP call): never called on the event loop."""
+
+
+def test_every_handler_that_may_ask_the_operator_awaits_it_off_the_loop() -> None:
+    """No state calls a use case that asks the operator directly (it hands it to ``runtime.operator_call``), and the
+    J4 landing leaves its operator check to ``check_new_phone``."""
+    import ast
+    from pathlib import Path
+
+    import secure_phone.ui.states as states
+
+    direct, landing = [], []
+    for path in sorted(Path(states.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            if node.func.attr in OPERATOR_USE_CASES:
+                direct.append(f"{path.name}:{node.lineno} {node.func.attr}")
+            if node.func.attr == "on_new_phone":
+                landing.append(any(k.arg == "ask_operator" and isinstance(k.value, ast.Constant)
+                                   and k.value.value is False for k in node.keywords))
+    assert direct == []
+    assert landing and all(landing)
