@@ -1,5 +1,6 @@
-"""HTTP API for other bank systems: health, read-only status, the MySys simulator, and the simulated mobile
-operator (``/api/operator/…``, GSMA Open Gateway / CAMARA shapes, :mod:`secure_phone.adapters.operator_sim`).
+"""HTTP API for other bank systems: health, read-only status, the MySys simulator, and — in demo mode only — the
+simulated mobile operator (``/api/operator/…``, GSMA Open Gateway / CAMARA shapes,
+:mod:`secure_phone.adapters.operator_sim`; outside demo mode the route does not exist).
 
 Every route but ``/api/health`` and the operator's needs ``Authorization: Bearer <SECURE_PHONE_SERVICE_TOKEN>``;
 the operator's needs the operator's own credential (``SECURE_PHONE_OPERATOR_TOKEN``), as a real operator would.
@@ -20,7 +21,7 @@ from secure_phone.adapters.operator_sim import get_simulator
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import auth, status
 from secure_phone.services.unit_of_work import UnitOfWork
-from secure_phone.settings import public_url, public_url_is_https, service_token
+from secure_phone.settings import demo_mode, public_url, public_url_is_https, service_token
 
 IDENTIFIER = re.compile(r"[0-9]{10}")  # ASCII digits only; used with fullmatch
 
@@ -142,7 +143,10 @@ OPERATOR_BODY_LIMIT = 4096
 async def operator_gateway(request: Request) -> Response:
     """The simulated operator over HTTP: the same answers as in-process, latency and held answers included.
 
-    A body is read up to ``OPERATOR_BODY_LIMIT`` bytes and no further: a larger one is refused (413) unread."""
+    A body is read up to ``OPERATOR_BODY_LIMIT`` bytes and no further: a larger one is refused (413) unread.
+    Demo mode only: mounted by :func:`build_api` in demo mode, and refusing like an unknown route outside it."""
+    if not demo_mode():
+        return Response("Not Found", status_code=404, media_type="text/plain")
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -157,11 +161,17 @@ async def operator_gateway(request: Request) -> Response:
     return JSONResponse(answer.body, status_code=answer.status, headers={**answer.headers, **NO_STORE})
 
 
-api = Starlette(routes=[
-    Route("/api/operator/{path:path}", operator_gateway, methods=["POST", "GET"]),
-    Route("/api/session/bind", bind_session, methods=["POST"]),
-    Route("/api/session/ticket", session_ticket, methods=["POST"]),
-    Route("/api/health", health),
-    Route("/api/v1/customers/{identifier}/secure-phone", customer_status),
-    Route("/api/mysys/v1/contacts/{identifier}", mysys_contact),
-])
+def build_api() -> Starlette:
+    """The API's routes; the simulated operator's in demo mode only (§12.1: no demo surface outside it)."""
+    demo = [Route("/api/operator/{path:path}", operator_gateway, methods=["POST", "GET"])] if demo_mode() else []
+    return Starlette(routes=[
+        *demo,
+        Route("/api/session/bind", bind_session, methods=["POST"]),
+        Route("/api/session/ticket", session_ticket, methods=["POST"]),
+        Route("/api/health", health),
+        Route("/api/v1/customers/{identifier}/secure-phone", customer_status),
+        Route("/api/mysys/v1/contacts/{identifier}", mysys_contact),
+    ])
+
+
+api = build_api()

@@ -882,6 +882,9 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "detail.forwarding": ("appels vers ce numéro renvoyés", "calls to this number forwarded"),
     "detail.signal.unavailable": ("opérateur sans réponse", "no answer from the operator"),
     "tl.operator_check": ("Signaux de l'opérateur mobile", "Mobile operator's signals"),
+    "tl.operator_check_reused": ("Signaux de l'opérateur mobile (réponse de l'instant réutilisée)",
+                                 "Mobile operator's signals (the answer just given, reused)"),
+    "tl.demo_operator_signal": ("Démo : signal de l'opérateur simulé", "Demo: simulated operator's signal"),
     "result.stopped": ("parcours en ligne arrêté", "online journey stopped"),
     "result.signal": ("signal relevé", "signal noted"),
     "risk.operator_signal": (

@@ -18,6 +18,11 @@ use the same one (a host that made its own would refuse every PIN).
 ``SECURE_PHONE_SERVICE_TOKEN`` (or ``SECURE_PHONE_SERVICE_TOKEN_FILE``) guards the status API, with the
 same rules.
 
+**The mobile operator** (§12.4): ``SECURE_PHONE_OPERATOR_URL``, when set, must be https (plain http only to
+localhost / 127.0.0.1, for tests) and comes with an explicit ``SECURE_PHONE_OPERATOR_TOKEN`` (or
+``SECURE_PHONE_OPERATOR_TOKEN_FILE``): :func:`check_operator`, at start. Unset, demo mode uses the app's simulator
+and any other mode has no operator at all (every check unanswered, never « nothing to report »).
+
 **HTTP**: ``SECURE_PHONE_PUBLIC_URL`` (e.g. ``https://banque.example``) is the address customers use; when
 it is https, cookies are ``Secure`` and ``__Host-``-prefixed even when a TLS proxy in front speaks plain
 HTTP to the app. ``SECURE_PHONE_TRUSTED_PROXIES`` lists the addresses (or networks) of the reverse proxies
@@ -32,6 +37,7 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -59,25 +65,60 @@ def new_number_proof() -> bool:
 
 
 def operator_url() -> str:
-    """The mobile operator's API root (GSMA Open Gateway / CAMARA, §12.4): ``SECURE_PHONE_OPERATOR_URL``. Unset: the
-    app's own simulated operator (``/api/operator``), reached in-process (an event handler must not wait on an
-    HTTP call to its own server)."""
+    """The mobile operator's API root (GSMA Open Gateway / CAMARA, §12.4): ``SECURE_PHONE_OPERATOR_URL``. Unset: in
+    demo mode the app's own simulated operator (``/api/operator``), reached in-process (an event handler must not
+    wait on an HTTP call to its own server); outside demo mode no operator at all — every check is unanswered and
+    the policy's no-answer rule applies (never « nothing to report »). Set, :func:`check_operator` holds it to
+    https and an explicit token."""
     return os.environ.get("SECURE_PHONE_OPERATOR_URL", "").strip().rstrip("/")
 
 
-def operator_name() -> str:
-    """The operator's name as the advisor's sheet shows it (``SECURE_PHONE_OPERATOR_NAME``)."""
-    return os.environ.get("SECURE_PHONE_OPERATOR_NAME", "").strip()[:60] or "Opérateur simulé (CAMARA)"
+def operator_name(configured: bool = True) -> str:
+    """The operator's name as the advisor's sheet shows it (``SECURE_PHONE_OPERATOR_NAME``); ``configured`` False:
+    the name of no operator (outside demo mode without ``SECURE_PHONE_OPERATOR_URL``)."""
+    default = "Opérateur simulé (CAMARA)" if configured else "Aucun opérateur configuré"
+    return os.environ.get("SECURE_PHONE_OPERATOR_NAME", "").strip()[:60] or default
 
 
-def operator_token() -> str:
-    """The bearer credential for the operator's API: ``SECURE_PHONE_OPERATOR_TOKEN`` (or the file named by
-    ``SECURE_PHONE_OPERATOR_TOKEN_FILE``); unset, one derived from the server secret, which the simulator checks."""
+def _explicit_operator_token() -> str:
     token = os.environ.get("SECURE_PHONE_OPERATOR_TOKEN", "").strip()
     file = os.environ.get("SECURE_PHONE_OPERATOR_TOKEN_FILE", "").strip()
     if not token and file:
         token = _read_secret_file(Path(file), "SECURE_PHONE_OPERATOR_TOKEN_FILE").decode().strip()
-    return token or derived_key("operator-api").hex()
+    return token
+
+
+def operator_token() -> str:
+    """The bearer credential for the operator's API: ``SECURE_PHONE_OPERATOR_TOKEN`` (or the file named by
+    ``SECURE_PHONE_OPERATOR_TOKEN_FILE``); unset, one derived from the server secret, which the simulator checks
+    (a real operator, ``SECURE_PHONE_OPERATOR_URL``, needs the explicit one: :func:`check_operator`)."""
+    return _explicit_operator_token() or derived_key("operator-api").hex()
+
+
+OPERATOR_TEST_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+"""The only hosts a plain-http ``SECURE_PHONE_OPERATOR_URL`` may name (a test's operator on this machine)."""
+
+
+def check_operator() -> None:
+    """A configured operator (``SECURE_PHONE_OPERATOR_URL``) is reached over https — plain http only to
+    localhost / 127.0.0.1, for tests — with an explicit ``SECURE_PHONE_OPERATOR_TOKEN`` (or ``…_FILE``): the
+    customers' numbers and names go to it, and its credential is never derived from the server secret."""
+    root = operator_url()
+    if not root:
+        return
+    try:
+        parts = urlsplit(root)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or not host or not (
+            parts.scheme == "https" or (parts.scheme == "http" and host in OPERATOR_TEST_HOSTS)):
+        raise ConfigurationError("SECURE_PHONE_OPERATOR_URL must be an https:// URL (plain http:// only to localhost "
+                                 "or 127.0.0.1, for tests)")
+    if not _explicit_operator_token():
+        raise ConfigurationError("SECURE_PHONE_OPERATOR_TOKEN (or SECURE_PHONE_OPERATOR_TOKEN_FILE) is required with "
+                                 "SECURE_PHONE_OPERATOR_URL: the operator's credential is never derived from the "
+                                 "server secret")
 
 
 def _number(name: str, default: float, low: float, high: float) -> float:
@@ -209,6 +250,7 @@ def check_startup() -> None:
     """Fail at start, with a message that says what to set, rather than at the first PIN."""
     secret_key()
     service_token()
+    check_operator()
 
 
 # --- HTTP -------------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ retries, checked on the echo), a timeout and retries with exponential backoff on
 network error, 429, 5xx). A call never raises: it returns a :class:`Call` holding the answer or the error, its
 latency and its attempts, which the services store and audit.
 
-Configuration (``secure_phone.settings``): ``SECURE_PHONE_OPERATOR_URL`` — a real operator's API root replaces
-the simulator by configuration only; unset, the app's own simulated operator (``/api/operator``,
-:mod:`secure_phone.adapters.operator_sim`), reached in-process. ``SECURE_PHONE_OPERATOR_TOKEN``,
+Configuration (``secure_phone.settings``): ``SECURE_PHONE_OPERATOR_URL`` — a real operator's API root (https, with
+an explicit token: ``settings.check_operator``) replaces the simulator by configuration only; unset, in demo mode
+the app's own simulated operator (``/api/operator``, :mod:`secure_phone.adapters.operator_sim`), reached
+in-process, and outside demo mode :class:`UnconfiguredOperator`, whose every answer is missing (never « nothing
+to report »: the policy's no-answer rule applies). ``SECURE_PHONE_OPERATOR_TOKEN``,
 ``SECURE_PHONE_OPERATOR_NAME``, ``SECURE_PHONE_OPERATOR_TIMEOUT_MS``, ``SECURE_PHONE_OPERATOR_RETRIES``.
 """
 
@@ -26,7 +28,15 @@ from typing import Any, Protocol
 import httpx
 
 from secure_phone.adapters.operator_sim import InProcessTransport, get_simulator
-from secure_phone.settings import operator_name, operator_retries, operator_timeout, operator_token, operator_url
+from secure_phone.settings import (
+    check_operator,
+    demo_mode,
+    operator_name,
+    operator_retries,
+    operator_timeout,
+    operator_token,
+    operator_url,
+)
 
 SIM_SWAP_DATE = "sim-swap/v2/retrieve-date"
 SIM_SWAP_CHECK = "sim-swap/v2/check"
@@ -163,6 +173,39 @@ class OperatorClient:
         return self.post(NUMBER_RECYCLING, {"phoneNumber": phone, "specifiedDate": since.isoformat()})
 
 
+NOT_CONFIGURED = "not_configured"
+
+
+class UnconfiguredOperator:
+    """No operator to ask (outside demo mode, without ``SECURE_PHONE_OPERATOR_URL``): every call is an error,
+    ``not_configured``, at once — a missing answer, which the policy's no-answer rule decides (fail closed: the
+    advisor). The simulator is never used outside demo mode: its « nothing to report » would pass every check."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _missing(self, api: str) -> Call:
+        return Call(self.name, api, str(uuid.uuid4()), datetime.now(UTC), 0, 0, None, None, NOT_CONFIGURED)
+
+    def sim_swap_date(self, phone: str) -> Call:
+        return self._missing(SIM_SWAP_DATE)
+
+    def sim_swap_check(self, phone: str, max_age_hours: int) -> Call:
+        return self._missing(SIM_SWAP_CHECK)
+
+    def device_swap_date(self, phone: str) -> Call:
+        return self._missing(DEVICE_SWAP_DATE)
+
+    def unconditional_forwarding(self, phone: str) -> Call:
+        return self._missing(UNCONDITIONAL_FORWARDING)
+
+    def kyc_match(self, phone: str, given_name: str, family_name: str) -> Call:
+        return self._missing(KYC_MATCH)
+
+    def number_recycled(self, phone: str, since: date) -> Call:
+        return self._missing(NUMBER_RECYCLING)
+
+
 def simulated_client(url: str | None = None, **options: Any) -> OperatorClient:
     """A client of the app's own simulated operator (on ``url``'s database), in-process."""
     transport = InProcessTransport(get_simulator(url), sleep=options.pop("transport_sleep", time.sleep))
@@ -171,9 +214,13 @@ def simulated_client(url: str | None = None, **options: Any) -> OperatorClient:
 
 @functools.cache
 def get_operator(url: str | None = None) -> Operator:
-    """The process-wide operator client: ``SECURE_PHONE_OPERATOR_URL``'s, or the app's simulator in-process."""
+    """The process-wide operator client: ``SECURE_PHONE_OPERATOR_URL``'s (https and an explicit token, or
+    ``ConfigurationError``); unset, the app's simulator in-process in demo mode, and no operator outside it."""
     options = dict(timeout_s=operator_timeout(), retries=operator_retries())
     root = operator_url()
     if root:
+        check_operator()
         return OperatorClient(root, operator_token(), name=operator_name(), **options)  # type: ignore[arg-type]
+    if not demo_mode():
+        return UnconfiguredOperator(operator_name(configured=False))
     return simulated_client(url, **options)

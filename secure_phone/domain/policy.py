@@ -83,6 +83,15 @@ class Policy:
     # answer from the operator, fail closed (the advisor) or open (go on, the missing answer recorded).
     sim_swap_max_age: timedelta = timedelta(hours=72)
     operator_fail_closed: bool = True
+    # The operator is asked only once every local rule let the request through, and sparingly: the same questions
+    # (purpose, numbers, names) within this window after answers that stopped the journey (or warned the advisor)
+    # get those answers again (a replayed, refused « Confirmer » costs no call; a clean answer is always asked
+    # again); at most so many assessments of one customer, or by one advisor, per window — beyond, nothing is
+    # asked and the verdict is that of no answer, failing closed whatever operator_fail_closed says.
+    operator_answer_reuse: timedelta = timedelta(minutes=2)
+    operator_check_window: timedelta = timedelta(hours=1)
+    operator_checks_per_customer: int = 20
+    operator_checks_per_advisor: int = 120
     # Stale number prompt (J7)
     stale_number_after: timedelta = timedelta(days=365)
     stale_prompt_max_later: int = 3

@@ -33,7 +33,7 @@ from secure_phone.services.auth import end_sessions
 from secure_phone.services.customers import display_name, local_time
 from secure_phone.services.inputs import CODE_LIMIT, key
 from secure_phone.services.rows import lock_customer, supersede_pending
-from secure_phone.services.sms_codes import check_code, send_code
+from secure_phone.services.sms_codes import check_code, send_code, sending_refusal
 from secure_phone.services.unit_of_work import Refused, Tx, UnitOfWork
 from secure_phone.settings import secret_key
 
@@ -101,22 +101,38 @@ def move_refusal(uow: UnitOfWork, customer_id: int) -> str | None:
     return REFUSAL_CODES[refusal] if refusal else None
 
 
-def on_new_phone(uow: UnitOfWork, customer_id: int, device_id: str | None, *, actor: Actor) -> str | None:
+def on_new_phone(uow: UnitOfWork, customer_id: int, device_id: str | None, *, actor: Actor,
+                 ask_operator: bool = True) -> str | None:
     """The customer logged in on a phone that is not their Sécur'Pass phone (J4 starts): None when the move
     may go on, else the i18n key of the reason, recorded (and told to the previous number after a recent
-    change of number)."""
+    change of number). The local rules first; then, unless ``ask_operator`` is False (the caller asks it
+    itself, off its event loop: :func:`new_phone_operator_check`), the operator."""
     with uow.write(actor) as tx:
         customer = lock_customer(tx.session, customer_id)
         refusal = _refusal(customer, tx.now, uow.policy)
         if refusal is not None:
             _refuse_move(tx, customer, refusal, key(device_id) or None)
             return REFUSAL_CODES[refusal]
-    return operator.guard_activation(uow, customer_id, actor=actor)  # a new SIM on the number the code goes to
+    if not ask_operator:
+        return None
+    return new_phone_operator_check(uow, customer_id, actor=actor)
+
+
+def new_phone_operator_check(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> str | None:
+    """J4, the operator's part: a new SIM on the number the code goes to (§12.4)? None, or the refusal's key."""
+    return operator.guard_activation(uow, customer_id, actor=actor)
 
 
 def send_activation_code(uow: UnitOfWork, customer_id: int, device_id: str | None, *, actor: Actor) -> ActivationStart:
     """Send the 8-digit code to the current secure number (shown masked) — unless the operator says that number's
     SIM was changed recently (§12.4: ``operator.current_sim_swap``, to the advisor)."""
+    with uow.write(actor) as tx:  # the local rules first: a refused move never costs an operator call
+        customer = lock_customer(tx.session, customer_id)
+        _refuse_if_not_allowed(tx, customer, device_id)
+        _new_device(tx, device_id, customer, "activation_code_sent")
+        if (sending := sending_refusal(tx, customer, PURPOSE)) is not None:
+            raise Refused(sending, action="activation_code_sent", customer_id=customer_id,
+                          device=key(device_id) or None, problem=sending)
     refusal = operator.guard_activation(uow, customer_id, actor=actor)
     if refusal is not None:
         raise Refused(refusal)  # recorded with the operator's answer

@@ -33,7 +33,13 @@ from secure_phone.adapters.models import (
     UserSession,
 )
 from secure_phone.domain.change_request import Action, Channel, Status
-from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164, reject_unavailable
+from secure_phone.domain.phone import (
+    NumberRejected,
+    PhoneNumber,
+    parse_new_number,
+    phone_from_e164,
+    reject_unavailable,
+)
 from secure_phone.domain.risk import RISK_WINDOW, Event, RiskSignal, requires_second_advisor, risk_signals
 from secure_phone.services import operator, sms_codes
 from secure_phone.services.audit import Actor
@@ -347,38 +353,57 @@ class AdvisorChangeResult:
     new_national: str = ""  # the number entered (pending_proof: the customer reads out the code it received)
 
 
+def _advisor_change_rules(tx: Tx, advisor_id: int, identifier: str, *, raw_number: str, region: str,
+                          document_type: str, document_number: str, in_branch: bool,
+                          ) -> tuple[Advisor, Customer, str, PhoneNumber]:
+    """The in-branch change's local rules, each refusal recorded: the advisor's agency, the identity document,
+    the number rules and another customer's number, one change at a time, the new number's code may be sent."""
+    policy = tx.uow.policy
+    advisor = _advisor(tx.session, advisor_id)
+    customer = _customer_for(tx, advisor, identifier, "advisor_change")
+    document = _checked_document(tx, "advisor_change", customer, document_type, document_number, in_branch)
+    try:
+        number = parse_new_number(key(raw_number, NUMBER_LIMIT), key(region, 8) or "FR",
+                                  current_e164=customer.secure_phone_e164, policy=policy)
+        holder = number_holder(tx.session, number.e164, customer.id, tx.now, policy)
+        if holder is not None:
+            claimed_by_other(tx, holder, customer.id)
+            reject_unavailable()
+    except NumberRejected as rejected:
+        raise NumberRefused(rejected.problem, action="advisor_change", customer_id=customer.id, announce=True,
+                            problem=rejected.problem.value,
+                            risk_signal="number_shared" if rejected.problem.value == "unavailable" else None) \
+            from rejected
+    if tx.session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer.id,
+                                                      ChangeRequest.status == Status.APPLYING.value)).first():
+        raise Refused("change.in_progress", action="advisor_change", customer_id=customer.id,
+                      problem="change.in_progress")
+    if policy.new_number_proof and (refusal := sms_codes.sending_refusal(tx, customer, sms_codes.NEW_NUMBER)):
+        raise Refused(refusal, action="advisor_change", customer_id=customer.id, problem=refusal)
+    return advisor, customer, document, number
+
+
 def advisor_change(uow: UnitOfWork, advisor_id: int, identifier: str, *, raw_number: str, region: str,
                    document_type: str, document_number: str, in_branch: bool, actor: Actor) -> AdvisorChangeResult:
     """Change a customer's secure number in branch, after checking an identity document. With the new
     number's proof (§12.3) a code goes to the new number first: the customer, in front of the advisor, reads it
     out (:func:`prove_advisor_change`); then, as without the proof, a second advisor validates under a risk
-    signal, or the change is applied. The operator is asked first (§12.4): a SIM change, a forwarding or a name
-    that is not the customer's is a risk signal (``operator_signal``): a second advisor validates."""
+    signal, or the change is applied. The operator is asked once the local rules let the change through (§12.4): a
+    SIM change, a forwarding or a name that is not the customer's is a risk signal (``operator_signal``): a second
+    advisor validates."""
     policy = uow.policy
-    _ask_the_operator(uow, advisor_id, identifier, raw_number, region, actor)
-    with uow.write(actor) as tx:
-        advisor = _advisor(tx.session, advisor_id)
-        customer = _customer_for(tx, advisor, identifier, "advisor_change")
-        document = _checked_document(tx, "advisor_change", customer, document_type, document_number, in_branch)
-        try:
-            number = parse_new_number(key(raw_number, NUMBER_LIMIT), key(region, 8) or "FR",
-                                      current_e164=customer.secure_phone_e164, policy=policy)
-            holder = number_holder(tx.session, number.e164, customer.id, tx.now, policy)
-            if holder is not None:
-                claimed_by_other(tx, holder, customer.id)
-                reject_unavailable()
-        except NumberRejected as rejected:
-            raise NumberRefused(rejected.problem, action="advisor_change", customer_id=customer.id, announce=True,
-                                problem=rejected.problem.value,
-                                risk_signal="number_shared" if rejected.problem.value == "unavailable" else None) \
-                from rejected
-        if tx.session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer.id,
-                                                          ChangeRequest.status == Status.APPLYING.value)).first():
-            raise Refused("change.in_progress", action="advisor_change", customer_id=customer.id,
-                          problem="change.in_progress")
+
+    def rules(tx: Tx) -> tuple[Advisor, Customer, str, PhoneNumber]:
+        return _advisor_change_rules(tx, advisor_id, identifier, raw_number=raw_number, region=region,
+                                     document_type=document_type, document_number=document_number,
+                                     in_branch=in_branch)
+
+    with uow.write(actor) as tx:  # every local rule first: a change they refuse never costs an operator call
+        _, customer, _, number = rules(tx)
+    operator.guard_change(uow, customer.id or 0, number.e164, actor=actor, purpose="advisor_change")
+    with uow.write(actor) as tx:  # and again: the operator's answers took time
+        advisor, customer, document, number = rules(tx)
         proof = policy.new_number_proof
-        if proof and (refusal := sms_codes.sending_refusal(tx, customer, sms_codes.NEW_NUMBER)) is not None:
-            raise Refused(refusal, action="advisor_change", customer_id=customer.id, problem=refusal)
         supersede_pending(tx, customer.id or 0, online_only=False)
         signals = _signals(tx.session, customer, tx.now)
         request = ChangeRequest(
@@ -403,22 +428,6 @@ def advisor_change(uow: UnitOfWork, advisor_id: int, identifier: str, *, raw_num
             return AdvisorChangeResult(request.id, Status.PENDING_PROOF.value, number.national)
         status = _after_the_proof(tx, request, signals)
     return _applied(uow, request.id, status, number.national)
-
-
-def _ask_the_operator(uow: UnitOfWork, advisor_id: int, identifier: str, raw_number: str, region: str,
-                      actor: Actor) -> None:
-    """The operator's signals on an in-branch change, recorded (the change's own transaction then reads them as
-    a risk signal); nothing asked for a customer the advisor may not see or a number the rules refuse."""
-    with uow.read() as session:
-        try:
-            customer = _customer(session, _advisor(session, advisor_id), identifier)
-            number = parse_new_number(key(raw_number, NUMBER_LIMIT), key(region, 8) or "FR",
-                                      current_e164=customer.secure_phone_e164, policy=uow.policy)
-        except (Refused, NumberRejected):
-            return
-        if number_holder(session, number.e164, customer.id, uow.now, uow.policy) is not None:
-            return  # refused by the change itself
-    operator.guard_change(uow, customer.id or 0, number.e164, actor=actor, purpose="advisor_change")
 
 
 def _after_the_proof(tx: Tx, request: ChangeRequest, signals: list[RiskSignal]) -> str:

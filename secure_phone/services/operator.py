@@ -13,18 +13,33 @@ every answer (or its absence) is stored (``operator_check``: operator, API, corr
 result, error) and audited in the hash-chained trail (``operator_check``, with the correlators), and the domain's
 verdict (:mod:`secure_phone.domain.operator`) stops the online path — a :class:`Refused` whose code says why —
 or lets it go on.
+
+Every local rule comes first (the callers': eligibility, the number rules, one change at a time, the daily
+limits…): a request they refuse never costs an operator call. Then the operator is spared twice more (the limits
+in ``Policy``). The same questions (same purpose, same numbers, same names) asked again within
+``policy.operator_answer_reuse`` after answers that stopped the journey (or warned the advisor) get those answers
+again, audited ``operator_check_reused``: a replayed, refused « Confirmer » asks nothing. A clean answer is always
+asked again (a SIM swapped a minute later must be seen); the local limits bound those replays. Beyond
+``policy.operator_checks_per_customer`` assessments of one customer, or ``policy.operator_checks_per_advisor`` of
+one advisor, within ``policy.operator_check_window``, nothing is asked and the verdict is that of no answer,
+failing closed whatever the no-answer policy (audited ``operator_check`` ``rate_limited``). The answers are HTTP
+calls: the UI runs these use cases off the event loop (``ui.runtime.operator_call``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from secure_phone.adapters.models import Advisor, ContactRequest, Customer, OperatorCheck
+from secure_phone.adapters.models import Advisor, AuditEntry, ContactRequest, Customer, OperatorCheck
 from secure_phone.adapters.operator import Call, Operator
 from secure_phone.adapters.operator_sim import get_simulator
 from secure_phone.domain.operator import (
@@ -38,12 +53,13 @@ from secure_phone.domain.operator import (
     assess_recycling,
 )
 from secure_phone.domain.phone import NumberRejected, parse_new_number, phone_from_e164
+from secure_phone.domain.policy import Policy
 from secure_phone.services.audit import Actor
 from secure_phone.services.customers import local_time
 from secure_phone.services.inputs import NUMBER_LIMIT, key
 from secure_phone.services.rows import lock_customer
 from secure_phone.services.unit_of_work import Refused, Tx, UnitOfWork
-from secure_phone.settings import demo_mode
+from secure_phone.settings import demo_mode, derived_key
 
 REFUSALS = {
     Reason.CURRENT_SIM_SWAP: "operator.current_sim_swap",
@@ -64,6 +80,10 @@ CONTACT_REASONS = {
 """The contact request's reason (``contact.REASONS``) for each refusal: the advisor sees why the customer came."""
 
 SHEET_LIMIT = 12
+REUSE_LOOKBACK = 8
+"""How many of the customer's latest assessments (within the reuse window) are looked at for the same questions."""
+ASKED, REUSED, LIMITED = "asked", "reused", "rate_limited"
+DEMO_SIGNAL_ACTION = "demo_operator_signal"
 
 
 @dataclass(frozen=True)
@@ -120,17 +140,124 @@ def _answers(asked: list[Asked]) -> Answers:
     return Answers(unanswered=frozenset(unanswered), **values)
 
 
-def _store(tx: Tx, customer_id: int | None, purpose: str, asked: list[Asked], verdict: Verdict,
+@dataclass(frozen=True)
+class Question:
+    """One question to put to the operator: ``ask`` puts it; ``detail`` is what else it carries (the names, a
+    date) — with the purpose, the check and the number, what a stored answer must have answered to be reused."""
+
+    check: Check
+    subject: str  # current | new | callback
+    e164: str
+    ask: Callable[[Operator], Call]
+    detail: str = ""
+
+
+def _tag(purpose: str, questions: list[Question]) -> str:
+    """The questions' fingerprint, keyed (the audit keeps it, never the numbers or the names)."""
+    material = json.dumps([purpose, [[q.check.value, q.subject, q.e164, q.detail] for q in questions]])
+    return hmac.new(derived_key("operator-questions"), material.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _stored_call(row: OperatorCheck) -> Call:
+    answered = row.error is None and row.result is not None
+    return Call(row.operator, row.api, row.correlator, row.at, row.latency_ms, row.attempts,
+                200 if answered else None, json.loads(row.result) if answered and row.result else None, row.error)
+
+
+def _recent_answers(session: Session, uow: UnitOfWork, customer_id: int, purpose: str, tag: str,
+                    questions: list[Question]) -> tuple[list[Asked], int] | None:
+    """The answers stored for the very same questions within ``policy.operator_answer_reuse`` (and the audit entry
+    that recorded them), when they stopped the journey or warned the advisor — a clean answer is never reused (a
+    SIM swapped a minute after it must still be seen) — unless the demo control changed what the simulated
+    operator says since."""
+    since = uow.now - uow.policy.operator_answer_reuse
+    entries = session.exec(select(AuditEntry).where(
+        AuditEntry.customer_id == customer_id, AuditEntry.action == "operator_check",
+        AuditEntry.outcome != LIMITED, AuditEntry.at >= since)
+        .order_by(col(AuditEntry.id).desc()).limit(REUSE_LOOKBACK)).all()
+    for entry in entries:
+        try:
+            details = json.loads(entry.details or "{}")
+            correlators = [str(c["correlator"]) for c in details.get("calls") or []]
+        except (ValueError, TypeError, KeyError):
+            continue
+        if details.get("purpose") != purpose or details.get("tag") != tag or len(correlators) != len(questions):
+            continue
+        if not (entry.outcome == "stopped" or (purpose == "callback" and entry.outcome == "signal")):
+            return None  # the latest answer to these questions let the journey go on: ask again
+        if session.exec(select(AuditEntry.id).where(AuditEntry.action == DEMO_SIGNAL_ACTION,
+                                                    AuditEntry.at >= entry.at)).first() is not None:
+            return None  # the simulated operator was told to say something else since: ask it again
+        rows = {row.correlator: row for row in session.exec(select(OperatorCheck).where(
+            OperatorCheck.customer_id == customer_id, col(OperatorCheck.correlator).in_(correlators))).all()}
+        if set(rows) != set(correlators):
+            return None
+        return [Asked(q.check, q.subject, q.e164, _stored_call(rows[c])) for q, c in zip(questions, correlators,
+                                                                                      strict=True)], entry.id or 0
+    return None
+
+
+def _over_the_limit(session: Session, uow: UnitOfWork, customer_id: int, actor: Actor) -> bool:
+    """The customer's (and the asking advisor's) assessments within ``policy.operator_check_window`` reached the
+    policy's cap: nothing more is asked of the operator for them until the window moves on."""
+    policy = uow.policy
+    made = select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "operator_check", AuditEntry.outcome != LIMITED,
+        AuditEntry.at > uow.now - policy.operator_check_window)
+    if session.exec(made.where(AuditEntry.customer_id == customer_id)).one() >= policy.operator_checks_per_customer:
+        return True
+    if actor.kind != "advisor" or not actor.id:
+        return False
+    by_advisor = made.where(AuditEntry.actor_kind == "advisor", AuditEntry.actor_id == actor.id)
+    return session.exec(by_advisor).one() >= policy.operator_checks_per_advisor
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The operator's answers to a set of questions: asked now, reused (``reused_from``: the audit entry of the
+    answers), or not asked at all (``rate_limited``: beyond the policy's cap)."""
+
+    asked: list[Asked]
+    answers: Answers
+    source: str
+    tag: str
+    reused_from: int | None = None
+
+    def policy(self, policy: Policy) -> Policy:
+        """The policy the verdict is made under: beyond the cap nothing was asked, and that fails closed."""
+        return replace(policy, operator_fail_closed=True) if self.source == LIMITED else policy
+
+
+def _assess(uow: UnitOfWork, customer_id: int, purpose: str, questions: list[Question], actor: Actor) -> Assessment:
+    """Ask the questions — or reuse the answers just given to the same ones, or ask nothing beyond the cap."""
+    tag = _tag(purpose, questions)
+    with uow.read() as session:
+        recent = _recent_answers(session, uow, customer_id, purpose, tag, questions)
+        if recent is not None:
+            return Assessment(recent[0], _answers(recent[0]), REUSED, tag, recent[1])
+        if _over_the_limit(session, uow, customer_id, actor):
+            return Assessment([], Answers(unanswered=frozenset(q.check for q in questions)), LIMITED, tag)
+    operator = uow.operator
+    asked = [Asked(q.check, q.subject, q.e164, q.ask(operator)) for q in questions]
+    return Assessment(asked, _answers(asked), ASKED, tag)
+
+
+def _store(tx: Tx, customer_id: int | None, purpose: str, assessment: Assessment, verdict: Verdict,
            request_id: str | None = None) -> None:
-    """Every answer in ``operator_check``, and one audit entry for the whole assessment (hash-chained)."""
-    for item in asked:
-        call = item.call
-        tx.session.add(OperatorCheck(
-            customer_id=customer_id, operator=call.operator, api=call.api, correlator=call.correlator, at=call.at,
-            latency_ms=call.latency_ms, attempts=call.attempts, purpose=purpose, subject=item.subject,
-            number=_masked(item.e164), result=call.result, error=call.error))
+    """Every answer asked in ``operator_check``, and one audit entry for the whole assessment (hash-chained):
+    ``operator_check`` (``rate_limited`` when nothing was asked), or ``operator_check_reused``."""
+    asked = assessment.asked
+    if assessment.source == ASKED:
+        for item in asked:
+            call = item.call
+            tx.session.add(OperatorCheck(
+                customer_id=customer_id, operator=call.operator, api=call.api, correlator=call.correlator, at=call.at,
+                latency_ms=call.latency_ms, attempts=call.attempts, purpose=purpose, subject=item.subject,
+                number=_masked(item.e164), result=call.result, error=call.error))
     outcome = "stopped" if verdict.stopped else ("signal" if verdict.signals else "ok")
-    tx.record("operator_check", outcome, customer_id=customer_id, request_id=request_id, purpose=purpose,
+    action = "operator_check_reused" if assessment.source == REUSED else "operator_check"
+    tx.record(action, LIMITED if assessment.source == LIMITED else outcome, customer_id=customer_id,
+              request_id=request_id, purpose=purpose, tag=assessment.tag, reused_from=assessment.reused_from,
               signal=verdict.signals[0].value if verdict.signals else None,
               signals=[r.value for r in verdict.signals] or None,
               operator=asked[0].call.operator if asked else None,
@@ -139,17 +266,17 @@ def _store(tx: Tx, customer_id: int | None, purpose: str, asked: list[Asked], ve
     tx.changed(customer_id)
 
 
-def _ask_change(operator: Operator, customer: Customer, new_e164: str) -> list[Asked]:
-    asked = []
+def _change_questions(customer: Customer, new_e164: str) -> list[Question]:
+    questions = []
     if customer.secure_phone_e164:
-        asked.append(Asked(Check.CURRENT_SIM_SWAP, "current", customer.secure_phone_e164,
-                           operator.sim_swap_date(customer.secure_phone_e164)))
-    asked += [
-        Asked(Check.NEW_SIM_SWAP, "new", new_e164, operator.sim_swap_date(new_e164)),
-        Asked(Check.NEW_FORWARDING, "new", new_e164, operator.unconditional_forwarding(new_e164)),
-        Asked(Check.KYC_MATCH, "new", new_e164, operator.kyc_match(new_e164, customer.first_name, customer.last_name)),
-    ]
-    return asked
+        current = customer.secure_phone_e164
+        questions.append(Question(Check.CURRENT_SIM_SWAP, "current", current, lambda op: op.sim_swap_date(current)))
+    names = json.dumps([customer.first_name, customer.last_name])
+    return [*questions,
+            Question(Check.NEW_SIM_SWAP, "new", new_e164, lambda op: op.sim_swap_date(new_e164)),
+            Question(Check.NEW_FORWARDING, "new", new_e164, lambda op: op.unconditional_forwarding(new_e164)),
+            Question(Check.KYC_MATCH, "new", new_e164,
+                     lambda op: op.kyc_match(new_e164, customer.first_name, customer.last_name), names)]
 
 
 def _customer(uow: UnitOfWork, customer_id: int) -> Customer:
@@ -168,10 +295,10 @@ def guard_change(uow: UnitOfWork, customer_id: int, new_e164: str, *, actor: Act
     or ``operator.unavailable``, the customer goes to the advisor (J6) with that reason; in branch
     (``advisor_change``) it is returned, and the recorded signal calls for a second advisor."""
     customer = _customer(uow, customer_id)
-    asked = _ask_change(uow.operator, customer, new_e164)
-    verdict = assess_change(_answers(asked), uow.now, uow.policy)
+    assessment = _assess(uow, customer_id, purpose, _change_questions(customer, new_e164), actor)
+    verdict = assess_change(assessment.answers, uow.now, assessment.policy(uow.policy))
     with uow.write(actor) as tx:
-        _store(tx, customer_id, purpose, asked, verdict)
+        _store(tx, customer_id, purpose, assessment, verdict)
         if verdict.stopped and purpose == "change":
             assert verdict.primary is not None
             raise Refused(REFUSALS[verdict.primary], customer_id=customer_id,
@@ -185,11 +312,12 @@ def guard_activation(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> str 
     customer = _customer(uow, customer_id)
     if not customer.secure_phone_e164:
         return None
-    asked = [Asked(Check.CURRENT_SIM_SWAP, "current", customer.secure_phone_e164,
-                   uow.operator.sim_swap_date(customer.secure_phone_e164))]
-    verdict = assess_activation(_answers(asked), uow.now, uow.policy)
+    current = customer.secure_phone_e164
+    assessment = _assess(uow, customer_id, "activation", [
+        Question(Check.CURRENT_SIM_SWAP, "current", current, lambda op: op.sim_swap_date(current))], actor)
+    verdict = assess_activation(assessment.answers, uow.now, assessment.policy(uow.policy))
     with uow.write(actor) as tx:
-        _store(tx, customer_id, "activation", asked, verdict)
+        _store(tx, customer_id, "activation", assessment, verdict)
     return REFUSALS[verdict.primary] if verdict.primary else None
 
 
@@ -200,12 +328,14 @@ def guard_recycling(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> None:
     customer = _customer(uow, customer_id)
     if not customer.secure_phone_e164:
         return
-    since = (customer.number_confirmed_at or customer.number_changed_at or uow.now).date()
-    asked = [Asked(Check.RECYCLING, "current", customer.secure_phone_e164,
-                   uow.operator.number_recycled(customer.secure_phone_e164, since))]
-    verdict = assess_recycling(_answers(asked), uow.policy)
+    since: date = (customer.number_confirmed_at or customer.number_changed_at or uow.now).date()
+    current = customer.secure_phone_e164
+    assessment = _assess(uow, customer_id, "stale_number", [
+        Question(Check.RECYCLING, "current", current, lambda op: op.number_recycled(current, since),
+                 since.isoformat())], actor)
+    verdict = assess_recycling(assessment.answers, assessment.policy(uow.policy))
     with uow.write(actor) as tx:
-        _store(tx, customer_id, "stale_number", asked, verdict)
+        _store(tx, customer_id, "stale_number", assessment, verdict)
         if verdict.primary is Reason.RECYCLED:
             locked = lock_customer(tx.session, customer_id)
             if locked.secure_phone_e164 == customer.secure_phone_e164:
@@ -246,14 +376,17 @@ def check_callback(uow: UnitOfWork, advisor_id: int, identifier: str, *, actor: 
         customer = _agency_customer(session, advisor_id, identifier)
     if not customer.secure_phone_e164:
         return None
-    asked = [Asked(Check.FORWARDING, "callback", customer.secure_phone_e164,
-                   uow.operator.unconditional_forwarding(customer.secure_phone_e164))]
-    answers = _answers(asked)
-    verdict = assess_callback(answers)
+    number = customer.secure_phone_e164
+    assessment = _assess(uow, customer.id or 0, "callback", [
+        Question(Check.FORWARDING, "callback", number, lambda op: op.unconditional_forwarding(number))], actor)
+    verdict = assess_callback(assessment.answers)
     with uow.write(actor) as tx:
-        _store(tx, customer.id, "callback", asked, verdict)
-    return CallbackCheck(forwarded=Reason.FORWARDING in verdict.noted, unknown=Check.FORWARDING in answers.unanswered,
-                         at=local_time(asked[0].call.at, lang), operator=asked[0].call.operator)
+        _store(tx, customer.id, "callback", assessment, verdict)
+    first = assessment.asked[0].call if assessment.asked else None
+    return CallbackCheck(forwarded=Reason.FORWARDING in verdict.noted,
+                         unknown=Check.FORWARDING in assessment.answers.unanswered,
+                         at=local_time(first.at if first else uow.now, lang),
+                         operator=first.operator if first else uow.operator.name)
 
 
 def has_open_callback(uow: UnitOfWork, advisor_id: int, identifier: str) -> bool:
@@ -337,19 +470,28 @@ def latest_callback(uow: UnitOfWork, advisor_id: int, identifier: str, *, lang: 
 DEMO_SIGNALS = ("sim_swap", "forwarding", "forwarding_off", "recycled")
 
 
-def demo_set_signal(uow: UnitOfWork, advisor_id: int, raw_number: str, signal: str) -> str:
+def _refuse_signal(uow: UnitOfWork, actor: Actor, **details: Any) -> None:
+    with uow.write(actor):
+        raise Refused("demo.op.invalid", action=DEMO_SIGNAL_ACTION, outcome="refused", demo=demo_mode(), **details)
+
+
+def demo_set_signal(uow: UnitOfWork, advisor_id: int, raw_number: str, signal: str, *, actor: Actor) -> str:
     """For a live demonstration: make the simulated operator report ``signal`` on any number from now on (a SIM
     changed now, an unconditional forwarding on or off, the number given to a new subscriber today). Demo mode
-    and an advisor only; the number as the change form reads it. The masked number; ``Refused`` otherwise."""
-    if not demo_mode() or signal not in DEMO_SIGNALS:
-        raise Refused("demo.op.invalid")
+    and an advisor only; the number as the change form reads it. The masked number; ``Refused`` otherwise.
+    Audited (``demo_operator_signal``), refused attempts too; the operator's answers stored before it are not
+    reused after it (the simulator says something else now)."""
     with uow.read() as session:
         if session.get(Advisor, advisor_id) is None:
             raise Refused("advisor.not_found")
+    named = signal if signal in DEMO_SIGNALS else "other"
+    if not demo_mode() or signal not in DEMO_SIGNALS:
+        _refuse_signal(uow, actor, signal=named, problem="signal" if demo_mode() else "demo_off")
     try:
         number = parse_new_number(key(raw_number, NUMBER_LIMIT), "FR", current_e164=None, policy=uow.policy)
     except NumberRejected:
-        raise Refused("demo.op.invalid") from None
+        _refuse_signal(uow, actor, signal=named, problem="number")
+        raise  # not reached: _refuse_signal raises
     simulator = get_simulator(uow.url)
     if signal == "sim_swap":
         simulator.swap_sim(number.e164, at=uow.now)
@@ -357,4 +499,6 @@ def demo_set_signal(uow: UnitOfWork, advisor_id: int, raw_number: str, signal: s
         simulator.forward_calls(number.e164, active=signal == "forwarding")
     else:
         simulator.recycle(number.e164, since=uow.now.date())
+    with uow.write(actor) as tx:
+        tx.record(DEMO_SIGNAL_ACTION, "ok", signal=signal, number=number.masked)
     return number.masked

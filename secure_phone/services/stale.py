@@ -6,7 +6,7 @@ from secure_phone.services import operator
 from secure_phone.services.audit import Actor
 from secure_phone.services.customers import overview
 from secure_phone.services.rows import lock_customer
-from secure_phone.services.sms_codes import check_code, send_code
+from secure_phone.services.sms_codes import check_code, send_code, sending_refusal
 from secure_phone.services.unit_of_work import Refused, UnitOfWork
 
 PURPOSE = "confirm_number"
@@ -35,6 +35,12 @@ def later(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> None:
 def send_confirmation_code(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> None:
     """« Oui, c'est mon numéro »: an SMS code goes to that number — once the operator said it was not recycled
     (§12.4: Number Recycling first; ``operator.recycled`` stops every SMS to it, to the advisor)."""
+    with uow.write(actor) as tx:  # the local rules first: a code that may not be sent costs no operator call
+        customer = lock_customer(tx.session, customer_id)
+        if not customer.secure_phone_e164:
+            raise Refused("sms.no_number", action="stale_code_sent", customer_id=customer_id, problem="sms.no_number")
+        if (refusal := sending_refusal(tx, customer, PURPOSE)) is not None:
+            raise Refused(refusal, action="stale_code_sent", customer_id=customer_id, problem=refusal)
     operator.guard_recycling(uow, customer_id, actor=actor)
     with uow.write(actor) as tx:
         customer = lock_customer(tx.session, customer_id)

@@ -89,6 +89,19 @@ async def password_check(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) 
     return await asyncio.get_running_loop().run_in_executor(_PASSWORD_POOL, call)
 
 
+# Operator calls (HTTP to the mobile operator: up to its timeout × its retries per question) run on threads of
+# their own too: a slow or failing operator must not stall the event loop — every other tab of the worker — nor
+# take the default executor the live refresh uses. A burst queues here.
+_OPERATOR_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="operator-call")
+
+
+async def operator_call(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a service call that may ask the mobile operator (``services.operator``) off the event loop."""
+    context = contextvars.copy_context()
+    call = functools.partial(context.run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_OPERATOR_POOL, call)
+
+
 # --- secrets between an event and its browser round trip ---------------------------------------------
 #
 # A Sécur'Pass code (or an SMS code) typed on the phone must wait, on the server, for the signature the
@@ -204,6 +217,27 @@ def install(app: rx.App, database_url: str) -> None:
             _LOOP.clear()
 
     app.register_lifespan_task(live_refresh)
+
+
+# --- « is my bank calling me? »: one watcher per session ------------------------------------------------
+#
+# ``watch_call`` (ui/states/calls.py) is a background task that sleeps until the call shown ends by itself. A
+# client can send its event as often as it likes: the first claims its login session's watcher here (in this
+# process's memory, where the tasks are), every other returns at once.
+
+_CALL_WATCHERS: set[str] = set()
+
+
+def claim_call_watch(session_id: str) -> bool:
+    """True for the first watcher of ``session_id`` (it must :func:`release_call_watch`); False while one runs."""
+    if not session_id or session_id in _CALL_WATCHERS:
+        return False
+    _CALL_WATCHERS.add(session_id)
+    return True
+
+
+def release_call_watch(session_id: str) -> None:
+    _CALL_WATCHERS.discard(session_id)
 
 
 # --- the demo inboxes, pushed ----------------------------------------------------------------------

@@ -611,7 +611,8 @@ def _shared(state: str) -> dict[str, Forge]:
         "cancel_request": Forge(f"{ACTS}: cancels only the request this session started"),
         "stale_change": Forge(ACTS),
         "report_call": Forge(f"{ACTS}: reports a call to the session's own customer only"),
-        "watch_call": Forge(f"{GUARDED}; then only re-reads the session's own customer's bank call"),
+        "watch_call": Forge(f"{GUARDED}; then only re-reads the session's own customer's bank call, one watcher per "
+                            "session however often it is sent (test_watch_call_runs_at_most_once_per_session…)"),
         "setvar": Forge(
             "public: sets only what has a setter (the region); never the login flag, a request or the session",
             lambda t: [{"var_name": name, "value": value} for name, value in (
@@ -654,6 +655,7 @@ COVERAGE: dict[tuple[str, str], Forge] = {
                                         "session this socket holds", public=True, ends=True),
     ("AppState", "refresh_approval"): Forge(f"{GUARDED}; then re-reads the session's own request"),
     ("AppState", "send_activation_code"): Forge(f"{ACTS}: a code only for the session's own new phone"),
+    ("AppState", "check_new_phone"): Forge(f"{ACTS}: asks the operator only when the landing left its J4 check due"),
     ("AppState", "activate"): Forge(f"{ACTS}: the codes wait in memory for this socket's signature",
                                     lambda t: [{"form": {"code": "12345678", "pin": CODE}}],
                                     lambda t: {"form": {"code": "12345678", "pin": CODE}}),

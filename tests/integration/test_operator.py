@@ -247,7 +247,7 @@ def test_the_api_route_serves_the_camara_shapes(world: World, monkeypatch: pytes
     from secure_phone import api as api_module
 
     monkeypatch.setattr(api_module, "get_simulator", lambda: world.operator_sim)
-    client = TestClient(api_module.api)
+    client = TestClient(api_module.build_api())  # demo mode (the world's): the route is mounted
     headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}", "x-correlator": "b4333c46-49c0-4f62-80d7-f0ef930f1c46"}
     answer = client.post("/api/operator/sim-swap/v2/check", json={"phoneNumber": EMMA_NUMBER, "maxAge": 72},
                          headers=headers)
@@ -277,7 +277,7 @@ def test_a_stranger_is_refused_before_any_fault_and_a_huge_body_unread(world: Wo
     assert (stranger.status, stranger.body["code"], stranger.delay_s, stranger.times_out) == (
         401, "UNAUTHENTICATED", 0.0, False)
     monkeypatch.setattr(api_module, "get_simulator", lambda: simulator)
-    client = TestClient(api_module.api)
+    client = TestClient(api_module.build_api())  # demo mode (the world's): the route is mounted
     denied = client.post("/api/operator/sim-swap/v2/check", json={"phoneNumber": EMMA_NUMBER})
     assert (denied.status_code, denied.json()["code"]) == (401, "UNAUTHENTICATED")
     huge = client.post("/api/operator/sim-swap/v2/check", content=b"x" * (api_module.OPERATOR_BODY_LIMIT + 1),

@@ -56,3 +56,115 @@ def test_the_inbox_pages_to_push_are_capped_per_process() -> None:
     runtime.unwatch_inbox(f"token-{10 * runtime.MAX_INBOX_TABS - 1}")
     assert len(runtime._INBOX_TABS) == runtime.MAX_INBOX_TABS - 1
     runtime._INBOX_TABS.clear()
+
+
+def test_watch_call_runs_at_most_once_per_session_however_often_it_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """« Is my bank calling me? »'s watcher is a background task that sleeps until the call shown ends: a client
+    sending its event a hundred times (a forged event, a remounted panel) gets one watcher, not a hundred; once it
+    has woken, the next one may start."""
+    import asyncio
+    from datetime import timedelta
+
+    from secure_phone.ui.states import calls as calls_state
+    from secure_phone.ui.states.app import AppState
+
+    sleeping: list[float] = []
+    wake = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        sleeping.append(seconds)
+        await wake.wait()
+
+    monkeypatch.setattr(calls_state, "asyncio", SimpleNamespace(sleep=sleep))
+
+    class Tab:
+        watch_call = "watch again"  # what the handler returns to chain itself
+        call_open = True
+        _call_ends_at = (runtime.now() + timedelta(minutes=5)).timestamp()
+
+        def _principal(self, touch: bool = True) -> SimpleNamespace:
+            return SimpleNamespace(session_id="session-1", id=1)
+
+        def _load_call(self, principal: object) -> None:
+            self.call_open = False  # the call ended meanwhile
+
+        async def __aenter__(self) -> Tab:
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    watch = AppState.watch_call.fn  # type: ignore[attr-defined]
+
+    async def scenario() -> list[object]:
+        tab = Tab()
+        tasks = [asyncio.create_task(watch(tab)) for _ in range(100)]
+        await asyncio.sleep(0.05)
+        assert len(sleeping) == 1  # one watcher sleeping; the 99 others returned at once
+        assert sum(t.done() for t in tasks) == 99
+        wake.set()
+        results = await asyncio.gather(*tasks)
+        assert "session-1" not in runtime._CALL_WATCHERS  # released: the next call gets its watcher
+        assert runtime.claim_call_watch("session-1") and not runtime.claim_call_watch("session-1")
+        runtime.release_call_watch("session-1")
+        return results
+
+    assert asyncio.run(scenario()) == [None] * 100
+
+
+def test_a_slow_operator_does_not_stall_the_event_loop() -> None:
+    """``runtime.operator_call`` runs the use case on the operator threads: while an operator takes its time, the
+    loop goes on serving the other tabs. Positive control: the same call made on the loop stops everything."""
+    import asyncio
+    import time
+
+    async def ticks_during(call: object) -> int:
+        count = 0
+
+        async def ticker() -> None:
+            nonlocal count
+            while True:
+                await asyncio.sleep(0.01)
+                count += 1
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        await call()  # type: ignore[operator]
+        task.cancel()
+        return count
+
+    async def off_the_loop() -> None:
+        await runtime.operator_call(time.sleep, 0.3)
+
+    async def on_the_loop() -> None:
+        time.sleep(0.3)
+
+    assert asyncio.run(ticks_during(off_the_loop)) >= 10
+    assert asyncio.run(ticks_during(on_the_loop)) <= 1
+
+
+OPERATOR_USE_CASES = {"start_request", "send_confirmation_code", "send_activation_code", "new_phone_operator_check",
+                      "advisor_change", "check_callback", "guard_change", "guard_activation", "guard_recycling"}
+"""The use cases that may ask the mobile operator (an HTTP call): never called on the event loop."""
+
+
+def test_every_handler_that_may_ask_the_operator_awaits_it_off_the_loop() -> None:
+    """No state calls a use case that asks the operator directly (it hands it to ``runtime.operator_call``), and the
+    J4 landing leaves its operator check to ``check_new_phone``."""
+    import ast
+    from pathlib import Path
+
+    import secure_phone.ui.states as states
+
+    direct, landing = [], []
+    for path in sorted(Path(states.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            if node.func.attr in OPERATOR_USE_CASES:
+                direct.append(f"{path.name}:{node.lineno} {node.func.attr}")
+            if node.func.attr == "on_new_phone":
+                landing.append(any(k.arg == "ask_operator" and isinstance(k.value, ast.Constant)
+                                   and k.value.value is False for k in node.keywords))
+    assert direct == []
+    assert landing and all(landing)

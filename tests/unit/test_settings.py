@@ -93,3 +93,47 @@ def test_demo_mode_is_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.demo_mode() is True
     monkeypatch.setenv("SECURE_PHONE_DEMO", "0")
     assert settings.demo_mode() is False
+
+
+@pytest.mark.parametrize("demo", ["0", "1"])
+@pytest.mark.parametrize(("url", "accepted"), [
+    ("https://api.operator.example/camara", True),
+    ("http://127.0.0.1:8443/api/operator", True),
+    ("http://localhost:8443/api/operator", True),
+    ("http://api.operator.example/camara", False),  # the customers' numbers and names in clear
+    ("http://127.0.0.1.attacker.example/x", False),
+    ("ftp://api.operator.example", False),
+    ("api.operator.example", False),
+    ("https://", False),
+])
+def test_a_configured_operator_needs_https_and_an_explicit_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                 url: str, accepted: bool, demo: str) -> None:
+    """``SECURE_PHONE_OPERATOR_URL`` set: https (plain http to this machine only, for tests) and an explicit
+    ``SECURE_PHONE_OPERATOR_TOKEN`` (or ``…_FILE``), or the app refuses to start, saying what to set."""
+    monkeypatch.setenv("SECURE_PHONE_DEMO", demo)
+    monkeypatch.setenv("SECURE_PHONE_SECRET", GOOD)
+    monkeypatch.setenv("SECURE_PHONE_SERVICE_TOKEN", GOOD)
+    for name in ("SECURE_PHONE_OPERATOR_TOKEN", "SECURE_PHONE_OPERATOR_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECURE_PHONE_OPERATOR_URL", url)
+    if not accepted:
+        monkeypatch.setenv("SECURE_PHONE_OPERATOR_TOKEN", "an-explicit-operator-token")
+        with pytest.raises(ConfigurationError, match="SECURE_PHONE_OPERATOR_URL must be an https:// URL"):
+            settings.check_startup()
+        return
+    with pytest.raises(ConfigurationError, match="SECURE_PHONE_OPERATOR_TOKEN .* is required"):
+        settings.check_startup()  # never the token derived from the server secret
+    token_file = tmp_path / "operator.token"
+    token_file.write_text("a-token-from-a-file\n")
+    monkeypatch.setenv("SECURE_PHONE_OPERATOR_TOKEN_FILE", str(token_file))
+    settings.check_startup()
+    assert settings.operator_token() == "a-token-from-a-file"
+    monkeypatch.delenv("SECURE_PHONE_OPERATOR_TOKEN_FILE")
+    monkeypatch.setenv("SECURE_PHONE_OPERATOR_TOKEN", "an-explicit-operator-token")
+    settings.check_startup()
+
+
+def test_without_an_operator_url_nothing_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECURE_PHONE_OPERATOR_URL", raising=False)
+    monkeypatch.delenv("SECURE_PHONE_OPERATOR_TOKEN", raising=False)
+    settings.check_operator()  # outside demo mode the operator is then « unavailable » (adapters.operator)

@@ -99,37 +99,46 @@ def _touch(session: Session, session_id: str, customer_id: int, now: datetime) -
         col(UserSession.last_seen_at) < now).values(last_seen_at=now))
 
 
+def _local_rules(tx: Tx, customer: Customer) -> None:
+    """The request's own rules (the number's are :func:`_validated_number`'s): one change at a time, at most
+    ``policy.change_requests_per_day`` requests a day, and the new number's code may be sent."""
+    policy, customer_id = tx.uow.policy, customer.id or 0
+    applying = tx.session.exec(select(ChangeRequest.id).where(
+        ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.APPLYING.value)).first()
+    if applying is not None:  # one change at a time: a late MySys answer must not land on a newer one
+        raise Refused("change.in_progress", action="change_requested", customer_id=customer_id,
+                      request_id=applying, problem="change.in_progress")
+    recent = tx.session.exec(select(func.count()).select_from(ChangeRequest).where(
+        ChangeRequest.customer_id == customer_id, ChangeRequest.created_at > tx.now - policy.rolling_window,
+        ChangeRequest.channel != Channel.ADVISOR.value)).one()
+    if recent >= policy.change_requests_per_day:
+        raise Refused("limit.requests", action="change_requested", outcome="rate_limited", customer_id=customer_id)
+    if policy.new_number_proof and (refusal := sms_codes.sending_refusal(tx, customer, sms_codes.NEW_NUMBER)):
+        raise Refused(refusal, action="change_requested", customer_id=customer_id, problem=refusal)
+
+
 def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: Channel, actor: Actor,
                   session_id: str | None = None) -> RequestView:
-    """Step 3 « Confirmer »: the operator's signals first (§12.4: a refusal ``operator.*`` sends the customer to the
-    advisor), then create the pending request (superseding any other). With the new number's proof
-    (§12.3, ``policy.new_number_proof``) a code goes to the new number and the request waits for it
-    (``pending_proof``, :func:`prove_new_number`); without, it goes to the phone at once.
+    """Step 3 « Confirmer »: every local rule first (a request they refuse never costs an operator call), then the
+    operator's signals (§12.4: a refusal ``operator.*`` sends the customer to the advisor), then the local rules
+    again and the pending request (superseding any other). With the new number's proof (§12.3,
+    ``policy.new_number_proof``) a code goes to the new number and the request waits for it (``pending_proof``,
+    :func:`prove_new_number`); without, it goes to the phone at once.
 
     ``session_id`` is the login session asking: it goes on when the change completes (the customer's
     other sessions end, §12.2), and waiting for the phone counts as its activity.
     """
     policy = uow.policy
-    with uow.write(actor) as tx:  # the number rules first: a number they refuse is not worth asking about
-        number = _validated_number(tx, lock_customer(tx.session, customer_id), new_e164, "FR", "change_requested")
-    operator.guard_change(uow, customer_id, number.e164, actor=actor)  # outside any transaction (§12.4)
-    with uow.write(actor) as tx:
+    with uow.write(actor) as tx:  # every local rule first: a request they refuse is not worth asking about
         customer = lock_customer(tx.session, customer_id)
         number = _validated_number(tx, customer, new_e164, "FR", "change_requested")
-        applying = tx.session.exec(select(ChangeRequest.id).where(
-            ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.APPLYING.value)).first()
-        if applying is not None:  # one change at a time: a late MySys answer must not land on a newer one
-            raise Refused("change.in_progress", action="change_requested", customer_id=customer_id,
-                          request_id=applying, problem="change.in_progress")
-        recent = tx.session.exec(select(func.count()).select_from(ChangeRequest).where(
-            ChangeRequest.customer_id == customer_id, ChangeRequest.created_at > tx.now - policy.rolling_window,
-            ChangeRequest.channel != Channel.ADVISOR.value)).one()
-        if recent >= policy.change_requests_per_day:
-            raise Refused("limit.requests", action="change_requested", outcome="rate_limited",
-                          customer_id=customer_id)
+        _local_rules(tx, customer)
+    operator.guard_change(uow, customer_id, number.e164, actor=actor)  # outside any transaction (§12.4)
+    with uow.write(actor) as tx:  # and again: the operator's answers took time
+        customer = lock_customer(tx.session, customer_id)
+        number = _validated_number(tx, customer, new_e164, "FR", "change_requested")
+        _local_rules(tx, customer)
         proof = policy.new_number_proof
-        if proof and (refusal := sms_codes.sending_refusal(tx, customer, sms_codes.NEW_NUMBER)) is not None:
-            raise Refused(refusal, action="change_requested", customer_id=customer_id, problem=refusal)
         supersede_pending(tx, customer_id)
         request = ChangeRequest(
             customer_id=customer_id, channel=channel.value, old_e164=customer.secure_phone_e164,

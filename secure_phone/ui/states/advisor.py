@@ -173,7 +173,7 @@ class AdvisorState(SessionMixin, rx.State):
 
     @rx.event
     @requires_session
-    def open_sheet(self, principal: Principal, identifier: str) -> Answer:
+    async def open_sheet(self, principal: Principal, identifier: str) -> Answer:
         self.identifier = str(identifier)[:IDENTIFIER_LIMIT]
         self.revealed = self.change_error = self.change_result = self.operation_error = self.operation_result = ""
         self.proof_number = self.proof_error = self._proof_request = self.call_error = ""
@@ -182,7 +182,7 @@ class AdvisorState(SessionMixin, rx.State):
             return focus_errors()
         self.screen = AdvisorScreen.SHEET.value
         if self.callback_open:  # §12.4: before calling the customer back, the sheet checks call forwarding
-            self._check_forwarding(principal)
+            await self._check_forwarding(principal)
         self._follow(principal)
         return focus_title()
 
@@ -274,15 +274,17 @@ class AdvisorState(SessionMixin, rx.State):
 
     @rx.event
     @requires_session
-    def change(self, principal: Principal, form: dict) -> Answer:
-        """In-branch change, with the identity check recorded (and four eyes under a risk signal)."""
+    async def change(self, principal: Principal, form: dict) -> Answer:
+        """In-branch change, with the identity check recorded (and four eyes under a risk signal); off the event
+        loop: the operator is asked (§12.4)."""
         if not self._on_sheet():
             return focus_title()
         region = form_field(form, "country", 4)
         try:
-            result = svc.advisor_change(
-                runtime.uow(), principal.id, self.identifier, raw_number=form_field(form, "number", NUMBER_LIMIT),
-                region=region if region in REGIONS else "FR", actor=self._actor(principal), **self._identity(form),
+            result = await runtime.operator_call(
+                svc.advisor_change, runtime.uow(), principal.id, self.identifier,
+                raw_number=form_field(form, "number", NUMBER_LIMIT), region=region if region in REGIONS else "FR",
+                actor=self._actor(principal), **self._identity(form),
             )
         except Refused as refused:
             self.change_error, self.change_result = refused.code, ""
@@ -379,12 +381,12 @@ class AdvisorState(SessionMixin, rx.State):
 
     @rx.event
     @requires_session
-    def start_call(self, principal: Principal) -> Answer:
+    async def start_call(self, principal: Principal) -> Answer:
         """« Appeler le client »: until « Raccrocher », the customer's app says this advisor is calling; the sheet
         checks call forwarding on the number being called (§12.4), as before a call-back."""
         answer = self._call_action(principal, calls.start_call)
         if self.call_open and self.call_mine:
-            self._check_forwarding(principal)
+            await self._check_forwarding(principal)
         return answer
 
     @rx.event
@@ -420,9 +422,10 @@ class AdvisorState(SessionMixin, rx.State):
         self.callback_unknown = bool(found and found.unknown)
         self.callback_at, self.callback_operator = (found.at, found.operator) if found else ("", "")
 
-    def _check_forwarding(self, principal: Principal) -> None:
-        try:
-            found = operator.check_callback(runtime.uow(), principal.id, self.identifier, actor=self._actor(principal))
+    async def _check_forwarding(self, principal: Principal) -> None:
+        try:  # off the event loop: an HTTP call to the operator
+            found = await runtime.operator_call(operator.check_callback, runtime.uow(), principal.id, self.identifier,
+                                                actor=self._actor(principal))
         except Refused as refused:
             self.action_error = refused.code
             return
@@ -431,11 +434,11 @@ class AdvisorState(SessionMixin, rx.State):
 
     @rx.event
     @requires_session
-    def check_forwarding(self, principal: Principal) -> Answer:
+    async def check_forwarding(self, principal: Principal) -> Answer:
         """« Vérifier le renvoi d'appel »: Call Forwarding Signal on the customer's number, before calling back."""
         if not self._on_sheet():
             return focus_title()
-        self._check_forwarding(principal)
+        await self._check_forwarding(principal)
         return None
 
     @rx.event
@@ -446,7 +449,7 @@ class AdvisorState(SessionMixin, rx.State):
             return focus_title()
         try:
             masked = operator.demo_set_signal(runtime.uow(), principal.id, form_field(form, "number", NUMBER_LIMIT),
-                                              form_field(form, "signal", REASON_LIMIT))
+                                              form_field(form, "signal", REASON_LIMIT), actor=self._actor(principal))
         except Refused as refused:
             self.demo_signal_error, self.demo_signal_result = refused.code, ""
             return focus_errors()

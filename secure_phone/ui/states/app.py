@@ -112,6 +112,7 @@ class AppState(ChangeFlow, CallStatus, rx.State):
     # The login this phone signs (not secret: a nonce and the phone's id); the proof, for the login call only.
     login_challenge: str = ""
     _login_nonce: str = ""
+    _new_phone_check: bool = False  # J4: the operator's check of the landing is due (check_new_phone)
 
     # --- the phone ------------------------------------------------------------------------
 
@@ -136,7 +137,7 @@ class AppState(ChangeFlow, CallStatus, rx.State):
         if principal is None:
             return self._rejoin()
         self._home(principal)
-        return None
+        return self._operator_check_due() or None
 
     def _refresh_choices(self) -> None:
         choices = [PhoneChoiceView(value=c.value, label=c.label, holder=c.holder)
@@ -218,7 +219,7 @@ class AppState(ChangeFlow, CallStatus, rx.State):
         signature = signature_of(result)
         proof = DeviceProof(nonce, signature) if nonce and signature else None
         bind_cookie = await self._do_login({"identifier": identifier, "password": password}, proof)
-        return [bind_cookie, focus_title()] if bind_cookie else focus_errors()
+        return [bind_cookie, focus_title(), *self._operator_check_due()] if bind_cookie else focus_errors()
 
     # --- after login -----------------------------------------------------------------------
 
@@ -228,6 +229,28 @@ class AppState(ChangeFlow, CallStatus, rx.State):
 
     def _resumed(self, principal: Principal) -> Answer:
         self._home(principal)
+        return [focus_title(), *self._operator_check_due()]
+
+    def _operator_check_due(self) -> list:
+        """The J4 operator check :meth:`_home` left to :meth:`check_new_phone` (off the event loop), if any."""
+        return [AppState.check_new_phone] if self._new_phone_check else []
+
+    @rx.event
+    @requires_session
+    async def check_new_phone(self, principal: Principal) -> Answer:
+        """J4, right after the landing's local rules: is the SIM of the number the code goes to a new one (§12.4)?
+        Asked off the event loop; only when :meth:`_home` found it due (a forged call asks nothing)."""
+        if not self._new_phone_check:
+            return None
+        self._new_phone_check = False
+        refusal = await runtime.operator_call(activation.new_phone_operator_check, runtime.uow(), principal.id,
+                                              actor=self._device_actor(principal))
+        if refusal is None or self.screen != Screen.ACTIVATION:
+            return None
+        if not self._stopped_by_operator(principal, refusal):
+            self._reset_flow()
+            self._show_advisor(principal, "securpass_move_refused")
+            self.advisor_notice = refusal
         return focus_title()
 
     def _home(self, principal: Principal, landing: bool = False) -> None:
@@ -243,13 +266,14 @@ class AppState(ChangeFlow, CallStatus, rx.State):
             self._load_overview(principal.id)
             if not self.device_enrolled and (landing or self.screen == Screen.ACTIVATION):
                 refusal = activation.on_new_phone(runtime.uow(), principal.id, principal.device_id,
-                                                  actor=self._device_actor(principal))
+                                                  actor=self._device_actor(principal), ask_operator=False)
                 if refusal is not None and not self._stopped_by_operator(principal, refusal):
                     self._reset_flow()
                     self._show_advisor(principal, "securpass_move_refused")
                     self.advisor_notice = refusal
                 if refusal is not None:
                     return
+                self._new_phone_check = True  # the operator's part, off the event loop: check_new_phone
             if landing or self.screen not in (Screen.ACTIVATION_CODE, Screen.ADVISOR):
                 self._reset_flow()
                 self._show(Screen.ACTIVATION)
@@ -325,10 +349,10 @@ class AppState(ChangeFlow, CallStatus, rx.State):
 
     @rx.event
     @requires_session
-    def send_activation_code(self, principal: Principal) -> Answer:
-        try:
-            activation.send_activation_code(runtime.uow(), principal.id, principal.device_id,
-                                            actor=self._device_actor(principal))
+    async def send_activation_code(self, principal: Principal) -> Answer:
+        try:  # off the event loop: the operator is asked (§12.4)
+            await runtime.operator_call(activation.send_activation_code, runtime.uow(), principal.id,
+                                        principal.device_id, actor=self._device_actor(principal))
         except Refused as refused:
             if self._stopped_by_operator(principal, refused.code):  # a new SIM on the number the code goes to
                 return focus_title()

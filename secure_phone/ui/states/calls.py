@@ -66,17 +66,24 @@ class CallStatus(CustomerSession, mixin=True):
     @rx.event(background=True)
     async def watch_call(self) -> Answer:
         """While a call is shown (the panel starts it when it appears): at the call's limit, re-read it — a call
-        its advisor forgot to end stops showing by itself."""
-        async with self:
-            if self._principal(touch=False) is None or not self.call_open:
-                return None
-            call_id = self._call_id
-            wait = min(max(0.0, self._call_ends_at - runtime.now().timestamp()), WATCH_AT_MOST)
-        await asyncio.sleep(wait + 0.5)
+        its advisor forgot to end stops showing by itself. At most one per login session, however often the
+        event comes (``runtime.claim_call_watch``): the running one follows the next call too."""
         async with self:
             principal = self._principal(touch=False)
-            if principal is None or self._call_id != call_id:
-                return None  # logged out, or another call with its own watcher
-            self._load_call(principal)
-            again = self.call_open and self._call_id == call_id
+            if principal is None or not self.call_open:
+                return None
+            session_id = principal.session_id
+            if not runtime.claim_call_watch(session_id):
+                return None  # this session's watcher is already on it
+            wait = min(max(0.0, self._call_ends_at - runtime.now().timestamp()), WATCH_AT_MOST)
+        try:
+            await asyncio.sleep(wait + 0.5)
+            async with self:
+                principal = self._principal(touch=False)
+                if principal is None:
+                    return None  # logged out
+                self._load_call(principal)
+                again = self.call_open
+        finally:
+            runtime.release_call_watch(session_id)
         return type(self).watch_call if again else None

@@ -250,12 +250,12 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def confirm(self, principal: Principal) -> Answer:
+    async def confirm(self, principal: Principal) -> Answer:
         if self._timed_out(principal) or not self._new_e164:
             return focus_title()
-        try:
-            view = change.start_request(
-                runtime.uow(), principal.id, self._new_e164, channel=Channel(self.channel_name),
+        try:  # off the event loop: the operator is asked (§12.4), and a slow one must not stall the other tabs
+            view = await runtime.operator_call(
+                change.start_request, runtime.uow(), principal.id, self._new_e164, channel=Channel(self.channel_name),
                 actor=self._actor(principal), session_id=principal.session_id,
             )
         except Refused as refused:
@@ -430,10 +430,12 @@ class ChangeFlow(CustomerSession, mixin=True):
 
     @rx.event
     @requires_session
-    def stale_yes(self, principal: Principal) -> Answer:
-        """« Oui, c'est mon numéro »: an SMS code is sent to it."""
+    async def stale_yes(self, principal: Principal) -> Answer:
+        """« Oui, c'est mon numéro »: an SMS code is sent to it (once the operator said the number was not
+        recycled: off the event loop)."""
         try:
-            stale.send_confirmation_code(runtime.uow(), principal.id, actor=self._actor(principal))
+            await runtime.operator_call(stale.send_confirmation_code, runtime.uow(), principal.id,
+                                        actor=self._actor(principal))
         except Refused as refused:
             if self._stopped_by_operator(principal, refused.code):  # J7: a recycled number, or no answer
                 self._stale_dismissed = True
