@@ -189,6 +189,9 @@ def fresh_data(server: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     from secure_phone.seed import seed
 
     monkeypatch.setenv("SECURE_PHONE_SECRET", SECRET)
+    # The use cases a test runs in-process (to set a scene) answer as the demo server does: the simulated
+    # operator is there in demo mode only (§12.1).
+    monkeypatch.setenv("SECURE_PHONE_DEMO", "1")
     settings.secret_key.cache_clear()
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     with db.get_engine(server["db_url"]).begin() as conn:
