@@ -738,10 +738,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "point of vigilance. MySys keeps {old}.",
     ),
     "demo.step.sim.enter": (
-        "Dans l'espace web, touchez « Modifier », saisissez {new}, « Continuer » : l'opérateur signale que la "
-        "carte SIM du {old} vient d'être échangée, le changement en ligne est refusé.",
-        "In the web area, click \"Change\", type {new}, \"Continue\": the operator reports that the SIM card of "
-        "{old} was just swapped, the online change is refused.",
+        "Dans l'espace web, touchez « Modifier », saisissez {new}, « Continuer », puis « Confirmer » : l'opérateur "
+        "signale que la carte SIM du {old} vient d'être échangée, le changement en ligne est refusé.",
+        "In the web area, click \"Change\", type {new}, \"Continue\", then \"Confirm\": the operator reports that "
+        "the SIM card of {old} was just swapped, the online change is refused.",
     ),
     "demo.step.sim.behind": (
         "En coulisses : le conseiller voit le signal de l'opérateur ; MySys garde {old}.",

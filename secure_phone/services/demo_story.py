@@ -133,6 +133,8 @@ def facts_of(entries: list[AuditEntry]) -> set[str]:
                 facts.add("request_refused")
         elif entry.action == "number_entered" and not ok:
             facts.add("request_refused")
+        elif entry.action == "operator_check" and entry.outcome == "stopped" and details.get("purpose") == "change":
+            facts.add("request_refused")  # §12.4: the operator's signal stopped the change at « Confirmer »
         elif entry.action == "proof_code_sent" and ok:
             facts.add("proof_sent")
         elif entry.action == "new_number_proof" and ok:

@@ -203,3 +203,19 @@ def test_every_scenario_step_says_itself_in_both_languages_and_names_a_pane() ->
         for step in demo_story.SCENARIOS[scenario].steps:
             assert step.pane in demo_story.PANES
             assert step.text in i18n.MESSAGES["fr"] and step.text in i18n.MESSAGES["en"]
+
+
+def test_the_operator_stopping_the_change_ends_the_sim_swap_step_but_not_an_activation() -> None:
+    """§12.4: Emma's refusal is the operator's « stopped » at « Confirmer » (no refused request is recorded)."""
+    import json
+
+    from secure_phone.adapters.models import AuditEntry
+
+    def checked(purpose: str, outcome: str = "stopped") -> set[str]:
+        return demo_story.facts_of([AuditEntry(action="operator_check", outcome=outcome,
+                                               details=json.dumps({"purpose": purpose}))])
+
+    assert "request_refused" in checked("change")
+    assert "request_refused" not in checked("activation") | checked("change", "signal") | checked("change", "ok")
+    steps = demo_story.SCENARIOS["sim"].steps
+    assert demo_story.step_at("sim", 1, checked("change")) == len(steps) - 1
