@@ -27,7 +27,7 @@ def _filled(text: rx.Var) -> rx.Var:
     """A hint with the story's people and credentials in it."""
     return (text.to(str).replace("{id}", S.story.identifier).replace("{name}", S.story.name)
             .replace("{old}", S.story.old.to(str).replace(" ", NBSP))
-            .replace("{new}", demo_story.NEW_NUMBER.replace(" ", NBSP))
+            .replace("{new}", S.story.new.to(str).replace(" ", NBSP))
             .replace("{password}", DEMO_PASSWORD).replace("{code}", DEMO_CODE))
 
 
