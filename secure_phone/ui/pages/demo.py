@@ -225,7 +225,7 @@ def page() -> rx.Component:
                     rx.el.div(
                         _pane("inbox", _frame("inbox", MESSAGES_ROUTE)),
                         _pane("behind", _behind()),
-                        class_name="demo-side",
+                        class_name=rx.cond(S.story.pane == "behind", "demo-side demo-side-behind", "demo-side"),
                     ),
                     class_name="demo-panes",
                 ),
