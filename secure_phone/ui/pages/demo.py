@@ -31,13 +31,17 @@ def _filled(text: rx.Var) -> rx.Var:
             .replace("{password}", DEMO_PASSWORD).replace("{code}", DEMO_CODE))
 
 
+_NOT_LIVE = ~rx.State.is_hydrated
+"""Until the page is live (its state loaded), a choice would be lost or undone by the load: the chooser waits."""
+
+
 def _chooser() -> rx.Component:
     return rx.el.form(
         rx.el.div(
             rx.el.label(t("demo.scenario"), html_for="demo-scenario", class_name="label"),
             rx.el.select(
                 *[rx.el.option(t(f"demo.scenario.{key}"), value=key) for key in demo_story.scenarios()],
-                id="demo-scenario", name="scenario", value=S.scenario_choice, on_change=S.suggest,
+                id="demo-scenario", name="scenario", value=S.scenario_choice, on_change=S.suggest, disabled=_NOT_LIVE,
                 class_name="native-select demo-select",
             ),
             class_name="demo-field",
@@ -47,12 +51,12 @@ def _chooser() -> rx.Component:
             rx.el.select(
                 *[rx.el.option(f"{name} · {identifier}", value=identifier)
                   for identifier, name in demo_story.personas()],
-                id="demo-persona", name="persona", value=S.persona_choice, on_change=S.pick_persona,
+                id="demo-persona", name="persona", value=S.persona_choice, on_change=S.pick_persona, disabled=_NOT_LIVE,
                 class_name="native-select demo-select",
             ),
             class_name="demo-field",
         ),
-        rx.button(t("demo.start"), type="submit", size="3", class_name="primary"),
+        rx.button(t("demo.start"), type="submit", size="3", class_name="primary", disabled=_NOT_LIVE),
         on_submit=S.start,
         class_name="demo-chooser",
         aria_label=t("demo.title"),
