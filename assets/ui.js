@@ -25,14 +25,16 @@
 
   /* 2. When a screen is replaced by another (for instance pushed by the phone's answer) and the
    * focus was lost with the old screen, move it to the new screen's title, as screen readers
-   * expect. A focus the customer placed elsewhere is never taken away. */
+   * expect. A focus the customer placed elsewhere is never taken away — nor, in a pane of /demo, a
+   * focus in another pane or in the page around it (this framed document does not hold the focus). */
   let lastTitle = null;
   new MutationObserver(() => {
     const title = document.getElementById("step-title");
     if (!title || title === lastTitle) return;
     lastTitle = title;
     const active = document.activeElement;
-    if (!active || active === document.body || !active.isConnected) title.focus();
+    const elsewhere = window.parent !== window && !document.hasFocus();
+    if (!elsewhere && (!active || active === document.body || !active.isConnected)) title.focus();
     webOtp();
   }).observe(document.documentElement, { childList: true, subtree: true });
 

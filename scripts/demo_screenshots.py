@@ -1,5 +1,5 @@
 """Screenshots of ``/demo`` for docs/screenshots/: the chooser at 1280×800 and 390×844, then Camille's J1 followed
-through the panes (at the Sécur'Pass approval, and at its end).
+through the panes (at the Sécur'Pass approval, and at its end), then Emma's SIM swap refused.
 
     .venv/bin/python scripts/demo_screenshots.py [BASE_URL]      (default http://localhost:3000)
 
@@ -52,7 +52,7 @@ def main() -> None:
         web, phone, inbox = (page.frame_locator(f"iframe[name=demo-{n}]") for n in ("web", "phone", "inbox"))
         expect(web.get_by_label("Identifiant")).to_be_visible()
         page.get_by_label("Scénario").select_option("j1")
-        page.get_by_role("button", name="Commencer").click()
+        page.get_by_role("button", name="Commencer", exact=True).click()
         expect(page.locator("#demo-hint")).to_contain_text("Smartphone de Camille Martin")
         shot(page, "60-demo-start-desktop")
         phone.get_by_role("button", name="Smartphone de Camille Martin").click()
@@ -75,6 +75,20 @@ def main() -> None:
         page.get_by_role("button", name="Étape suivante").click()
         expect(inbox.get_by_role("region", name="06 12 34 56 78")).to_be_visible()
         shot(page, "62-demo-j1-end-desktop")
+
+        # Emma's SIM swap, on the same page: the operator's signal refuses the change, behind the scenes too.
+        page.get_by_label("Scénario").select_option("sim")
+        expect(page.get_by_label("Personne")).to_have_value("1000000010")
+        page.get_by_role("button", name="Commencer", exact=True).click()
+        web.get_by_role("button", name="Se déconnecter").click()
+        login(web, "1000000010")
+        web.get_by_role("button", name=re.compile("^Modifier")).click()
+        web.get_by_label("Nouveau numéro de mobile sécurisé").fill("07 98 76 54 33")
+        web.get_by_role("button", name="Continuer").click()
+        web.get_by_role("button", name="Confirmer").click()
+        expect(web.get_by_role("heading", name="Contacter votre conseiller")).to_be_visible()
+        expect(page.locator("#demo-vigilance")).to_contain_text("L'opérateur mobile a signalé un risque")
+        shot(page, "64-demo-sim-swap-refused-desktop")
         context.close()
 
         small = browser.new_context(base_url=BASE, viewport={"width": 390, "height": 844}, locale="fr-FR")

@@ -573,7 +573,7 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "demo.mysys": ("MySys, le système de référence", "MySys, the system of record"),
     "demo.mysys.number": ("Numéro de mobile sécurisé", "Secure mobile number"),
     "demo.mysys.email": ("Adresse e-mail", "Email address"),
-    "demo.mysys.updated": ("Mis à jour le", "Updated on"),
+    "demo.mysys.updated": ("Mis à jour à", "Updated at"),
     "demo.mysys.none": ("MySys ne connaît pas cette personne.", "MySys does not know this person."),
     "demo.history": ("Historique des changements dans MySys", "History of the changes in MySys"),
     "demo.history.none": ("Aucun changement depuis l'ouverture du dossier.", "No change since the record was opened."),
@@ -677,16 +677,18 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "demo.step.activation.code": (
         "Lisez le code à 8 chiffres reçu au {old} dans les messages ; saisissez-le dans le smartphone, choisissez "
         "le code Sécur'Pass {code}, puis « Activer Sécur'Pass ».",
-        "Read the 8-digit code {old} received in the messages; type it in the smartphone, choose the Sécur'Pass "
+        "Read the 8-digit code that {old} received in the messages; type it in the smartphone, choose the Sécur'Pass "
         "code {code}, then \"Activate Sécur'Pass\".",
     ),
     "demo.step.activation.behind": (
-        "En coulisses : l'ancien smartphone est révoqué ; le conseiller voit « Sécur'Pass récemment transféré ».",
-        "Behind the scenes: the old smartphone is revoked; the advisor sees \"Sécur'Pass recently moved\".",
+        "En coulisses : le journal d'audit montre « Sécur'Pass activé sur un nouveau smartphone » (l'ancien ne peut "
+        "plus rien valider) ; le conseiller voit « Sécur'Pass récemment transféré sur un nouveau smartphone ».",
+        "Behind the scenes: the audit trail shows \"Sécur'Pass activated on a new smartphone\" (the old one can no "
+        "longer approve anything); the advisor sees \"Sécur'Pass recently moved to a new smartphone\".",
     ),
     "demo.step.activation.notified": (
-        "Dans les messages : {name} est prévenu du nouveau smartphone.",
-        "In the messages: {name} is told about the new smartphone.",
+        "Dans les messages : l'e-mail et le SMS au {old} préviennent {name} du nouveau smartphone.",
+        "In the messages: the email and the SMS to {old} tell {name} about the new smartphone.",
     ),
     "demo.step.stale.login": (
         "Dans l'espace web, connectez-vous : identifiant {id}, mot de passe {password}. Le numéro n'a pas été "
@@ -701,7 +703,7 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "demo.step.stale.code": (
         "Lisez le code reçu au {old} dans les messages, saisissez-le dans l'espace web, puis « Confirmer mon "
         "numéro ».",
-        "Read the code {old} received in the messages, type it in the web area, then \"Confirm my number\".",
+        "Read the code that {old} received in the messages, type it in the web area, then \"Confirm my number\".",
     ),
     "demo.step.stale.behind": (
         "En coulisses : la confirmation est au journal d'audit ; la question ne reviendra pas avant un an.",
@@ -738,10 +740,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "point of vigilance. MySys keeps {old}.",
     ),
     "demo.step.sim.enter": (
-        "Dans l'espace web, touchez « Modifier », saisissez {new}, « Continuer » : l'opérateur signale que la "
-        "carte SIM du {old} vient d'être échangée, le changement en ligne est refusé.",
-        "In the web area, click \"Change\", type {new}, \"Continue\": the operator reports that the SIM card of "
-        "{old} was just swapped, the online change is refused.",
+        "Dans l'espace web, touchez « Modifier », saisissez {new}, « Continuer », puis « Confirmer » : l'opérateur "
+        "signale que la carte SIM du {old} vient d'être échangée, le changement en ligne est refusé.",
+        "In the web area, click \"Change\", type {new}, \"Continue\", then \"Confirm\": the operator reports that "
+        "the SIM card of {old} was just swapped, the online change is refused.",
     ),
     "demo.step.sim.behind": (
         "En coulisses : le conseiller voit le signal de l'opérateur ; MySys garde {old}.",

@@ -21,13 +21,17 @@ from secure_phone.domain.phone import phone_from_e164
 from secure_phone.personas import PERSONAS
 from secure_phone.services.advisor import customer_signals
 from secure_phone.services.customers import PARIS
+from secure_phone.services.rows import number_holder
 from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.settings import demo_mode
 
 AUDIT_LINES = 8
 """How many of the persona's last audit entries the pane shows."""
 NEW_NUMBER = "07 98 76 54 32"
-"""The new number every scenario types (a mobile number no persona holds)."""
+"""The new number a scenario types, when nobody holds it (a mobile number no persona is seeded with)."""
+NEW_NUMBERS = tuple(f"07 98 76 54 {n}" for n in range(32, 52))
+"""The next ones, for a demo that goes on: once a scenario made 07 98 76 54 32 someone's secure number, another
+customer may not take it (§12.2), nor may its holder « change » to it again."""
 PANES = ("web", "phone", "inbox", "behind")
 SIM_SWAP_PERSONA = "1000000010"
 
@@ -133,6 +137,8 @@ def facts_of(entries: list[AuditEntry]) -> set[str]:
                 facts.add("request_refused")
         elif entry.action == "number_entered" and not ok:
             facts.add("request_refused")
+        elif entry.action == "operator_check" and entry.outcome == "stopped" and details.get("purpose") == "change":
+            facts.add("request_refused")  # §12.4: the operator's signal stopped the change at « Confirmer »
         elif entry.action == "proof_code_sent" and ok:
             facts.add("proof_sent")
         elif entry.action == "new_number_proof" and ok:
@@ -204,6 +210,7 @@ class StoryView:
     frozen: bool = False
     steps: list[StepView] = field(default_factory=list)
     step: int = 0
+    new: str = NEW_NUMBER  # the new number the hints say to type (national)
     pane: str = ""  # the pane to look at now
     text: str = ""  # what to do now (a catalogue key)
     last: bool = False
@@ -223,6 +230,23 @@ def customer_id(uow: UnitOfWork, identifier: str) -> int | None:
         return session.exec(select(Customer.id).where(Customer.identifier == identifier)).first()
 
 
+def free_number(uow: UnitOfWork, identifier: str) -> str:
+    """The new number for a scenario the persona starts now: the first of :data:`NEW_NUMBERS` that is not their
+    own and that nobody else holds, is being given or released lately (what « Continuer » would refuse)."""
+    if not demo_mode():
+        return NEW_NUMBER
+    with uow.read() as session:
+        customer = session.exec(select(Customer).where(Customer.identifier == identifier)).first()
+        if customer is None:
+            return NEW_NUMBER
+        for national in NEW_NUMBERS:
+            e164 = "+33" + national.replace(" ", "")[1:]
+            if e164 != customer.secure_phone_e164 and \
+                    number_holder(session, e164, customer.id, uow.now, uow.policy) is None:
+                return national
+    return NEW_NUMBER
+
+
 def _key(candidate: str, fallback: str) -> str:
     return candidate if candidate in i18n.MESSAGES[i18n.DEFAULT_LANG] else fallback
 
@@ -237,10 +261,11 @@ def _national(e164: str | None) -> str:
 
 
 def story(uow: UnitOfWork, identifier: str, scenario: str, position: int = 0,
-          since: datetime | None = None) -> StoryView:
+          since: datetime | None = None, new: str = "") -> StoryView:
     """The chosen persona's story as the ``/demo`` page shows it (an empty view outside demo mode, or for
     anyone but a persona, or a scenario that does not exist): the scenario's steps, the one to do now (moved
-    on by what happened since ``since``), and the « behind the scenes » facts."""
+    on by what happened since ``since``), the new number to type (``new``, chosen when the scenario started:
+    :func:`free_number`), and the « behind the scenes » facts."""
     persona = next((p for p in PERSONAS if p.identifier == identifier), None)
     if not demo_mode() or persona is None or scenario not in scenarios():
         return StoryView()
@@ -278,6 +303,7 @@ def story(uow: UnitOfWork, identifier: str, scenario: str, position: int = 0,
         steps=[StepView(i + 1, s.pane, s.text, "done" if i < index else "current" if i == index else "todo")
                for i, s in enumerate(steps)],
         step=index,
+        new=new if new in NEW_NUMBERS else NEW_NUMBER,
         pane=steps[index].pane,
         text=steps[index].text,
         last=index == len(steps) - 1,

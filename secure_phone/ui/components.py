@@ -14,9 +14,11 @@ from secure_phone.services.unit_of_work import configured_policy
 from secure_phone.ui.i18n import LangState, lang_switch, t
 
 # The title takes the focus only when the focus was lost with the previous screen (assets/ui.js
-# does the same for screens pushed from another client); a focus placed elsewhere is kept.
+# does the same for screens pushed from another client); a focus placed elsewhere is kept — in a pane
+# of /demo, a focus in another pane or in the page around it too (this framed document lacks the focus).
 FOCUS_TITLE = (
     "requestAnimationFrame(() => { const a = document.activeElement, el = document.getElementById('step-title');"
+    " if (window.parent !== window && !document.hasFocus()) return;"
     " if (el && (!a || a === document.body || !a.isConnected)) el.focus(); })"
 )
 FOCUS_ERRORS = "setTimeout(() => { const el = document.getElementById('error-summary'); if (el) el.focus(); }, 60)"

@@ -97,6 +97,12 @@ def test_j1_moves_on_by_itself_and_shows_mysys_its_history_and_the_audit_trail(w
     for line in story.audit:  # every line says itself in words: no raw code on the screen
         assert {line.action, line.outcome} <= set(catalogue) and (not line.channel or line.channel in catalogue)
     assert all(s in catalogue for s in story.signals) and "risk.recent_change" in story.signals
+    # 07 98 76 54 32 is Camille's now: the next scenario types another number, whoever tells it.
+    assert story.new == "07 98 76 54 32"
+    assert demo_story.free_number(world.uow(), CAMILLE) == "07 98 76 54 33"
+    assert demo_story.free_number(world.uow(), "1000000002") == "07 98 76 54 33"
+    assert demo_story.story(world.uow(), CAMILLE, "j1", 0, since, "07 98 76 54 33").new == "07 98 76 54 33"
+    assert demo_story.story(world.uow(), CAMILLE, "j1", 0, since, "+33 not one").new == demo_story.NEW_NUMBER
     # The presenter moves on by hand past the steps no fact ends, never beyond the last one.
     assert demo_story.story(world.uow(), CAMILLE, "j1", 99, since).last
     # What happened before the scenario started does not move it.
@@ -203,3 +209,19 @@ def test_every_scenario_step_says_itself_in_both_languages_and_names_a_pane() ->
         for step in demo_story.SCENARIOS[scenario].steps:
             assert step.pane in demo_story.PANES
             assert step.text in i18n.MESSAGES["fr"] and step.text in i18n.MESSAGES["en"]
+
+
+def test_the_operator_stopping_the_change_ends_the_sim_swap_step_but_not_an_activation() -> None:
+    """§12.4: Emma's refusal is the operator's « stopped » at « Confirmer » (no refused request is recorded)."""
+    import json
+
+    from secure_phone.adapters.models import AuditEntry
+
+    def checked(purpose: str, outcome: str = "stopped") -> set[str]:
+        return demo_story.facts_of([AuditEntry(action="operator_check", outcome=outcome,
+                                               details=json.dumps({"purpose": purpose}))])
+
+    assert "request_refused" in checked("change")
+    assert "request_refused" not in checked("activation") | checked("change", "signal") | checked("change", "ok")
+    steps = demo_story.SCENARIOS["sim"].steps
+    assert demo_story.step_at("sim", 1, checked("change")) == len(steps) - 1

@@ -27,8 +27,12 @@ def _filled(text: rx.Var) -> rx.Var:
     """A hint with the story's people and credentials in it."""
     return (text.to(str).replace("{id}", S.story.identifier).replace("{name}", S.story.name)
             .replace("{old}", S.story.old.to(str).replace(" ", NBSP))
-            .replace("{new}", demo_story.NEW_NUMBER.replace(" ", NBSP))
+            .replace("{new}", S.story.new.to(str).replace(" ", NBSP))
             .replace("{password}", DEMO_PASSWORD).replace("{code}", DEMO_CODE))
+
+
+_NOT_LIVE = ~rx.State.is_hydrated
+"""Until the page is live (its state loaded), a choice would be lost or undone by the load: the chooser waits."""
 
 
 def _chooser() -> rx.Component:
@@ -37,7 +41,7 @@ def _chooser() -> rx.Component:
             rx.el.label(t("demo.scenario"), html_for="demo-scenario", class_name="label"),
             rx.el.select(
                 *[rx.el.option(t(f"demo.scenario.{key}"), value=key) for key in demo_story.scenarios()],
-                id="demo-scenario", name="scenario", value=S.scenario_choice, on_change=S.suggest,
+                id="demo-scenario", name="scenario", value=S.scenario_choice, on_change=S.suggest, disabled=_NOT_LIVE,
                 class_name="native-select demo-select",
             ),
             class_name="demo-field",
@@ -47,12 +51,12 @@ def _chooser() -> rx.Component:
             rx.el.select(
                 *[rx.el.option(f"{name} · {identifier}", value=identifier)
                   for identifier, name in demo_story.personas()],
-                id="demo-persona", name="persona", value=S.persona_choice, on_change=S.pick_persona,
+                id="demo-persona", name="persona", value=S.persona_choice, on_change=S.pick_persona, disabled=_NOT_LIVE,
                 class_name="native-select demo-select",
             ),
             class_name="demo-field",
         ),
-        rx.button(t("demo.start"), type="submit", size="3", class_name="primary"),
+        rx.button(t("demo.start"), type="submit", size="3", class_name="primary", disabled=_NOT_LIVE),
         on_submit=S.start,
         class_name="demo-chooser",
         aria_label=t("demo.title"),
@@ -225,7 +229,7 @@ def page() -> rx.Component:
                     rx.el.div(
                         _pane("inbox", _frame("inbox", MESSAGES_ROUTE)),
                         _pane("behind", _behind()),
-                        class_name="demo-side",
+                        class_name=rx.cond(S.story.pane == "behind", "demo-side demo-side-behind", "demo-side"),
                     ),
                     class_name="demo-panes",
                 ),

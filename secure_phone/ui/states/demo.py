@@ -27,6 +27,7 @@ class DemoState(rx.State):
     scenario: str = ""
     position: int = 0  # the step the presenter moved to (the story may be further: what happened moves it on)
     since: str = ""  # when the scenario started (ISO, UTC): what happened before is not part of the story
+    new_number: str = ""  # the new number the hints say to type, free when the scenario started
     persona_choice: str = ""  # the choosers, before « Commencer »
     scenario_choice: str = ""
     version: int = 0  # moved by an event or a push: the page is sent again
@@ -36,7 +37,7 @@ class DemoState(rx.State):
         if not demo_mode() or not self.version or not self.scenario:
             return StoryView()
         since = datetime.fromisoformat(self.since) if self.since else None
-        return demo_story.story(runtime.uow(), self.persona, self.scenario, self.position, since)
+        return demo_story.story(runtime.uow(), self.persona, self.scenario, self.position, since, self.new_number)
 
     def _follow(self) -> None:
         """This tab follows the chosen persona (its pushes), or nobody."""
@@ -86,6 +87,7 @@ class DemoState(rx.State):
         self.scenario, self.persona, self.position = scenario, persona, 0
         self.scenario_choice, self.persona_choice = scenario, persona
         self.since = runtime.now().isoformat()
+        self.new_number = demo_story.free_number(runtime.uow(), persona)
         self.version += 1
         self._follow()
 
@@ -115,6 +117,7 @@ class DemoState(rx.State):
             return
         self.position = 0
         self.since = runtime.now().isoformat()
+        self.new_number = demo_story.free_number(runtime.uow(), self.persona)  # the last run may have taken it
         self.version += 1
 
     def _on_push(self) -> None:
