@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import reflex as rx
 from reflex.vars.number import NumberVar
 from reflex_base.event import EventHandler, EventSpec
 
-from secure_phone.i18n import MESSAGES
 from secure_phone.services.unit_of_work import configured_policy
-from secure_phone.ui.i18n import LangState, lang_switch, t
+from secure_phone.ui.i18n import LangState, lang_switch, message, t, with_catalog
 
 # The title takes the focus only when the focus was lost with the previous screen (assets/ui.js
 # does the same for screens pushed from another client); a focus placed elsewhere is kept — in a pane
@@ -130,33 +128,6 @@ def step_indicator(current: NumberVar, keys: tuple[str, ...] = STEP_KEYS) -> rx.
         )
     return rx.el.nav(rx.el.ol(*items, class_name="steps"), aria_label=t("steps.label"))
 
-
-# The catalogue, once per page module. ``i18n.t_var`` writes the whole catalogue (~42 KB) into the
-# JavaScript of every place that uses it — ten copies in the /app page's chunk —; ``message`` reads
-# it from this one definition, put in the page module by any component that uses it.
-_CATALOG_GLOBAL = "__spMessages"
-
-
-class MessagesCatalog(rx.Fragment):
-    """Defines ``globalThis.__spMessages`` (the catalogue) when the page module loads."""
-
-    def add_custom_code(self) -> list[str]:
-        catalog = json.dumps(MESSAGES, ensure_ascii=False, sort_keys=True)
-        return [f"globalThis.{_CATALOG_GLOBAL} = globalThis.{_CATALOG_GLOBAL} || {catalog};"]
-
-
-_CATALOG = rx.Var(_js_expr=f"globalThis.{_CATALOG_GLOBAL}").to(dict[str, dict[str, str]])
-
-
-def message(error_key: rx.Var) -> rx.Var:
-    """The text of a key held in a state var (an error code), in the interface language.
-
-    Needs a ``MessagesCatalog`` in the page (``with_catalog``)."""
-    return _CATALOG[rx.cond(LangState.lang == "en", "en", "fr")][error_key]
-
-
-def with_catalog(component: rx.Component) -> rx.Component:
-    return rx.fragment(MessagesCatalog.create(), component)
 
 
 def error_summary(error_key: rx.Var, field_id: str) -> rx.Component:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 from reflex_base.event import EventHandler, EventSpec
+from reflex_base.vars.base import VarData
 
 from secure_phone.i18n import MESSAGES
 from secure_phone.ui.paths import title_script
@@ -30,12 +33,39 @@ def t(key: str) -> rx.Var:
     return rx.cond(LangState.lang == "en", MESSAGES["en"][key], MESSAGES["fr"][key])
 
 
-_CATALOG_VAR = rx.Var.create(MESSAGES)
+# The catalogue, once per page module. A dict literal as a Var (``rx.Var.create(MESSAGES)``) wrote the whole
+# catalogue (~100 KB) into the JavaScript of every place that used it — six copies in the /app page's chunk —;
+# ``message`` (and ``t_var``) read it from one definition, put in the page module by the component the Var
+# carries.
+_CATALOG_GLOBAL = "__spMessages"
+
+
+class MessagesCatalog(rx.Fragment):
+    """Defines ``globalThis.__spMessages`` (the catalogue) when the page module loads."""
+
+    def add_custom_code(self) -> list[str]:
+        catalog = json.dumps(MESSAGES, ensure_ascii=False, sort_keys=True)
+        return [f"globalThis.{_CATALOG_GLOBAL} = globalThis.{_CATALOG_GLOBAL} || {catalog};"]
+
+
+_CATALOG = rx.Var(_js_expr=f"globalThis.{_CATALOG_GLOBAL}",
+                  _var_data=VarData(components=[MessagesCatalog.create()])).to(dict[str, dict[str, str]])
+
+
+def message(error_key: rx.Var | str) -> rx.Var:
+    """The text of a key held in a state var (an error code, an outcome), in the interface language; the page
+    that shows it gets the one copy of the catalogue."""
+    return _CATALOG[rx.cond(LangState.lang == "en", "en", "fr")][error_key]
+
+
+def with_catalog(component: rx.Component) -> rx.Component:
+    """``component``, with the catalogue defined in its page module (for a ``message`` it shows)."""
+    return rx.fragment(MessagesCatalog.create(), component)
 
 
 def t_var(key: rx.Var | str) -> rx.Var:
     """The text of a key held in a state var (error codes, outcomes)."""
-    return _CATALOG_VAR[rx.cond(LangState.lang == "en", "en", "fr")][key]
+    return message(key)
 
 
 def lang_switch(after: EventHandler | None = None) -> rx.Component:

@@ -194,9 +194,41 @@ def _on_relayed_inbox() -> None:
         _LOOP[0].call_soon_threadsafe(_spawn, _refresh_inboxes())
 
 
+STATE_PURGE_EVERY_SECONDS = 60.0
+
+
+def throttle_disk_state_purge() -> None:
+    """Reflex's disk state manager (the embedded default) lists and stats every pickled state file — one per
+    substate of every tab of the last hour — after each pass of its write queue, i.e. after nearly every event:
+    O(files) per event. With a few hundred tabs that scan took 60 % of the backend's CPU in the benchmark's
+    capacity probes (docs/benchmarks.md). It removes files older than the token expiration (an hour): once a
+    minute is as good, and this process scans at most that often."""
+    from reflex.istate.manager.disk import StateManagerDisk
+
+    original = StateManagerDisk._purge_expired_states
+    if getattr(original, "throttled", False):
+        return
+    last: list[float] = []
+    guard = threading.Lock()
+
+    @functools.wraps(original)
+    def purge(self: StateManagerDisk) -> None:
+        moment = time.monotonic()
+        with guard:
+            if last and moment - last[0] < STATE_PURGE_EVERY_SECONDS:
+                return
+            last[:] = [moment]
+        original(self)
+
+    purge.throttled = True  # type: ignore[attr-defined]
+    StateManagerDisk._purge_expired_states = purge  # type: ignore[method-assign]
+
+
 def install(app: rx.App, database_url: str) -> None:
     """Once, by the app: refresh the open tabs on every announcement of the services (and, in the scale-out
-    mode, on those the separate dispatcher relays through ``database_url``), the demo inboxes included."""
+    mode, on those the separate dispatcher relays through ``database_url``), the demo inboxes included; the disk
+    state manager's scan of its files at most once a minute."""
+    throttle_disk_state_purge()
     _APP[:] = [app]
     demo_inbox.announce_arrivals()  # what the embedded dispatcher files into the demo inboxes is announced
 

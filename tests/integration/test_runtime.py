@@ -6,6 +6,7 @@ no secret at rest in the state store; no long-running task started by an unauthe
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -168,3 +169,42 @@ def test_every_handler_that_may_ask_the_operator_awaits_it_off_the_loop() -> Non
                                    and k.value.value is False for k in node.keywords))
     assert direct == []
     assert landing and all(landing)
+
+
+def test_the_disk_state_store_is_scanned_at_most_once_a_minute(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """Issue 13: Reflex's disk state manager scanned every state file after nearly every event; the app has it
+    remove the expired ones (older than the token expiration) at most once a minute — and still remove them."""
+    import os
+
+    from reflex.istate.manager.disk import StateManagerDisk
+
+    original = StateManagerDisk.__dict__["_purge_expired_states"]
+    monkeypatch.setattr(StateManagerDisk, "_purge_expired_states", original)  # restored after the test
+    clock = [1000.0]
+    monkeypatch.setattr(runtime.time, "monotonic", lambda: clock[0])
+    runtime.throttle_disk_state_purge()
+    runtime.throttle_disk_state_purge()  # twice: wrapped once
+    assert getattr(StateManagerDisk._purge_expired_states, "__wrapped__", None) is original
+
+    manager = object.__new__(StateManagerDisk)
+    manager.__dict__["states_directory"] = tmp_path
+    manager.token_expiration = 3600
+
+    def expired(name: str) -> Path:
+        path = tmp_path / f"{name}.pkl"
+        path.write_bytes(b"state")
+        os.utime(path, (0, 0))  # last written in 1970: long expired
+        return path
+
+    first, fresh = expired("first"), tmp_path / "fresh.pkl"
+    fresh.write_bytes(b"state")
+    manager._purge_expired_states()
+    assert not first.exists() and fresh.exists()
+    second = expired("second")
+    clock[0] += 59
+    manager._purge_expired_states()  # within the minute: no scan
+    assert second.exists()
+    clock[0] += 2
+    manager._purge_expired_states()
+    assert not second.exists() and fresh.exists()
