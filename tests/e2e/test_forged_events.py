@@ -110,8 +110,8 @@ PAUL = "1000000007"
 SARL = "1000000008"  # Lyon Bellecour, Karim's agency
 CAMILLE_OLD = "+33612345678"
 CAMILLE_MASKED = "06 •• •• •• 78"
-NEW_RAW = "07 98 76 54 32"
-NEW_E164 = "+33798765432"
+NEW_RAW = "07 98 76 54 99"  # not one the demo page suggests by itself (07 98 76 54 32…51): seeing it is a leak
+NEW_E164 = "+33798765499"
 OTHER_RAW = "07 81 22 33 44"  # what the forgers ask for
 INES_ADVISOR_RAW = "07 55 44 33 22"  # Inès's in-branch change, waiting for a second advisor
 WRONG_CODE = "1357"
@@ -472,7 +472,7 @@ def personal(text: str, t: Targets | None = None, nobody: bool = True) -> list[s
     customer or advisor (for a client that should be nobody). The picker's labels are public."""
     text = PUBLIC_LABELS.sub("", text)
     markers = ['"first_name_rx_state_":"Camille"', '"last_name_rx_state_":"Martin"', "Camille Martin",
-               "camille.martin@", "•• 78", '"masked_last_two_rx_state_":"78"', "07 •• •• •• 32", NEW_RAW,
+               "camille.martin@", "•• 78", '"masked_last_two_rx_state_":"78"', "07 •• •• •• 99", NEW_RAW,
                "Inès Garnier", "ines.garnier@", "•• 90", INES_ADVISOR_RAW, "07 •• •• •• 22",
                # §12.5: Sophie's call to Camille, as her app and Sophie's sheet show it
                '"call_advisor_rx_state_":"Sophie', '"call_by_rx_state_":"Sophie']
@@ -481,7 +481,7 @@ def personal(text: str, t: Targets | None = None, nobody: bool = True) -> list[s
     if nobody:
         markers += [LOGGED_IN, "••", "Agence ", "Lambert", "Benali", "Haddad"]
     found = [m for m in markers if m in text]
-    for e164 in (CAMILLE_OLD, "+33798765432", "+33634567890", "+33755443322"):
+    for e164 in (CAMILLE_OLD, NEW_E164, "+33634567890", "+33755443322"):
         found += [form for form in number_forms(e164) if form in text]
     return found
 
@@ -1519,7 +1519,7 @@ def test_the_approval_and_activation_steps_in_any_order_approve_nothing(
     phone.settle(quiet=0.2)
     phone.send(f"{APP}.approval_signed", {"result": {"ok": True, "signature": key.sign(text)}})
     phone.settle(quiet=1.0)
-    assert snapshot(db_url)["number"] == "+33798765432", "the forged steps reach no handler: the control fails"
+    assert snapshot(db_url)["number"] == NEW_E164, "the forged steps reach no handler: the control fails"
 
 
 # --- the state store holds no secret ------------------------------------------------------------
@@ -1721,7 +1721,7 @@ def test_the_phone_never_receives_the_code_the_secret_nor_the_full_number(server
         assert_no_code(everything, code)
     assert_no_session_secret(received, phone, server["db_url"])
     assert_no_full_number(everything)
-    assert snapshot(server["db_url"])["number"] == "+33798765432"
+    assert snapshot(server["db_url"])["number"] == NEW_E164
 
 
 # --- the demo control of the operator's signals (§12.4), demo mode only (§12.1) -------------------------------
