@@ -18,7 +18,6 @@ from secure_phone.adapters.operator import Call
 from secure_phone.domain.change_request import Channel
 from secure_phone.services import activation, change, operator, stale
 from secure_phone.services.audit import verify_chain
-from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
     CAMILLE_OLD,
@@ -33,8 +32,8 @@ from tests.integration.helpers import (
     world,  # noqa: F401  (fixture)
 )
 from tests.integration.test_advisor_service import advisor_actor, change_by, sophie
+from tests.integration.test_operator import FAIL_OPEN, refusal
 
-FAIL_OPEN = replace(SEED_JOURNEY, operator_fail_closed=False)
 OTHER_RAW, OTHER_E164 = "07 81 22 33 44", "+33781223344"
 
 
@@ -54,20 +53,6 @@ class Counting:
 def counting(world: World) -> Counting:
     world.operator = Counting(world.operator)  # type: ignore[assignment]
     return world.operator  # type: ignore[return-value]
-
-
-def refusal(call: Any) -> str | None:
-    try:
-        call()
-    except Refused as refused:
-        return refused.code
-    return None
-
-
-def entries(world: World, identifier: str, action: str) -> list[AuditEntry]:
-    with read_only(world.url) as s:
-        return list(s.exec(select(AuditEntry).where(AuditEntry.customer_id == world.cid(identifier),
-                                                    AuditEntry.action == action).order_by(AuditEntry.id)))
 
 
 def confirm(world: World, identifier: str, e164: str = NEW_E164, policy: Any = SEED_JOURNEY) -> Any:
@@ -138,8 +123,8 @@ def test_a_replayed_confirmer_costs_no_operator_call_and_still_stops(world: Worl
         assert refusal(lambda: confirm(world, EMMA)) == "operator.current_sim_swap"
         world.clock.advance(seconds=5)
     assert len(operator_calls.calls) == 4
-    (first,) = entries(world, EMMA, "operator_check")
-    reused = entries(world, EMMA, "operator_check_reused")
+    (first,) = world.audit(EMMA, "operator_check")
+    reused = world.audit(EMMA, "operator_check_reused")
     assert len(reused) == 9 and {e.outcome for e in reused} == {"stopped"}
     assert {json.loads(e.details)["reused_from"] for e in reused} == {first.id}
     assert all(json.loads(e.details)["calls"] == json.loads(first.details)["calls"] for e in reused)
@@ -184,7 +169,7 @@ def test_a_clean_answer_is_never_reused(world: World) -> None:
     world.operator_sim.swap_sim(CAMILLE_OLD, at=world.clock.now)
     assert refusal(lambda: confirm(world, CAMILLE)) == "operator.current_sim_swap"
     assert len(operator_calls.calls) == 8
-    assert entries(world, CAMILLE, "operator_check_reused") == []
+    assert world.audit(CAMILLE, "operator_check_reused") == []
 
 
 def test_the_demo_operator_control_is_audited_refused_too(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -222,7 +207,7 @@ def test_beyond_the_customers_cap_nothing_is_asked_and_it_fails_closed_even_fail
     assert len(operator_calls.calls) == 8
     assert refusal(lambda: confirm(world, CAMILLE, "+33781223355", capped)) == "operator.unavailable"
     assert len(operator_calls.calls) == 8
-    limited = [e for e in entries(world, CAMILLE, "operator_check") if e.outcome == "rate_limited"]
+    limited = [e for e in world.audit(CAMILLE, "operator_check") if e.outcome == "rate_limited"]
     assert len(limited) == 1 and json.loads(limited[0].details)["calls"] == []
     world.clock.advance(seconds=capped.operator_check_window.total_seconds())
     assert confirm(world, CAMILLE, "+33781223355", capped).status == "pending_approval"  # the window moved on

@@ -5,7 +5,6 @@ to report » — and the simulator's API route is not mounted. On both databases
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,11 +12,11 @@ from sqlmodel import select
 
 from secure_phone.adapters import operator as operator_adapter
 from secure_phone.adapters.db import read_only
-from secure_phone.adapters.models import AuditEntry, OperatorCheck
+from secure_phone.adapters.models import OperatorCheck
 from secure_phone.adapters.operator import NOT_CONFIGURED, UnconfiguredOperator
 from secure_phone.domain.change_request import Channel
 from secure_phone.services import change
-from secure_phone.services.unit_of_work import Refused, UnitOfWork
+from secure_phone.services.unit_of_work import UnitOfWork
 from tests.integration.helpers import (
     CAMILLE,
     NEW_E164,
@@ -26,23 +25,9 @@ from tests.integration.helpers import (
     customer_actor,
     world,  # noqa: F401  (fixture)
 )
+from tests.integration.test_operator import FAIL_OPEN, refusal
 
-FAIL_OPEN = replace(SEED_JOURNEY, operator_fail_closed=False)
 OTHER_E164 = "+33781223344"
-
-
-def refusal(call: Any) -> str | None:
-    try:
-        call()
-    except Refused as refused:
-        return refused.code
-    return None
-
-
-def entries(world: World, identifier: str, action: str) -> list[AuditEntry]:
-    with read_only(world.url) as s:
-        return list(s.exec(select(AuditEntry).where(AuditEntry.customer_id == world.cid(identifier),
-                                                    AuditEntry.action == action).order_by(AuditEntry.id)))
 
 
 @pytest.fixture
@@ -71,7 +56,7 @@ def test_outside_demo_mode_without_an_operator_every_check_is_unanswered(world: 
     uow = UnitOfWork(world.url, now=world.clock.now, policy=FAIL_OPEN, mysys=world.mysys)
     assert change.start_request(uow, cid, OTHER_E164, channel=Channel.WEB,
                                 actor=customer_actor(cid)).status == "pending_approval"
-    last = entries(world, CAMILLE, "operator_check")[-1]
+    last = world.audit(CAMILLE, "operator_check")[-1]
     assert (last.outcome, json.loads(last.details)["signals"]) == ("signal", ["unavailable"])
 
 
