@@ -101,15 +101,21 @@ def transaction(url: str | None = None) -> Iterator[Session]:
                 raise
 
 
+def _read_only_engine(url: str | None) -> sqlalchemy.Engine:
+    """The engine whose transactions only read, made once per URL (an option engine per call cost more than the
+    query it ran)."""
+    url = url or default_url()
+    engine = _READ_ONLY_ENGINES.get(url)
+    if engine is None:
+        engine = _READ_ONLY_ENGINES[url] = get_engine(url).execution_options(**{READ_ONLY: True})
+    return engine
+
+
 @contextlib.contextmanager
 def read_only(url: str | None = None) -> Iterator[Session]:
     """A transaction that only reads: on SQLite it does not take the write lock."""
     # Closing (not rolling back) ends the transaction without expiring what was read.
-    url = url or default_url()
-    engine = _READ_ONLY_ENGINES.get(url)
-    if engine is None:  # made once: an option engine per call cost more than the query it ran
-        engine = _READ_ONLY_ENGINES[url] = get_engine(url).execution_options(**{READ_ONLY: True})
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(_read_only_engine(url), expire_on_commit=False) as session:
         yield session
 
 
@@ -117,11 +123,7 @@ def read_only(url: str | None = None) -> Iterator[Session]:
 def reading(url: str | None = None) -> Iterator[sqlalchemy.Connection]:
     """A read-only transaction on a bare connection, for Core statements built once (the hot reads: the
     per-event session check): no ORM session to set up, no identity map, no flush."""
-    url = url or default_url()
-    engine = _READ_ONLY_ENGINES.get(url)
-    if engine is None:
-        engine = _READ_ONLY_ENGINES[url] = get_engine(url).execution_options(**{READ_ONLY: True})
-    with engine.connect() as connection:
+    with _read_only_engine(url).connect() as connection:
         yield connection
 
 
