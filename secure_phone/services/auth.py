@@ -146,6 +146,12 @@ def address_throttled(uow: UnitOfWork, purpose: str, address: str | None, limit:
 # --- login --------------------------------------------------------------------------------------
 
 
+def warm_up() -> None:
+    """Verify a throwaway hash: the calling thread's allocator then holds argon2's working memory for the next
+    verifications (``ui.runtime.warm_password_threads``)."""
+    _password_ok(None, "warm-up")
+
+
 def _password_ok(password_hash: str | None, password: str) -> bool:
     """Verify outside any transaction (argon2 is slow on purpose: no lock may wait for it)."""
     try:

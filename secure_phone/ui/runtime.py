@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import reflex as rx
 
-from secure_phone.services import demo_inbox, events, live
+from secure_phone.services import auth, demo_inbox, events, live
 from secure_phone.services.audit import Actor
 from secure_phone.services.unit_of_work import UnitOfWork
 from secure_phone.settings import demo_mode
@@ -75,11 +75,28 @@ def acting(state: BaseState) -> Iterator[None]:
 
 
 # Password checks (argon2, slow on purpose) run on threads of their own, at most two: a burst of logins
-# queues here instead of taking every core from the event loop. (scripts/serve has glibc give argon2's
-# 19 MiB back after each check instead of keeping it in each thread's arena.)
+# queues here instead of taking every core from the event loop. Each thread keeps argon2's 19 MiB block in
+# its malloc arena and reuses it at every login (warm_password_threads makes both at start, so that the
+# memory is the process's from the beginning and not a cost of the first customers).
+_PASSWORD_THREADS = max(1, min(2, os.cpu_count() or 1))
 _PASSWORD_POOL = concurrent.futures.ThreadPoolExecutor(
-    max_workers=max(1, min(2, os.cpu_count() or 1)), thread_name_prefix="password-check"
+    max_workers=_PASSWORD_THREADS, thread_name_prefix="password-check"
 )
+
+
+def warm_password_threads() -> list[concurrent.futures.Future[str]]:
+    """Start every password thread now, each verifying a throwaway hash once (its arena then holds argon2's
+    block); each task's result is its thread's name. They meet at a barrier, so each runs on a thread of its
+    own."""
+    barrier = threading.Barrier(_PASSWORD_THREADS)
+
+    def warm() -> str:
+        auth.warm_up()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=10)
+        return threading.current_thread().name
+
+    return [_PASSWORD_POOL.submit(warm) for _ in range(_PASSWORD_THREADS)]
 
 
 async def password_check(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -234,6 +251,7 @@ def install(app: rx.App, database_url: str) -> None:
 
     @contextlib.asynccontextmanager
     async def live_refresh() -> AsyncIterator[None]:
+        warm_password_threads()
         _LOOP[:] = [asyncio.get_running_loop()]
         events.subscribe(_on_events)
         stop = threading.Event()

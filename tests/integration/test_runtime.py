@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from secure_phone.services import auth
 from secure_phone.ui import runtime
 
 
@@ -219,3 +221,25 @@ def test_the_disk_state_store_is_scanned_at_most_once_a_minute(monkeypatch: pyte
     clock[0] += 2
     manager._purge_expired_states()
     assert not second.exists() and fresh.exists()
+
+
+def _minor_faults() -> int:
+    """This thread's minor page faults so far (/proc: field 10 of its stat line)."""
+    stat = Path(f"/proc/self/task/{threading.get_native_id()}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[7])
+
+
+def test_the_password_threads_start_warm_and_reuse_argon2s_memory() -> None:
+    """Each login thread is started (and argon2's 19 MiB allocated) at start; a login then reuses that memory
+    instead of mapping and zeroing it again: 4,864 page faults, 12 ms of system CPU per login when it did."""
+    names = [f.result(timeout=30) for f in runtime.warm_password_threads()]
+    assert len(set(names)) == runtime._PASSWORD_THREADS
+    assert all(name.startswith("password-check") for name in names)
+
+    def one_login() -> int:
+        before = _minor_faults()
+        auth.warm_up()
+        return _minor_faults() - before
+
+    faults = [runtime._PASSWORD_POOL.submit(one_login).result(timeout=30) for _ in range(6)]
+    assert max(faults) < 500, faults
