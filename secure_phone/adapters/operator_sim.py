@@ -171,7 +171,7 @@ class OperatorSimulator:
         return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
 
     def _line(self, phone: str) -> OperatorLine | None:
-        with db.transaction(self._url) as session:
+        with db.read_only(self._url) as session:  # a read: it must not queue for SQLite's write lock
             line = session.get(OperatorLine, phone)
             if line is not None:
                 session.expunge(line)
