@@ -228,18 +228,33 @@ class Assessment:
         return replace(policy, operator_fail_closed=True) if self.source == LIMITED else policy
 
 
-def _assess(uow: UnitOfWork, customer_id: int, purpose: str, questions: list[Question], actor: Actor) -> Assessment:
-    """Ask the questions — or reuse the answers just given to the same ones, or ask nothing beyond the cap."""
+def _known(session: Session, uow: UnitOfWork, customer_id: int, purpose: str, questions: list[Question],
+           actor: Actor) -> Assessment | None:
+    """What is known without asking, read in the caller's transaction: the answers just given to the same
+    questions (reused), or nothing to ask beyond the cap (rate-limited); None when the operator must be asked."""
     tag = _tag(purpose, questions)
-    with uow.read() as session:
-        recent = _recent_answers(session, uow, customer_id, purpose, tag, questions)
-        if recent is not None:
-            return Assessment(recent[0], _answers(recent[0]), REUSED, tag, recent[1])
-        if _over_the_limit(session, uow, customer_id, actor):
-            return Assessment([], Answers(unanswered=frozenset(q.check for q in questions)), LIMITED, tag)
+    recent = _recent_answers(session, uow, customer_id, purpose, tag, questions)
+    if recent is not None:
+        return Assessment(recent[0], _answers(recent[0]), REUSED, tag, recent[1])
+    if _over_the_limit(session, uow, customer_id, actor):
+        return Assessment([], Answers(unanswered=frozenset(q.check for q in questions)), LIMITED, tag)
+    return None
+
+
+def _ask(uow: UnitOfWork, purpose: str, questions: list[Question], known: Assessment | None) -> Assessment:
+    """Outside any transaction: what is known, or the operator's answers to the questions now."""
+    if known is not None:
+        return known
     operator = uow.operator
     asked = [Asked(q.check, q.subject, q.e164, q.ask(operator)) for q in questions]
-    return Assessment(asked, _answers(asked), ASKED, tag)
+    return Assessment(asked, _answers(asked), ASKED, _tag(purpose, questions))
+
+
+def _assess(uow: UnitOfWork, customer_id: int, purpose: str, questions: list[Question], actor: Actor) -> Assessment:
+    """Ask the questions — or reuse the answers just given to the same ones, or ask nothing beyond the cap."""
+    with uow.read() as session:
+        known = _known(session, uow, customer_id, purpose, questions, actor)
+    return _ask(uow, purpose, questions, known)
 
 
 def _store(tx: Tx, customer_id: int | None, purpose: str, assessment: Assessment, verdict: Verdict,
@@ -288,22 +303,55 @@ def _customer(uow: UnitOfWork, customer_id: int) -> Customer:
         return customer
 
 
+@dataclass(frozen=True)
+class ChangeCheck:
+    """The operator's questions about a change of secure number, prepared inside the caller's transaction
+    (:func:`prepare_change`), asked outside any (:func:`ask_change`), answered and recorded in the next
+    (:func:`record_change`)."""
+
+    customer_id: int
+    purpose: str
+    questions: list[Question]
+    known: Assessment | None
+
+
+def prepare_change(tx: Tx, customer: Customer, new_e164: str, *, purpose: str = "change") -> ChangeCheck:
+    """In the caller's transaction (after its local rules): the questions, and whether their answers are known
+    without asking (reused, or beyond the cap)."""
+    customer_id = customer.id or 0
+    questions = _change_questions(customer, new_e164)
+    return ChangeCheck(customer_id, purpose, questions,
+                       _known(tx.session, tx.uow, customer_id, purpose, questions, tx.actor))
+
+
+def ask_change(uow: UnitOfWork, check: ChangeCheck) -> Assessment:
+    """Outside any transaction (the operator is another system, §12.4)."""
+    return _ask(uow, check.purpose, check.questions, check.known)
+
+
+def record_change(tx: Tx, check: ChangeCheck, assessment: Assessment) -> Verdict:
+    """In the next transaction: the answers stored and audited, and the verdict. Online (``purpose`` change) a
+    stopping verdict is a refusal — ``operator.current_sim_swap``, ``operator.new_number`` or
+    ``operator.unavailable``, the customer goes to the advisor (J6) with that reason — committed with the
+    answers; in branch (``advisor_change``) it is returned, and the recorded signal calls for a second advisor."""
+    verdict = assess_change(assessment.answers, tx.now, assessment.policy(tx.uow.policy))
+    _store(tx, check.customer_id, check.purpose, assessment, verdict)
+    if verdict.stopped and check.purpose == "change":
+        assert verdict.primary is not None
+        raise Refused(REFUSALS[verdict.primary], customer_id=check.customer_id,
+                      reasons=[r.value for r in verdict.reasons])
+    return verdict
+
+
 def guard_change(uow: UnitOfWork, customer_id: int, new_e164: str, *, actor: Actor,
                  purpose: str = "change") -> Verdict:
-    """Ask the operator about a change of secure number to ``new_e164`` and record its answers. Online
-    (``purpose`` change) a stopping verdict is a refusal — ``operator.current_sim_swap``, ``operator.new_number``
-    or ``operator.unavailable``, the customer goes to the advisor (J6) with that reason; in branch
-    (``advisor_change``) it is returned, and the recorded signal calls for a second advisor."""
+    """Ask the operator about a change of secure number to ``new_e164`` and record its answers, in transactions
+    of its own (:func:`record_change` says what the verdict does)."""
     customer = _customer(uow, customer_id)
-    assessment = _assess(uow, customer_id, purpose, _change_questions(customer, new_e164), actor)
-    verdict = assess_change(assessment.answers, uow.now, assessment.policy(uow.policy))
+    questions = _change_questions(customer, new_e164)
+    assessment = _assess(uow, customer_id, purpose, questions, actor)
     with uow.write(actor) as tx:
-        _store(tx, customer_id, purpose, assessment, verdict)
-        if verdict.stopped and purpose == "change":
-            assert verdict.primary is not None
-            raise Refused(REFUSALS[verdict.primary], customer_id=customer_id,
-                          reasons=[r.value for r in verdict.reasons])
-    return verdict
+        return record_change(tx, ChangeCheck(customer_id, purpose, questions, None), assessment)
 
 
 def guard_activation(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> str | None:

@@ -119,9 +119,10 @@ def _local_rules(tx: Tx, customer: Customer) -> None:
 
 def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: Channel, actor: Actor,
                   session_id: str | None = None) -> RequestView:
-    """Step 3 « Confirmer »: every local rule first (a request they refuse never costs an operator call), then the
-    operator's signals (§12.4: a refusal ``operator.*`` sends the customer to the advisor), then the local rules
-    again and the pending request (superseding any other). With the new number's proof (§12.3,
+    """Step 3 « Confirmer », in two transactions with the operator's calls between them: every local rule first (a
+    request they refuse never costs an operator call); then the operator's answers stored with the verdict
+    (§12.4: a refusal ``operator.*`` sends the customer to the advisor), the local rules again and the pending
+    request (superseding any other). With the new number's proof (§12.3,
     ``policy.new_number_proof``) a code goes to the new number and the request waits for it (``pending_proof``,
     :func:`prove_new_number`); without, it goes to the phone at once.
 
@@ -133,10 +134,12 @@ def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: 
         customer = lock_customer(tx.session, customer_id)
         number = _validated_number(tx, customer, new_e164, "FR", "change_requested")
         _local_rules(tx, customer)
-    operator.guard_change(uow, customer_id, number.e164, actor=actor)  # outside any transaction (§12.4)
-    with uow.write(actor) as tx:  # and again: the operator's answers took time
+        check = operator.prepare_change(tx, customer, number.e164)
+    answers = operator.ask_change(uow, check)  # outside any transaction (§12.4)
+    with uow.write(actor) as tx:
         customer = lock_customer(tx.session, customer_id)
-        number = _validated_number(tx, customer, new_e164, "FR", "change_requested")
+        operator.record_change(tx, check, answers)  # a stopping answer refuses here, recorded with the answers
+        number = _validated_number(tx, customer, new_e164, "FR", "change_requested")  # again: the answers took time
         _local_rules(tx, customer)
         proof = policy.new_number_proof
         supersede_pending(tx, customer_id)
