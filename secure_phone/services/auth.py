@@ -38,6 +38,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from secure_phone.adapters.models import Advisor, Customer, Device, RateCounter, SessionTicket, UserSession
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
 from secure_phone.domain.securpass import login_text, verify_signature
+from secure_phone.services import live
 from secure_phone.services.audit import Actor
 from secure_phone.services.inputs import IDENTIFIER_LIMIT, PASSWORD_LIMIT, key
 from secure_phone.services.unit_of_work import Refused, UnitOfWork
@@ -86,10 +87,12 @@ class DeviceProof:
 
 @dataclass(frozen=True)
 class Login:
-    """A session just opened: its reference (for the server's state) and the browser's binding value."""
+    """A session just opened: its reference (for the server's state), the browser's binding value, and who it is
+    (what :func:`authenticate` would say right now, without asking the database again)."""
 
     session_id: str
     binding: str
+    principal: Principal
 
 
 def _digest(value: str) -> str:
@@ -138,11 +141,6 @@ def count_attempt(session: Session, purpose: str, address: str | None, now: date
     return row.count
 
 
-def address_throttled(uow: UnitOfWork, purpose: str, address: str | None, limit: int, window: timedelta) -> bool:
-    with uow.read() as session:
-        return _counted(session, _address_key(purpose, address), uow.now, window) >= limit
-
-
 # --- login --------------------------------------------------------------------------------------
 
 
@@ -174,24 +172,23 @@ class _Verdict:
 
 
 def _verify(uow: UnitOfWork, query: SelectOfScalar[Customer] | SelectOfScalar[Advisor], password: str,
-            now: datetime) -> _Verdict:
-    """Read the account, then check the password outside any transaction (the dummy hash when the
-    account is unknown or locked: the same time either way)."""
+            actor: Actor) -> _Verdict:
+    """In one read: is the client address throttled (then refused outright, before any password check), and the
+    account; then the password checked outside any transaction (the dummy hash when the account is unknown or
+    locked: the same time either way)."""
+    now, policy = uow.now, uow.policy
     with uow.read() as session:
-        seen = session.exec(query).first()
+        throttled = _counted(session, _address_key("login", actor.ip), now,
+                             policy.login_address_window) >= policy.login_failures_per_address
+        seen = None if throttled else session.exec(query).first()
+    if throttled:
+        with uow.write(actor):
+            raise Refused(THROTTLED, action="login", outcome="throttled")
     verified_hash = seen.password_hash if seen is not None and not _locked(seen, now) else None
     ok = _password_ok(verified_hash, password)
     rehash = ok and verified_hash is not None and _HASHER.check_needs_rehash(verified_hash)  # never ok without one
     new_hash = hash_password(password) if rehash else None
     return _Verdict(verified_hash, ok, new_hash)
-
-
-def _refuse_throttled(uow: UnitOfWork, actor: Actor) -> None:
-    """Before any password check: an address with too many recent failures is refused outright."""
-    policy = uow.policy
-    if address_throttled(uow, "login", actor.ip, policy.login_failures_per_address, policy.login_address_window):
-        with uow.write(actor):
-            raise Refused(THROTTLED, action="login", outcome="throttled")
 
 
 def _check_password(
@@ -229,7 +226,10 @@ def _check_password(
 def _open_session(
     session: Session, kind: str, principal_id: int, channel: str, device_id: str | None, now: datetime, policy: Policy
 ) -> Login:
-    login = Login(session_id=secrets.token_urlsafe(32), binding=secrets.token_urlsafe(32))
+    session_id = secrets.token_urlsafe(32)
+    ends_at = min(now + policy.session_idle_timeout, now + policy.session_max_age)
+    login = Login(session_id=session_id, binding=secrets.token_urlsafe(32),
+                  principal=Principal(kind, principal_id, channel, device_id, session_id, ends_at))
     session.add(
         UserSession(
             id=login.session_id,
@@ -279,19 +279,22 @@ def login_customer(
     actor: Actor,
     device_id: str | None = None,
     device_proof: DeviceProof | None = None,
+    follower: live.Follower | None = None,
 ) -> Login:
     """Check the credentials and open a session (on ``device_id``, the app's phone, when ``device_proof``
-    shows the login was signed by that phone's key)."""
+    shows the login was signed by that phone's key). ``follower``: the tab logging in, which then follows the
+    customer's changes (its live subscription, written in the login's transaction)."""
     identifier, password = _credentials(identifier, password)
-    _refuse_throttled(uow, actor)
     query = select(Customer).where(Customer.identifier == identifier)
-    verdict = _verify(uow, query, password, uow.now)
+    verdict = _verify(uow, query, password, actor)
     with uow.write(actor) as tx:
         customer = tx.session.exec(query.with_for_update()).first()
         _check_password(tx.session, customer, verdict, actor, tx.now, uow.policy, customer.id if customer else None)
         assert customer is not None and customer.id is not None
         device = _session_device(tx.session, device_id, customer.id, device_proof)
         opened = _open_session(tx.session, "customer", customer.id, channel, device, tx.now, uow.policy)
+        if follower is not None:
+            live.follow(tx, follower, customer.id)
         tx.record("login", "ok", customer_id=customer.id, device=device,
                   device_refused=(bool(device_id) and device is None) or None)
         return opened
@@ -300,9 +303,8 @@ def login_customer(
 def login_advisor(uow: UnitOfWork, login: str, password: str, *, actor: Actor) -> Login:
     login, password = _credentials(login, password)
     login = login.lower()
-    _refuse_throttled(uow, actor)
     query = select(Advisor).where(Advisor.login == login)
-    verdict = _verify(uow, query, password, uow.now)
+    verdict = _verify(uow, query, password, actor)
     with uow.write(actor) as tx:
         advisor = tx.session.exec(query.with_for_update()).first()
         _check_password(tx.session, advisor, verdict, actor, tx.now, uow.policy, None)

@@ -5,30 +5,46 @@ Stored in the database so that every backend worker (scale-out mode) sees every 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import col, delete, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlmodel import col, delete
 
 from secure_phone.adapters.models import LiveSubscription
-from secure_phone.services.unit_of_work import UnitOfWork
+from secure_phone.services.unit_of_work import Tx, UnitOfWork
 
 PURGE_EVERY = timedelta(minutes=1)
 _purged_at: list[datetime] = []  # this process's last purge of stale subscriptions
 
 
+@dataclass(frozen=True)
+class Follower:
+    """A browser tab's state that follows a customer: its client token and the state's full name."""
+
+    token: str
+    state: str
+
+
+def follow(tx: Tx, follower: Follower, customer_id: int) -> None:
+    """In the caller's transaction: ``follower`` is refreshed when ``customer_id`` changes (and, once a minute at
+    most, the stale subscriptions go)."""
+    now, session = tx.now, tx.session
+    if not _purged_at or now - _purged_at[0] >= PURGE_EVERY:  # not at every login: once a minute at most
+        session.exec(delete(LiveSubscription).where(
+            col(LiveSubscription.updated_at) < now - tx.uow.policy.session_max_age))
+        _purged_at[:] = [now]
+    row = session.get(LiveSubscription, (follower.token, follower.state))
+    if row is None:
+        row = LiveSubscription(token=follower.token, state=follower.state, customer_id=customer_id, updated_at=now)
+    row.customer_id, row.updated_at = customer_id, now
+    session.add(row)
+
+
 def subscribe(uow: UnitOfWork, token: str, state: str, customer_id: int) -> None:
-    now = uow.now
     with uow.write() as tx:
-        session = tx.session
-        if not _purged_at or now - _purged_at[0] >= PURGE_EVERY:  # not at every login: once a minute at most
-            session.exec(delete(LiveSubscription).where(
-                col(LiveSubscription.updated_at) < now - uow.policy.session_max_age))
-            _purged_at[:] = [now]
-        row = session.get(LiveSubscription, (token, state))
-        if row is None:
-            row = LiveSubscription(token=token, state=state, customer_id=customer_id, updated_at=now)
-        row.customer_id, row.updated_at = customer_id, now
-        session.add(row)
+        follow(tx, Follower(token, state), customer_id)
 
 
 def unsubscribe(uow: UnitOfWork, token: str, state: str) -> None:
@@ -37,7 +53,12 @@ def unsubscribe(uow: UnitOfWork, token: str, state: str) -> None:
                                                        col(LiveSubscription.state) == state))
 
 
+_SUBSCRIPTIONS = LiveSubscription.__table__  # type: ignore[attr-defined]
+_SUBSCRIBERS = sa_select(_SUBSCRIPTIONS.c.token, _SUBSCRIPTIONS.c.state).where(
+    _SUBSCRIPTIONS.c.customer_id == bindparam("customer_id"))
+
+
 def subscribers(uow: UnitOfWork, customer_id: int) -> list[tuple[str, str]]:
-    with uow.read() as session:
-        return [(r.token, r.state) for r in session.exec(
-            select(LiveSubscription).where(LiveSubscription.customer_id == customer_id))]
+    """The tabs following ``customer_id`` (every announcement asks: one Core statement built once)."""
+    with uow.reading() as connection:
+        return [(row.token, row.state) for row in connection.execute(_SUBSCRIBERS, {"customer_id": customer_id})]

@@ -154,15 +154,20 @@ class SessionMixin(rx.State, mixin=True):
 
     # --- opening and ending -------------------------------------------------------------------------
 
-    def _opened(self, opened: auth.Login) -> tuple[EventSpec, Principal]:
-        """A login succeeded: bind this socket, have the browser keep the binding cookie, subscribe the tab."""
+    def _opened(self, opened: auth.Login, *, following: bool = False) -> tuple[EventSpec, Principal]:
+        """A login succeeded: bind this socket, have the browser keep the binding cookie, subscribe the tab
+        (unless the login did: ``following``)."""
         bind_cookie = binding.bind(self, self.channel_name, opened)
-        principal = auth.authenticate(runtime.uow(), opened.session_id)
-        assert principal is not None
+        principal = opened.principal
         self.logged_in, self.login_error = True, ""
         self.idle_until_ms = int(principal.ends_at.timestamp() * 1000) if principal.ends_at else 0
-        self._follow(principal)
+        if not following:
+            self._follow(principal)
         return bind_cookie, principal
+
+    def _follower(self) -> live.Follower:
+        """This tab, as a live subscription names it."""
+        return live.Follower(self.router.session.client_token, self.get_full_name())
 
     def _followed(self, principal: Principal) -> int | None:
         """The customer whose changes this tab shows live: a customer's own (an advisor's open sheet)."""
@@ -172,7 +177,8 @@ class SessionMixin(rx.State, mixin=True):
         """Have this tab refreshed when its customer changes (:meth:`_followed`; nobody: no refresh)."""
         customer_id = self._followed(principal)
         if customer_id:
-            live.subscribe(runtime.uow(), self.router.session.client_token, self.get_full_name(), customer_id)
+            follower = self._follower()
+            live.subscribe(runtime.uow(), follower.token, follower.state, customer_id)
         else:
             live.unsubscribe(runtime.uow(), self.router.session.client_token, self.get_full_name())
 

@@ -79,12 +79,12 @@ class CustomerSession(SessionMixin, mixin=True):
             opened = await runtime.password_check(
                 auth.login_customer, runtime.uow(), form_field(form, "identifier", IDENTIFIER_LIMIT),
                 form_field(form, "password", PASSWORD_LIMIT), channel=self.channel_name, actor=self._actor(),
-                device_id=self._device_for_login(), device_proof=device_proof,
+                device_id=self._device_for_login(), device_proof=device_proof, follower=self._follower(),
             )
         except Refused as refused:
             self.login_error = refused.code
             return None
-        bind_cookie, principal = self._opened(opened)
+        bind_cookie, principal = self._opened(opened, following=True)  # the login subscribed this tab
         self._after_login(principal)
         return bind_cookie
 
