@@ -34,20 +34,60 @@ REPAIR_INTERVAL = 2.0
 CHECKPOINT_INTERVAL = 60.0
 
 
-async def repair_changes(stop: asyncio.Event, url: str | None = None, interval: float = REPAIR_INTERVAL) -> None:
+class Waker:
+    """Wakes a loop of :func:`repair_changes` from any thread (an in-process announcement, a NOTIFY heard by the
+    listener's thread); nothing happens while no loop runs."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.event: asyncio.Event | None = None
+
+    def start(self) -> asyncio.Event:
+        self._loop, self.event = asyncio.get_running_loop(), asyncio.Event()
+        return self.event
+
+    def wake(self) -> None:
+        loop, event = self._loop, self.event
+        if loop is not None and event is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(event.set)
+
+
+async def repair_changes(stop: asyncio.Event, url: str | None = None, interval: float = REPAIR_INTERVAL,
+                         idle_interval: float | None = None, waker: Waker | None = None) -> None:
     """Finish approved changes still waiting for MySys (MySys down or slow, or a crash between
-    the approval and the completion): MySys is idempotent on the request id, so retrying is safe."""
+    the approval and the completion): MySys is idempotent on the request id, so retrying is safe.
+
+    A pass every ``interval`` while some wait. With ``waker`` (every change left waiting wakes it: in-process,
+    or through PostgreSQL's NOTIFY), once none waits it does not poll: it naps ``idle_interval`` at most (the
+    safety net; a crashed process's changes are taken by the first pass of the next), until woken — then
+    retries after ``interval``, the same spacing as while some wait."""
     from secure_phone.services.change import retry_applying
 
+    woken = waker.start() if waker is not None else None
     while not stop.is_set():
+        if woken is not None:
+            woken.clear()  # before the pass: a wake during it is not lost
         try:
-            await asyncio.to_thread(retry_applying, UnitOfWork(url))
+            waiting = await asyncio.to_thread(retry_applying, UnitOfWork(url))
         except Exception as exc:  # database unreachable: log the type only, retry later
             logger.error("repair pass failed (%s); retrying", type(exc).__name__)
-        try:
-            await asyncio.wait_for(stop.wait(), interval)
-        except TimeoutError:
-            pass
+            waiting = 1
+        if woken is not None and idle_interval is not None and not waiting:
+            await _first(stop, woken, idle_interval)
+            if stop.is_set() or not woken.is_set():
+                continue  # the safety net's pass
+        await _first(stop, None, interval)
+
+
+async def _first(stop: asyncio.Event, other: asyncio.Event | None, timeout: float) -> None:
+    """Until ``stop`` or ``other`` is set, ``timeout`` at most."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in (stop, other) if e is not None]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def write_checkpoints(stop: asyncio.Event, url: str | None = None, interval: float = CHECKPOINT_INTERVAL) -> None:
@@ -75,18 +115,23 @@ IDLE_INTERVAL = 30.0
 
 
 async def run_background(stop: asyncio.Event, dispatcher: Dispatcher, poll_interval: float = 0.5,
-                         idle_interval: float | None = None) -> None:
-    """Deliver notifications, repair pending changes and checkpoint the audit trail until ``stop`` is set."""
+                         idle_interval: float | None = None, waker: Waker | None = None) -> None:
+    """Deliver notifications, repair pending changes and checkpoint the audit trail until ``stop`` is set.
+    ``idle_interval`` (with ``waker`` for the repair): the commits wake them, they do not poll while idle."""
     await asyncio.gather(dispatcher.run_forever(stop, poll_interval=poll_interval, idle_interval=idle_interval),
-                         repair_changes(stop, dispatcher.url), write_checkpoints(stop, dispatcher.url))
+                         repair_changes(stop, dispatcher.url, idle_interval=idle_interval, waker=waker),
+                         write_checkpoints(stop, dispatcher.url))
 
 
-def _waking(dispatcher: Dispatcher) -> events.Subscriber:
-    """A subscriber that wakes ``dispatcher`` whenever a committed change queued a notification."""
+def _waking(dispatcher: Dispatcher, waker: Waker) -> events.Subscriber:
+    """A subscriber that wakes ``dispatcher`` whenever a committed change queued a notification, and the repair
+    whenever one left a change waiting for MySys."""
 
     def wake(published: list[events.Event]) -> None:
         if any(isinstance(event, events.OutboxHasWork) for event in published):
             dispatcher.wake()
+        if any(isinstance(event, events.ChangeWaiting) for event in published):
+            waker.wake()
 
     return wake
 
@@ -100,10 +145,13 @@ async def embedded() -> AsyncIterator[None]:
         return
     stop = asyncio.Event()
     dispatcher = Dispatcher()  # in demo mode without SECURE_PHONE_SMTP_URL, starts the local SMTP receiver
-    wake = _waking(dispatcher)
+    waker = Waker()
+    wake = _waking(dispatcher, waker)
     events.subscribe(wake)
-    # Every commit of this process that queues a message wakes it: no polling while idle.
-    task = asyncio.get_running_loop().create_task(run_background(stop, dispatcher, idle_interval=IDLE_INTERVAL))
+    # Every commit of this process that queues a message, or leaves a change for the repair, wakes it: no
+    # polling while idle.
+    task = asyncio.get_running_loop().create_task(
+        run_background(stop, dispatcher, idle_interval=IDLE_INTERVAL, waker=waker))
     try:
         yield
     finally:
@@ -125,15 +173,21 @@ async def serve(dispatcher: Dispatcher, poll_interval: float) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     url = db.default_url() if dispatcher.url is None else dispatcher.url
-    events.subscribe(_waking(dispatcher))  # its own repairs queue notifications too
+    waker = Waker()
+    events.subscribe(_waking(dispatcher, waker))  # its own repairs queue notifications too
     events.relay_to_other_processes(url)  # what it changes, the app's workers show (scale-out)
     demo_inbox.announce_arrivals()  # and what it files into the demo inboxes (demo mode), the inbox pages
     listening = threading.Event()  # set = stop listening
     listener = None
     if url.startswith("postgresql"):
-        listener = loop.run_in_executor(None, listen_for_outbox, url, dispatcher.wake, listening)
+        def woken() -> None:  # one channel: a commit that queued a message or left a change for the repair
+            dispatcher.wake()
+            waker.wake()
+
+        listener = loop.run_in_executor(None, listen_for_outbox, url, woken, listening)
     try:  # woken by PostgreSQL's NOTIFY: it does not poll while idle; on SQLite nothing can wake it
-        await run_background(stop, dispatcher, poll_interval, IDLE_INTERVAL if listener is not None else None)
+        await run_background(stop, dispatcher, poll_interval, IDLE_INTERVAL if listener is not None else None,
+                             waker)
     finally:
         listening.set()
         if listener is not None:

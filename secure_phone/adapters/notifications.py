@@ -176,10 +176,7 @@ def enqueue(
             raise ValueError("a secret may be carried by the body only")
         stored = _redact(body, secrets)
         sealed = seal(body, key=key, channel=channel, recipient=recipient)
-    if session.get_bind().dialect.name == "postgresql":
-        # Wakes a separate dispatcher at commit (a rolled-back transaction notifies nobody; PostgreSQL
-        # folds the notifications of one transaction into one).
-        session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+    wake_dispatchers(session)
     _add_once(
         session,
         Outbox(
@@ -247,6 +244,14 @@ def default_gateways(url: str | None = None, environ: Mapping[str, str] | None =
 # --- waking a dispatcher in another process ---------------------------------------------------
 
 OUTBOX_CHANNEL: Final = "secure_phone_outbox"
+
+
+def wake_dispatchers(session: Session) -> None:
+    """On PostgreSQL: wake the separate dispatchers when ``session``'s transaction commits (a rolled-back one
+    notifies nobody; PostgreSQL folds the notifications of one transaction into one) — for its outbox, and
+    for a change left waiting for MySys."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
 """PostgreSQL notification channel: an outbox row was committed (see :func:`enqueue`)."""
 
 

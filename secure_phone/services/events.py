@@ -40,7 +40,12 @@ class InboxChanged:
     """A demo inbox received a message (demo mode): the open inbox pages must follow."""
 
 
-Event = CustomerChanged | OutboxHasWork | AuditRecorded | InboxChanged
+@dataclass(frozen=True)
+class ChangeWaiting:
+    """An approved change is left waiting for MySys (it failed to answer): the repair may retry it soon."""
+
+
+Event = CustomerChanged | OutboxHasWork | AuditRecorded | InboxChanged | ChangeWaiting
 Subscriber = Callable[[list[Event]], None]
 
 _SUBSCRIBERS: list[Subscriber] = []

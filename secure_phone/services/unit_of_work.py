@@ -109,6 +109,12 @@ class Tx:
         notifications.enqueue(self.session, now=self.now, **message)
         self.events.append(events.OutboxHasWork())
 
+    def waiting_for_mysys(self) -> None:
+        """An approved change is left for the repair to finish (MySys did not answer): wake it once this
+        commits, in this process and in a separate dispatcher."""
+        notifications.wake_dispatchers(self.session)
+        self.events.append(events.ChangeWaiting())
+
     def changed(self, customer_id: int | None) -> None:
         """The customer's screens (their tabs, the advisors' sheets) must follow, once this commits."""
         if customer_id is not None:

@@ -93,6 +93,8 @@ def complete_change(uow: UnitOfWork, request_id: str) -> str:
                 move(live, Action.FAIL, tx.now)
                 live.failure_reason = "mysys_unavailable"
                 tx.changed(live.customer_id)
+            elif Status(live.status) is Status.APPLYING:
+                tx.waiting_for_mysys()  # the repair retries it
             tx.session.add(live)
             tx.record("mysys_update", "error", customer_id=live.customer_id, request_id=request_id,
                       error=type(error).__name__, attempts=live.mysys_attempts)
