@@ -5,11 +5,15 @@ Stored in the database so that every backend worker (scale-out mode) sees every 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete
 
 from secure_phone.adapters.models import LiveSubscription
@@ -35,11 +39,20 @@ def follow(tx: Tx, follower: Follower, customer_id: int) -> None:
         session.exec(delete(LiveSubscription).where(
             col(LiveSubscription.updated_at) < now - tx.uow.policy.session_max_age))
         _purged_at[:] = [now]
-    row = session.get(LiveSubscription, (follower.token, follower.state))
-    if row is None:
-        row = LiveSubscription(token=follower.token, state=follower.state, customer_id=customer_id, updated_at=now)
-    row.customer_id, row.updated_at = customer_id, now
-    session.add(row)
+    session.execute(_upsert(session.get_bind().dialect.name),
+                    {"token": follower.token, "state": follower.state, "customer_id": customer_id, "updated_at": now})
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """One ``INSERT … ON CONFLICT (token, state) DO UPDATE`` per dialect, built once (a login writes it)."""
+    table = LiveSubscription.__table__  # type: ignore[attr-defined]
+    statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table).values(
+        token=bindparam("token"), state=bindparam("state"), customer_id=bindparam("customer_id"),
+        updated_at=bindparam("updated_at"))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.token, table.c.state],
+        set_={"customer_id": statement.excluded.customer_id, "updated_at": statement.excluded.updated_at})
 
 
 def subscribe(uow: UnitOfWork, token: str, state: str, customer_id: int) -> None:

@@ -397,3 +397,38 @@ def test_a_ticket_needs_the_binding_and_is_good_once_for_its_session(world: Worl
     # An ended session gets no ticket.
     auth.logout(world.uow(now=now), session.session_id, actor=ANON)
     assert auth.issue_ticket(world.uow(now=now), session.binding, "web") is None
+
+
+# --- what the login returns and writes with the session (issue 13: no re-read, one transaction) --------
+
+
+def test_the_principal_a_login_returns_is_what_authenticate_says(world: World) -> None:
+    made = opened(world)
+    # Read at the same instant, without touching (touching moves nothing at t0 anyway).
+    assert auth.authenticate(world.uow(), made.session_id, touch=False) == made.principal
+
+
+def test_a_login_subscribes_its_tab_in_its_transaction_and_a_refused_one_does_not(world: World) -> None:
+    tab = live.Follower("tab-token", "reflex___state____state.web")
+    with pytest.raises(Refused):
+        auth.login_customer(world.uow(), CAMILLE, "wrong", channel="web", actor=ANON, follower=tab)
+    assert live.subscribers(world.uow(), world.cid(CAMILLE)) == []  # rolled back with the refused login
+    auth.login_customer(world.uow(), CAMILLE, PASSWORD, channel="web", actor=ANON, follower=tab)
+    assert live.subscribers(world.uow(), world.cid(CAMILLE)) == [(tab.token, tab.state)]
+    # The same tab logging in as someone else follows them only (one row per tab and state).
+    auth.login_customer(world.uow(), JULIEN, PASSWORD, channel="web", actor=ANON, follower=tab)
+    assert live.subscribers(world.uow(), world.cid(CAMILLE)) == []
+    assert live.subscribers(world.uow(), world.cid(JULIEN)) == [(tab.token, tab.state)]
+
+
+def test_a_throttled_address_is_refused_before_any_password_check(world: World,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(POLICY.login_failures_per_address):
+        with pytest.raises(Refused, match="login.error.invalid"):
+            login(world, password="wrong")
+    checked: list[str | None] = []
+    real_check = auth._password_ok
+    monkeypatch.setattr(auth, "_password_ok", lambda h, p: checked.append(h) or real_check(h, p))
+    with pytest.raises(Refused, match="login.error.throttled"):
+        login(world)
+    assert checked == []
