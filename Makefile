@@ -38,7 +38,8 @@ $(BUN):
 browser:
 	@command -v chromium >/dev/null || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+		$$SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq \
+		&& $$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium; }
 
 ## Bring the database (SQLite by default, REFLEX_DB_URL otherwise) to the head migration.
 migrate: install
