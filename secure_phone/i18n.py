@@ -883,6 +883,7 @@ _CATALOG: dict[str, tuple[str, str]] = {
     "detail.kyc_mismatch": ("nouveau numéro à un autre nom", "new number in another name"),
     "detail.forwarding": ("appels vers ce numéro renvoyés", "calls to this number forwarded"),
     "detail.signal.unavailable": ("opérateur sans réponse", "no answer from the operator"),
+    "tl.operator_ask": ("Opérateur mobile interrogé", "Mobile operator asked"),
     "tl.operator_check": ("Signaux de l'opérateur mobile", "Mobile operator's signals"),
     "tl.operator_check_reused": ("Signaux de l'opérateur mobile (réponse de l'instant réutilisée)",
                                  "Mobile operator's signals (the answer just given, reused)"),

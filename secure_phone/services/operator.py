@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -83,6 +84,8 @@ SHEET_LIMIT = 12
 REUSE_LOOKBACK = 8
 """How many of the customer's latest assessments (within the reuse window) are looked at for the same questions."""
 ASKED, REUSED, LIMITED = "asked", "reused", "rate_limited"
+log = logging.getLogger(__name__)
+RESERVED = "operator_ask"  # the audit action of an assessment about to ask the operator (the cap counts them)
 DEMO_SIGNAL_ACTION = "demo_operator_signal"
 
 
@@ -199,11 +202,12 @@ def _recent_answers(session: Session, uow: UnitOfWork, customer_id: int, purpose
 
 def _over_the_limit(session: Session, uow: UnitOfWork, customer_id: int, actor: Actor) -> bool:
     """The customer's (and the asking advisor's) assessments within ``policy.operator_check_window`` reached the
-    policy's cap: nothing more is asked of the operator for them until the window moves on."""
+    policy's cap: nothing more is asked of the operator for them until the window moves on. What counts is the
+    reservation each one writes before asking, under the customer's lock (:func:`_reserve`), not its answers
+    stored afterwards: simultaneous requests cannot all pass the cap while each waits for the operator."""
     policy = uow.policy
     made = select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "operator_check", AuditEntry.outcome != LIMITED,
-        AuditEntry.at > uow.now - policy.operator_check_window)
+        AuditEntry.action == RESERVED, AuditEntry.at > uow.now - policy.operator_check_window)
     if session.exec(made.where(AuditEntry.customer_id == customer_id)).one() >= policy.operator_checks_per_customer:
         return True
     if actor.kind != "advisor" or not actor.id:
@@ -241,6 +245,16 @@ def _known(session: Session, uow: UnitOfWork, customer_id: int, purpose: str, qu
     return None
 
 
+def _reserve(tx: Tx, customer_id: int, purpose: str, questions: list[Question]) -> Assessment | None:
+    """In the caller's transaction, which holds the customer's lock: what is known without asking
+    (:func:`_known`); else a reservation of one assessment under the cap, audited ``operator_ask`` before the
+    operator is asked (what :func:`_over_the_limit` counts)."""
+    known = _known(tx.session, tx.uow, customer_id, purpose, questions, tx.actor)
+    if known is None:
+        tx.record(RESERVED, "ok", customer_id=customer_id, purpose=purpose, tag=_tag(purpose, questions))
+    return known
+
+
 def _ask(uow: UnitOfWork, purpose: str, questions: list[Question], known: Assessment | None) -> Assessment:
     """Outside any transaction: what is known, or the operator's answers to the questions now."""
     if known is not None:
@@ -252,8 +266,9 @@ def _ask(uow: UnitOfWork, purpose: str, questions: list[Question], known: Assess
 
 def _assess(uow: UnitOfWork, customer_id: int, purpose: str, questions: list[Question], actor: Actor) -> Assessment:
     """Ask the questions — or reuse the answers just given to the same ones, or ask nothing beyond the cap."""
-    with uow.read() as session:
-        known = _known(session, uow, customer_id, purpose, questions, actor)
+    with uow.write(actor) as tx:
+        lock_customer(tx.session, customer_id)
+        known = _reserve(tx, customer_id, purpose, questions)
     return _ask(uow, purpose, questions, known)
 
 
@@ -313,15 +328,16 @@ class ChangeCheck:
     purpose: str
     questions: list[Question]
     known: Assessment | None
+    new_e164: str = ""
 
 
 def prepare_change(tx: Tx, customer: Customer, new_e164: str, *, purpose: str = "change") -> ChangeCheck:
-    """In the caller's transaction (after its local rules): the questions, and whether their answers are known
-    without asking (reused, or beyond the cap)."""
+    """In the caller's transaction, which holds the customer's lock (after its local rules): the questions, and
+    whether their answers are known without asking (reused, or beyond the cap) — else the reservation under the
+    cap (:func:`_reserve`)."""
     customer_id = customer.id or 0
     questions = _change_questions(customer, new_e164)
-    return ChangeCheck(customer_id, purpose, questions,
-                       _known(tx.session, tx.uow, customer_id, purpose, questions, tx.actor))
+    return ChangeCheck(customer_id, purpose, questions, _reserve(tx, customer_id, purpose, questions), new_e164)
 
 
 def ask_change(uow: UnitOfWork, check: ChangeCheck) -> Assessment:
@@ -329,18 +345,37 @@ def ask_change(uow: UnitOfWork, check: ChangeCheck) -> Assessment:
     return _ask(uow, check.purpose, check.questions, check.known)
 
 
-def record_change(tx: Tx, check: ChangeCheck, assessment: Assessment) -> Verdict:
+def record_change(tx: Tx, check: ChangeCheck, assessment: Assessment, customer: Customer | None = None) -> Verdict:
     """In the next transaction: the answers stored and audited, and the verdict. Online (``purpose`` change) a
     stopping verdict is a refusal — ``operator.current_sim_swap``, ``operator.new_number`` or
     ``operator.unavailable``, the customer goes to the advisor (J6) with that reason — committed with the
-    answers; in branch (``advisor_change``) it is returned, and the recorded signal calls for a second advisor."""
+    answers; in branch (``advisor_change``) it is returned, and the recorded signal calls for a second advisor.
+
+    ``customer``, locked by this transaction: the answers are about it only if the questions asked still describe
+    it (its number and names did not change while the operator answered); else the request is refused
+    (``error.generic``) after the answers are stored, and the next « Confirmer » asks about the customer as it is."""
     verdict = assess_change(assessment.answers, tx.now, assessment.policy(tx.uow.policy))
     _store(tx, check.customer_id, check.purpose, assessment, verdict)
+    if customer is not None and _tag(check.purpose, _change_questions(customer, check.new_e164)) != assessment.tag:
+        raise Refused("error.generic", action="change_requested", customer_id=check.customer_id,
+                      problem="operator.questions_changed")
     if verdict.stopped and check.purpose == "change":
         assert verdict.primary is not None
         raise Refused(REFUSALS[verdict.primary], customer_id=check.customer_id,
                       reasons=[r.value for r in verdict.reasons])
     return verdict
+
+
+def keep_answers(uow: UnitOfWork, check: ChangeCheck, assessment: Assessment, actor: Actor) -> None:
+    """The answers stored in a transaction of their own, when the one meant to store them failed (an error, not a
+    refusal: the caller re-raises it). At best: if this fails too, the error is logged by its type and the
+    caller's stands — the reservation already counts against the cap."""
+    try:
+        with uow.write(actor) as tx:
+            verdict = assess_change(assessment.answers, tx.now, assessment.policy(tx.uow.policy))
+            _store(tx, check.customer_id, check.purpose, assessment, verdict)
+    except Exception as exc:
+        log.error("the operator's answers could not be stored (%s)", type(exc).__name__)
 
 
 def guard_change(uow: UnitOfWork, customer_id: int, new_e164: str, *, actor: Actor,

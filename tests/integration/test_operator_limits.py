@@ -6,6 +6,7 @@ control, which changes what the simulated operator says, is audited and ends any
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -13,11 +14,12 @@ import pytest
 from sqlmodel import select
 
 from secure_phone.adapters.db import read_only, transaction
-from secure_phone.adapters.models import AuditEntry, ChangeRequest, OperatorCheck
+from secure_phone.adapters.models import AuditEntry, ChangeRequest, Customer, OperatorCheck
 from secure_phone.adapters.operator import Call
 from secure_phone.domain.change_request import Channel
 from secure_phone.services import activation, change, operator, stale
 from secure_phone.services.audit import verify_chain
+from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
     CAMILLE_OLD,
@@ -29,6 +31,7 @@ from tests.integration.helpers import (
     SEED_JOURNEY,
     World,
     customer_actor,
+    run_together,
     world,  # noqa: F401  (fixture)
 )
 from tests.integration.test_advisor_service import advisor_actor, change_by, sophie
@@ -224,3 +227,86 @@ def test_beyond_the_advisors_cap_the_call_back_check_says_unknown_without_asking
     found = operator.check_callback(world.uow(policy=capped), sophie(world), EMMA, actor=actor)
     assert found is not None and (found.unknown, found.forwarded) == (True, False)
     assert len(operator_calls.calls) == 2
+
+
+# --- « Confirmer » asks between two transactions (the attacker review of 2026-12-04) ------------------------------
+
+
+def slowed(world: World, seconds: float) -> None:
+    """The world's operator takes ``seconds`` over its last question (KYC Match), as a real one may."""
+    real = world.operator.kyc_match
+
+    def slow(*args: Any) -> Any:
+        time.sleep(seconds)
+        return real(*args)
+
+    world.operator.kyc_match = slow  # type: ignore[method-assign]
+
+
+def test_simultaneous_confirmer_never_ask_the_operator_beyond_the_cap(world: World) -> None:
+    """Four tabs of one customer press « Confirmer » at the same instant, the operator slow, the cap one assessment:
+    the first reserves it under the customer's lock before asking; the others see the reservation and are refused
+    without asking (failing closed). Counted from the answers stored afterwards, all four passed the cap."""
+    capped = replace(SEED_JOURNEY, operator_checks_per_customer=1)
+    slowed(world, 0.3)
+    operator_calls = counting(world)
+    results = run_together(*[lambda: confirm(world, CAMILLE, NEW_E164, capped)] * 4)
+    assert len(operator_calls.calls) == 4, operator_calls.calls  # one assessment's four questions
+    assert sorted(r.code if isinstance(r, Refused) else r.status for r in results) == \
+        ["operator.unavailable"] * 3 + ["pending_approval"], results
+    assert len(world.audit(CAMILLE, operator.RESERVED)) == 1
+    assert sorted(e.outcome for e in world.audit(CAMILLE, "operator_check")) == ["ok"] + ["rate_limited"] * 3
+    with read_only(world.url) as s:
+        assert verify_chain(s) is None
+
+
+def test_an_error_after_the_operator_answered_keeps_its_answers(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request's transaction fails after the operator answered (here its superseding step; in life a deadlock,
+    a lost connection): no request, the error reaches the caller — and every answer is stored and audited all the
+    same (§12.4), in a transaction of its own."""
+    from secure_phone.services.change import request as request_module
+
+    operator_calls = counting(world)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(request_module, "supersede_pending", broken)
+    with pytest.raises(RuntimeError):
+        confirm(world, CAMILLE)
+    assert len(operator_calls.calls) == 4
+    assert world.requests(CAMILLE) == []
+    (check,) = world.audit(CAMILLE, "operator_check")
+    assert check.outcome == "ok" and len(json.loads(check.details)["calls"]) == 4
+    with read_only(world.url) as s:
+        stored = s.exec(select(OperatorCheck).where(OperatorCheck.customer_id == world.cid(CAMILLE))).all()
+    assert len(stored) == 4 and all(row.purpose == "change" for row in stored)
+    assert len(world.audit(CAMILLE, operator.RESERVED)) == 1  # it counted against the cap before asking
+
+
+def test_answers_about_a_customer_who_changed_meanwhile_are_stored_but_start_nothing(world: World) -> None:
+    """The customer's names change (an advisor's correction) while the operator answers questions about the old
+    ones: the answers are stored, the request is refused (« nothing was changed, try again ») — and the next
+    « Confirmer » asks about the customer as they are."""
+    cid = world.cid(CAMILLE)
+    real = world.operator.kyc_match
+
+    def renamed_meanwhile(*args: Any) -> Any:
+        with transaction(world.url) as s:
+            customer = s.get(Customer, cid)
+            assert customer is not None
+            customer.last_name = customer.last_name + "-Martin"
+            s.add(customer)
+            s.commit()
+        return real(*args)
+
+    world.operator.kyc_match = renamed_meanwhile  # type: ignore[method-assign]
+    assert refusal(lambda: confirm(world, CAMILLE)) == "error.generic"
+    assert world.requests(CAMILLE) == []
+    assert [e.outcome for e in world.audit(CAMILLE, "operator_check")] == ["ok"]
+    (refused,) = [e for e in world.audit(CAMILLE, "change_requested") if e.outcome == "refused"]
+    assert json.loads(refused.details)["problem"] == "operator.questions_changed"
+    world.operator.kyc_match = real  # type: ignore[method-assign]
+    assert confirm(world, CAMILLE).status == "pending_approval"
+    first, second = [json.loads(e.details)["tag"] for e in world.audit(CAMILLE, "operator_check")]
+    assert first != second  # asked again, about the customer's names as they are now

@@ -129,16 +129,30 @@ def start_request(uow: UnitOfWork, customer_id: int, new_e164: str, *, channel: 
     ``session_id`` is the login session asking: it goes on when the change completes (the customer's
     other sessions end, §12.2), and waiting for the phone counts as its activity.
     """
-    policy = uow.policy
     with uow.write(actor) as tx:  # every local rule first: a request they refuse is not worth asking about
         customer = lock_customer(tx.session, customer_id)
         number = _validated_number(tx, customer, new_e164, "FR", "change_requested")
         _local_rules(tx, customer)
         check = operator.prepare_change(tx, customer, number.e164)
     answers = operator.ask_change(uow, check)  # outside any transaction (§12.4)
+    try:
+        return _create_request(uow, customer_id, new_e164, check, answers, channel=channel, actor=actor,
+                               session_id=session_id)
+    except Refused:
+        raise  # committed with the answers
+    except Exception:
+        operator.keep_answers(uow, check, answers, actor)  # every answer is stored (§12.4), even then
+        raise
+
+
+def _create_request(uow: UnitOfWork, customer_id: int, new_e164: str, check: operator.ChangeCheck,
+                    answers: operator.Assessment, *, channel: Channel, actor: Actor,
+                    session_id: str | None) -> RequestView:
+    """« Confirmer »'s second transaction: the operator's answers, the local rules again, the pending request."""
+    policy = uow.policy
     with uow.write(actor) as tx:
         customer = lock_customer(tx.session, customer_id)
-        operator.record_change(tx, check, answers)  # a stopping answer refuses here, recorded with the answers
+        operator.record_change(tx, check, answers, customer)  # a stopping answer refuses here, with the answers
         number = _validated_number(tx, customer, new_e164, "FR", "change_requested")  # again: the answers took time
         _local_rules(tx, customer)
         proof = policy.new_number_proof
