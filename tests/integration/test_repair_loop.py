@@ -80,3 +80,30 @@ def test_without_a_waker_the_repair_keeps_its_interval(world: World, monkeypatch
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, asyncio.wait_for(scenario(), timeout=60)).result()
     assert len(passes) >= 3, passes
+
+
+def test_a_completion_that_fails_otherwise_than_mysys_still_wakes_the_repair(world: World,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The approval is committed, then the completion's transaction fails (not MySys: the database, a bug): the
+    change is left approved and waiting, and the repair is woken for it — it does not wait for its safety net."""
+    from secure_phone.services.change import applying
+
+    heard: list[events.Event] = []
+    events.subscribe(heard.extend)
+    try:
+        phone = world.phone(CAMILLE)
+        view = world.start(CAMILLE)
+
+        def broken(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("the database went away")
+
+        monkeypatch.setattr(applying, "notify_change", broken)
+        with pytest.raises(RuntimeError):
+            phone.approve_pending()
+        assert world.request(view.id).status == "applying"
+        assert events.ChangeWaiting() in heard
+        monkeypatch.undo()
+        assert change.retry_applying(world.uow()) == 1  # what the woken repair does
+        assert world.request(view.id).status == "completed"
+    finally:
+        events.unsubscribe(heard.extend)

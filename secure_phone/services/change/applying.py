@@ -9,6 +9,7 @@ sessions (§12.2) in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlalchemy.exc import IntegrityError
@@ -69,7 +70,19 @@ def _fail(tx: Tx, request: ChangeRequest, reason: str) -> str:
 
 def complete_change(uow: UnitOfWork, request_id: str) -> str:
     """Write an approved request to MySys, then complete it with its notifications in one transaction. Safe to
-    call again at any time (MySys is idempotent on the request id). The request's status afterwards."""
+    call again at any time (MySys is idempotent on the request id). The request's status afterwards.
+
+    If it fails on the way (the database, the revert call), the request is still approved and waiting: the
+    repair is woken for it (at best), as when MySys does not answer, rather than finding it at its safety net."""
+    try:
+        return _complete_change(uow, request_id)
+    except Exception:
+        with contextlib.suppress(Exception), uow.write(SYSTEM) as tx:
+            tx.waiting_for_mysys()
+        raise
+
+
+def _complete_change(uow: UnitOfWork, request_id: str) -> str:
     with uow.write(SYSTEM) as tx:
         request, customer = lock_request(tx.session, request_id)
         if request is None or customer is None or Status(request.status) is not Status.APPLYING:
