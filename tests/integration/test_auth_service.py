@@ -412,7 +412,8 @@ def test_a_login_subscribes_its_tab_in_its_transaction_and_a_refused_one_does_no
     tab = live.Follower("tab-token", "reflex___state____state.web")
     with pytest.raises(Refused):
         auth.login_customer(world.uow(), CAMILLE, "wrong", channel="web", actor=ANON, follower=tab)
-    assert live.subscribers(world.uow(), world.cid(CAMILLE)) == []  # rolled back with the refused login
+    # A refused login is committed (its failure counts) but follows nobody.
+    assert live.subscribers(world.uow(), world.cid(CAMILLE)) == []
     auth.login_customer(world.uow(), CAMILLE, PASSWORD, channel="web", actor=ANON, follower=tab)
     assert live.subscribers(world.uow(), world.cid(CAMILLE)) == [(tab.token, tab.state)]
     # The same tab logging in as someone else follows them only (one row per tab and state).
