@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from secure_phone.adapters.db import read_only, transaction
-from secure_phone.adapters.models import ChangeRequest, Customer
+from secure_phone.adapters.models import ChangeRequest, Customer, Device
 from secure_phone.domain.change_request import Channel, RefusalReason
 from secure_phone.domain.phone import NumberProblem, NumberRejected
 from secure_phone.domain.policy import DEFAULT_POLICY
@@ -366,6 +366,25 @@ def test_approval_of_another_customers_request_is_not_found(world: World) -> Non
     with pytest.raises(Refused, match="sp.gone"):
         change.cancel_request(world.uow(), jid, view.id, actor=customer_actor(jid))
     assert world.request(view.id).status == "pending_approval"
+
+
+def test_the_phone_is_shown_the_newest_pending_request_only_while_it_holds_its_key(world: World) -> None:
+    """What the phone reads at every push (one statement since issue 13): the newest request waiting for it, the
+    text it signs the one the approval checks — and nothing once the enrolled phone has no key."""
+    phone = world.phone(CAMILLE)
+    world.start(CAMILLE, NEW_RAW)
+    world.clock.advance(minutes=1)
+    newest = world.start(CAMILLE, "07 81 22 33 44")
+    shown = phone.pending()
+    assert shown is not None and shown.request_id == newest.id and shown.new_national == "07 81 22 33 44"
+    assert shown.customer_name == "Camille MARTIN" and shown.text == world.current_text(newest.id)
+    with transaction(world.url) as s:
+        device = s.get(Device, phone.device_id)
+        assert device is not None
+        device.public_jwk = None
+        s.add(device)
+        s.commit()
+    assert phone.pending() is None
 
 
 def test_expired_request_cannot_be_approved(world: World) -> None:
