@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
@@ -88,10 +89,16 @@ def _names(session: Session, advisor_id: int) -> tuple[str, str]:
     return (f"{advisor.first_name} {advisor.last_name}" if advisor else "", agency.name if agency else "")
 
 
+def _call_view(call: Any, advisor_name: str, agency_name: str, policy: Policy) -> CallView:
+    """``call``: a :class:`BankCall` or a row of its columns (``id``, ``advisor_id``, ``started_at``,
+    ``reported_at``)."""
+    return CallView(call.id, call.advisor_id, advisor_name, agency_name,
+                    call.started_at.astimezone(PARIS).strftime("%H:%M"), call.started_at + policy.call_max_duration,
+                    call.reported_at is not None)
+
+
 def _view(session: Session, call: BankCall, policy: Policy) -> CallView:
-    name, agency = _names(session, call.advisor_id)
-    return CallView(call.id, call.advisor_id, name, agency, call.started_at.astimezone(PARIS).strftime("%H:%M"),
-                    call.started_at + policy.call_max_duration, call.reported_at is not None)
+    return _call_view(call, *_names(session, call.advisor_id), policy)
 
 
 _OPEN = select(BankCall).where(BankCall.customer_id == bindparam("customer_id"), col(BankCall.ended_at).is_(None)) \
@@ -179,9 +186,7 @@ def call_status(uow: UnitOfWork, customer_id: int) -> CallView | None:
     if row is None or uow.policy.call_timed_out(row.started_at, uow.now):
         return None
     name = f"{row.advisor_first} {row.advisor_last}" if row.advisor_first is not None else ""
-    return CallView(row.id, row.advisor_id, name, row.agency_name or "",
-                    row.started_at.astimezone(PARIS).strftime("%H:%M"),
-                    row.started_at + uow.policy.call_max_duration, row.reported_at is not None)
+    return _call_view(row, name, row.agency_name or "", uow.policy)
 
 
 def sheet_calls(uow: UnitOfWork, advisor_id: int, identifier: str, *, lang: str = "fr") -> SheetCalls:

@@ -62,6 +62,8 @@ from secure_phone.services.rows import lock_customer
 from secure_phone.services.unit_of_work import Refused, Tx, UnitOfWork
 from secure_phone.settings import demo_mode, derived_key
 
+log = logging.getLogger(__name__)
+
 REFUSALS = {
     Reason.CURRENT_SIM_SWAP: "operator.current_sim_swap",
     Reason.RECYCLED: "operator.recycled",
@@ -84,7 +86,6 @@ SHEET_LIMIT = 12
 REUSE_LOOKBACK = 8
 """How many of the customer's latest assessments (within the reuse window) are looked at for the same questions."""
 ASKED, REUSED, LIMITED = "asked", "reused", "rate_limited"
-log = logging.getLogger(__name__)
 RESERVED = "operator_ask"  # the audit action of an assessment about to ask the operator (the cap counts them)
 DEMO_SIGNAL_ACTION = "demo_operator_signal"
 
@@ -328,7 +329,7 @@ class ChangeCheck:
     purpose: str
     questions: list[Question]
     known: Assessment | None
-    new_e164: str = ""
+    new_e164: str
 
 
 def prepare_change(tx: Tx, customer: Customer, new_e164: str, *, purpose: str = "change") -> ChangeCheck:
@@ -345,6 +346,13 @@ def ask_change(uow: UnitOfWork, check: ChangeCheck) -> Assessment:
     return _ask(uow, check.purpose, check.questions, check.known)
 
 
+def _store_change(tx: Tx, check: ChangeCheck, assessment: Assessment) -> Verdict:
+    """The verdict on a change's answers, and the answers stored with it."""
+    verdict = assess_change(assessment.answers, tx.now, assessment.policy(tx.uow.policy))
+    _store(tx, check.customer_id, check.purpose, assessment, verdict)
+    return verdict
+
+
 def record_change(tx: Tx, check: ChangeCheck, assessment: Assessment, customer: Customer | None = None) -> Verdict:
     """In the next transaction: the answers stored and audited, and the verdict. Online (``purpose`` change) a
     stopping verdict is a refusal — ``operator.current_sim_swap``, ``operator.new_number`` or
@@ -354,8 +362,7 @@ def record_change(tx: Tx, check: ChangeCheck, assessment: Assessment, customer: 
     ``customer``, locked by this transaction: the answers are about it only if the questions asked still describe
     it (its number and names did not change while the operator answered); else the request is refused
     (``error.generic``) after the answers are stored, and the next « Confirmer » asks about the customer as it is."""
-    verdict = assess_change(assessment.answers, tx.now, assessment.policy(tx.uow.policy))
-    _store(tx, check.customer_id, check.purpose, assessment, verdict)
+    verdict = _store_change(tx, check, assessment)
     if customer is not None and _tag(check.purpose, _change_questions(customer, check.new_e164)) != assessment.tag:
         raise Refused("error.generic", action="change_requested", customer_id=check.customer_id,
                       problem="operator.questions_changed")
@@ -372,8 +379,7 @@ def keep_answers(uow: UnitOfWork, check: ChangeCheck, assessment: Assessment, ac
     caller's stands — the reservation already counts against the cap."""
     try:
         with uow.write(actor) as tx:
-            verdict = assess_change(assessment.answers, tx.now, assessment.policy(tx.uow.policy))
-            _store(tx, check.customer_id, check.purpose, assessment, verdict)
+            _store_change(tx, check, assessment)
     except Exception as exc:
         log.error("the operator's answers could not be stored (%s)", type(exc).__name__)
 
@@ -386,7 +392,7 @@ def guard_change(uow: UnitOfWork, customer_id: int, new_e164: str, *, actor: Act
     questions = _change_questions(customer, new_e164)
     assessment = _assess(uow, customer_id, purpose, questions, actor)
     with uow.write(actor) as tx:
-        return record_change(tx, ChangeCheck(customer_id, purpose, questions, None), assessment)
+        return record_change(tx, ChangeCheck(customer_id, purpose, questions, None, new_e164), assessment)
 
 
 def guard_activation(uow: UnitOfWork, customer_id: int, *, actor: Actor) -> str | None:

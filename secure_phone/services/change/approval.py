@@ -105,8 +105,8 @@ _PENDING = (
     .limit(1)
 )
 """The newest request waiting for the phone's approval, with what it shows, if the phone is the customer's enrolled
-device with a key: one Core statement built once (the phone reads it at every push; three ORM reads showed in the
-profile)."""
+device with a key (:func:`_enrolled_device`'s rule, in SQL: change both together): one Core statement built once
+(the phone reads it at every push; three ORM reads showed in the profile)."""
 
 
 def pending_approval(uow: UnitOfWork, customer_id: int, device_id: str | None, *, lang: str) -> ApprovalView | None:
