@@ -12,7 +12,7 @@ settings.check_startup()  # the scale-out mode refuses to start without its secr
 
 app = rx.App(
     stylesheets=["/styles.css"],
-    head_components=[rx.script(src="/securpass.js"), rx.script(src="/ui.js")],
+    head_components=routes.head(),
     html_lang="fr",
     api_transformer=[api, asgi.harden],
 )

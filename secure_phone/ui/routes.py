@@ -23,6 +23,29 @@ from secure_phone.ui.paths import (
 )
 from secure_phone.ui.states.web import WebState
 
+# Reflex keeps a tab's token in sessionStorage (« token »), which same-origin frames share with their page: the
+# /demo page and its three panes would start on one token and rely on Reflex's duplicate detection to part them.
+# With several workers that detection races (two sockets of one token checked on two workers at once: one of
+# them is then dropped, and its events are ignored — « no associated token »). A framed document keeps its own
+# token under its frame's name instead (« token:demo-web »…): stable across its reloads, nobody else's.
+# Inline and first in <head>, so it runs before Reflex's scripts read the token.
+FRAME_TOKEN_JS = """(function () {
+  try {
+    if (window.top === window.self || !window.name) return;
+    var own = "token:" + window.name, proto = Storage.prototype;
+    var get = proto.getItem, set = proto.setItem, remove = proto.removeItem;
+    var mapped = function (storage, key) { return storage === window.sessionStorage && key === "token" ? own : key; };
+    proto.getItem = function (key) { return get.call(this, mapped(this, key)); };
+    proto.setItem = function (key, value) { return set.call(this, mapped(this, key), value); };
+    proto.removeItem = function (key) { return remove.call(this, mapped(this, key)); };
+  } catch (e) {}
+})();"""
+
+
+def head() -> list[rx.Component]:
+    """What every page's <head> holds: a framed document's own token, the browser-side helpers."""
+    return [rx.el.script(FRAME_TOKEN_JS), rx.script(src="/securpass.js"), rx.script(src="/ui.js")]
+
 
 def _title(route: str) -> str:
     return MESSAGES["fr"][TITLES[route]]  # the page as first sent; the interface's language follows at mount

@@ -218,3 +218,33 @@ def test_the_inbox_filter_at_390_is_a_plain_field_and_accessible(browser: Browse
     assert page.evaluate(MARKER) == "kept"
     web.context.close()
     page.context.close()
+
+
+def test_each_pane_keeps_its_own_reflex_token_across_reloads(browser: Browser, server: dict) -> None:
+    """The panes are same-origin frames, which share the page's sessionStorage: each keeps its Reflex token under
+    its own name (``routes.FRAME_TOKEN_JS``) rather than starting on the page's and being parted by Reflex's
+    duplicate detection, which races when two workers see one token at once (the panes' events were then
+    dropped). Four tokens, four tabs to the server, the same ones after a reload, and every pane live."""
+    page = demo_page(browser, server, DESKTOP)
+    page.goto("/demo")
+    web, phone, inbox = (page.frame_locator(f"iframe[name=demo-{n}]") for n in ("web", "phone", "inbox"))
+    expect(web.get_by_label("Identifiant")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Quel smartphone tenez-vous ?")).to_be_visible()
+    expect(inbox.get_by_role("heading", name="SMS et e-mails reçus")).to_be_visible()
+
+    def tokens() -> dict[str, str]:
+        seen = {"demo": page.evaluate("sessionStorage.getItem('token')")}
+        seen.update({n: frame(page, n).evaluate("sessionStorage.getItem('token')") for n in ("web", "phone", "inbox")})
+        return seen
+
+    first = tokens()
+    assert all(first.values()) and len(set(first.values())) == 4, first
+    stored = page.evaluate("Object.fromEntries(Object.entries(sessionStorage).filter(([k]) => k.startsWith('token')))")
+    assert stored == {"token": first["demo"], **{f"token:demo-{n}": first[n] for n in ("web", "phone", "inbox")}}
+
+    page.reload()
+    expect(web.get_by_label("Identifiant")).to_be_visible()
+    expect(inbox.get_by_role("heading", name="SMS et e-mails reçus")).to_be_visible()
+    assert tokens() == first
+    choose(page, "j1", CAMILLE)  # the page answers: its events reach the server
+    look_at(page, "phone", "« Smartphone de Camille Martin »")
