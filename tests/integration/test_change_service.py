@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy
 from sqlmodel import select
 
 from secure_phone.adapters.db import read_only, transaction
@@ -704,6 +705,50 @@ def test_complete_change_twice_changes_nothing_more(world: World) -> None:
     assert len(world.outbox()) == 3
     assert len(world.history(CAMILLE)) == 1
     assert len(world.audit(CAMILLE, "change_completed")) == 1
+
+
+def test_valider_commits_the_approval_mysys_and_the_completion_and_nothing_more(world: World) -> None:
+    """Issue 13: « Valider » when MySys answers at once is three commits — the approval (which checks that the
+    change still applies), the simulated MySys's own record (it shares the database here), the completion; the
+    completion's checks are not read again in a transaction of their own."""
+    phone = world.phone(CAMILLE)
+    view = world.start(CAMILLE)
+    approval = phone.pending()
+    assert approval is not None
+    commits: list[str] = []
+
+    def count(connection: sqlalchemy.Connection) -> None:
+        commits.append(str(connection.engine.url))
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "commit", count)
+    try:
+        result = phone.approve(view.id, phone.sign(approval.text), code=CODE)
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "commit", count)
+
+    assert (result.accepted, result.status) == (True, "completed")
+    assert len(commits) == 3, commits
+    assert world.customer(CAMILLE).secure_phone_e164 == NEW_E164
+    assert len(world.history(CAMILLE)) == 1
+    assert len(world.outbox()) == 3
+
+
+def test_an_approval_whose_number_is_taken_before_mysys_fails_without_reaching_it(world: World) -> None:
+    """The approval's own checks are the ones MySys relies on: Julien holds the new number already, so
+    Camille's « Valider » is refused in its transaction and MySys is never told."""
+    camille = world.phone(CAMILLE)
+    world.start(CAMILLE, "07 55 44 33 21")
+    with transaction(world.url) as session:  # e.g. an advisor's in-branch change of Julien's number
+        julien = session.exec(select(Customer).where(Customer.identifier == JULIEN)).one()
+        julien.secure_phone_e164 = THIRD_E164
+        session.add(julien)
+
+    refused = camille.approve_pending()
+
+    assert (refused.accepted, refused.rejection) == (False, "number_changed")
+    assert world.customer(CAMILLE).secure_phone_e164 == CAMILLE_OLD
+    assert world.mysys_contact(CAMILLE).secure_phone_e164 == CAMILLE_OLD
+    assert world.history(CAMILLE) == []
 
 
 def test_mysys_down_for_good_fails_the_change_cleanly(world: World) -> None:

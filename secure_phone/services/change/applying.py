@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -30,6 +33,7 @@ from secure_phone.services.unit_of_work import Tx, UnitOfWork
 log = logging.getLogger(__name__)
 
 MYSYS_MAX_ATTEMPTS = 20
+_T = TypeVar("_T")
 
 
 def notify_change(tx: Tx, request: ChangeRequest, customer: Customer) -> None:
@@ -68,14 +72,36 @@ def _fail(tx: Tx, request: ChangeRequest, reason: str) -> str:
     return request.status
 
 
+@dataclass(frozen=True)
+class Approved:
+    """What MySys is told of an approved change, read in the transaction that checked it still applies."""
+
+    request_id: str
+    identifier: str
+    channel: str
+    old_e164: str | None
+    new_e164: str
+
+
 def complete_change(uow: UnitOfWork, request_id: str) -> str:
     """Write an approved request to MySys, then complete it with its notifications in one transaction. Safe to
     call again at any time (MySys is idempotent on the request id). The request's status afterwards.
 
     If it fails on the way (the database, the revert call), the request is still approved and waiting: the
     repair is woken for it (at best), as when MySys does not answer, rather than finding it at its safety net."""
+    return _waking_repair_on_failure(_complete_change, uow, request_id)
+
+
+def apply_approved(uow: UnitOfWork, approved: Approved) -> str:
+    """:func:`complete_change` for a request the caller's transaction has just approved, under the customer's
+    lock and with the same checks (the number it replaces is still the customer's, the new one nobody else's,
+    nor being made anybody else's): MySys, then the completion, without reading and checking it all again."""
+    return _waking_repair_on_failure(_apply, uow, approved)
+
+
+def _waking_repair_on_failure(step: Callable[[UnitOfWork, _T], str], uow: UnitOfWork, arg: _T) -> str:
     try:
-        return _complete_change(uow, request_id)
+        return step(uow, arg)
     except Exception:
         with contextlib.suppress(Exception), uow.write(SYSTEM) as tx:
             tx.waiting_for_mysys()
@@ -93,11 +119,15 @@ def _complete_change(uow: UnitOfWork, request_id: str) -> str:
             return _fail(tx, request, "number_changed")
         if number_holder(tx.session, request.new_e164, customer.id, tx.now, uow.policy, applying=False) is not None:
             return _fail(tx, request, "number_unavailable")
-        identifier, channel = customer.identifier, request.channel
-        old_e164, new_e164 = request.old_e164, request.new_e164
+        approved = Approved(request_id, customer.identifier, request.channel, request.old_e164, request.new_e164)
+    return _apply(uow, approved)
+
+
+def _apply(uow: UnitOfWork, approved: Approved) -> str:
+    request_id, identifier, old_e164 = approved.request_id, approved.identifier, approved.old_e164
     live: ChangeRequest | None  # the request read again, locked, in each transaction below
     try:
-        uow.mysys.update_secure_phone(identifier, new_e164, request_id, source=channel)
+        uow.mysys.update_secure_phone(identifier, approved.new_e164, request_id, source=approved.channel)
     except MySysError as error:
         with uow.write(SYSTEM) as tx:
             live = tx.session.exec(select(ChangeRequest).where(ChangeRequest.id == request_id).with_for_update()).one()

@@ -31,7 +31,7 @@ from secure_phone.domain.securpass import (
 )
 from secure_phone.services.audit import Actor
 from secure_phone.services.auth import end_sessions
-from secure_phone.services.change.applying import complete_change
+from secure_phone.services.change.applying import Approved, apply_approved
 from secure_phone.services.customers import display_name, eligibility_of
 from secure_phone.services.inputs import CODE_LIMIT, key
 from secure_phone.services.rows import expire_if_due, lock_customer, move, number_holder
@@ -169,6 +169,10 @@ def approve(uow: UnitOfWork, customer_id: int, device_id: str | None, request_id
             request.device_id = device_id
             request.approved_session_id = key(session_id) or None
             move(request, Action.APPROVE, tx.now)
+            # Checked above under the customer's lock (the number replaced still theirs, the new one nobody
+            # else's, nor being made so): MySys is told at once, without a transaction to check it all again.
+            approved = Approved(request.id, customer.identifier, request.channel, request.old_e164,
+                                request.new_e164)
         elif decision.rejection is Rejection.WRONG_CODE:
             customer.securpass_wrong_codes += 1
             if decision.block_securpass:
@@ -185,7 +189,7 @@ def approve(uow: UnitOfWork, customer_id: int, device_id: str | None, request_id
         tx.changed(customer_id)
         status_after = request.status
     if decision.accepted:
-        status_after = complete_change(uow, request_id)
+        status_after = apply_approved(uow, approved)
     return ApprovalResult(decision.accepted, decision.rejection.value if decision.rejection else None,
                           decision.tries_left, customer_id, status_after)
 
