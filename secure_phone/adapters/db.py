@@ -9,6 +9,11 @@ SQLite has one write lock per database, and a writer that finds it taken polls w
 all writing, those sleeps added up to seconds of stall under load (docs/benchmarks.md). Writers of
 one process therefore queue on a lock of their own first, and meet SQLite's lock (and its busy
 handler) only against other processes.
+
+PostgreSQL: a pooled connection is pinged before use only when it has been idle a while
+(``IDLE_PING_SECONDS``) — a ping at every checkout was a round trip more than the statements of most
+events (docs/benchmarks.md) — and the hot single-statement reads (:func:`reading`) run in autocommit:
+one round trip, without ``BEGIN`` and ``ROLLBACK`` around it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import contextlib
 import functools
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,6 +75,34 @@ def _sqlite_engine(url: str) -> sqlalchemy.Engine:
     return engine
 
 
+# A connection idle longer than this is pinged before it is handed out (a restarted server, a dropped link);
+# one used more recently is trusted: if the server went away meanwhile, its first statement fails and SQLAlchemy
+# invalidates the pool, so at most the transactions in flight see the error.
+IDLE_PING_SECONDS = 10.0
+
+
+def _postgres_engine(url: str) -> sqlalchemy.Engine:
+    engine = sqlalchemy.create_engine(url, pool_size=10, max_overflow=20)
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_conn, None):
+                raise sqlalchemy.exc.DisconnectionError() from error  # the pool replaces it and tries again
+            raise
+
+    return engine
+
+
 def get_engine(url: str | None = None) -> sqlalchemy.Engine:
     """The engine for ``url`` (default: the app's database), created once per process."""
     url = url or default_url()
@@ -81,7 +115,7 @@ def get_engine(url: str | None = None) -> sqlalchemy.Engine:
             engine = _sqlite_engine(url)
             _WRITE_LOCKS[url] = threading.RLock()
         else:
-            engine = sqlalchemy.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = _postgres_engine(url)
         _ENGINES[url] = engine
     return engine
 
@@ -119,11 +153,28 @@ def read_only(url: str | None = None) -> Iterator[Session]:
         yield session
 
 
+_READING_ENGINES: dict[str, sqlalchemy.Engine] = {}
+
+
+def _reading_engine(url: str | None) -> sqlalchemy.Engine:
+    """:func:`_read_only_engine`, in autocommit on PostgreSQL: each statement is its own transaction."""
+    url = url or default_url()
+    engine = _READING_ENGINES.get(url)
+    if engine is None:
+        engine = _read_only_engine(url)
+        if not is_sqlite(url):
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _READING_ENGINES[url] = engine
+    return engine
+
+
 @contextlib.contextmanager
 def reading(url: str | None = None) -> Iterator[sqlalchemy.Connection]:
-    """A read-only transaction on a bare connection, for Core statements built once (the hot reads: the
-    per-event session check): no ORM session to set up, no identity map, no flush."""
-    with _read_only_engine(url).connect() as connection:
+    """A bare connection for one Core statement built once (the hot reads: the per-event session check): no
+    ORM session to set up, no identity map, no flush. On PostgreSQL in autocommit: one statement sees one
+    snapshot, and needs neither ``BEGIN`` nor ``ROLLBACK`` — a caller wanting several statements consistent
+    with each other uses :func:`read_only`."""
+    with _reading_engine(url).connect() as connection:
         yield connection
 
 
@@ -134,3 +185,4 @@ def dispose_all() -> None:
     _ENGINES.clear()
     _WRITE_LOCKS.clear()
     _READ_ONLY_ENGINES.clear()
+    _READING_ENGINES.clear()

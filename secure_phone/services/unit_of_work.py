@@ -169,7 +169,8 @@ class UnitOfWork:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A read-only transaction for Core statements built once (hot reads), without an ORM session."""
+        """A connection for one read-only Core statement built once (hot reads), without an ORM session (on
+        PostgreSQL in autocommit: several statements would each see their own snapshot — use :meth:`read`)."""
         with db.reading(self.url) as connection:
             yield connection
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy
 from sqlalchemy import event
 
 from secure_phone.adapters import db
+from tests.conftest import PG_ADMIN_URL, require_service
 from tests.integration.helpers import run_together
 
 
@@ -65,3 +68,60 @@ def test_a_failed_write_releases_the_process_lock(tmp_path: Path) -> None:
     thread.join(timeout=10)
     assert done.is_set()
     db.get_engine(url).dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """PostgreSQL (its pool and autocommit are what is tested): the server's own database, only read."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    yield PG_ADMIN_URL
+    db.get_engine(PG_ADMIN_URL).dispose()
+
+
+def test_a_hot_read_on_postgresql_is_one_statement_outside_any_transaction(pg_url: str) -> None:
+    """``reading()`` is autocommit on PostgreSQL: after its statement the connection is idle, not in a
+    transaction waiting for its ROLLBACK (two round trips saved per hot read)."""
+    import psycopg
+
+    url = pg_url
+    with db.reading(url) as connection:
+        assert connection.execute(sqlalchemy.text("SELECT 1")).scalar() == 1
+        status = connection.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+        assert status == psycopg.pq.TransactionStatus.IDLE
+    with db.read_only(url) as session:  # a read of several statements stays one transaction
+        session.execute(sqlalchemy.text("SELECT 1"))
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS  # type: ignore[union-attr]
+    with db.transaction(url) as session:  # and a write too, the pooled connection's autocommit reset
+        session.execute(sqlalchemy.text("SELECT 1"))
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS  # type: ignore[union-attr]
+
+
+def test_postgresql_pings_a_connection_only_after_it_was_idle_and_replaces_a_dead_one(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ping for a connection used a moment ago; one idle longer than ``IDLE_PING_SECONDS`` is pinged, and if
+    its server side is gone (terminated here) the pool hands out a new one: the caller never sees the error."""
+    url = pg_url
+    engine = db.get_engine(url)
+    engine.dispose()
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    try:
+        with db.reading(url) as connection:
+            backend = connection.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar()
+        with db.reading(url) as connection:  # the same connection, used a moment ago: no ping
+            assert connection.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar() == backend
+        assert pings == []
+
+        admin = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+        with admin.connect() as other:
+            assert other.execute(sqlalchemy.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar()
+        admin.dispose()
+        monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # as if it had been idle long
+        with db.reading(url) as connection:
+            fresh = connection.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar()
+        assert fresh != backend and len(pings) >= 1
+    finally:
+        engine.dispose()
