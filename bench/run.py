@@ -220,7 +220,7 @@ def mode_settings(mode: str) -> tuple[dict, dict, str]:
     """(app env, floor env, app database URL) of a mode."""
     if mode == "embedded":
         return {}, {}, f"sqlite:///{WORK / 'app/data/secure_phone.db'}"
-    app_db, floor_db = fresh_pg_database("secure_phone_bench"), fresh_pg_database("secure_phone_bench_floor")
+    app_db, floor_db = fresh_pg_database(APP_DATABASE), fresh_pg_database("secure_phone_bench_floor")
     flush_redis(REDIS_DB)
     flush_redis(REDIS_DB + 1)
     app_env = {"REFLEX_DB_URL": app_db, "REFLEX_REDIS_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
@@ -359,8 +359,10 @@ class SmsReader:
 
         self.sa = sa
         self.engine = sa.create_engine(db_url, pool_size=2, max_overflow=4)
+        self.transactions = 0  # the bench's own, subtracted from PostgreSQL's count of the app's
 
     def _newest(self, e164: str, not_before: float) -> str | None:
+        self.transactions += 1
         with self.engine.connect() as conn:
             rows = conn.execute(self.sa.text("select body, received_at from demomessage where recipient = :r "
                                              "and channel = 'sms' order by id desc limit 3"), {"r": e164}).all()
@@ -384,6 +386,26 @@ class SmsReader:
 
 
 BACKING: list[bool] = [False]  # scale-out: PostgreSQL's and Redis's CPU count as the app's
+APP_DATABASE = "secure_phone_bench"
+# PostgreSQL 15 publishes a backend's transaction counts when it goes idle, at most once a second, else within
+# 10 s (PGSTAT_IDLE_INTERVAL): a level's count is read that long after its end.
+PG_STATS_SETTLE_S = 11.0
+
+
+def pg_transactions() -> int | None:
+    """Transactions (committed and rolled back) PostgreSQL has counted so far in the app's database — the app's
+    workers', its dispatcher's, and the bench's SMS reads (:class:`SmsReader` counts those); None embedded."""
+    if not BACKING[0]:
+        return None
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_ADMIN, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text("select xact_commit + xact_rollback from pg_stat_database "
+                                            "where datname = :name"), {"name": APP_DATABASE}).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def backing_cpu_seconds() -> float:
@@ -505,6 +527,7 @@ async def customer_load(customers: list[dict], server: Server, sms: SmsReader | 
     kept: list[ReflexSocket] = []
     rss0 = server.rss_bytes()
     cpu0, own0, back0 = server.cpu_seconds(), time.process_time(), backing_cpu_seconds()
+    tx0, bench_tx0 = pg_transactions(), sms.transactions if sms else 0
     results: list = []
 
     async def one(c: dict) -> None:
@@ -523,6 +546,11 @@ async def customer_load(customers: list[dict], server: Server, sms: SmsReader | 
     rss1 = server.rss_bytes()  # every customer's two tabs are still connected here
     await asyncio.gather(*(s.close() for s in kept))
     ok = [r for r in results if r.get("ok")]
+    transactions = None
+    if tx0 is not None:
+        await asyncio.sleep(PG_STATS_SETTLE_S)
+        after = pg_transactions()
+        transactions = (after or 0) - tx0 - ((sms.transactions if sms else 0) - bench_tx0)
     event_steps = [v for k, vs in steps.items() if not k.startswith(("push.", "sms.")) and not k.endswith("hydrate")
                    for v in vs]
     # Every websocket event a J1 sends (hydrates included; pushes and the SMS reading are not the client's events).
@@ -537,6 +565,9 @@ async def customer_load(customers: list[dict], server: Server, sms: SmsReader | 
         # scale-out: PostgreSQL's and Redis's CPU during the level, per completed journey (0 embedded)
         "backing_cpu_ms_per_journey": 1000 * backing_cpu / max(1, len(ok)),
         "events_per_journey": events / max(1, len(customers)),
+        # scale-out: PostgreSQL's count of the app's transactions during the level (and the 11 s after), per
+        # completed J1 — the notifications' dispatch and the audit checkpoints included (None embedded)
+        "transactions_per_journey": transactions / max(1, len(ok)) if transactions is not None else None,
         "steps": {k: summary(v) for k, v in sorted(steps.items())},
         "all_event_steps": summary(event_steps),
         "event_steps_without_login": summary([v for k, vs in steps.items() if not k.startswith(("push.", "sms."))
@@ -648,7 +679,9 @@ async def loads(mode: str, app_server: Server, floor_server: Server, customers: 
             j = await customer_load(customers[used:used + n], app_server, sms)
         used += n
         log(f"  completed {j['completed']}/{n}, step p99 {j['all_event_steps']['p99_ms']} ms, "
-            f"floor db_write p99 {out[n]['floor_db_write']['p99_ms']} ms")
+            f"floor db_write p99 {out[n]['floor_db_write']['p99_ms']} ms"
+            + (f", {j['transactions_per_journey']:.1f} transactions per J1"
+               if j.get("transactions_per_journey") is not None else ""))
         out[n]["j1"] = j
     if CAPACITY:
         log(f"{mode} capacity: open loop, every customer step p99 ≤ {CAPACITY_P99_MS:.0f} ms")
@@ -699,6 +732,14 @@ def table(results: dict) -> str:
                 f"{_fmt(a.get('p50_ms'))} / {_fmt(a.get('p99_ms'))} | {_fmt(b.get('p50_ms'))} / {_fmt(b.get('p99_ms'))} | "
                 f"{j['rss_per_client'] / 1024:.0f} / {inc['rss_per_client'] / 1024:.0f} | "
                 f"{hb.get('phone', 0) / 1024:.1f}, {hb.get('web', 0) / 1024:.1f} / {inc['hydrate_bytes_per_client'] / 1024:.1f} |")
+    for mode, r in results["modes"].items():
+        counted = [(n, lv["j1"]) for n, lv in r.get("levels", {}).items()
+                   if lv["j1"].get("transactions_per_journey") is not None]
+        if counted:
+            lines.append(f"\ntransactions per J1 ({mode}, PostgreSQL's count of the app's, dispatch included): " +
+                         "; ".join(f"{n} customers {j['transactions_per_journey']:.1f} "
+                                   f"({j['transactions_per_journey'] / j['events_per_journey']:.2f} per event sent)"
+                                   for n, j in counted))
     for mode, r in results["modes"].items():
         fl = r.get("first_load")
         if fl:
