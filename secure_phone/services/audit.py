@@ -86,7 +86,7 @@ class Actor:
 SYSTEM = Actor(kind="system")
 
 
-def _content(prev_hash: str, entry: AuditEntry | _Appended) -> bytes:
+def _content(prev_hash: str, entry: AuditEntry | Entry) -> bytes:
     """What an entry's MAC covers: the previous hash and every column but the id and the hashes."""
     return json.dumps(
         {
@@ -108,7 +108,7 @@ def _content(prev_hash: str, entry: AuditEntry | _Appended) -> bytes:
     ).encode()
 
 
-def _mac(prev_hash: str, entry: AuditEntry | _Appended) -> str:
+def _mac(prev_hash: str, entry: AuditEntry | Entry) -> str:
     return hmac.new(derived_key(MAC_KEY), _content(prev_hash, entry), hashlib.sha256).hexdigest()
 
 
@@ -133,7 +133,7 @@ _APPEND = insert(_ENTRIES)
 
 
 @dataclass
-class _Appended:
+class Entry:
     """An entry as it is MACed and inserted (the columns of ``AuditEntry`` but the id)."""
 
     at: datetime
@@ -151,31 +151,11 @@ class _Appended:
     hash: str = ""
 
 
-def record(
-    session: Session,
-    actor: Actor,
-    action: str,
-    outcome: str,
-    *,
-    now: datetime,
-    customer_id: int | None = None,
-    request_id: str | None = None,
-    **details: Any,
-) -> int:
-    """Append one entry in the caller's transaction; its id.
-
-    Three Core statements built once (lock and read the head, move it, insert), run on the transaction's own
-    connection: the trail is appended to by nearly every event, and the ORM's unit of work cost several times
-    as much.
-    """
-    # What the transaction changed through the ORM is written first (as the ORM's own autoflush did): the head's
-    # lock must be the transaction's last. Taken before a pending insert whose foreign key waits on a customer
-    # row another transaction holds while it waits for the head, it deadlocked on PostgreSQL.
-    session.flush()
-    connection = session.connection()
-    locked = connection.execute(_READ_HEAD).first()
-    prev_hash = locked[0] if locked is not None else GENESIS
-    entry = _Appended(
+def entry(actor: Actor, action: str, outcome: str, *, now: datetime, customer_id: int | None = None,
+          request_id: str | None = None, **details: Any) -> Entry:
+    """An entry as :func:`append` will chain it (its link and MAC made then): every field fixed now, the details
+    serialised now (what the caller passed cannot change it later)."""
+    return Entry(
         at=now.astimezone(UTC),  # MACed as stored: the column keeps UTC
         actor_kind=actor.kind,
         actor_id=free_text(actor.id, 100) or None,
@@ -187,16 +167,55 @@ def record(
         user_agent=free_text(actor.user_agent, 300) or None,
         request_id=free_text(request_id, 100) or None,
         details=json.dumps(details, sort_keys=True, default=str),  # JSON escapes control characters
-        prev_hash=prev_hash,
+        prev_hash="",
     )
-    entry.hash = _mac(prev_hash, entry)
+
+
+def append(session: Session, entries: list[Entry]) -> list[int]:
+    """Chain ``entries`` to the trail, in order, in the caller's transaction; their ids.
+
+    Core statements built once (lock and read the head, insert each, move the head), run on the transaction's
+    own connection: the trail is appended to by nearly every event, and the ORM's unit of work cost several
+    times as much. A unit of work appends its entries when it commits (``Tx.record``), so that the head — one
+    row every writer locks — is held for those statements and the commit only.
+    """
+    if not entries:
+        return []
+    # What the transaction changed through the ORM is written first (as the ORM's own autoflush did): the head's
+    # lock must be the transaction's last. Taken before a pending insert whose foreign key waits on a customer
+    # row another transaction holds while it waits for the head, it deadlocked on PostgreSQL.
+    session.flush()
+    connection = session.connection()
+    locked = connection.execute(_READ_HEAD).first()
+    prev_hash = locked[0] if locked is not None else GENESIS
+    ids = []
+    for appended in entries:
+        appended.prev_hash = prev_hash
+        appended.hash = prev_hash = _mac(prev_hash, appended)
+        inserted = connection.execute(_APPEND, dict(vars(appended))).inserted_primary_key
+        assert inserted is not None  # a single-row INSERT
+        ids.append(int(inserted[0]))
     if locked is None:
-        connection.execute(_NEW_HEAD, {"id": HEAD_ID, "last_hash": entry.hash})
+        connection.execute(_NEW_HEAD, {"id": HEAD_ID, "last_hash": prev_hash})
     else:
-        connection.execute(_MOVE_HEAD, {"moved_to": entry.hash})
-    inserted = connection.execute(_APPEND, dict(vars(entry))).inserted_primary_key
-    assert inserted is not None  # a single-row INSERT
-    return int(inserted[0])
+        connection.execute(_MOVE_HEAD, {"moved_to": prev_hash})
+    return ids
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    outcome: str,
+    *,
+    now: datetime,
+    customer_id: int | None = None,
+    request_id: str | None = None,
+    **details: Any,
+) -> int:
+    """Append one entry in the caller's transaction, now; its id."""
+    return append(session, [entry(actor, action, outcome, now=now, customer_id=customer_id, request_id=request_id,
+                                  **details)])[0]
 
 
 # --- the chain ----------------------------------------------------------------------------------

@@ -33,8 +33,8 @@ from secure_phone.adapters.mysys import MySys, get_mysys
 from secure_phone.adapters.operator import Operator, get_operator
 from secure_phone.domain.phone import NumberProblem, NumberRejected
 from secure_phone.domain.policy import DEFAULT_POLICY, Policy
-from secure_phone.services import events
-from secure_phone.services.audit import SYSTEM, Actor, record
+from secure_phone.services import audit, events
+from secure_phone.services.audit import SYSTEM, Actor
 from secure_phone.settings import new_number_proof, operator_fail_open
 
 
@@ -91,6 +91,7 @@ class Tx:
         self.session = session
         self.actor = actor
         self.events: list[events.Event] = []
+        self._audit: list[audit.Entry] = []
 
     @property
     def now(self) -> datetime:
@@ -98,11 +99,18 @@ class Tx:
 
     def record(self, action: str, outcome: str, *, customer_id: int | None = None, request_id: str | None = None,
                actor: Actor | None = None, **details: Any) -> None:
-        """Append an audit entry (this transaction's actor and time unless told otherwise)."""
-        record(self.session, actor or self.actor, action, outcome, now=self.now, customer_id=customer_id,
-               request_id=request_id, **details)
+        """Add an audit entry (this transaction's actor and time unless told otherwise): chained to the trail, in
+        the order recorded, when the transaction commits (:meth:`append_audit`)."""
+        self._audit.append(audit.entry(actor or self.actor, action, outcome, now=self.now, customer_id=customer_id,
+                                       request_id=request_id, **details))
         if customer_id is not None:
             self.events.append(events.AuditRecorded(customer_id))
+
+    def append_audit(self) -> None:
+        """Chain what :meth:`record` kept, just before the commit: the trail's head, which every writer locks, is
+        then held for these statements and the commit only, not for the whole transaction."""
+        entries, self._audit = self._audit, []
+        audit.append(self.session, entries)
 
     def notify(self, **message: Any) -> None:
         """Queue a notification in the outbox (``notifications.enqueue``'s arguments but the session and now)."""
@@ -156,12 +164,14 @@ class UnitOfWork:
             tx = Tx(self, session, actor)
             try:
                 yield tx
+                tx.append_audit()
             except Refused as refused:
                 if refused.action is not None:
                     tx.record(refused.action, refused.outcome, customer_id=refused.customer_id,
                               request_id=refused.request_id, **refused.details)
                 if refused.announce:
                     tx.changed(refused.customer_id)
+                tx.append_audit()
                 session.commit()
                 events.publish(tx.events)
                 raise

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from secure_phone.adapters.db import read_only, transaction
@@ -15,7 +17,7 @@ from secure_phone.adapters.models import AuditEntry, AuditHead
 from secure_phone.domain.change_request import RefusalReason
 from secure_phone.domain.phone import NumberRejected
 from secure_phone.services import auth, change
-from secure_phone.services.audit import ANCHOR_ID, GENESIS, purge, verify_chain
+from secure_phone.services.audit import ANCHOR_ID, GENESIS, SYSTEM, purge, verify_chain
 from secure_phone.services.unit_of_work import Refused
 from tests.integration.helpers import (
     CAMILLE,
@@ -94,6 +96,36 @@ def test_entries_are_chained_and_the_chain_verifies(world: World) -> None:
     assert {"number_entered", "change_requested", "approval", "refusal", "fraud_alert", "change_cancelled",
             "mysys_update", "change_completed", "login", "demo_phone_picked"} <= {e.action for e in entries}
     assert all(e.actor_kind and e.action and e.outcome for e in entries)
+
+
+def test_a_unit_of_work_takes_the_trail_head_when_it_commits_only(world: World) -> None:
+    """Issue 13: every writer locks the trail's head row; a transaction chains its entries just before its
+    commit, so the head is not held while it does the rest of its work. Nothing is chained before the commit,
+    everything in the order recorded after it; on PostgreSQL another writer appends and commits meanwhile
+    (it waited for the whole transaction before)."""
+    cid = world.cid(CAMILLE)
+    before = len(world.audit())
+    finished: list[object] = []
+    with world.uow().write(SYSTEM) as tx:
+        tx.record("test_first", "ok", customer_id=cid, step=1)
+        tx.record("test_second", "ok", customer_id=cid, step=2)
+        assert tx.session.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar() == before
+        if world.url.startswith("postgresql"):
+            def other() -> None:
+                with world.uow().write(SYSTEM) as other_tx:
+                    other_tx.record("test_meanwhile", "ok", customer_id=cid)
+                finished.append(True)
+
+            writer = threading.Thread(target=other)
+            writer.start()
+            writer.join(timeout=10)
+            assert finished == [True], "another writer waited for this transaction's trail head"
+    actions = [e.action for e in world.audit()[before:]]
+    expected = ["test_first", "test_second"]
+    assert actions == (["test_meanwhile", *expected] if finished else expected)
+    assert [json.loads(e.details or "{}").get("step") for e in world.audit()[-2:]] == [1, 2]
+    assert chain_break(world) is None
+
 
 
 @pytest.mark.parametrize("field", ["details", "outcome"])

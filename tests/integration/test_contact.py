@@ -14,7 +14,7 @@ from sqlmodel import select
 from secure_phone.adapters.db import read_only, transaction
 from secure_phone.adapters.models import ContactRequest
 from secure_phone.domain.change_request import Channel
-from secure_phone.services import contact, unit_of_work
+from secure_phone.services import audit, contact
 from secure_phone.services.contact import AdvisorCard
 from tests.integration.helpers import (
     CAMILLE,
@@ -153,20 +153,20 @@ def test_callbacks_of_two_customers_are_separate(world: World) -> None:
 def test_a_double_click_creates_one_contact_request(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two simultaneous clicks (two tabs, two workers): one request in the advisors' queue (§10).
 
-    The audit append of each call waits (briefly) for the other call, so that both transactions are
-    open at once whatever the thread scheduling: the race is exercised every run, not by luck.
+    The audit entry of each call waits (briefly, when it is recorded) for the other call, so that both
+    transactions are open at once whatever the thread scheduling: the race is exercised every run, not by luck.
     """
     meet = threading.Barrier(2, timeout=1.5)
-    real_record = unit_of_work.record
+    real_entry = audit.entry
 
     def record_after_meeting(*args: Any, **kwargs: Any) -> Any:
         try:
             meet.wait()
         except threading.BrokenBarrierError:  # the other call never got this far (it was serialised)
             pass
-        return real_record(*args, **kwargs)
+        return real_entry(*args, **kwargs)
 
-    monkeypatch.setattr(unit_of_work, "record", record_after_meeting)
+    monkeypatch.setattr(audit, "entry", record_after_meeting)
 
     results = run_together(*(lambda: callback(world, CAMILLE, "changed_phone") for _ in range(2)))
 
