@@ -16,7 +16,8 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 import pyotp
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from secure_phone import i18n
@@ -77,6 +78,13 @@ def _refusal(action: str, customer: Customer, code: str, device_id: str | None, 
                    problem=code)
 
 
+_CODES = SmsCode.__table__  # type: ignore[attr-defined]
+# Built once (issue 13): every code sent, and every « Confirmer » with the new number's proof, counts them.
+_SENT_SINCE = sa_select(func.count()).select_from(_CODES).where(
+    _CODES.c.customer_id == bindparam("customer_id"), _CODES.c.purpose == bindparam("purpose"),
+    _CODES.c.issued_at > bindparam("since"))
+
+
 def sending_refusal(tx: Tx, customer: Customer, purpose: str) -> str | None:
     """Why no code of ``purpose`` may be sent now (its i18n key), or None: the daily limit, or the customer's
     failures for that purpose already at the maximum (a resend never resets them)."""
@@ -84,11 +92,8 @@ def sending_refusal(tx: Tx, customer: Customer, purpose: str) -> str | None:
     policy, now, session = tx.uow.policy, tx.now, tx.session
     if purpose != NEW_NUMBER and customer.number_recycled_at is not None:
         return "operator.recycled"  # §12.4: the number belongs to someone else now; nothing goes to it
-    sent = session.exec(
-        select(func.count()).select_from(SmsCode).where(
-            SmsCode.customer_id == customer.id, SmsCode.purpose == purpose,
-            SmsCode.issued_at > now - policy.rolling_window)
-    ).one()
+    sent = session.execute(_SENT_SINCE, {"customer_id": customer.id, "purpose": purpose,
+                                         "since": now - policy.rolling_window}).scalar_one()
     if not can_issue_code(sent, policy):
         return "sms.daily_limit"
     previous = _latest(session, customer.id, purpose)

@@ -433,3 +433,30 @@ def test_a_throttled_address_is_refused_before_any_password_check(world: World,
     with pytest.raises(Refused, match="login.error.throttled"):
         login(world)
     assert checked == []
+
+
+def test_waiting_for_the_phone_is_the_asking_sessions_activity_and_nobody_elses(world: World) -> None:
+    """« Confirmer » moves the asking session's idle timer (the customer now waits for the phone): that session
+    only — not another session of the customer, not another customer's, and never an ended one."""
+    from secure_phone.domain.change_request import Channel
+    from secure_phone.services import change
+    from tests.integration.helpers import NEW_RAW, customer_actor
+
+    t0 = world.clock.now
+    asking, other, julien = login(world), login(world), login(world, JULIEN)
+    ended = login(world)
+    auth.logout(world.uow(), ended, actor=ANON)
+    cid = world.cid(CAMILLE)
+    later = t0 + timedelta(minutes=4)
+    number = change.check_new_number(world.uow(now=later), cid, NEW_RAW, "FR", actor=customer_actor(cid))
+    change.start_request(world.uow(now=later), cid, number.e164, channel=Channel.WEB, actor=customer_actor(cid),
+                         session_id=asking)
+
+    assert session_row(world, asking).last_seen_at == later
+    assert session_row(world, other).last_seen_at == t0
+    assert session_row(world, julien).last_seen_at == t0
+    assert session_row(world, ended).last_seen_at == t0
+    # Another customer's session named as the asker is not touched either (the request is Camille's).
+    change.start_request(world.uow(now=later + timedelta(seconds=30)), cid, number.e164, channel=Channel.WEB,
+                         actor=customer_actor(cid), session_id=julien)
+    assert session_row(world, julien).last_seen_at == t0

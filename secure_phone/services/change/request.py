@@ -12,8 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
+from sqlmodel import Session, select
 
 from secure_phone.adapters.models import ChangeRequest, Customer, UserSession
 from secure_phone.domain.change_request import PENDING, Action, Channel, Status, effective_status
@@ -91,26 +93,36 @@ def check_new_number(uow: UnitOfWork, customer_id: int, raw: str, region: str, *
         return number
 
 
+_SESSIONS = UserSession.__table__  # type: ignore[attr-defined]
+_REQUESTS = ChangeRequest.__table__  # type: ignore[attr-defined]
+# « Confirmer »'s statements, built once (issue 13: a statement built per call paid SQLAlchemy's construction and
+# cache key at every « Confirmer », twice for the local rules); Core, no ORM object of these rows is loaded there.
+_TOUCH = sa_update(_SESSIONS).where(
+    _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.principal_kind == "customer",
+    _SESSIONS.c.principal_id == bindparam("customer_id"), _SESSIONS.c.ended_at.is_(None),
+    _SESSIONS.c.last_seen_at < bindparam("now")).values(last_seen_at=bindparam("seen_at"))
+_APPLYING = sa_select(_REQUESTS.c.id).where(
+    _REQUESTS.c.customer_id == bindparam("customer_id"), _REQUESTS.c.status == Status.APPLYING.value).limit(1)
+_RECENT_ONLINE = sa_select(func.count()).select_from(_REQUESTS).where(
+    _REQUESTS.c.customer_id == bindparam("customer_id"), _REQUESTS.c.created_at > bindparam("since"),
+    _REQUESTS.c.channel != Channel.ADVISOR.value)
+
+
 def _touch(session: Session, session_id: str, customer_id: int, now: datetime) -> None:
     """Waiting for the phone is the asking session's activity (its idle timer)."""
-    session.execute(update(UserSession).where(
-        col(UserSession.id) == session_id, col(UserSession.principal_kind) == "customer",
-        col(UserSession.principal_id) == customer_id, col(UserSession.ended_at).is_(None),
-        col(UserSession.last_seen_at) < now).values(last_seen_at=now))
+    session.execute(_TOUCH, {"session_id": session_id, "customer_id": customer_id, "now": now, "seen_at": now})
 
 
 def _local_rules(tx: Tx, customer: Customer) -> None:
     """The request's own rules (the number's are :func:`_validated_number`'s): one change at a time, at most
     ``policy.change_requests_per_day`` requests a day, and the new number's code may be sent."""
     policy, customer_id = tx.uow.policy, customer.id or 0
-    applying = tx.session.exec(select(ChangeRequest.id).where(
-        ChangeRequest.customer_id == customer_id, ChangeRequest.status == Status.APPLYING.value)).first()
+    applying = tx.session.execute(_APPLYING, {"customer_id": customer_id}).scalar()
     if applying is not None:  # one change at a time: a late MySys answer must not land on a newer one
         raise Refused("change.in_progress", action="change_requested", customer_id=customer_id,
                       request_id=applying, problem="change.in_progress")
-    recent = tx.session.exec(select(func.count()).select_from(ChangeRequest).where(
-        ChangeRequest.customer_id == customer_id, ChangeRequest.created_at > tx.now - policy.rolling_window,
-        ChangeRequest.channel != Channel.ADVISOR.value)).one()
+    recent = tx.session.execute(_RECENT_ONLINE, {"customer_id": customer_id,
+                                                 "since": tx.now - policy.rolling_window}).scalar_one()
     if recent >= policy.change_requests_per_day:
         raise Refused("limit.requests", action="change_requested", outcome="rate_limited", customer_id=customer_id)
     if policy.new_number_proof and (refusal := sms_codes.sending_refusal(tx, customer, sms_codes.NEW_NUMBER)):
