@@ -1213,6 +1213,10 @@ _CATALOG: dict[str, tuple[str, str]] = {
         "Le second contrôle doit être fait par un autre conseiller de l'agence.",
         "The second check must be made by another advisor of the agency.",
     ),
+    "advisor.validation.in_progress": (
+        "Un autre changement de numéro de ce client est en cours d'enregistrement. Réessayez dans quelques minutes.",
+        "Another change of this customer's number is being saved. Try again in a few minutes.",
+    ),
     "securpass.active": ("actif", "active"),
     "securpass.blocked": ("bloqué", "blocked"),
     "securpass.none": ("non activé", "not activated"),

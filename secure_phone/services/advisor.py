@@ -52,8 +52,10 @@ from secure_phone.services.rows import (
     enrolled_device,
     expire_if_due,
     lock_customer,
+    lock_request,
     move,
     number_holder,
+    other_change_applying,
     supersede_pending,
 )
 from secure_phone.services.unit_of_work import NumberRefused, Refused, Tx, UnitOfWork
@@ -539,9 +541,7 @@ def validate_change(uow: UnitOfWork, advisor_id: int, request_id: str, *, actor:
     """The second advisor's validation (four eyes): never the advisor who entered the change."""
     with uow.write(actor) as tx:
         advisor = _advisor(tx.session, advisor_id)
-        request = tx.session.exec(select(ChangeRequest).where(ChangeRequest.id == key(request_id))
-                                  .with_for_update()).first()
-        customer = tx.session.get(Customer, request.customer_id) if request else None
+        request, customer = lock_request(tx.session, request_id)  # the customer's lock first, as everywhere
         if request is None or customer is None or customer.agency_id != advisor.agency_id \
                 or request.channel != Channel.ADVISOR.value:
             raise Refused("advisor.not_found", action="advisor_validation", problem="advisor.not_found",
@@ -552,6 +552,9 @@ def validate_change(uow: UnitOfWork, advisor_id: int, request_id: str, *, actor:
         if Status(request.status) is not Status.PENDING_APPROVAL or tx.now >= request.expires_at:
             raise Refused("sp.gone", action="advisor_validation", problem="sp.gone", customer_id=customer.id,
                           request_id=request.id)
+        if other_change_applying(tx.session, customer.id or 0, request.id) is not None:  # an online one, approved
+            raise Refused("advisor.validation.in_progress", action="advisor_validation", problem="change.in_progress",
+                          customer_id=customer.id, request_id=request.id)
         move(request, Action.APPROVE, tx.now)
         request.validator_id = advisor.id
         tx.session.add(request)

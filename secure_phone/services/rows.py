@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from secure_phone.adapters.models import ChangeRequest, Customer, Device
@@ -28,6 +29,19 @@ def lock_customer(session: Session, customer_id: int | None) -> Customer:
     if customer is None:
         raise Refused("error.generic")
     return customer
+
+
+_REQUESTS = ChangeRequest.__table__  # type: ignore[attr-defined]
+_OTHER_APPLYING = sa_select(_REQUESTS.c.id).where(
+    _REQUESTS.c.customer_id == bindparam("customer_id"), _REQUESTS.c.status == Status.APPLYING.value,
+    _REQUESTS.c.id != bindparam("request_id")).limit(1)
+
+
+def other_change_applying(session: Session, customer_id: int, request_id: str) -> str | None:
+    """Another request of the customer already approved and waiting for MySys (its id), or None. Read under the
+    customer's lock by whatever approves a request: one change at a time, or two writes to MySys could end in a
+    different order there and in the bank's record."""
+    return session.execute(_OTHER_APPLYING, {"customer_id": customer_id, "request_id": request_id}).scalar()
 
 
 def lock_request(session: Session, request_id: str) -> tuple[ChangeRequest | None, Customer | None]:

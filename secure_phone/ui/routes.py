@@ -27,11 +27,12 @@ from secure_phone.ui.states.web import WebState
 # /demo page and its three panes would start on one token and rely on Reflex's duplicate detection to part them.
 # With several workers that detection races (two sockets of one token checked on two workers at once: one of
 # them is then dropped, and its events are ignored — « no associated token »). A framed document keeps its own
-# token under its frame's name instead (« token:demo-web »…): stable across its reloads, nobody else's.
+# token under its frame's name instead (« token:demo-web »…: the /demo panes' names only): stable across its
+# reloads, nobody else's.
 # Inline and first in <head>, so it runs before Reflex's scripts read the token.
 FRAME_TOKEN_JS = """(function () {
   try {
-    if (window.top === window.self || !window.name) return;
+    if (window.top === window.self || !/^demo-(web|phone|inbox)$/.test(window.name)) return;
     var own = "token:" + window.name, proto = Storage.prototype;
     var get = proto.getItem, set = proto.setItem, remove = proto.removeItem;
     var mapped = function (storage, key) { return storage === window.sessionStorage && key === "token" ? own : key; };

@@ -554,6 +554,59 @@ def test_risk_requires_a_second_advisor_of_the_agency(world: World) -> None:
     assert len([row for row in world.outbox() if row.customer_id == world.cid(CAMILLE)]) == 3
 
 
+def _being_saved(world: World, identifier: str, new_e164: str, channel: str) -> str:
+    """A change of ``identifier`` approved a moment ago and still waiting for MySys (``applying``): the state the
+    race leaves when another request of the customer is approved at the same instant (a second advisor's
+    validation and the customer's own « Valider »). Written as that commit writes it; its id."""
+    from secure_phone.adapters.db import transaction
+    from secure_phone.adapters.models import ChangeRequest, Customer
+
+    with transaction(world.url) as session:
+        customer = session.exec(select(Customer).where(Customer.identifier == identifier)).one()
+        request = ChangeRequest(customer_id=customer.id, channel=channel, old_e164=customer.secure_phone_e164,
+                                new_e164=new_e164, status="applying", nonce="race", created_at=world.clock.now,
+                                expires_at=world.clock.now + timedelta(minutes=5), decided_at=world.clock.now)
+        session.add(request)
+        session.flush()
+        return request.id
+
+
+def test_a_second_advisor_cannot_validate_while_another_change_of_the_customer_is_being_saved(
+        world: World) -> None:
+    """One change at a time: two approved changes of one customer would each be written to MySys, and the
+    bank's record and MySys could end with different numbers. The validation is refused (and audited), the
+    change entered stays waiting for a validation, and nothing reaches MySys."""
+    s, n = sophie(world), nadia(world)
+    not_me(world, CAMILLE)
+    pending = change_by(world, s, CAMILLE)
+    assert pending.status == "pending_validation"
+    online = _being_saved(world, CAMILLE, "+33755443321", "web")
+
+    world.clock.advance(minutes=5)
+    raises_code("advisor.validation.in_progress", validate, world, n, pending.request_id)
+
+    assert world.request(pending.request_id).status == "pending_approval"
+    assert world.request(online).status == "applying"
+    assert_nothing_applied(world, CAMILLE, CAMILLE_OLD)
+    refused = world.audit(CAMILLE, "advisor_validation")[-1]
+    assert (refused.outcome, refused.request_id, details(refused)["problem"]) == (
+        "refused", pending.request_id, "change.in_progress")
+
+
+def test_the_phone_cannot_approve_while_an_advisors_change_of_the_customer_is_being_saved(world: World) -> None:
+    """The other way round: the customer's « Valider » while an advisor's validated change waits for MySys is
+    refused as a number that changed (the one it replaces is being replaced), and MySys is never told."""
+    view = world.start(JULIEN)
+    _being_saved(world, JULIEN, "+33755443321", "advisor")
+
+    result = world.phone(JULIEN).approve_pending()
+
+    assert (result.accepted, result.rejection) == (False, "number_changed")
+    assert world.request(view.id).status == "failed"
+    assert world.customer(JULIEN).secure_phone_e164 == JULIEN_NUMBER
+    assert world.history(JULIEN) == []
+
+
 def test_a_pending_validation_expires_after_two_hours(world: World) -> None:
     s, n = sophie(world), nadia(world)
     not_me(world, CAMILLE)

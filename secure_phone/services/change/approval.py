@@ -34,7 +34,7 @@ from secure_phone.services.auth import end_sessions
 from secure_phone.services.change.applying import Approved, apply_approved
 from secure_phone.services.customers import display_name, eligibility_of
 from secure_phone.services.inputs import CODE_LIMIT, key
-from secure_phone.services.rows import expire_if_due, lock_customer, move, number_holder
+from secure_phone.services.rows import expire_if_due, lock_customer, move, number_holder, other_change_applying
 from secure_phone.services.unit_of_work import Tx, UnitOfWork
 from secure_phone.settings import secret_key
 
@@ -155,7 +155,8 @@ def approve(uow: UnitOfWork, customer_id: int, device_id: str | None, request_id
             securpass_blocked=customer.securpass_status == "blocked",
             consecutive_wrong_codes=customer.securpass_wrong_codes,
             number_still_available=number_holder(tx.session, request.new_e164, customer_id, tx.now, policy) is None
-            and request.old_e164 == customer.secure_phone_e164,
+            and request.old_e164 == customer.secure_phone_e164
+            and other_change_applying(tx.session, customer_id, request.id) is None,  # an advisor's, validated
             eligible=eligibility_of(tx.session, customer, tx.now, policy).eligible,
         )
         decision = decide_approval(facts, policy)
