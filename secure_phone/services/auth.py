@@ -374,24 +374,28 @@ def end_reason(uow: UnitOfWork, session_id: str | None) -> str | None:
     return row.end_reason if row is not None and row.ended_at is not None else None
 
 
+_END_LIVE = update(_SESSIONS).where(
+    _SESSIONS.c.principal_kind == "customer", _SESSIONS.c.principal_id == bindparam("whose"),
+    _SESSIONS.c.ended_at.is_(None)).values(ended_at=bindparam("end_at"), end_reason=bindparam("why"))
+# Built once (issue 13: every completed change ends sessions): all of them, or all but those kept.
+_END_ALL_BUT = _END_LIVE.where(_SESSIONS.c.id.not_in(bindparam("kept", expanding=True)))
+
+
 def end_sessions(
     session: Session, customer_id: int, *, reason: str, now: datetime, keep: tuple[str | None, ...] = ()
 ) -> int:
     """End every live session of the customer but those in ``keep``, in the caller's transaction; how many.
 
     The tabs that showed them are told by the push that follows the caller's change (their next check
-    finds the session ended and says why).
+    finds the session ended and says why). A Core statement: no session row is loaded as an object by the
+    callers, so none is left stale.
     """
     kept = [k for k in keep if k]
-    statement = (
-        update(UserSession)
-        .where(col(UserSession.principal_kind) == "customer", col(UserSession.principal_id) == customer_id,
-               col(UserSession.ended_at).is_(None))
-        .values(ended_at=now, end_reason=reason)
-    )
+    values: dict[str, Any] = {"whose": customer_id, "end_at": now, "why": reason}
     if kept:
-        statement = statement.where(col(UserSession.id).not_in(kept))
-    return session.exec(statement).rowcount or 0
+        values["kept"] = kept
+    result = session.execute(_END_ALL_BUT if kept else _END_LIVE, values)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def logout(uow: UnitOfWork, session_id: str | None, *, actor: Actor) -> None:
