@@ -9,7 +9,7 @@ import re
 
 import httpx
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Frame, Page, expect
+from playwright.sync_api import Browser, Frame, FrameLocator, Page, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.journeys import APPROVAL_TITLE, CODE, CODE_LINE, PASSWORD, PROOF_TITLE, SUCCESS
@@ -66,6 +66,16 @@ def unreloaded(page: Page) -> list[str]:
             if target.evaluate(MARKER) != "kept"]
 
 
+def panes(page: Page) -> tuple[FrameLocator, FrameLocator, FrameLocator]:
+    """``/demo`` opened, its three panes (the web area, the phone, the inbox) shown: their frames."""
+    page.goto("/demo")
+    web, phone, inbox = (page.frame_locator(f"iframe[name=demo-{n}]") for n in ("web", "phone", "inbox"))
+    expect(web.get_by_label("Identifiant")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Quel smartphone tenez-vous ?")).to_be_visible()
+    expect(inbox.get_by_role("heading", name="SMS et e-mails reçus")).to_be_visible()
+    return web, phone, inbox
+
+
 def choose(page: Page, scenario: str, persona: str) -> None:
     """The scenario chooser suggests its persona (a round trip to the server: the page is live), then « Commencer »."""
     other = "j7" if scenario != "j7" else "j1"
@@ -85,11 +95,7 @@ def look_at(page: Page, pane: str, hint: str | re.Pattern) -> None:
 
 def test_camille_j1_told_by_the_demo_page_without_a_reload(browser: Browser, server: dict) -> None:
     page = demo_page(browser, server, DESKTOP)
-    page.goto("/demo")
-    web, phone, inbox = (page.frame_locator(f"iframe[name=demo-{n}]") for n in ("web", "phone", "inbox"))
-    expect(web.get_by_label("Identifiant")).to_be_visible()
-    expect(phone.get_by_role("heading", name="Quel smartphone tenez-vous ?")).to_be_visible()
-    expect(inbox.get_by_role("heading", name="SMS et e-mails reçus")).to_be_visible()
+    web, phone, inbox = panes(page)
     choose(page, "j1", CAMILLE)
     mark(page)
 
@@ -226,11 +232,7 @@ def test_each_pane_keeps_its_own_reflex_token_across_reloads(browser: Browser, s
     duplicate detection, which races when two workers see one token at once (the panes' events were then
     dropped). Four tokens, four tabs to the server, the same ones after a reload, and every pane live."""
     page = demo_page(browser, server, DESKTOP)
-    page.goto("/demo")
-    web, phone, inbox = (page.frame_locator(f"iframe[name=demo-{n}]") for n in ("web", "phone", "inbox"))
-    expect(web.get_by_label("Identifiant")).to_be_visible()
-    expect(phone.get_by_role("heading", name="Quel smartphone tenez-vous ?")).to_be_visible()
-    expect(inbox.get_by_role("heading", name="SMS et e-mails reçus")).to_be_visible()
+    web, phone, inbox = panes(page)
 
     def tokens() -> dict[str, str]:
         seen = {"demo": page.evaluate("sessionStorage.getItem('token')")}

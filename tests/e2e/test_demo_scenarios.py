@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, FrameLocator, Page, expect
 
 from tests.e2e.conftest import DESKTOP
 from tests.e2e.journeys import APPROVAL_TITLE, CODE, CODE_LINE, PASSWORD, PROOF_TITLE, SUCCESS
-from tests.e2e.test_demo_page import assert_accessible_22, choose, demo_page, look_at, mark, unreloaded
+from tests.e2e.test_demo_page import assert_accessible_22, choose, demo_page, look_at, mark, panes, unreloaded
 
 NEW = "07 98 76 54 32"
 JULIEN, JULIEN_OLD = "1000000002", "06 23 45 67 89"
@@ -22,15 +22,6 @@ PAUL, PAUL_OLD = "1000000007", "06 78 90 12 34"
 EMMA, EMMA_OLD = "1000000010", "06 11 22 33 44"
 ACTIVATION_LINE = re.compile(r"code d'activation Sécur'Pass est (\d{8})")
 CONFIRMATION_LINE = re.compile(r"code de confirmation est (\d{8})")
-
-
-def panes(page: Page) -> tuple[FrameLocator, FrameLocator, FrameLocator]:
-    page.goto("/demo")
-    web, phone, inbox = (page.frame_locator(f"iframe[name=demo-{n}]") for n in ("web", "phone", "inbox"))
-    expect(web.get_by_label("Identifiant")).to_be_visible()
-    expect(phone.get_by_role("heading", name="Quel smartphone tenez-vous ?")).to_be_visible()
-    expect(inbox.get_by_role("heading", name="SMS et e-mails reçus")).to_be_visible()
-    return web, phone, inbox
 
 
 def sign_in(pane: FrameLocator, identifier: str) -> None:

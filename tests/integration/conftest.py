@@ -67,3 +67,12 @@ def checkpoint_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "audit-checkpoints.jsonl"
     monkeypatch.setenv("SECURE_PHONE_AUDIT_CHECKPOINTS", str(path))
     return path
+
+
+@pytest.fixture
+def pg_server_url() -> Iterator[str]:
+    """PostgreSQL itself, for what only it has (its pool, autocommit, LISTEN/NOTIFY): the server's own database,
+    no table of the app's used."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    yield PG_ADMIN_URL
+    db.get_engine(PG_ADMIN_URL).dispose()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import sqlalchemy
 from sqlalchemy import event
 
 from secure_phone.adapters import db
-from tests.conftest import PG_ADMIN_URL, require_service
 from tests.integration.helpers import run_together
 
 
@@ -70,20 +68,12 @@ def test_a_failed_write_releases_the_process_lock(tmp_path: Path) -> None:
     db.get_engine(url).dispose()
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """PostgreSQL (its pool and autocommit are what is tested): the server's own database, only read."""
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    yield PG_ADMIN_URL
-    db.get_engine(PG_ADMIN_URL).dispose()
-
-
-def test_a_hot_read_on_postgresql_is_one_statement_outside_any_transaction(pg_url: str) -> None:
+def test_a_hot_read_on_postgresql_is_one_statement_outside_any_transaction(pg_server_url: str) -> None:
     """``reading()`` is autocommit on PostgreSQL: after its statement the connection is idle, not in a
     transaction waiting for its ROLLBACK (two round trips saved per hot read)."""
     import psycopg
 
-    url = pg_url
+    url = pg_server_url
     with db.reading(url) as connection:
         assert connection.execute(sqlalchemy.text("SELECT 1")).scalar() == 1
         status = connection.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
@@ -99,10 +89,10 @@ def test_a_hot_read_on_postgresql_is_one_statement_outside_any_transaction(pg_ur
 
 
 def test_postgresql_pings_a_connection_only_after_it_was_idle_and_replaces_a_dead_one(
-        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        pg_server_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """No ping for a connection used a moment ago; one idle longer than ``IDLE_PING_SECONDS`` is pinged, and if
     its server side is gone (terminated here) the pool hands out a new one: the caller never sees the error."""
-    url = pg_url
+    url = pg_server_url
     engine = db.get_engine(url)
     engine.dispose()
     pings: list[int] = []

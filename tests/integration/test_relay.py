@@ -5,40 +5,29 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from secure_phone.adapters import db, relay
-from tests.conftest import PG_ADMIN_URL, require_service
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    yield PG_ADMIN_URL
-    db.get_engine(PG_ADMIN_URL).dispose()
-
-
-def test_customers_and_inboxes_announced_reach_a_listener_each_once(pg_url: str) -> None:
+def test_customers_and_inboxes_announced_reach_a_listener_each_once(pg_server_url: str) -> None:
     customers: list[int] = []
     inboxes: list[int] = []
     stop = threading.Event()
     listener = threading.Thread(target=relay.listen_for_customers, daemon=True,
-                                args=(pg_url, customers.append, stop, 0.1, lambda: inboxes.append(1)))
+                                args=(pg_server_url, customers.append, stop, 0.1, lambda: inboxes.append(1)))
     listener.start()
     try:
         deadline = time.monotonic() + 10
         while not customers and time.monotonic() < deadline:  # until the listener is subscribed
-            relay.notify_customers(pg_url, [999])
+            relay.notify_customers(pg_server_url, [999])
             time.sleep(0.1)
         assert customers, "the listener never heard an announcement"
         time.sleep(0.3)
         customers.clear()
 
-        relay.notify_customers(pg_url, [3, 1, 3])  # one announcement per customer, however often named
-        relay.notify_inboxes(pg_url)
-        relay.notify_customers(pg_url, [])  # nothing to say: no statement
+        relay.notify_customers(pg_server_url, [3, 1, 3])  # one announcement per customer, however often named
+        relay.notify_inboxes(pg_server_url)
+        relay.notify_customers(pg_server_url, [])  # nothing to say: no statement
         deadline = time.monotonic() + 5
         while (len(customers) < 2 or not inboxes) and time.monotonic() < deadline:
             time.sleep(0.05)
