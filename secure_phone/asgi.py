@@ -11,11 +11,15 @@
   needs no cookie on the websocket: a reload rejoins its session with a ticket instead.
 * **Response headers**: no framing by another site (the Sécur'Pass approval must not be clickjacked), no
   MIME sniffing, no referrer to other sites, HSTS when the public address is https.
+
+``pages_at_their_address`` serves each page at its own address: Reflex's static files answer ``/app`` with a
+redirect to ``/app/`` (the built page is ``app/index.html``), one more round trip before the first paint — a
+whole mobile-network latency on a phone. The page's GET is served as ``/app/`` instead, at the same address.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from secure_phone.settings import public_url_is_https, trusted_proxy
@@ -89,3 +93,21 @@ def harden(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send_with_headers)
 
     return hardened
+
+
+def pages_at_their_address(pages: Iterable[str]) -> Callable[[ASGIApp], ASGIApp]:
+    """A transformer that serves ``pages`` (paths without a trailing slash) without the static files' redirect
+    to the slashed path; every other request passes untouched."""
+    slashed = {page: page + "/" for page in pages if page != "/" and not page.endswith("/")}
+
+    def transform(app: ASGIApp) -> ASGIApp:
+        async def served(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope.get("type") == "http" and scope.get("method") in ("GET", "HEAD"):
+                path = slashed.get(scope.get("path", ""))
+                if path is not None:
+                    scope = dict(scope, path=path, raw_path=path.encode())
+            await app(scope, receive, send)
+
+        return served
+
+    return transform

@@ -51,6 +51,16 @@ def test_the_prerendered_page_is_the_phone_picker(server: dict) -> None:
     assert "data-sp-boot" in html  # the script that picks the first screen before the first paint
 
 
+def test_each_page_is_served_at_its_address_without_a_redirect(server: dict) -> None:
+    # A redirect to the slashed path (Reflex's static files) would cost a round trip before the first paint.
+    for path in ("/app", "/connexion", "/conseiller", "/espace-client/telephone-securise"):
+        response = httpx.get(f"{server['base_url']}{path}", timeout=10)
+        assert response.status_code == 200 and not response.history, path
+        assert response.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "Quel smartphone tenez-vous" in httpx.get(f"{server['base_url']}/app", timeout=10).text
+    assert httpx.get(f"{server['base_url']}/app?x=1", timeout=10).status_code == 200
+
+
 def test_the_first_screen_needs_no_server(browser: Browser, server: dict) -> None:
     context = browser.new_context(base_url=server["base_url"], viewport=PHONE, locale="fr-FR")
     context.set_default_timeout(15_000)

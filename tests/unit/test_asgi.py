@@ -83,3 +83,32 @@ def test_a_bad_trusted_proxy_setting_is_refused(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SECURE_PHONE_TRUSTED_PROXIES", "not-an-address")
     with pytest.raises(ConfigurationError):
         run(http())
+
+
+def served_path(path: str, method: str = "GET", kind: str = "http") -> str:
+    seen: dict = {}
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        seen.update(scope)
+
+    async def nothing():  # type: ignore[no-untyped-def]
+        return {}
+
+    scope = {"type": kind, "path": path, "raw_path": path.encode(), "method": method, "headers": []}
+    run_async(asgi.pages_at_their_address(["/", "/app", "/espace-client/telephone-securise"])(app)(scope, nothing,
+                                                                                                    nothing))
+    assert seen["raw_path"] == seen["path"].encode()
+    return str(seen["path"])
+
+
+def test_a_page_is_served_at_its_own_address_without_the_redirect_to_its_slashed_path() -> None:
+    assert served_path("/app") == "/app/"
+    assert served_path("/app", method="HEAD") == "/app/"
+    assert served_path("/espace-client/telephone-securise") == "/espace-client/telephone-securise/"
+
+
+def test_anything_else_passes_untouched() -> None:
+    for path in ("/", "/app/", "/app/x", "/apps", "/espace-client", "/api/v1/contact", "/_event", "/securpass.js"):
+        assert served_path(path) == path
+    assert served_path("/app", method="POST") == "/app"
+    assert served_path("/app", kind="websocket") == "/app"
