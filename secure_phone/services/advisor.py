@@ -376,8 +376,7 @@ def _advisor_change_rules(tx: Tx, advisor_id: int, identifier: str, *, raw_numbe
                             problem=rejected.problem.value,
                             risk_signal="number_shared" if rejected.problem.value == "unavailable" else None) \
             from rejected
-    if tx.session.exec(select(ChangeRequest.id).where(ChangeRequest.customer_id == customer.id,
-                                                      ChangeRequest.status == Status.APPLYING.value)).first():
+    if other_change_applying(tx.session, customer.id or 0) is not None:
         raise Refused("change.in_progress", action="advisor_change", customer_id=customer.id,
                       problem="change.in_progress")
     if policy.new_number_proof and (refusal := sms_codes.sending_refusal(tx, customer, sms_codes.NEW_NUMBER)):

@@ -593,6 +593,29 @@ def test_a_second_advisor_cannot_validate_while_another_change_of_the_customer_i
         "refused", pending.request_id, "change.in_progress")
 
 
+def test_no_change_is_entered_in_branch_while_another_change_of_the_customer_is_being_saved(world: World) -> None:
+    """One change at a time, from the advisor's entry too: the customer's online change waits for MySys, so the
+    advisor's is refused (and audited) before any code is sent or anything reaches MySys; once that change is
+    over, the same entry goes through."""
+    s = sophie(world)
+    online = _being_saved(world, CAMILLE, "+33755443321", "web")
+    raises_code("change.in_progress", change_by, world, s, CAMILLE)
+    assert world.request(online).status == "applying"
+    assert_nothing_applied(world, CAMILLE, CAMILLE_OLD)
+    entry = world.audit(CAMILLE, "advisor_change")[-1]
+    assert (entry.outcome, details(entry)["problem"]) == ("refused", "change.in_progress")
+
+    from secure_phone.adapters.db import transaction
+    from secure_phone.adapters.models import ChangeRequest
+
+    with transaction(world.url) as session:
+        row = session.get(ChangeRequest, online)
+        assert row is not None
+        row.status = "failed"
+        session.add(row)
+    assert change_by(world, s, CAMILLE).status == "completed"
+
+
 def test_the_phone_cannot_approve_while_an_advisors_change_of_the_customer_is_being_saved(world: World) -> None:
     """The other way round: the customer's « Valider » while an advisor's validated change waits for MySys is
     refused as a number that changed (the one it replaces is being replaced), and MySys is never told."""

@@ -30,6 +30,7 @@ from secure_phone.services.rows import (
     lock_customer,
     move,
     number_holder,
+    other_change_applying,
     supersede_pending,
 )
 from secure_phone.services.unit_of_work import NumberRefused, Refused, Tx, UnitOfWork
@@ -101,8 +102,6 @@ _TOUCH = sa_update(_SESSIONS).where(
     _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.principal_kind == "customer",
     _SESSIONS.c.principal_id == bindparam("customer_id"), _SESSIONS.c.ended_at.is_(None),
     _SESSIONS.c.last_seen_at < bindparam("now")).values(last_seen_at=bindparam("seen_at"))
-_APPLYING = sa_select(_REQUESTS.c.id).where(
-    _REQUESTS.c.customer_id == bindparam("customer_id"), _REQUESTS.c.status == Status.APPLYING.value).limit(1)
 _RECENT_ONLINE = sa_select(func.count()).select_from(_REQUESTS).where(
     _REQUESTS.c.customer_id == bindparam("customer_id"), _REQUESTS.c.created_at > bindparam("since"),
     _REQUESTS.c.channel != Channel.ADVISOR.value)
@@ -117,8 +116,8 @@ def _local_rules(tx: Tx, customer: Customer) -> None:
     """The request's own rules (the number's are :func:`_validated_number`'s): one change at a time, at most
     ``policy.change_requests_per_day`` requests a day, and the new number's code may be sent."""
     policy, customer_id = tx.uow.policy, customer.id or 0
-    applying = tx.session.execute(_APPLYING, {"customer_id": customer_id}).scalar()
-    if applying is not None:  # one change at a time: a late MySys answer must not land on a newer one
+    applying = other_change_applying(tx.session, customer_id)
+    if applying is not None:  # one change at a time
         raise Refused("change.in_progress", action="change_requested", customer_id=customer_id,
                       request_id=applying, problem="change.in_progress")
     recent = tx.session.execute(_RECENT_ONLINE, {"customer_id": customer_id,
