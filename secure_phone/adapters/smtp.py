@@ -42,6 +42,7 @@ import smtplib
 import socket
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -242,11 +243,19 @@ def _ehlo_name() -> str:
 
 
 class SmtpGateway(_SimulatedGateway):
-    """The email gateway: one SMTP session per message, to ``target``.
+    """The email gateway: SMTP to ``target``, one session kept for the messages that follow each other.
+
+    A session costs a connection, TLS, the greeting, EHLO, the login and QUIT: a message that follows another
+    within ``REUSE_SECONDS`` goes through the same session after a ``NOOP`` that proves it is still open (a new
+    session otherwise). A session that failed in any way is closed, never reused; :meth:`close` ends the one
+    kept. Deliveries are serialised on it (one message at a time per gateway, as the dispatcher sends).
 
     ``fail_rate`` injects refusals before connecting (EMAIL_GATEWAY_FAIL_RATE, for the demo and the tests).
     ``reference`` sends the outbox key in a header (the local receiver files the message under it).
     """
+
+    REUSE_SECONDS: Final = 20.0
+    """How long a session waits for the next message (well below the 5 minutes RFC 5321 lets a server wait)."""
 
     def __init__(self, target: SmtpTarget, *, sender: str, reference: bool = False, fail_rate: float = 0.0,
                  rng: random.Random | None = None) -> None:
@@ -255,6 +264,9 @@ class SmtpGateway(_SimulatedGateway):
         self.sender = sender
         self.reference = reference
         self._envelope_from = parseaddr(sender)[1]
+        self._lock = threading.Lock()
+        self._kept: smtplib.SMTP | None = None
+        self._kept_until = 0.0
 
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=self.target.cafile)
@@ -284,17 +296,38 @@ class SmtpGateway(_SimulatedGateway):
             raise
         return client
 
+    def _session(self) -> smtplib.SMTP:
+        """The session kept, if it is recent and answers ``NOOP``; a new one otherwise."""
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            try:
+                if time.monotonic() < self._kept_until and kept.noop()[0] == 250:
+                    return kept
+            except (smtplib.SMTPException, OSError):
+                pass
+            _quit(kept)
+        return self._connect()
+
+    def close(self) -> None:
+        """End the session kept, if any (QUIT)."""
+        with self._lock:
+            kept, self._kept = self._kept, None
+        if kept is not None:
+            _quit(kept)
+
     def deliver(self, message: OutboxMessage) -> None:
-        """Send the message in one SMTP session, or raise :class:`GatewayError` (retried by the outbox)."""
+        """Send the message, or raise :class:`GatewayError` (retried by the outbox)."""
         self._accept(message)
         email = compose(message, sender=self.sender, reference=self.reference)
         try:
-            client = self._connect()
-            try:
-                client.send_message(email, from_addr=self._envelope_from, to_addrs=[message.recipient])
-            finally:
-                with contextlib.suppress(smtplib.SMTPException, OSError):
-                    client.quit()
+            with self._lock:
+                client = self._session()
+                try:
+                    client.send_message(email, from_addr=self._envelope_from, to_addrs=[message.recipient])
+                except BaseException:
+                    _quit(client)  # a session in an unknown state is never reused
+                    raise
+                self._kept, self._kept_until = client, time.monotonic() + self.REUSE_SECONDS
         except smtplib.SMTPRecipientsRefused as exc:
             codes = sorted({code for code, _text in exc.recipients.values()})
             raise GatewayError(f"SMTP server refused the recipient ({', '.join(map(str, codes))})") from None
@@ -314,6 +347,12 @@ class SmtpGateway(_SimulatedGateway):
             raise GatewayError(f"SMTP server unreachable or failing ({type(exc).__name__})") from None
         logger.info("email %s sent over SMTP to %s (%s)", message.key, mask_recipient(message.recipient),
                     self.target.describe())
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        client.quit()
+    client.close()
 
 
 class UnconfiguredEmailGateway:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import ipaddress
@@ -59,11 +60,21 @@ class Captured:
     """What a test SMTP server received: one entry per message."""
 
     messages: list[tuple[Any, Any, EmailMessage]] = field(default_factory=list)
+    answer: str = "250 OK"
+    quits: int = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         parsed = BytesParser(policy=default_policy).parsebytes(envelope.original_content or envelope.content)
         self.messages.append((session, envelope, parsed))
-        return "250 OK"
+        return self.answer
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.quits += 1
+        return "221 Bye"
+
+    def peers(self) -> list[Any]:
+        """The client's address of each message: one per SMTP connection."""
+        return [session.peer for session, _envelope, _email in self.messages]
 
 
 
@@ -387,3 +398,66 @@ def test_outside_demo_mode_without_a_server_emails_end_failed(db_url: str, monke
     with read_only(db_url) as s:
         [row] = s.exec(select(Outbox)).all()
     assert (row.status, row.last_error) == ("failed", "no SMTP server configured (SECURE_PHONE_SMTP_URL)")
+
+
+def test_messages_that_follow_each_other_share_one_session_then_it_is_quit() -> None:
+    with smtp_server() as (server, port):
+        sender = gateway(f"smtp://127.0.0.1:{port}")
+        for n in range(3):
+            sender.deliver(email_message(key=f"k{n}:email"))
+        assert len(server.messages) == 3 and len(set(server.peers())) == 1 and server.quits == 0
+        sender.close()
+        assert server.quits == 1
+        sender.deliver(email_message(key="k3:email"))  # after close: a new session
+        assert len(set(server.peers())) == 2
+
+
+def test_a_session_the_server_ended_is_replaced_unseen() -> None:
+    port = free_port()
+    with smtp_server(port) as (first, _port):
+        sender = gateway(f"smtp://127.0.0.1:{port}")
+        sender.deliver(email_message(key="k1:email"))
+    with smtp_server(port) as (second, _port):  # the server restarted: the session kept is dead
+        sender.deliver(email_message(key="k2:email"))
+    assert [email["Message-ID"] for _s, _e, email in first.messages + second.messages] == [
+        smtp.message_id(key, SENDER) for key in ("k1:email", "k2:email")]
+
+
+def test_a_session_that_failed_or_waited_too_long_is_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with smtp_server() as (server, port):
+        sender = gateway(f"smtp://127.0.0.1:{port}")
+        server.answer = "554 5.7.1 Refused"
+        with pytest.raises(GatewayError, match="refused the message"):
+            sender.deliver(email_message(key="k1:email"))
+        server.answer = "250 OK"
+        sender.deliver(email_message(key="k2:email"))
+        assert len(set(server.peers())) == 2  # the failed session was quit, not reused
+        monkeypatch.setattr(SmtpGateway, "REUSE_SECONDS", 0.0)
+        sender.deliver(email_message(key="k3:email"))  # within k2's 20 s: k2's session
+        assert len(set(server.peers())) == 2
+        sender.deliver(email_message(key="k4:email"))  # k3's session had 0 s to wait: a new one
+        assert len(set(server.peers())) == 3 and server.quits == 2
+
+
+def test_the_dispatcher_ends_the_session_when_there_is_nothing_left_to_send(db_url: str) -> None:
+    t0 = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)
+    with db.transaction(db_url) as s:
+        for n in range(2):
+            enqueue(s, key=f"k{n}:email", channel="email", recipient="camille.martin@example.fr", subject="S",
+                    body="Bonjour", lang="fr", now=t0)
+    with smtp_server() as (server, port):
+        dispatcher = Dispatcher(db_url, gateways={"email": gateway(f"smtp://127.0.0.1:{port}")})
+        stop = asyncio.Event()
+
+        async def run() -> None:
+            task = asyncio.create_task(dispatcher.run_forever(stop, poll_interval=0.05))
+            for _ in range(200):
+                if server.quits:
+                    break
+                await asyncio.sleep(0.02)
+            stop.set()
+            await task
+
+        asyncio.run(run())
+        assert len(server.messages) == 2 and len(set(server.peers())) == 1
+        assert server.quits == 1  # after the pass that found nothing: no session left open
