@@ -488,23 +488,26 @@ class Dispatcher:
                 except Exception as exc:  # e.g. database unreachable: log (without data) and retry
                     logger.error("%s: dispatch pass failed (%s); retrying", self.worker_id, type(exc).__name__)
                     claimed = 0
-                if claimed == 0:
+                if claimed == 0 and self._holding():
                     await asyncio.to_thread(self.end_sessions)  # nothing to send: no session held open
                 if claimed < self.batch:
                     await self._nap(stop, self._wake_event, nap)
         finally:
-            await asyncio.to_thread(self.end_sessions)
             self._loop = self._wake_event = None
+            await asyncio.to_thread(self.end_sessions, final=True)
             logger.info("%s: dispatcher stopped", self.worker_id)
 
-    def end_sessions(self) -> None:
+    def _holding(self) -> bool:
+        return any(getattr(gateway, "holding", False) for gateway in self.gateways.values())
+
+    def end_sessions(self, *, final: bool = False) -> None:
         """End what the gateways keep open between messages (the SMTP session): after a pass that found nothing
-        to send, and when the dispatcher stops."""
+        to send, and when the dispatcher stops (``final``: a pass still running in its thread keeps none)."""
         for gateway in self.gateways.values():
             close = getattr(gateway, "close", None)
             if close is not None:
                 try:
-                    close()
+                    close(final=final)
                 except Exception as exc:  # a session that ends badly is gone all the same
                     logger.warning("%s: %s gateway's session ended badly (%s)", self.worker_id,
                                    getattr(gateway, "channel", "?"), type(exc).__name__)

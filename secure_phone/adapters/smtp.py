@@ -256,6 +256,8 @@ class SmtpGateway(_SimulatedGateway):
 
     REUSE_SECONDS: Final = 20.0
     """How long a session waits for the next message (well below the 5 minutes RFC 5321 lets a server wait)."""
+    NOOP_SECONDS: Final = 2.0
+    """How long a kept session has to answer ``NOOP`` before a new one is opened instead."""
 
     def __init__(self, target: SmtpTarget, *, sender: str, reference: bool = False, fail_rate: float = 0.0,
                  rng: random.Random | None = None) -> None:
@@ -267,6 +269,7 @@ class SmtpGateway(_SimulatedGateway):
         self._lock = threading.Lock()
         self._kept: smtplib.SMTP | None = None
         self._kept_until = 0.0
+        self._final = False  # closed for good (the dispatcher stopped): no session kept any more
 
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=self.target.cafile)
@@ -300,18 +303,34 @@ class SmtpGateway(_SimulatedGateway):
         """The session kept, if it is recent and answers ``NOOP``; a new one otherwise."""
         kept, self._kept = self._kept, None
         if kept is not None:
-            try:
-                if time.monotonic() < self._kept_until and kept.noop()[0] == 250:
-                    return kept
-            except (smtplib.SMTPException, OSError):
-                pass
-            _quit(kept)
+            if time.monotonic() >= self._kept_until:
+                _quit(kept)
+            else:
+                try:
+                    assert kept.sock is not None
+                    kept.sock.settimeout(min(self.NOOP_SECONDS, self.target.timeout))
+                    if kept.noop()[0] == 250:
+                        kept.sock.settimeout(self.target.timeout)
+                        return kept
+                except (smtplib.SMTPException, OSError):
+                    kept.close()  # dead or hung: no QUIT to wait for
+                except BaseException:
+                    kept.close()
+                    raise
+                else:
+                    _quit(kept)
         return self._connect()
 
-    def close(self) -> None:
-        """End the session kept, if any (QUIT)."""
+    @property
+    def holding(self) -> bool:
+        """Whether a session is kept open."""
+        return self._kept is not None
+
+    def close(self, *, final: bool = False) -> None:
+        """End the session kept, if any (QUIT, waiting a second at most); ``final``: keep none from now on."""
         with self._lock:
             kept, self._kept = self._kept, None
+            self._final = self._final or final
         if kept is not None:
             _quit(kept)
 
@@ -327,7 +346,10 @@ class SmtpGateway(_SimulatedGateway):
                 except BaseException:
                     _quit(client)  # a session in an unknown state is never reused
                     raise
-                self._kept, self._kept_until = client, time.monotonic() + self.REUSE_SECONDS
+                if self._final:
+                    _quit(client)
+                else:
+                    self._kept, self._kept_until = client, time.monotonic() + self.REUSE_SECONDS
         except smtplib.SMTPRecipientsRefused as exc:
             codes = sorted({code for code, _text in exc.recipients.values()})
             raise GatewayError(f"SMTP server refused the recipient ({', '.join(map(str, codes))})") from None
@@ -349,8 +371,12 @@ class SmtpGateway(_SimulatedGateway):
                     self.target.describe())
 
 
-def _quit(client: smtplib.SMTP) -> None:
+def _quit(client: smtplib.SMTP, patience: float = 1.0) -> None:
+    """QUIT, waiting ``patience`` seconds at most for the answer (a session's end is no reason to wait for a
+    hung server), then close."""
     with contextlib.suppress(smtplib.SMTPException, OSError):
+        if client.sock is not None:
+            client.sock.settimeout(min(patience, client.sock.gettimeout() or patience))
         client.quit()
     client.close()
 

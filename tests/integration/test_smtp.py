@@ -62,6 +62,12 @@ class Captured:
     messages: list[tuple[Any, Any, EmailMessage]] = field(default_factory=list)
     answer: str = "250 OK"
     quits: int = 0
+    hang_on_noop: bool = False
+
+    async def handle_NOOP(self, server: Any, session: Any, envelope: Any, arg: str) -> str:  # noqa: N802
+        if self.hang_on_noop:
+            await asyncio.sleep(30)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         parsed = BytesParser(policy=default_policy).parsebytes(envelope.original_content or envelope.content)
@@ -461,3 +467,25 @@ def test_the_dispatcher_ends_the_session_when_there_is_nothing_left_to_send(db_u
         asyncio.run(run())
         assert len(server.messages) == 2 and len(set(server.peers())) == 1
         assert server.quits == 1  # after the pass that found nothing: no session left open
+
+
+def test_a_kept_session_that_hangs_is_dropped_within_seconds() -> None:
+    with smtp_server() as (server, port):
+        sender = gateway(f"smtp://127.0.0.1:{port}?timeout=30")
+        sender.deliver(email_message(key="k1:email"))
+        server.hang_on_noop = True
+        started = time.monotonic()
+        sender.deliver(email_message(key="k2:email"))  # NOOP unanswered: a new session, not 30 s of waiting
+        assert time.monotonic() - started < SmtpGateway.NOOP_SECONDS + 2
+        assert len(server.messages) == 2 and len(set(server.peers())) == 2
+        started = time.monotonic()
+        sender.close()  # the new session's QUIT is answered
+        assert time.monotonic() - started < 2 and not sender.holding
+
+
+def test_once_closed_for_good_no_session_is_kept() -> None:
+    with smtp_server() as (server, port):
+        sender = gateway(f"smtp://127.0.0.1:{port}")
+        sender.close(final=True)  # the dispatcher stopped; a pass still in its thread sends its last message
+        sender.deliver(email_message(key="k1:email"))
+        assert not sender.holding and server.quits == 1 and len(server.messages) == 1
