@@ -551,7 +551,8 @@ def validate_change(uow: UnitOfWork, advisor_id: int, request_id: str, *, actor:
         if Status(request.status) is not Status.PENDING_APPROVAL or tx.now >= request.expires_at:
             raise Refused("sp.gone", action="advisor_validation", problem="sp.gone", customer_id=customer.id,
                           request_id=request.id)
-        if other_change_applying(tx.session, customer.id or 0, request.id) is not None:  # an online one, approved
+        # an online one, approved
+        if other_change_applying(tx.session, customer.id or 0, excluding=request.id) is not None:
             raise Refused("advisor.validation.in_progress", action="advisor_validation", problem="change.in_progress",
                           customer_id=customer.id, request_id=request.id)
         move(request, Action.APPROVE, tx.now)

@@ -37,12 +37,12 @@ _OTHER_APPLYING = sa_select(_REQUESTS.c.id).where(
     _REQUESTS.c.id != bindparam("request_id")).limit(1)
 
 
-def other_change_applying(session: Session, customer_id: int, request_id: str = "") -> str | None:
-    """A request of the customer already approved and waiting for MySys (its id) other than ``request_id`` (any,
+def other_change_applying(session: Session, customer_id: int, *, excluding: str = "") -> str | None:
+    """A request of the customer already approved and waiting for MySys (its id) other than ``excluding`` (any,
     when none is given), or None. One change at a time: read under the customer's lock by whatever starts or
     approves a change — a late MySys answer must not land on a newer change, and two writes to MySys could end in
     a different order there and in the bank's record."""
-    return session.execute(_OTHER_APPLYING, {"customer_id": customer_id, "request_id": request_id}).scalar()
+    return session.execute(_OTHER_APPLYING, {"customer_id": customer_id, "request_id": excluding}).scalar()
 
 
 def lock_request(session: Session, request_id: str) -> tuple[ChangeRequest | None, Customer | None]:

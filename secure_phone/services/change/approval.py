@@ -156,7 +156,7 @@ def approve(uow: UnitOfWork, customer_id: int, device_id: str | None, request_id
             consecutive_wrong_codes=customer.securpass_wrong_codes,
             number_still_available=number_holder(tx.session, request.new_e164, customer_id, tx.now, policy) is None
             and request.old_e164 == customer.secure_phone_e164
-            and other_change_applying(tx.session, customer_id, request.id) is None,  # an advisor's, validated
+            and other_change_applying(tx.session, customer_id, excluding=request.id) is None,  # an advisor's, validated
             eligible=eligibility_of(tx.session, customer, tx.now, policy).eligible,
         )
         decision = decide_approval(facts, policy)
