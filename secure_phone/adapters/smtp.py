@@ -307,10 +307,12 @@ class SmtpGateway(_SimulatedGateway):
                 _quit(kept)
             else:
                 try:
-                    assert kept.sock is not None
-                    kept.sock.settimeout(min(self.NOOP_SECONDS, self.target.timeout))
+                    sock = kept.sock
+                    if sock is None:
+                        raise smtplib.SMTPServerDisconnected("no connection")
+                    sock.settimeout(min(self.NOOP_SECONDS, self.target.timeout))
                     if kept.noop()[0] == 250:
-                        kept.sock.settimeout(self.target.timeout)
+                        sock.settimeout(self.target.timeout)
                         return kept
                 except (smtplib.SMTPException, OSError):
                     kept.close()  # dead or hung: no QUIT to wait for
