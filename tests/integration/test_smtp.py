@@ -43,6 +43,7 @@ from secure_phone.adapters.notifications import Dispatcher, GatewayError, Outbox
 from secure_phone.adapters.smtp import SmtpGateway, SmtpTarget, compose, render_html
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.settings import ConfigurationError
+from tests.conftest import run_async
 from tests.integration.helpers import CAMILLE, World, read_only, world  # noqa: F401  (fixture)
 
 SENDER = "Ma Banque <ne-pas-repondre@banque.example>"
@@ -453,9 +454,8 @@ def test_the_dispatcher_ends_the_session_when_there_is_nothing_left_to_send(db_u
                     body="Bonjour", lang="fr", now=t0)
     with smtp_server() as (server, port):
         dispatcher = Dispatcher(db_url, gateways={"email": gateway(f"smtp://127.0.0.1:{port}")})
-        stop = asyncio.Event()
-
         async def run() -> None:
+            stop = asyncio.Event()
             task = asyncio.create_task(dispatcher.run_forever(stop, poll_interval=0.05))
             for _ in range(200):
                 if server.quits:
@@ -464,7 +464,7 @@ def test_the_dispatcher_ends_the_session_when_there_is_nothing_left_to_send(db_u
             stop.set()
             await task
 
-        asyncio.run(run())
+        run_async(run())
         assert len(server.messages) == 2 and len(set(server.peers())) == 1
         assert server.quits == 1  # after the pass that found nothing: no session left open
 
