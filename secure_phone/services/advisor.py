@@ -377,8 +377,8 @@ def _advisor_change_rules(tx: Tx, advisor_id: int, identifier: str, *, raw_numbe
                             risk_signal="number_shared" if rejected.problem.value == "unavailable" else None) \
             from rejected
     if other_change_applying(tx.session, customer.id or 0) is not None:
-        raise Refused("change.in_progress", action="advisor_change", customer_id=customer.id,
-                      problem="change.in_progress")
+        raise Refused("advisor.validation.in_progress", action="advisor_change", customer_id=customer.id,
+                      problem="change.in_progress")  # the advisor's words: « another change of this customer »
     if policy.new_number_proof and (refusal := sms_codes.sending_refusal(tx, customer, sms_codes.NEW_NUMBER)):
         raise Refused(refusal, action="advisor_change", customer_id=customer.id, problem=refusal)
     return advisor, customer, document, number
@@ -473,6 +473,11 @@ def prove_advisor_change(uow: UnitOfWork, advisor_id: int, request_id: str, code
     with uow.write(actor) as tx:
         advisor = _advisor(tx.session, advisor_id)
         request, customer = _proof_request(tx, advisor, request_id, "advisor_change_proof")
+        # One change at a time (under the customer's lock, taken above): the customer's online change may have
+        # been approved while the code was awaited in branch; refused before the code is spent.
+        if other_change_applying(tx.session, customer.id or 0, excluding=request.id) is not None:
+            raise Refused("advisor.validation.in_progress", action="advisor_change_proof",
+                          problem="change.in_progress", customer_id=customer.id, request_id=request.id)
         try:
             sms_codes.check_code(tx, customer, sms_codes.NEW_NUMBER, code, action="advisor_change_proof",
                                  request_id=request.id)

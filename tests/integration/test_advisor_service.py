@@ -599,7 +599,7 @@ def test_no_change_is_entered_in_branch_while_another_change_of_the_customer_is_
     over, the same entry goes through."""
     s = sophie(world)
     online = _being_saved(world, CAMILLE, "+33755443321", "web")
-    raises_code("change.in_progress", change_by, world, s, CAMILLE)
+    raises_code("advisor.validation.in_progress", change_by, world, s, CAMILLE)
     assert world.request(online).status == "applying"
     assert_nothing_applied(world, CAMILLE, CAMILLE_OLD)
     entry = world.audit(CAMILLE, "advisor_change")[-1]

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from secure_phone.adapters.db import read_only
-from secure_phone.adapters.models import SmsCode
+from secure_phone.adapters.db import read_only, transaction
+from secure_phone.adapters.models import ChangeRequest, Customer, SmsCode
 from secure_phone.domain.change_request import Channel
 from secure_phone.domain.policy import DEFAULT_POLICY
 from secure_phone.services import advisor, change
@@ -310,3 +310,44 @@ def test_in_branch_under_a_risk_signal_the_proof_comes_before_the_second_advisor
     world.clock.advance(seconds=1)
     assert world.customer(INES).secure_phone_e164 == NEW_E164
     assert world.clock.now - world.request(entered.request_id).created_at < timedelta(minutes=1)
+
+
+def test_in_branch_the_code_is_refused_while_another_change_of_the_customer_is_being_saved(world: World) -> None:
+    """One change at a time, at the proof too: while the code was awaited in branch, the customer's online change
+    was approved and waits for MySys (``applying``). The advisor's proof is refused before the code is spent and
+    before anything reaches MySys (two changes written there could end in a different order in MySys and in the
+    bank's record); once that change is over, the same code goes through."""
+    sophie = world.advisor_id("sophie.lambert")
+    entered = branch_change(world)
+    code = re.search(r"\b(\d{6})\b", proof_sms(world, INES)[-1][1])[1]  # type: ignore[index]
+    with transaction(world.url) as session:  # as « Valider » on the phone commits it, MySys not answered yet
+        ines = session.exec(select(Customer).where(Customer.identifier == INES)).one()
+        online = ChangeRequest(customer_id=ines.id, channel="app", old_e164=ines.secure_phone_e164,
+                               new_e164=OTHER_E164, status="applying", nonce="online", created_at=world.clock.now,
+                               expires_at=world.clock.now + timedelta(minutes=5), decided_at=world.clock.now)
+        session.add(online)
+        session.flush()
+        online_id = online.id
+
+    with pytest.raises(Refused, match="advisor.validation.in_progress"):
+        advisor.prove_advisor_change(uow(world), sophie, entered.request_id, code, actor=branch_actor(sophie))
+
+    assert world.request(entered.request_id).status == "pending_proof"
+    assert world.request(online_id).status == "applying"
+    assert world.customer(INES).secure_phone_e164 not in (NEW_E164, OTHER_E164)
+    assert world.history(INES) == []
+    refused = world.audit(INES, "advisor_change_proof")[-1]
+    assert (refused.outcome, refused.request_id, details(refused)["problem"]) == (
+        "refused", entered.request_id, "change.in_progress")
+    with read_only(world.url) as s:  # the code was not spent, nor counted as a wrong try
+        [sent] = s.exec(select(SmsCode).where(SmsCode.request_id == entered.request_id)).all()
+    assert (sent.used_at, sent.failures) == (None, 0)
+
+    with transaction(world.url) as session:  # that change is over (MySys refused it for good, say)
+        row = session.get(ChangeRequest, online_id)
+        assert row is not None
+        row.status = "failed"
+        session.add(row)
+    done = advisor.prove_advisor_change(uow(world), sophie, entered.request_id, code, actor=branch_actor(sophie))
+    assert done.status == "completed"
+    assert world.customer(INES).secure_phone_e164 == NEW_E164
