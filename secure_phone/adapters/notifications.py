@@ -491,6 +491,8 @@ class Dispatcher:
                 if claimed == 0 and self._holding():
                     await asyncio.to_thread(self.end_sessions)  # nothing to send: no session held open
                 if claimed < self.batch:
+                    if self._holding():  # the pass that ends the session kept comes within its reuse window
+                        nap = min(nap, self._reuse_window(nap))
                     await self._nap(stop, self._wake_event, nap)
         finally:
             self._loop = self._wake_event = None
@@ -499,6 +501,11 @@ class Dispatcher:
 
     def _holding(self) -> bool:
         return any(getattr(gateway, "holding", False) for gateway in self.gateways.values())
+
+    def _reuse_window(self, default: float) -> float:
+        """How long the sessions kept wait for a next message (the shortest), ``default`` if none says."""
+        return min((float(getattr(gateway, "REUSE_SECONDS", default)) for gateway in self.gateways.values()
+                    if getattr(gateway, "holding", False)), default=default)
 
     def end_sessions(self, *, final: bool = False) -> None:
         """End what the gateways keep open between messages (the SMTP session): after a pass that found nothing

@@ -258,6 +258,11 @@ class SmtpGateway(_SimulatedGateway):
     """How long a session waits for the next message (well below the 5 minutes RFC 5321 lets a server wait)."""
     NOOP_SECONDS: Final = 2.0
     """How long a kept session has to answer ``NOOP`` before a new one is opened instead."""
+    SESSION_MAX_MESSAGES: Final = 50
+    SESSION_MAX_SECONDS: Final = 300.0
+    """A session ends after this many messages or this long, however busy: relays cap the messages of one
+    connection (a 4xx at the next one would cost it a retry), and a new connection follows a change of the
+    relay's address."""
 
     def __init__(self, target: SmtpTarget, *, sender: str, reference: bool = False, fail_rate: float = 0.0,
                  rng: random.Random | None = None) -> None:
@@ -269,6 +274,7 @@ class SmtpGateway(_SimulatedGateway):
         self._lock = threading.Lock()
         self._kept: smtplib.SMTP | None = None
         self._kept_until = 0.0
+        self._opened_at, self._sent = 0.0, 0  # the session in use or kept: when it was opened, messages sent
         self._final = False  # closed for good (the dispatcher stopped): no session kept any more
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -321,7 +327,9 @@ class SmtpGateway(_SimulatedGateway):
                     raise
                 else:
                     _quit(kept)
-        return self._connect()
+        client = self._connect()
+        self._opened_at, self._sent = time.monotonic(), 0
+        return client
 
     @property
     def holding(self) -> bool:
@@ -329,10 +337,18 @@ class SmtpGateway(_SimulatedGateway):
         return self._kept is not None
 
     def close(self, *, final: bool = False) -> None:
-        """End the session kept, if any (QUIT, waiting a second at most); ``final``: keep none from now on."""
-        with self._lock:
+        """End the session kept, if any (QUIT, waiting a second at most); ``final``: keep none from now on.
+
+        Never waits more than a second for a delivery under way (a stopping dispatcher must stop): that delivery
+        ends its session itself once ``final`` is set."""
+        if final:
+            self._final = True  # read by the delivery under way, if any, once its message is sent
+        if not self._lock.acquire(timeout=1.0):
+            return
+        try:
             kept, self._kept = self._kept, None
-            self._final = self._final or final
+        finally:
+            self._lock.release()
         if kept is not None:
             _quit(kept)
 
@@ -348,7 +364,9 @@ class SmtpGateway(_SimulatedGateway):
                 except BaseException:
                     _quit(client)  # a session in an unknown state is never reused
                     raise
-                if self._final:
+                self._sent += 1
+                if self._final or self._sent >= self.SESSION_MAX_MESSAGES \
+                        or time.monotonic() - self._opened_at >= self.SESSION_MAX_SECONDS:
                     _quit(client)
                 else:
                     self._kept, self._kept_until = client, time.monotonic() + self.REUSE_SECONDS

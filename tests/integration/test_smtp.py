@@ -489,3 +489,65 @@ def test_once_closed_for_good_no_session_is_kept() -> None:
         sender.close(final=True)  # the dispatcher stopped; a pass still in its thread sends its last message
         sender.deliver(email_message(key="k1:email"))
         assert not sender.holding and server.quits == 1 and len(server.messages) == 1
+
+
+def test_a_session_ends_after_its_share_of_messages_or_of_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However busy: relays cap the messages of one connection, and a new connection follows a relay's move."""
+    with smtp_server() as (server, port):
+        sender = gateway(f"smtp://127.0.0.1:{port}")
+        monkeypatch.setattr(SmtpGateway, "SESSION_MAX_MESSAGES", 2)
+        for n in range(5):
+            sender.deliver(email_message(key=f"k{n}:email"))
+        assert len(server.messages) == 5 and len(set(server.peers())) == 3 and server.quits == 2
+        assert sender.holding  # the fifth message's session, with room for one more
+        sender.close()
+        monkeypatch.setattr(SmtpGateway, "SESSION_MAX_MESSAGES", 50)
+        monkeypatch.setattr(SmtpGateway, "SESSION_MAX_SECONDS", 0.0)
+        for n in range(5, 7):
+            sender.deliver(email_message(key=f"k{n}:email"))
+        assert len(set(server.peers())) == 5 and not sender.holding
+
+
+def test_closing_for_good_waits_a_second_at_most_for_a_delivery_under_way() -> None:
+    """A stopping dispatcher must stop: a delivery still sending in the pass's thread (here: its lock held)
+    keeps the session, and quits it itself once its message is sent."""
+    with smtp_server() as (server, port):
+        sender = gateway(f"smtp://127.0.0.1:{port}")
+        sender.deliver(email_message(key="k1:email"))
+        with sender._lock:  # a delivery under way
+            started = time.monotonic()
+            sender.close(final=True)
+            assert time.monotonic() - started < 1.5
+        assert sender.holding and server.quits == 0
+        sender.deliver(email_message(key="k2:email"))  # the delivery's end: closed for good, so quit
+        assert not sender.holding and server.quits == 1 and len(set(server.peers())) == 1
+
+
+def test_a_dispatcher_that_naps_long_still_ends_the_session_within_its_reuse_window(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Woken by every commit, the dispatcher naps up to ``idle_interval`` (30 s in the app): while it keeps a
+    session, no longer than the session waits for a next message, so that the pass that quits it comes then."""
+    monkeypatch.setattr(SmtpGateway, "REUSE_SECONDS", 0.3)
+    t0 = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)
+    with db.transaction(db_url) as s:
+        enqueue(s, key="k0:email", channel="email", recipient="camille.martin@example.fr", subject="S",
+                body="Bonjour", lang="fr", now=t0)
+    with smtp_server() as (server, port):
+        dispatcher = Dispatcher(db_url, gateways={"email": gateway(f"smtp://127.0.0.1:{port}")})
+        quit_after: list[float] = []
+
+        async def run() -> None:
+            stop = asyncio.Event()
+            started = time.monotonic()
+            task = asyncio.create_task(dispatcher.run_forever(stop, poll_interval=0.05, idle_interval=30.0))
+            for _ in range(250):
+                if server.quits:
+                    quit_after.append(time.monotonic() - started)
+                    break
+                await asyncio.sleep(0.02)
+            stop.set()
+            await task
+
+        run_async(run())
+        assert len(server.messages) == 1 and server.quits == 1
+        assert quit_after and quit_after[0] < 3  # not after the 30 s nap
