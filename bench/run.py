@@ -61,6 +61,7 @@ CAPACITY_PROBES = int(os.environ.get("BENCH_CAPACITY_PROBES", "5" if QUICK else 
 CAPACITY_START = float(os.environ.get("BENCH_CAPACITY_START", "1"))  # journeys started per second, first probe
 CAPACITY_P99_MS = 250.0  # the issue's bar: every customer step's p99 at or under it
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"  # py-spy on the app's backend during each J1 level
+THREADS = os.environ.get("BENCH_THREADS", "1") == "1"  # each J1 level's CPU (user, system) by thread, GIL or not
 FLOOR = "reflex___state____state.floor___floor____floor_state"
 
 
@@ -296,6 +297,74 @@ class Profiler:
                 proc.kill()
             if out.exists() and out.stat().st_size:
                 log(f"  profile: {out}")
+
+
+class ThreadCpu:
+    """The CPU of each thread of the app's processes while one J1 level runs (BENCH_THREADS=0: not), user and system
+    apart, grouped by process and Python thread name (py-spy names them; a thread it does not know is a native
+    one: granian's, SQLite's none). What py-spy's GIL samples cannot tell: the C code that released the GIL
+    (argon2, SQLite, pickling's syscalls) and the kernel's share."""
+
+    def __init__(self, server: Server, label: str) -> None:
+        self.server, self.label, self.before = server, label, {}
+        self.result: list[dict] = []
+
+    @staticmethod
+    def _threads(pid: int) -> dict[int, tuple[float, float]]:
+        tick, out = os.sysconf("SC_CLK_TCK"), {}
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            return out
+        for task in tasks:
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                out[int(task.name)] = (int(fields[11]) / tick, int(fields[12]) / tick)
+            except (OSError, ValueError, IndexError):
+                continue
+        return out
+
+    def __enter__(self) -> ThreadCpu:
+        if THREADS:
+            self.before = {pid: self._threads(pid) for pid in self.server.pids()}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not THREADS:
+            return
+        groups: dict[str, list[float]] = {}
+        spy = VENV / "bin/py-spy"
+        for pid in self.server.pids():
+            after, before = self._threads(pid), self.before.get(pid, {})
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            words = [part.decode(errors="replace") for part in command[1:3]]
+            process = (words[1].rsplit(".", 1)[-1] if words[:1] == ["-m"] and len(words) > 1
+                       else Path(words[0]).name if words else "?")  # reflex, or python -m …dispatcher
+            names: dict[int, str] = {}
+            if pid in self.server.python_pids() and spy.exists():
+                dump = subprocess.run([str(spy), "dump", "--pid", str(pid), "--nonblocking"], capture_output=True,
+                                      text=True, timeout=30).stdout
+                for match in re.finditer(r'^Thread (\d+) \([^)]*\): "([^"]*)"', dump, re.M):
+                    names[int(match[1])] = re.sub(r"_\d+$", "", match[2])
+            for tid, (user, system) in after.items():
+                user0, system0 = before.get(tid, (0.0, 0.0))
+                key = f"{process}[{pid}] {names.get(tid, 'native')}"
+                group = groups.setdefault(key, [0.0, 0.0, 0])
+                group[0] += user - user0
+                group[1] += system - system0
+                group[2] += 1
+        total = sum(g[0] + g[1] for g in groups.values()) or 1.0
+        self.result = [{"threads": key, "count": int(g[2]), "user_s": round(g[0], 2), "system_s": round(g[1], 2),
+                        "share": round((g[0] + g[1]) / total, 3)}
+                       for key, g in sorted(groups.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))
+                       if g[0] + g[1] >= 0.01]
+        log(f"  CPU by thread ({self.label}):")
+        for row in self.result:
+            log(f"    {row['share']:6.1%}  user {row['user_s']:6.2f} s  system {row['system_s']:6.2f} s  "
+                f"{row['count']:3d}× {row['threads']}")
 
 
 # --- loads --------------------------------------------------------------------------------
@@ -686,8 +755,10 @@ async def loads(mode: str, app_server: Server, floor_server: Server, customers: 
     sms = SmsReader(db_url)
     for n in LEVELS:
         log(f"{mode} J1: {n} customers")
-        with Profiler(app_server, f"{mode}-{n}"):
+        with Profiler(app_server, f"{mode}-{n}"), ThreadCpu(app_server, f"{mode}-{n}") as threads:
             j = await customer_load(customers[used:used + n], app_server, sms)
+        if threads.result:
+            j["cpu_by_thread"] = threads.result
         used += n
         log(f"  completed {j['completed']}/{n}, step p99 {j['all_event_steps']['p99_ms']} ms, "
             f"floor db_write p99 {out[n]['floor_db_write']['p99_ms']} ms"
@@ -751,6 +822,22 @@ def table(results: dict) -> str:
                          "; ".join(f"{n} customers {j['transactions_per_journey']:.1f} "
                                    f"({j['transactions_per_journey'] / j['events_per_journey']:.2f} per event sent)"
                                    for n, j in counted))
+    for mode, r in results["modes"].items():
+        for n, lv in r.get("levels", {}).items():
+            j = lv["j1"]
+            if not j.get("cpu_by_thread") or not j.get("completed"):
+                continue
+            merged: dict[str, float] = {}
+            for row in j["cpu_by_thread"]:  # the processes' ids apart: a worker's threads with the other's
+                name = re.sub(r"\[\d+\]", "", row["threads"])
+                merged[name] = merged.get(name, 0.0) + row["user_s"] + row["system_s"]
+            system = sum(row["system_s"] for row in j["cpu_by_thread"])
+            total = sum(merged.values()) or 1.0
+            lines.append(f"\nCPU per J1 by thread ({mode}, {n} customers; ms, GIL held or not; system "
+                         f"{100 * system / total:.0f} % of it): " +
+                         ", ".join(f"{name} {1000 * cpu / j['completed']:.0f}"
+                                   for name, cpu in sorted(merged.items(), key=lambda kv: -kv[1])
+                                   if 1000 * cpu / j["completed"] >= 0.5))
     for mode, r in results["modes"].items():
         fl = r.get("first_load")
         if fl:
