@@ -53,7 +53,7 @@ def mask_recipient(recipient: str) -> str:
         return MASK * 2 + recipient[-2:] if len(recipient) >= 6 else MASK * 2  # never more than a third
 
 
-_INSERTS_ONCE: dict[tuple[str, str, str], Any] = {}
+_INSERTS_ONCE: dict[tuple[Any, str, str], Any] = {}
 
 
 def _add_once(session: Session, table: Any, values: dict[str, Any], key: str) -> bool:
@@ -68,11 +68,14 @@ def _add_once(session: Session, table: Any, values: dict[str, Any], key: str) ->
     read its values back, it showed in the dispatcher's and the completion's profiles); its columns are the
     values given.
     """
+    unknown = values.keys() - table.c.keys()
+    if unknown:  # a misspelt column would be left out without a word (a seal lost, say)
+        raise ValueError(f"no such column in {table.name}: {', '.join(sorted(unknown))}")
     dialect = session.get_bind().dialect.name
-    statement = _INSERTS_ONCE.get((table.name, key, dialect))
+    statement = _INSERTS_ONCE.get((table, key, dialect))
     if statement is None:
         dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        statement = _INSERTS_ONCE[(table.name, key, dialect)] = (
+        statement = _INSERTS_ONCE[(table, key, dialect)] = (
             dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key]))
     given = {name: value for name, value in values.items() if value is not None}
     return session.execute(statement, given).first() is not None

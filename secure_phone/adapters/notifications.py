@@ -50,7 +50,7 @@ from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import bindparam, case, func, text
+from sqlalchemy import Integer, bindparam, case, func, text
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, or_, select
@@ -280,8 +280,8 @@ class Claim:
     outbox_id: int
     until: datetime
     message: OutboxMessage
+    attempts: int  # the row's attempts when claimed: nobody else's lease can change them meanwhile
     sealed: str | None = None
-    attempts: int = 0  # the row's attempts when claimed: nobody else's lease can change them meanwhile
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -312,7 +312,7 @@ _DUE = (sa_select(_O.id, _O.key, _O.channel, _O.recipient, _O.subject, _O.body, 
                   _O.attempts)
         .where(_O.status == PENDING, _O.next_attempt_at <= bindparam("now"), _UNCLAIMED)
         .order_by(_O.next_attempt_at, _O.id)
-        .limit(bindparam("batch"))
+        .limit(bindparam("batch", type_=Integer))
         .with_for_update(skip_locked=True))  # PostgreSQL; SQLite renders nothing and needs nothing
 _LEASE = (sa_update(_OUTBOX).where(_O.id.in_(bindparam("ids", expanding=True)))
           .values(claimed_until=bindparam("until")))

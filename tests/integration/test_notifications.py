@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import os
 import signal
@@ -293,6 +294,38 @@ def test_a_dispatcher_that_lost_its_lease_does_not_overwrite_the_outcome(db_url:
     [row] = outbox(db_url)
     assert (row.status, row.attempts, row.last_error, row.sent_at) == ("sent", 1, None, late)
     assert len(inbox(db_url)) == 1
+
+
+def test_an_outcome_is_recorded_only_by_the_claim_that_read_the_row_as_it_is(db_url: str) -> None:
+    """The settle is fenced by the lease's end *and* by the attempts the claim read: a claim whose row was tried
+    meanwhile (same lease end, another attempt count) records nothing, and the row is left as it is."""
+    queue(db_url)
+    d = dispatcher(db_url)
+    [claim] = d.claim(T0)
+    assert claim.attempts == 0
+    with db.transaction(db_url) as session:  # another try was recorded under the same lease end
+        row = session.exec(select(Outbox)).one()
+        row.attempts = 1
+        session.add(row)
+
+    assert d._settle(claim, T0, None) is False
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts, row.sent_at) == ("pending", 1, None)
+    assert d._settle(dataclasses.replace(claim, attempts=1), T0, None) is True
+    [row] = outbox(db_url)
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_a_misspelt_column_is_refused_not_left_out(db_url: str) -> None:
+    """The outbox's insert takes its columns from the values given: one that is not a column (a seal under a
+    wrong name, say) is an error, never a row written without it."""
+    from secure_phone.adapters.gateways import _add_once
+
+    with pytest.raises(ValueError, match="no such column in outbox: sealed"), db.transaction(db_url) as session:
+        _add_once(session, Outbox.__table__, {"key": "k", "channel": "sms", "recipient": "+33612345678",  # type: ignore[attr-defined]
+                                              "body": "x", "sealed": "y", "next_attempt_at": T0, "created_at": T0},
+                  "key")
+    assert outbox(db_url) == []
 
 
 def test_two_concurrent_dispatchers_deliver_each_row_once(db_url: str) -> None:
