@@ -302,7 +302,7 @@ class Profiler:
 class ThreadCpu:
     """The CPU of each thread of the app's processes while one J1 level runs (BENCH_THREADS=0: not), user and system
     apart, grouped by process and Python thread name (py-spy names them; a thread it does not know is a native
-    one: granian's, SQLite's none). What py-spy's GIL samples cannot tell: the C code that released the GIL
+    one: granian's). What py-spy's GIL samples cannot tell: the C code that released the GIL
     (argon2, SQLite, pickling's syscalls) and the kernel's share."""
 
     def __init__(self, server: Server, label: str) -> None:
@@ -332,8 +332,8 @@ class ThreadCpu:
     def __exit__(self, *exc: object) -> None:
         if not THREADS:
             return
-        groups: dict[str, list[float]] = {}
-        spy = VENV / "bin/py-spy"
+        groups: dict[tuple[str, int, str], list[float]] = {}
+        spy, python = VENV / "bin/py-spy", set(self.server.python_pids())
         for pid in self.server.pids():
             after, before = self._threads(pid), self.before.get(pid, {})
             try:
@@ -344,27 +344,26 @@ class ThreadCpu:
             process = (words[1].rsplit(".", 1)[-1] if words[:1] == ["-m"] and len(words) > 1
                        else Path(words[0]).name if words else "?")  # reflex, or python -m …dispatcher
             names: dict[int, str] = {}
-            if pid in self.server.python_pids() and spy.exists():
+            if pid in python and spy.exists():
                 dump = subprocess.run([str(spy), "dump", "--pid", str(pid), "--nonblocking"], capture_output=True,
                                       text=True, timeout=30).stdout
                 for match in re.finditer(r'^Thread (\d+) \([^)]*\): "([^"]*)"', dump, re.M):
                     names[int(match[1])] = re.sub(r"_\d+$", "", match[2])
             for tid, (user, system) in after.items():
                 user0, system0 = before.get(tid, (0.0, 0.0))
-                key = f"{process}[{pid}] {names.get(tid, 'native')}"
-                group = groups.setdefault(key, [0.0, 0.0, 0])
+                group = groups.setdefault((process, pid, names.get(tid, "native")), [0.0, 0.0, 0])
                 group[0] += user - user0
                 group[1] += system - system0
                 group[2] += 1
         total = sum(g[0] + g[1] for g in groups.values()) or 1.0
-        self.result = [{"threads": key, "count": int(g[2]), "user_s": round(g[0], 2), "system_s": round(g[1], 2),
-                        "share": round((g[0] + g[1]) / total, 3)}
-                       for key, g in sorted(groups.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))
+        self.result = [{"process": process, "pid": pid, "threads": thread, "count": int(g[2]),
+                        "user_s": round(g[0], 2), "system_s": round(g[1], 2), "share": round((g[0] + g[1]) / total, 3)}
+                       for (process, pid, thread), g in sorted(groups.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))
                        if g[0] + g[1] >= 0.01]
         log(f"  CPU by thread ({self.label}):")
         for row in self.result:
             log(f"    {row['share']:6.1%}  user {row['user_s']:6.2f} s  system {row['system_s']:6.2f} s  "
-                f"{row['count']:3d}× {row['threads']}")
+                f"{row['count']:3d}× {row['process']}[{row['pid']}] {row['threads']}")
 
 
 # --- loads --------------------------------------------------------------------------------
@@ -828,8 +827,8 @@ def table(results: dict) -> str:
             if not j.get("cpu_by_thread") or not j.get("completed"):
                 continue
             merged: dict[str, float] = {}
-            for row in j["cpu_by_thread"]:  # the processes' ids apart: a worker's threads with the other's
-                name = re.sub(r"\[\d+\]", "", row["threads"])
+            for row in j["cpu_by_thread"]:  # a worker's threads with the other's
+                name = f"{row['process']} {row['threads']}"
                 merged[name] = merged.get(name, 0.0) + row["user_s"] + row["system_s"]
             system = sum(row["system_s"] for row in j["cpu_by_thread"])
             total = sum(merged.values()) or 1.0
